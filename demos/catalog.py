@@ -1,0 +1,62 @@
+"""The demos of the talk: which module, which slide, and how to serve it."""
+
+from dataclasses import dataclass
+from typing import Literal
+
+Transport = Literal["http", "http2", "websocket"]
+
+
+@dataclass(frozen=True)
+class Demo:
+    """One runnable demo: ``demos/<name>.py`` exposing ``app``."""
+
+    name: str
+    slide: str
+    summary: str
+    transport: Transport
+    path: str = "/"
+    server_args: tuple[str, ...] = ()
+
+    @property
+    def target(self) -> str:
+        """The import string uvicorn is given."""
+        return f"demos.{self.name}:app"
+
+
+HTTP2 = ("--http", "zttp", "--http2")
+
+DEMOS = (
+    Demo("asgi_app", "What is ASGI?",
+         "The bare ASGI callable answers a request.", "http"),
+    Demo("ws", "WebSocket Denial Response",
+         "Closing before accept: the client sees a bare 403.",
+         "websocket", "/ws"),
+    Demo("ws_send_denial_response", "WebSocket Denial Response",
+         "send_denial_response(): a real 401 with headers and body.",
+         "websocket", "/ws"),
+    Demo("ws_http_exception", "WebSocket Denial Response",
+         "HTTPException(401) before accept becomes a real 401.",
+         "websocket", "/ws"),
+    Demo("ws_with_token", "WebSocket Denial Response",
+         "A token query parameter: right, wrong and missing.",
+         "websocket", "/ws"),
+    Demo("content_md5", "HTTP Trailers",
+         "A raw ASGI app trails the Content-MD5 of its streamed body.",
+         "http2", server_args=HTTP2),
+    Demo("fastapi_trailers", "HTTP Trailers: What about FastAPI?",
+         "A FastAPI endpoint trails Content-MD5 with TrailersResponse.",
+         "http2", server_args=HTTP2),
+    Demo("streaming_response", "Client Disconnection",
+         "Streams one byte every 0.2 s and never notices the client left.",
+         "http"),
+    Demo("disconnect_receive", "Client Disconnection",
+         "Listens for http.disconnect in a second task and stops at once.",
+         "http"),
+    Demo("raise_oserror", "Client Disconnection",
+         "Stops when send() raises OSError (spec 2.4).", "http"),
+    Demo("ws_disconnect", "Client Disconnection",
+         "Ticks every 10 s; WebSocketDisconnect ends it.",
+         "websocket", "/ws"),
+)
+
+BY_NAME = {demo.name: demo for demo in DEMOS}

@@ -1,0 +1,10 @@
+"""Close a WebSocket before accepting it: the client only sees HTTP 403."""
+
+from fastapi import FastAPI, WebSocket
+
+app = FastAPI()
+
+
+@app.websocket("/ws")
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    await websocket.close()

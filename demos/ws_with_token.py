@@ -1,0 +1,20 @@
+"""Accept a WebSocket only when its ``token`` query parameter is right."""
+
+import os
+import secrets
+
+from fastapi import FastAPI, HTTPException, WebSocket
+
+# Demo default; set DEMO_TOKEN to choose your own secret.
+TOKEN = os.environ.get("DEMO_TOKEN", "let-me-in")
+
+app = FastAPI()
+
+
+@app.websocket("/ws")
+async def websocket_endpoint(websocket: WebSocket, token: str) -> None:
+    if not secrets.compare_digest(token.encode(), TOKEN.encode()):
+        raise HTTPException(status_code=401, detail="Invalid token")
+    await websocket.accept()
+    await websocket.send_text("Hello, authenticated client!")
+    await websocket.close()
