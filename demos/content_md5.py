@@ -8,6 +8,7 @@ from starlette.types import Receive, Scope, Send
 CHUNKS = [b"Hello, ", b"trailers", b"!\n"]
 
 
+# --8<-- [start:app]
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] != "http":
         return
@@ -30,3 +31,4 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         digest = base64.b64encode(md5.digest())
         headers = [(b"content-md5", digest)]
         await send({"type": "http.response.trailers", "headers": headers})
+# --8<-- [end:app]

@@ -10,6 +10,7 @@ from demos.trailers_response import TrailersResponse
 
 CHUNKS = [b"Hello, ", b"FastAPI ", b"trailers!\n"]
 
+# --8<-- [start:app]
 app = FastAPI()
 
 
@@ -28,3 +29,4 @@ async def download() -> TrailersResponse:
     return TrailersResponse(
         body(), trailers={"content-md5": content_md5}, media_type="text/plain"
     )
+# --8<-- [end:app]

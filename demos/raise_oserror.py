@@ -4,6 +4,7 @@ import asyncio
 
 from starlette.types import Receive, Scope, Send
 
+# --8<-- [start:app]
 DELAY = 0.2  # seconds between chunks
 
 
@@ -23,3 +24,4 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.body", "body": b""})
     except OSError:
         print("Client disconnected")
+# --8<-- [end:app]

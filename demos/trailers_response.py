@@ -32,6 +32,7 @@ class TrailersResponse(StreamingResponse):
             self.headers["trailer"] = ", ".join(self.trailers)
         await super().__call__(scope, receive, send)
 
+    # --8<-- [start:stream_response]
     async def stream_response(self, send: Send) -> None:
         await send({
             "type": "http.response.start",
@@ -54,3 +55,4 @@ class TrailersResponse(StreamingResponse):
                 for name, value in self.trailers.items()
             ]
             await send({"type": "http.response.trailers", "headers": headers})
+    # --8<-- [end:stream_response]

@@ -107,6 +107,48 @@ def server_errors(caplog: pytest.LogCaptureFixture) -> Callable[[], list[str]]:
     return errors
 
 
+@dataclass(frozen=True)
+class Figure:
+    """A measured fact the closing summary of a run reports."""
+
+    demo: str
+    server: str
+    measured: str
+
+
+FIGURES = pytest.StashKey[list[Figure]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[FIGURES] = []
+
+
+Report = Callable[[str, str, str], None]
+
+
+@pytest.fixture
+def figure(request: pytest.FixtureRequest) -> Report:
+    """Report a figure in the summary at the end of the run."""
+
+    def report(demo: str, server: str, measured: str) -> None:
+        request.config.stash[FIGURES].append(Figure(demo, server, measured))
+
+    return report
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    figures: list[Figure] = config.stash[FIGURES]
+    if not figures:
+        return
+    terminalreporter.section("measured figures")
+    for item in sorted(figures, key=lambda f: (f.demo, f.server)):
+        terminalreporter.write_line(
+            f"{item.demo:<22} {item.server:<26} {item.measured}"
+        )
+
+
 def slide(name: str) -> str:
     """How a failure names the slide that shows demo ``name``."""
     demo = BY_NAME[name]

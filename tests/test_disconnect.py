@@ -19,7 +19,7 @@ from demos import (
     streaming_response,
     ws_disconnect,
 )
-from tests.conftest import Prints, Serve, WatchPrints, slide
+from tests.conftest import Prints, Report, Serve, WatchPrints, slide
 from tests.servers import (
     HTTP1_SERVERS,
     HYPERCORN,
@@ -41,6 +41,15 @@ class AfterDisconnect:
     chunks: int
     total_chunks: int
     stopped_after: float | None  # seconds from close to "Client disconnected"
+    unit: str = "chunks"
+
+    def __str__(self) -> str:
+        stopped = (
+            "never stopped"
+            if self.stopped_after is None
+            else f"stopped after {self.stopped_after * 1000:.1f} ms"
+        )
+        return f"{self.chunks} {self.unit} after disconnect, {stopped}"
 
 
 @pytest.fixture(autouse=True)
@@ -59,7 +68,7 @@ def leave_mid_stream(port: int, prints: Prints) -> AfterDisconnect:
             received += getattr(event, "data", b"")
             if len(received) >= READ_BEFORE_LEAVING:
                 break
-    closed_at = time.monotonic()
+        closed_at = time.monotonic()
     # Either the app notices, or the stream runs to its end.
     deadline = time.monotonic() + len(STREAM) * DELAY + 1
     while not prints.wait_for("Client disconnected", 1, 0.01):
@@ -81,12 +90,16 @@ HTTP_SERVERS = pytest.mark.parametrize("spec", HTTP1_SERVERS, ids=str)
 
 @HTTP_SERVERS
 def test_streaming_response_keeps_producing(
-    serve: Serve, prints: WatchPrints, spec: ServerSpec
+    serve: Serve,
+    prints: WatchPrints,
+    figure: Report,
+    spec: ServerSpec,
 ) -> None:
     """Sends to a closed connection are silently dropped (spec 2.3)."""
     recorder = prints(streaming_response)
     server = serve(streaming_response.app, spec)
     after = leave_mid_stream(server.port, recorder)
+    figure("streaming_response", spec.id, str(after))
     assert after.total_chunks == len(STREAM), (
         f"{slide('streaming_response')} says {spec} lets the app stream to "
         f"the end after the client left; it produced {after.total_chunks} "
@@ -97,12 +110,16 @@ def test_streaming_response_keeps_producing(
 
 @HTTP_SERVERS
 def test_raise_oserror_is_not_raised_on_http(
-    serve: Serve, prints: WatchPrints, spec: ServerSpec
+    serve: Serve,
+    prints: WatchPrints,
+    figure: Report,
+    spec: ServerSpec,
 ) -> None:
     """No HTTP server raises OSError from send() yet: the app never stops."""
     recorder = prints(raise_oserror)
     server = serve(raise_oserror.app, spec)
     after = leave_mid_stream(server.port, recorder)
+    figure("raise_oserror", spec.id, str(after))
     assert after.stopped_after is None, (
         f"{slide('raise_oserror')} says {spec} does not raise OSError on "
         "HTTP sends, but the app caught one: the slide "
@@ -113,11 +130,15 @@ def test_raise_oserror_is_not_raised_on_http(
 
 @HTTP_SERVERS
 def test_disconnect_receive_stops_at_once(
-    serve: Serve, prints: WatchPrints, spec: ServerSpec
+    serve: Serve,
+    prints: WatchPrints,
+    figure: Report,
+    spec: ServerSpec,
 ) -> None:
     recorder = prints(disconnect_receive, streaming_response)
     server = serve(disconnect_receive.app, spec)
     after = leave_mid_stream(server.port, recorder)
+    figure("disconnect_receive", spec.id, str(after))
     where = slide("disconnect_receive")
     assert after.stopped_after is not None, (
         f"{where} says {spec} delivers http.disconnect when the client "
@@ -134,24 +155,29 @@ def leave_websocket(
     """Take the first tick, close the WebSocket, watch the app."""
     with connect(f"ws://127.0.0.1:{port}/ws", open_timeout=TIMEOUT) as client:
         assert client.recv(timeout=TIMEOUT) == "tick 1"
-    closed_at = time.monotonic()
+        closed_at = time.monotonic()
     prints.wait_for("Client disconnected", 1, watch)
     done = prints.first("Client disconnected")
     return AfterDisconnect(
         chunks=len(prints.since(closed_at, "Sent tick")),
         total_chunks=len(prints.since(0, "Sent tick")),
         stopped_after=None if done is None else done.at - closed_at,
+        unit="ticks",
     )
 
 
 @pytest.mark.parametrize("spec", UVICORN_WS_SERVERS, ids=str)
 def test_ws_disconnect_stops_within_one_interval(
-    serve: Serve, prints: WatchPrints, spec: ServerSpec
+    serve: Serve,
+    prints: WatchPrints,
+    figure: Report,
+    spec: ServerSpec,
 ) -> None:
     """uvicorn raises ClientDisconnected (an OSError) from the next send."""
     recorder = prints(ws_disconnect)
     server = serve(ws_disconnect.app, spec)
     after = leave_websocket(server.port, recorder, watch=3 * INTERVAL)
+    figure("ws_disconnect", spec.id, str(after))
     where = slide("ws_disconnect")
     assert after.stopped_after is not None, (
         f"{where} says {spec} raises on send after the client left, "
@@ -165,12 +191,13 @@ def test_ws_disconnect_stops_within_one_interval(
 
 
 def test_ws_disconnect_never_stops_on_hypercorn(
-    serve: Serve, prints: WatchPrints
+    serve: Serve, prints: WatchPrints, figure: Report
 ) -> None:
     """hypercorn drops sends after the close: the app ticks on forever."""
     recorder = prints(ws_disconnect)
     server = serve(ws_disconnect.app, HYPERCORN)
     after = leave_websocket(server.port, recorder, watch=4 * INTERVAL)
+    figure("ws_disconnect", HYPERCORN.id, f"{after} (watched 4 intervals)")
     assert after.stopped_after is None, (
         f"{slide('ws_disconnect')}: hypercorn now stops the app; "
         "update the slide's server list"

@@ -10,7 +10,7 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from demos import disconnect_receive, streaming_response
-from tests.conftest import Serve, WatchPrints, slide
+from tests.conftest import Report, Serve, WatchPrints, slide
 from tests.servers import UVICORN_HTTP_SERVERS, RunningServer, ServerSpec
 from tests.wire import TIMEOUT
 
@@ -64,6 +64,7 @@ def settle(
 def test_no_task_or_descriptor_outlives_its_client(
     serve: Serve,
     prints: WatchPrints,
+    figure: Report,
     monkeypatch: pytest.MonkeyPatch,
     spec: ServerSpec,
 ) -> None:
@@ -76,7 +77,14 @@ def test_no_task_or_descriptor_outlives_its_client(
 
     where = slide("disconnect_receive")
     assert recorder.wait_for("Client disconnected", CLIENTS, TIMEOUT), where
-    assert settle(server, tasks, fds) == (tasks, fds), where
+    after = settle(server, tasks, fds)
+    figure(
+        "disconnect_receive",
+        spec.id,
+        f"{CLIENTS} clients left: tasks {tasks} -> {after[0]}, "
+        f"descriptors {fds} -> {after[1]}",
+    )
+    assert after == (tasks, fds), where
     assert len(recorder.since(0, "Sending")) < CLIENTS * 3, where
 
 
