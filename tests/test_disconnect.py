@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from types import ModuleType
 
 import pytest
+from starlette.testclient import TestClient
 from websockets.sync.client import connect
 
 from demos import (
@@ -83,6 +85,28 @@ def leave_mid_stream(port: int, prints: Prints) -> AfterDisconnect:
         total_chunks=len(prints.since(0, "Sending")),
         stopped_after=None if done is None else done.at - closed_at,
     )
+
+
+@pytest.mark.parametrize(
+    "module",
+    [streaming_response, disconnect_receive, raise_oserror],
+    ids=lambda module: module.__name__.split(".")[-1],
+)
+def test_streams_the_whole_body_in_process(
+    prints: WatchPrints, module: ModuleType
+) -> None:
+    recorder = prints(module, streaming_response)
+    response = TestClient(module.app).get("/")
+    assert response.text == STREAM
+    sent = [line.text for line in recorder.since(0, "Sending")]
+    assert sent == [f"Sending {char!r}" for char in STREAM]
+    assert recorder.first("Client disconnected") is None
+
+
+def test_ws_disconnect_ticks_in_process() -> None:
+    with TestClient(ws_disconnect.app).websocket_connect("/ws") as websocket:
+        assert websocket.receive_text() == "tick 1"
+        assert websocket.receive_text() == "tick 2"
 
 
 HTTP_SERVERS = pytest.mark.parametrize("spec", HTTP1_SERVERS, ids=str)
