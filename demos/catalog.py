@@ -53,7 +53,8 @@ DEMOS = (
          "Listens for http.disconnect in a second task and stops at once.",
          "http"),
     Demo("raise_oserror", "Client Disconnection",
-         "Stops when send() raises OSError (spec 2.4).", "http"),
+         "Would stop when send() raises OSError (spec 2.4); no HTTP server "
+         "raises yet, so it streams on.", "http"),
     Demo("ws_disconnect", "Client Disconnection",
          "Ticks every 10 s; WebSocketDisconnect ends it.",
          "websocket", "/ws"),

@@ -31,7 +31,7 @@ from tests.servers import (
 from tests.wire import TIMEOUT, http1_open
 
 DELAY = 0.02
-INTERVAL = 0.3
+INTERVAL = 0.5
 STREAM = "Hello, world!"
 READ_BEFORE_LEAVING = 3
 
@@ -179,7 +179,7 @@ def leave_websocket(
     """Take the first tick, close the WebSocket, watch the app."""
     with connect(f"ws://127.0.0.1:{port}/ws", open_timeout=TIMEOUT) as client:
         assert client.recv(timeout=TIMEOUT) == "tick 1"
-        closed_at = time.monotonic()
+    closed_at = time.monotonic()  # the closing handshake is over
     prints.wait_for("Client disconnected", 1, watch)
     done = prints.first("Client disconnected")
     return AfterDisconnect(
