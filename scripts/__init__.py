@@ -1,0 +1,1 @@
+"""Build tools for the talk: code images made from the demos."""
