@@ -14,7 +14,7 @@ NAME ?= asgi_app
 
 help: ## Show this help.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / \
-		{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+		{printf "  \033[1m%-13s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 install: $(VENV)/.installed ## Create .venv with the locked Python packages.
 
@@ -25,11 +25,11 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	$(UV) sync --locked
 	@touch $@
 
-test: install ## Run every test (the README's test command).
+test: check ## Run every test (the README's test command).
 	$(VENV)/bin/pytest
 
 lint: install ## Check the code with ruff and mypy --strict.
-	$(VENV)/bin/ruff check demos tests
+	$(VENV)/bin/ruff check demos scripts tests
 	$(VENV)/bin/mypy
 
 demo: install ## Run one demo live: make demo NAME=ws_with_token
@@ -37,3 +37,17 @@ demo: install ## Run one demo live: make demo NAME=ws_with_token
 
 demos: install ## List the demos.
 	$(PYTHON) -m demos --list
+
+.PHONY: assets check png bench-assets
+
+assets: install ## Rebuild the code images in assets/ from the demos.
+	$(PYTHON) -m scripts.code_images
+
+check: install ## Fail if a code image is stale, missing or orphaned.
+	$(PYTHON) -m scripts.code_images --check
+
+png: assets ## Export every code image as a 2x PNG into dist/png/.
+	$(PYTHON) -m scripts.code_images_png
+
+bench-assets: install ## Time full and no-op builds of the code images.
+	$(PYTHON) -m scripts.bench_assets
