@@ -40,11 +40,11 @@ demos: install ## List the demos.
 
 .PHONY: assets check png bench-assets
 
-assets: install ## Rebuild the code images in assets/ from the demos.
-	$(PYTHON) -m scripts.code_images
+assets: install ## Rebuild every generated picture in assets/.
+	$(PYTHON) -m scripts.assets
 
-check: install ## Fail if a code image is stale, missing or orphaned.
-	$(PYTHON) -m scripts.code_images --check
+check: install ## Fail if a generated picture is stale, missing or orphaned.
+	$(PYTHON) -m scripts.assets --check
 
 png: assets ## Export every code image as a 2x PNG into dist/png/.
 	$(PYTHON) -m scripts.code_images_png
