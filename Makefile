@@ -1,7 +1,7 @@
 # ASGI Innovations: the talk, its demos and their tests.
 # Run `make help` to see every target.
 
-.DEFAULT_GOAL := help
+.DEFAULT_GOAL := all
 SHELL := /bin/bash
 
 VENV := .venv
@@ -9,6 +9,9 @@ UV_VERSION := 0.13.9
 UV := $(VENV)/bin/uv
 PYTHON := $(VENV)/bin/python
 NAME ?= asgi_app
+NODE_MODULES := node_modules/.installed
+MARP := node_modules/.bin/marp
+PORT ?= 8080
 
 .PHONY: help install test lint demo demos
 
@@ -25,7 +28,7 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	$(UV) sync --locked
 	@touch $@
 
-test: check ## Run every test (the README's test command).
+test: check $(NODE_MODULES) ## Run every test (the README's test command).
 	$(VENV)/bin/pytest
 
 lint: install ## Check the code with ruff and mypy --strict.
@@ -51,3 +54,33 @@ png: assets ## Export every code image as a 2x PNG into dist/png/.
 
 bench-assets: install ## Time full and no-op builds of the code images.
 	$(PYTHON) -m scripts.bench_assets
+
+.PHONY: all html pdf serve
+
+all: assets html pdf ## Build the pictures, dist/slides.html and dist/slides.pdf.
+
+$(NODE_MODULES): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20+" >&2; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $@
+	@echo "installed node_modules/ (Marp CLI $$($(MARP) --version | head -1 | cut -d' ' -f2), fonts, emoji)"
+
+html: assets $(NODE_MODULES) ## Build dist/slides.html, a folder that presents offline.
+	$(PYTHON) -m scripts.deck_build html
+
+pdf: assets $(NODE_MODULES) ## Build dist/slides.pdf with Chromium (CHROME_PATH=...).
+	$(PYTHON) -m scripts.deck_build pdf
+
+serve: assets $(NODE_MODULES) ## Serve the deck, reloading on change (PORT=8080).
+	@echo "Serving the deck at http://localhost:$(PORT)/slides.md (Ctrl-C stops)"
+	PORT=$(PORT) $(MARP) --config-file .marprc.yml --no-stdin --server --input-dir .
+
+.PHONY: matrix bench
+
+matrix: install ## Probe the real servers (~30 s): assets/support_matrix.*
+	$(PYTHON) -m scripts.probe_servers
+	$(PYTHON) -m scripts.measured_pictures
+
+bench: install ## Run the disconnect benchmark (~2.5 min): assets/bench_*
+	$(PYTHON) -m scripts.bench_disconnect
+	$(PYTHON) -m scripts.measured_pictures

@@ -13,6 +13,8 @@ from typing import cast
 
 GENERATORS = (
     "scripts.code_images",
+    "scripts.measured_pictures",
+    "scripts.deck_pictures",
 )
 
 
