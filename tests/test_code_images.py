@@ -22,6 +22,7 @@ from PIL import ImageChops
 
 from scripts import code_images, code_images_png, code_svg, theme
 from scripts.code_images import Image
+from scripts.deck_colour import contrast
 from scripts.fonts import Font
 from scripts.manifest import ImageSpec, load_manifest
 
@@ -241,3 +242,24 @@ def test_the_pngs_are_drawn_in_the_embedded_font(font_cache: Path) -> None:
         check=True,
     )
     assert Path(result.stdout) == font.instance_path()
+
+
+TEXT_ON = [
+    *[(f"token {kind}", c, "window") for kind, c in theme.TOKENS.items()],
+    *[(f"token {kind}", c, "band") for kind, c in theme.TOKENS.items()],
+    ("text", theme.TEXT, "window"),
+    ("text", theme.TEXT, "band"),
+    ("line number", theme.NUMBER, "window"),
+    ("highlighted line number", theme.NUMBER_HIGHLIGHTED, "band"),
+    ("title", theme.TITLE, "bar"),
+]
+BACKGROUNDS = {"window": theme.WINDOW, "band": theme.BAND, "bar": theme.BAR}
+
+
+@pytest.mark.parametrize(("what", "colour", "on"), TEXT_ON)
+def test_every_text_colour_has_7_to_1_contrast(
+    what: str, colour: str, on: str
+) -> None:
+    """The deck's rule holds inside the code images too."""
+    ratio = contrast(colour, BACKGROUNDS[on])
+    assert ratio >= 7, f"{what} {colour} on the {on}: {ratio:.2f}:1"
