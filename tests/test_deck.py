@@ -25,10 +25,8 @@ from tests.deck_conftest import ROOT, SEED, SLIDES, THEME, read_deck
 
 ASSETS = ROOT / "assets"
 MANIFEST = ROOT / "scripts" / "code_images.toml"
-# Generated pictures that no slide shows, on purpose, as glob patterns: the
-# server support matrix and the disconnect benchmark, drawn by their own
-# generator; their slides go near the conclusion, with their own change.
-UNUSED = ("assets/support_matrix*.svg", "assets/bench_*.svg")
+# Generated pictures that no slide shows, on purpose, as glob patterns.
+UNUSED: tuple[str, ...] = ()
 REMOTE = re.compile(r"\b(?:https?:)?//[^\s\"')]+", re.IGNORECASE)
 # Seed notes the deck replaces on purpose: placeholders, TODOs, errors, and
 # comments that only held images or a logo's source.

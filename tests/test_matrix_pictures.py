@@ -214,7 +214,7 @@ def test_the_alt_text_reads_the_table(built: dict[str, bytes]) -> None:
     desc = parse(built["assets/support_matrix.svg"]).find("svg:desc", NS)
     assert desc is not None
     assert desc.text
-    assert "OSError on send, WS: uvicorn h11·httptools: n/a" in desc.text
+    assert "OSError on send, WS: uvicorn HTTP/1.1: n/a" in desc.text
     assert "uvicorn WebSocket: yes" in desc.text
 
 
