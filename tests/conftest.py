@@ -107,46 +107,38 @@ def server_errors(caplog: pytest.LogCaptureFixture) -> Callable[[], list[str]]:
     return errors
 
 
-@dataclass(frozen=True)
-class Figure:
-    """A measured fact the closing summary of a run reports."""
-
-    demo: str
-    server: str
-    measured: str
-
-
-FIGURES = pytest.StashKey[list[Figure]]()
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.stash[FIGURES] = []
-
-
 Report = Callable[[str, str, str], None]
+FIGURE = "figure"
 
 
 @pytest.fixture
 def figure(request: pytest.FixtureRequest) -> Report:
-    """Report a figure in the summary at the end of the run."""
+    """Report a figure in the summary at the end of the run.
+
+    Figures travel as the test's user properties, so that pytest-xdist
+    brings them back from its workers.
+    """
 
     def report(demo: str, server: str, measured: str) -> None:
-        request.config.stash[FIGURES].append(Figure(demo, server, measured))
+        request.node.user_properties.append((FIGURE, (demo, server, measured)))
 
     return report
 
 
-def pytest_terminal_summary(
-    terminalreporter: pytest.TerminalReporter, config: pytest.Config
-) -> None:
-    figures: list[Figure] = config.stash[FIGURES]
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    figures = sorted(
+        tuple(value)
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", ())
+        if name == FIGURE
+    )
     if not figures:
         return
     terminalreporter.section("measured figures")
-    for item in sorted(figures, key=lambda f: (f.demo, f.server)):
-        terminalreporter.write_line(
-            f"{item.demo:<22} {item.server:<26} {item.measured}"
-        )
+    for demo, server, measured in figures:
+        terminalreporter.write_line(f"{demo:<22} {server:<26} {measured}")
 
 
 def slide(name: str) -> str:
