@@ -13,7 +13,7 @@ NODE_MODULES := node_modules/.installed
 MARP := node_modules/.bin/marp
 PORT ?= 8080
 
-.PHONY: help install test lint demo demos
+.PHONY: help install browser test lint demo demos
 
 help: ## Show this help.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / \
@@ -28,7 +28,19 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	$(UV) sync --locked
 	@touch $@
 
-test: check $(NODE_MODULES) ## Run every test (the README's test command).
+browser: ## Find Chromium, or install Debian's (as root); CHROME_PATH wins.
+	@found="$${CHROME_PATH:-$$(command -v chromium chromium-browser \
+		google-chrome 2>/dev/null | head -1)}"; \
+	if [ -n "$$found" ]; then echo "Chromium: $$found"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Chromium not found: installing Debian's chromium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+		&& echo "Chromium: $$(command -v chromium)"; \
+	else echo "Chromium not found: install it or set CHROME_PATH;" \
+		"the browser tests will skip and make pdf will fail" >&2; fi
+
+test: check browser $(NODE_MODULES) ## Run every test (the README's test command).
 	$(VENV)/bin/pytest
 
 lint: install ## Check the code with ruff and mypy --strict.
@@ -68,7 +80,7 @@ $(NODE_MODULES): package.json package-lock.json
 html: assets $(NODE_MODULES) ## Build dist/slides.html, a folder that presents offline.
 	$(PYTHON) -m scripts.deck_build html
 
-pdf: assets $(NODE_MODULES) ## Build dist/slides.pdf with Chromium (CHROME_PATH=...).
+pdf: assets browser $(NODE_MODULES) ## Build dist/slides.pdf with Chromium (CHROME_PATH=...).
 	$(PYTHON) -m scripts.deck_build pdf
 
 serve: assets $(NODE_MODULES) ## Serve the deck, reloading on change (PORT=8080).
