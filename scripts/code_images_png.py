@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from scripts import generator
 from scripts.code_images import ASSETS, CACHE, MANIFEST, ROOT
 from scripts.exceptions import InputError
 from scripts.files import shown, write_atomic
@@ -117,12 +118,7 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m scripts.code_images_png",
         description=__doc__.split("\n\n")[0],
     )
-    result.add_argument(
-        "--root",
-        type=Path,
-        default=ROOT,
-        help="the repository root (default: %(default)s)",
-    )
+    generator.add_root(result)
     result.add_argument(
         "--manifest", type=Path, help=f"default: ROOT/{MANIFEST}"
     )

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from scripts import generator
 from scripts.exceptions import InputError
 from scripts.files import shown, write_atomic
 
@@ -294,12 +295,7 @@ def parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 built, 1 the build failed, 2 bad input.",
     )
     result.add_argument("what", choices=("html", "pdf"), help="what to build")
-    result.add_argument(
-        "--root",
-        type=Path,
-        default=ROOT,
-        help="the repository root (default: %(default)s)",
-    )
+    generator.add_root(result)
     result.add_argument(
         "--out", type=Path, help=f"output folder (default: ROOT/{OUT})"
     )
