@@ -275,8 +275,13 @@ class Server:
         assert self._process.stdout is not None
         self._reader = asyncio.create_task(self._read(self._process.stdout))
 
+    def announced(self) -> bool:
+        """Whether uvicorn said it listens on our port: it, not another."""
+        running = f"Uvicorn running on http://{HOST}:{self.port} "
+        return any(running in line.text for line in self.lines)
+
     async def wait_ready(self) -> None:
-        """Poll the port until the server accepts a connection."""
+        """Wait until uvicorn says it listens and the port accepts."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + READY_TIMEOUT
         while True:
@@ -287,12 +292,15 @@ class Server:
                     f"The server exited with code {code} before accepting "
                     "connections; its output is above."
                 )
-            with contextlib.suppress(OSError):
-                async with asyncio.timeout(1.0):
-                    _, writer = await asyncio.open_connection(HOST, self.port)
-                writer.close()
-                await writer.wait_closed()
-                return
+            if self.announced():
+                with contextlib.suppress(OSError):
+                    async with asyncio.timeout(1.0):
+                        _, writer = await asyncio.open_connection(
+                            HOST, self.port
+                        )
+                    writer.close()
+                    await writer.wait_closed()
+                    return
             if loop.time() > deadline:
                 raise ServerError(
                     f"The server did not accept connections on port "

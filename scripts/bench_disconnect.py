@@ -53,7 +53,8 @@ from websockets.asyncio.client import connect as ws_connect
 from demos import disconnect_receive, raise_oserror, streaming_response
 from scripts import bench_apps, probe_wire
 from scripts.files import shown, write_atomic
-from scripts.probe_servers import group_members, machine, pick_port
+from scripts.ports import pick_port
+from scripts.probe_servers import group_members, machine
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = Path("assets/bench_disconnect.json")

@@ -24,7 +24,6 @@ import datetime
 import json
 import os
 import platform
-import random
 import re
 import signal
 import subprocess
@@ -41,6 +40,7 @@ from typing import Any
 
 from scripts import probe_app, probe_wire
 from scripts.files import shown, write_atomic
+from scripts.ports import pick_port
 from scripts.probe_catalog import (
     FEATURES,
     HANGS,
@@ -140,36 +140,6 @@ def _signal_group(pgid: int, signum: int, timeout: float) -> bool:
         if time.monotonic() > deadline:
             return False
         time.sleep(0.02)
-    return True
-
-
-def _port_range() -> tuple[int, int]:
-    """Ports below the kernel's ephemeral range: no client socket takes
-    one between our choice and the server's bind."""
-    low = 32768
-    with contextlib.suppress(OSError, ValueError):
-        text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text()
-        low = int(text.split()[0])
-    return max(1024, low - 12000), low - 1
-
-
-def pick_port() -> int:
-    low, high = _port_range()
-    for _ in range(50):
-        port = random.randint(low, high)
-        if not probe_wire.reached(port, 0.05) and _bindable(port):
-            return port
-    return probe_wire.free_port()
-
-
-def _bindable(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        try:
-            sock.bind((probe_wire.HOST, port))
-        except OSError:
-            return False
     return True
 
 

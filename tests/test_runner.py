@@ -28,6 +28,7 @@ import pytest
 from demos.catalog import BY_NAME, DEMOS, Demo
 from demos.content_md5 import CHUNKS as CONTENT_MD5_CHUNKS
 from demos.fastapi_trailers import CHUNKS as FASTAPI_CHUNKS
+from scripts.ports import pick_port
 
 ROOT = Path(__file__).resolve().parent.parent
 # Wide, UTF-8 output: no line of the timeline is wrapped.
@@ -47,11 +48,8 @@ STREAMING = ("streaming_response", "disconnect_receive", "raise_oserror")
 
 
 def free_port() -> int:
-    """A port nothing listens on, from the kernel."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A free port that no other test's server can take meanwhile."""
+    return pick_port()
 
 
 def port_is_free(port: int) -> bool:
