@@ -66,6 +66,25 @@ def exception_fields(exc: BaseException) -> dict[str, Any]:
     }
 
 
+async def send_all(
+    send: Send, messages: list[Message], probe: str, advertised: bool
+) -> None:
+    """Send ``messages`` in turn; record how many went, or what failed."""
+    for sent, message in enumerate(messages):
+        try:
+            await send(message)
+        except Exception as exc:  # what the server raised
+            record(
+                probe,
+                advertised=advertised,
+                sent=sent,
+                failed=message["type"],
+                **exception_fields(exc),
+            )
+            return
+    record(probe, advertised=advertised, sent=len(messages))
+
+
 def query(scope: Scope) -> dict[str, str]:
     raw = scope.get("query_string", b"").decode("latin-1")
     return {key: values[-1] for key, values in parse_qs(raw).items()}
@@ -151,19 +170,7 @@ async def trailers(
             for index, trailer in enumerate(TRAILERS)
         ),
     ]
-    for sent, message in enumerate(messages):
-        try:
-            await send(message)
-        except Exception as exc:  # what the server raised
-            record(
-                probe,
-                advertised=advertised,
-                sent=sent,
-                failed=message["type"],
-                **exception_fields(exc),
-            )
-            return
-    record(probe, advertised=advertised, sent=len(messages))
+    await send_all(send, messages, probe, advertised)
 
 
 async def disconnect(
@@ -265,19 +272,7 @@ async def ws_deny(
             for index, piece in enumerate(pieces)
         ),
     ]
-    for sent, message in enumerate(messages):
-        try:
-            await send(message)
-        except Exception as exc:  # what the server raised
-            record(
-                probe,
-                advertised=advertised,
-                sent=sent,
-                failed=message["type"],
-                **exception_fields(exc),
-            )
-            return
-    record(probe, advertised=advertised, sent=len(messages))
+    await send_all(send, messages, probe, advertised)
 
 
 async def ws_close(
