@@ -18,7 +18,6 @@ Exit codes: 0 up to date, 1 stale (--check), 2 bad input.
 import math
 import re
 import sys
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -32,7 +31,7 @@ from scripts.deck_svg import Canvas, LayoutError, n
 from scripts.exceptions import InputError
 from scripts.files import shown
 from scripts.fonts import Font
-from scripts.manifest import FontSpec
+from scripts.manifest import FontSpec, read_toml
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path("scripts/deck_pictures.toml")
@@ -339,17 +338,7 @@ class Data:
 def load(path: Path, root: Path) -> Data:
     """Read and check the data file (not yet the text of each picture)."""
     name = shown(path, root)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(name, 1, f"cannot read: {exc.strerror}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"at line (\d+)", str(exc))
-        line = int(found.group(1)) if found else 1
-        reason = str(exc).split(" (at line")[0]
-        raise InputError(name, line, f"invalid TOML: {reason}") from None
+    text, data = read_toml(path, root)
     lines = Lines(text)
     top = Table(name, lines, "", 0, data, {"font", "limits", *KINDS})
     font = Table(name, lines, "font", 0, top.get("font", dict), FONT_KEYS)

@@ -199,20 +199,26 @@ def _image(table: _Table, limits: Limits) -> ImageSpec:
     )
 
 
-def load_manifest(path: Path, root: Path) -> Manifest:
-    """Read the manifest at ``path``; relative paths in it are to ``root``."""
+def read_toml(path: Path, root: Path) -> tuple[str, dict[str, Any]]:
+    """The text of a TOML file and its data; errors name the file and line."""
     shown = files.shown(path, root)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(shown, 1, f"cannot read: {exc.strerror}") from None
     try:
-        data = tomllib.loads(text)
+        return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"at line (\d+)", str(exc))
         line = int(found.group(1)) if found else 1
         reason = str(exc).split(" (at line")[0]
         raise InputError(shown, line, f"invalid TOML: {reason}") from None
+
+
+def load_manifest(path: Path, root: Path) -> Manifest:
+    """Read the manifest at ``path``; relative paths in it are to ``root``."""
+    shown = files.shown(path, root)
+    text, data = read_toml(path, root)
     lines = _Lines(text)
 
     def table(name: str, index: int, value: Any, known: set[str]) -> _Table:
