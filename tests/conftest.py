@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from demos.catalog import BY_NAME
 from tests.servers import RunningServer, ServerSpec, run_server
@@ -77,6 +77,33 @@ class Prints:
 
 
 WatchPrints = Callable[..., Prints]
+
+
+@dataclass
+class Returns:
+    """An app wrapped so that a test can wait until a request's call ended.
+
+    Waiting for the app to return replaces a guess about how long the
+    server takes: whatever the server does right after the app returns
+    (such as logging) has happened once its loop has turned once more.
+    Lifespan calls are not counted.
+    """
+
+    app: ASGIApp
+    returned: threading.Event = field(default_factory=threading.Event)
+
+    async def __call__(
+        self, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if scope["type"] != "lifespan":
+                self.returned.set()
+
+    def wait(self, timeout: float) -> bool:
+        """Whether a call returned within ``timeout`` seconds."""
+        return self.returned.wait(timeout)
 
 
 @pytest.fixture

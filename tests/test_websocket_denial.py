@@ -13,7 +13,7 @@ from websockets.exceptions import ConnectionClosedOK, InvalidStatus
 from websockets.sync.client import connect
 
 from demos import ws, ws_http_exception, ws_send_denial_response, ws_with_token
-from tests.conftest import Serve, slide
+from tests.conftest import Returns, Serve, slide
 from tests.servers import UVICORN_WEBSOCKETS_SANSIO, WS_SERVERS, ServerSpec
 from tests.wire import TIMEOUT, raw_exchange
 
@@ -66,9 +66,12 @@ def test_denial_logs_no_error(
     PR #3138 fixes it; when this test fails there, drop the caveat from the
     speaker notes of the slide.
     """
-    server = serve(app, spec)
+    returns = Returns(app)
+    server = serve(returns, spec)
     handshake(f"{server.ws_url}{path}")
-    server.call(asyncio.sleep(0.05))  # let the app return and the log land
+    # The servers log right after the app returns, in the same loop turn.
+    assert returns.wait(TIMEOUT), slide(name)
+    server.call(asyncio.sleep(0))
     if spec is UVICORN_WEBSOCKETS_SANSIO:
         assert server_errors() == [SPURIOUS], slide(name)
     else:
