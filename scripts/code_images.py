@@ -200,6 +200,17 @@ def build(
     ]
 
 
+def claims(root: Path) -> list[generator.Claim]:
+    """What ``run`` would write, by manifest line; reads only the manifest."""
+    manifest = load_manifest(root / MANIFEST, root)
+    return [
+        generator.Claim.of(
+            root, spec.output, manifest.path, spec.cite("output")
+        )
+        for spec in manifest.images
+    ]
+
+
 def code_lines(svg: bytes, group: str = "code") -> list[str]:
     """The text of an SVG of ours, line by line: its code, or its numbers."""
     tree = ET.fromstring(svg)  # noqa: S314  # our own output, in our repo

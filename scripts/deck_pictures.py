@@ -1013,6 +1013,17 @@ def build(
     ]
 
 
+def claims(root: Path) -> list[generator.Claim]:
+    """What ``run`` would write, by line; reads only the data file."""
+    data = load(root / DATA, root)
+    return [
+        generator.Claim.of(
+            root, entry.output, data.path, entry.table.line("output")
+        )
+        for entry in data.entries
+    ]
+
+
 def run(
     root: Path,
     data_path: Path,

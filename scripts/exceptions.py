@@ -1,4 +1,4 @@
-"""The one error the build tools report: bad input, named by file and line."""
+"""The errors the build tools report, each in one line."""
 
 from pathlib import Path
 
@@ -11,3 +11,7 @@ class InputError(Exception):
         self.path = str(path)
         self.line = line
         self.message = message
+
+
+class WriteError(Exception):
+    """An output the tools cannot write (or read back), said in one line."""

@@ -1,15 +1,27 @@
-"""Write files whole or not at all."""
+"""Write files whole or not at all; read text, naming the line of a bad byte."""
 
 import os
+import re
+import time
 from pathlib import Path
+
+from scripts.exceptions import InputError
+
+# write_atomic's temporary file: ".NAME.PID.tmp", beside NAME.
+TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.tmp")
+# A temporary file lives for one write: older than this, its writer is gone
+# even if another process now has the writer's id.
+TEMPORARY_LIFETIME_S = 300
 
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, then rename it.
 
-    A reader sees the old bytes or the new ones, never a partial file.
+    A reader sees the old bytes or the new ones, never a partial file. A
+    process killed before the rename leaves the temporary file: see
+    ``leftovers``.
     """
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = temporary_for(path)
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         with os.fdopen(fd, "wb") as file:
@@ -17,6 +29,83 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def temporary_for(path: Path) -> Path:
+    """The temporary file that this process writes ``path`` through."""
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def leftovers(folder: Path) -> list[Path]:
+    """write_atomic's temporary files under ``folder`` that no write owns.
+
+    One is left over if the process that wrote it is gone, or if it is
+    older than any write takes. A fresh one of a live process is a write
+    in progress (a build running alongside), and is not listed.
+    """
+    found = []
+    now = time.time()
+    for path in sorted(folder.rglob(".*.tmp")):
+        match = TEMPORARY.fullmatch(path.name)
+        if match is None or not path.is_file():
+            continue
+        try:
+            age = now - path.stat().st_mtime
+        except FileNotFoundError:  # renamed meanwhile: a write in progress
+            continue
+        if age > TEMPORARY_LIFETIME_S or not _alive(int(match["pid"])):
+            found.append(path)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process has this id."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:  # it exists, but is not ours
+        return True
+    return True
+
+
+def decode(data: bytes, name: str) -> str:
+    """``data`` as UTF-8 text; a bad byte is an InputError at its line.
+
+    Line ends become "\\n", as ``Path.read_text`` makes them.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = len(data[start : exc.start].decode("utf-8")) + 1
+        raise InputError(
+            name,
+            line,
+            f"not UTF-8: byte 0x{data[exc.start]:02x} in column {column}",
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def reason(error: OSError, root: Path) -> str:
+    """Why ``error`` happened, naming the path at fault.
+
+    A file where a folder belongs is said as such, whichever error the
+    system gave for it (File exists, Not a directory).
+    """
+    if error.filename is None:
+        return error.strerror or str(error)
+    path = Path(error.filename)
+    folders = list(reversed(path.parents))
+    if isinstance(error, (FileExistsError, NotADirectoryError)):
+        folders.append(path)  # mkdir found a file, or a path went through one
+    for folder in folders:
+        if folder.exists() and not folder.is_dir():
+            return f"{shown(folder, root)} is not a folder"
+    return f"{error.strerror}: {shown(path, root)}"
 
 
 def shown(path: Path, root: Path) -> str:

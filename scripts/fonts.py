@@ -16,8 +16,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from scripts.exceptions import InputError
-from scripts.files import write_atomic
+from scripts.exceptions import InputError, WriteError
+from scripts.files import reason, write_atomic
 from scripts.manifest import FontSpec
 
 CACHE_FORMAT = "1"
@@ -99,8 +99,12 @@ class Font:
         if self.cache_dir is None:
             return
         path = self.cache_dir / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, data)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, data)
+        except OSError as exc:
+            where = reason(exc, Path.cwd())
+            raise WriteError(f"cannot write the font cache: {where}") from None
 
     @cached_property
     def instance(self) -> bytes:
@@ -170,8 +174,9 @@ class Font:
     def _measure(self) -> FontInfo:
         from fontTools.ttLib import TTFont
 
+        instance = self.instance
         try:
-            font = TTFont(io.BytesIO(self.instance), recalcTimestamp=False)
+            font = TTFont(io.BytesIO(instance), recalcTimestamp=False)
             cmap: dict[int, str] = font.getBestCmap()
             metrics: dict[str, tuple[int, int]] = font["hmtx"].metrics
             family = _family(font)

@@ -203,9 +203,10 @@ def read_toml(path: Path, root: Path) -> tuple[str, dict[str, Any]]:
     """The text of a TOML file and its data; errors name the file and line."""
     shown = files.shown(path, root)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise InputError(shown, 1, f"cannot read: {exc.strerror}") from None
+    text = files.decode(data, shown)
     try:
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scripts.exceptions import InputError
+from scripts.files import decode
 
 SCISSORS = "--8<--"
 MARKER = re.compile(r"^\s*#\s*--8<--\s*\[(start|end):([A-Za-z0-9_.-]+)\]\s*$")
@@ -68,13 +69,14 @@ def read_excerpt(
     """
     manifest, source_line, region_line = cite
     try:
-        text = (root / source).read_text(encoding="utf-8")
+        data = (root / source).read_bytes()
     except FileNotFoundError:
         raise InputError(
             manifest, source_line, f"{source}: no such file"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(source, 1, f"cannot read: {exc}") from None
+    except OSError as exc:
+        raise InputError(source, 1, f"cannot read: {exc.strerror}") from None
+    text = decode(data, source)
     lines = text.splitlines()
     regions = find_regions(source, lines)
     if region is None:

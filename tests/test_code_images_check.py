@@ -5,17 +5,22 @@ it with a diff of the code; a change elsewhere does not. Bad input ends
 with exit code 2 and one line naming the file and line, and writes nothing.
 """
 
+import os
 import re
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from scripts import code_images
+from scripts import assets, code_images
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = Path("scripts/code_images.toml")
+DECK_DATA = Path("scripts/deck_pictures.toml")
 CONTENT_MD5 = "assets/asgi_innovations/content_md5.svg"
 
 Snapshot = dict[str, tuple[bytes, int]]
@@ -314,6 +319,24 @@ def _cannot_fit(tree: Path) -> str:
     )
 
 
+def _not_utf8_demo(tree: Path) -> str:
+    path = tree / "demos/ws.py"
+    lines = path.read_bytes().split(b"\n")
+    assert lines[7] == b'@app.websocket("/ws")', lines[7]
+    lines[7] += b"  # caf\xe9"  # Latin-1, not UTF-8
+    path.write_bytes(b"\n".join(lines))
+    return r"demos/ws.py:8: not UTF-8: byte 0xe9 in column 29"
+
+
+def _not_utf8_manifest(tree: Path) -> str:
+    path = tree / MANIFEST
+    lines = path.read_bytes().split(b"\n")
+    lines[2] += b" \xff"
+    path.write_bytes(b"\n".join(lines))
+    column = len(lines[2])
+    return rf"{MANIFEST}:3: not UTF-8: byte 0xff in column {column}"
+
+
 def _bad_toml(tree: Path) -> str:
     edit(tree / MANIFEST, "max_lines = 22", "max_lines = = 22")
     return r"scripts/code_images.toml:\d+: invalid TOML: .*"
@@ -335,6 +358,8 @@ BAD_INPUTS = [
     _too_narrow,
     _too_tall,
     _cannot_fit,
+    _not_utf8_demo,
+    _not_utf8_manifest,
     _bad_toml,
 ]
 
@@ -357,4 +382,189 @@ def test_bad_input_fails_with_file_and_line_and_writes_nothing(
     assert code == 2
     assert out == ""
     assert re.fullmatch(expected + "\n", err), err
+    assert snapshot(tree / "assets") == before
+
+
+def test_an_output_folder_that_is_a_file_is_one_line_and_exit_2(
+    tree: Path, font_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Writing fails (as root too): say where, once, and exit 2."""
+    folder = tree / "assets/asgi_innovations"
+    shutil.rmtree(folder)
+    folder.write_text("a file where a folder belongs\n")
+    code, out, _ = build(tree, font_cache, capsys, "--check")
+    assert code == 1
+    assert "missing: assets/asgi_innovations/ws.svg (demos/ws.py)" in out
+    before = snapshot(tree / "assets")
+    code, out, err = build(tree, font_cache, capsys)
+    assert code == 2
+    assert err == (
+        "cannot write assets/asgi_innovations/ws.svg: "
+        "assets/asgi_innovations is not a folder\n"
+    )
+    assert snapshot(tree / "assets") == before
+
+
+# -- Every generator at once: `make assets` and `make check` ------------------
+
+
+@pytest.fixture
+def whole_tree(tree: Path) -> Path:
+    """``tree``, plus the deck pictures' data and the font caches."""
+    shutil.copy2(ROOT / DECK_DATA, tree / DECK_DATA)
+    if (ROOT / "dist/cache").is_dir():
+        shutil.copytree(ROOT / "dist/cache", tree / "dist/cache")
+    return tree
+
+
+def build_all(
+    tree: Path, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    """Run `python -m scripts.assets` in-process on ``tree``."""
+    code = assets.main(["--root", str(tree), *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def line_of(path: Path, text: str) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    (number,) = [n for n, line in enumerate(lines, 1) if text in line]
+    return number
+
+
+def _deck_makes_a_code_image(tree: Path) -> str:
+    edit(
+        tree / DECK_DATA,
+        'output = "assets/cards/uvicorn.svg"',
+        'output = "assets/./asgi.svg"',
+    )
+    deck = line_of(tree / DECK_DATA, '"assets/./asgi.svg"')
+    code = line_of(tree / MANIFEST, '"assets/asgi.svg"')
+    return (
+        f"scripts/deck_pictures.toml:{deck}: assets/./asgi.svg is also made "
+        f"by scripts/code_images.toml:{code}"
+    )
+
+
+def _a_code_image_is_a_measured_picture(tree: Path) -> str:
+    edit(
+        tree / MANIFEST,
+        f'output = "{CONTENT_MD5}"',
+        'output = "assets/bench_wasted.svg"',
+    )
+    code = line_of(tree / MANIFEST, '"assets/bench_wasted.svg"')
+    measured = line_of(
+        ROOT / "scripts/measured_pictures.py", '"assets/bench_wasted.svg"'
+    )
+    return (
+        f"scripts/measured_pictures.py:{measured}: assets/bench_wasted.svg "
+        f"is also made by scripts/code_images.toml:{code}"
+    )
+
+
+@pytest.mark.parametrize(
+    "share", [_deck_makes_a_code_image, _a_code_image_is_a_measured_picture]
+)
+@pytest.mark.parametrize("check", [False, True], ids=["build", "check"])
+def test_two_generators_sharing_an_output_are_refused(
+    share: Callable[[Path], str],
+    check: bool,
+    whole_tree: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    expected = share(whole_tree)
+    before = snapshot(whole_tree / "assets")
+    code, out, err = build_all(whole_tree, capsys, *["--check"] * check)
+    assert code == 2
+    assert err == expected + "\n"
+    assert snapshot(whole_tree / "assets") == before
+    # Both sharers are refused; the generator that shares nothing runs.
+    assert "code image" not in out
+    uninvolved = "deck" if "measured" in expected else "measured"
+    assert f"{uninvolved} pictures up to date" in out
+    assert out.count("up to date") == 1
+
+
+def test_python_m_scripts_assets_refuses_a_shared_output(
+    whole_tree: Path,
+) -> None:
+    """The one subprocess: `python -m` reaches main() and its exit code."""
+    expected = _deck_makes_a_code_image(whole_tree)
+    command = ["-m", "scripts.assets", "--check", "--root", str(whole_tree)]
+    result = subprocess.run(
+        [sys.executable, *command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (2, expected + "\n")
+
+
+def test_a_malformed_manifest_is_said_once_and_the_rest_still_run(
+    whole_tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(whole_tree / MANIFEST, "max_lines = 22", "max_lines = = 22")
+    line = line_of(whole_tree / MANIFEST, "max_lines = = 22")
+    for args in ([], ["--check"]):
+        code, out, err = build_all(whole_tree, capsys, *args)
+        assert code == 2
+        assert re.fullmatch(
+            rf"scripts/code_images.toml:{line}: invalid TOML: [^\n]*\n", err
+        ), err
+        # The deck pictures do not read the code images' manifest.
+        assert "7 deck pictures up to date" in out
+
+
+def dead_pid() -> int:
+    """A process id no process can have: above the kernel's maximum."""
+    return int(Path("/proc/sys/kernel/pid_max").read_text()) + 1
+
+
+def test_leftover_temporary_files_fail_the_check_and_a_build_sweeps_them(
+    whole_tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = whole_tree / "assets"
+    # A build killed between writing its temporary file and the rename.
+    killed = folder / f"asgi_innovations/.ws.svg.{dead_pid()}.tmp"
+    killed.write_bytes(b"<svg xmlns=")
+    # A temporary file of a live process, but an hour old: its id was reused.
+    stale = folder / f".asgi.svg.{os.getpid()}.tmp"
+    stale.write_bytes(b"<svg")
+    hour_ago = time.time() - 3600
+    os.utime(stale, (hour_ago, hour_ago))
+    # A build writing right now, in another process: not ours to judge.
+    writing = folder / f"cards/.uvicorn.svg.{os.getpid()}.tmp"
+    writing.write_bytes(b"<svg")
+    names = [str(p.relative_to(whole_tree)) for p in (killed, stale)]
+
+    code, out, err = build_all(whole_tree, capsys, "--check")
+    assert code == 1
+    for name in names:
+        assert f"leftover: {name} (" in out
+    assert "uvicorn" not in out
+    assert "2 leftover temporary file(s): run `make assets`" in err
+    assert killed.exists()
+    assert stale.exists()
+
+    code, out, _ = build_all(whole_tree, capsys)
+    assert code == 0
+    for name in names:
+        assert f"removed {name} (" in out
+    assert not killed.exists()
+    assert not stale.exists()
+    assert writing.exists()
+    assert build_all(whole_tree, capsys, "--check")[0] == 0
+
+
+def test_an_unwritable_font_cache_is_one_line_and_exit_2(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not "not a usable font": the font is fine, its cache is not."""
+    (tree / "dist").write_text("a file where a folder belongs\n")
+    before = snapshot(tree / "assets")
+    code, out, err = build(tree, tree / "dist/cache", capsys, "--check")
+    assert (code, out) == (2, "")
+    assert err == f"cannot write the font cache: {tree}/dist is not a folder\n"
     assert snapshot(tree / "assets") == before

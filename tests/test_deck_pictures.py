@@ -282,3 +282,18 @@ def test_a_too_tall_picture_is_refused(tree: Path, run: Run) -> None:
     )
     assert err.startswith(f"scripts/deck_pictures.toml:{width_line}: ")
     assert re.search(r"would be \d+ px tall, over the 560 px maximum", err)
+
+
+def test_a_byte_that_is_not_utf8_is_cited_at_its_line(
+    tree: Path, run: Run
+) -> None:
+    line = edit(tree / DATA, 'kicker = "ASGI specification"', "kicker = ")
+    data = (tree / DATA).read_bytes().replace(
+        b"kicker = ", b'kicker = "ASGI sp\xe9cification"'
+    )
+    (tree / DATA).write_bytes(data)
+    before = snapshot(tree / "assets")
+    code, out, err = run()
+    assert (code, out) == (2, "")
+    assert err == f"{DATA}:{line}: not UTF-8: byte 0xe9 in column 18\n"
+    assert snapshot(tree / "assets") == before
