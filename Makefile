@@ -91,8 +91,6 @@ serve: assets $(NODE_MODULES) ## Serve the deck, reloading on change (PORT=8080)
 
 matrix: install ## Probe the real servers (~30 s): assets/support_matrix.*
 	$(PYTHON) -m scripts.probe_servers
-	$(PYTHON) -m scripts.measured_pictures
 
 bench: install ## Run the disconnect benchmark (~2.5 min): assets/bench_*
 	$(PYTHON) -m scripts.bench_disconnect
-	$(PYTHON) -m scripts.measured_pictures

@@ -20,7 +20,12 @@ Two measurements, on 127.0.0.1 only, with bounded request counts and time:
    of spec 2.4 once servers deliver it on HTTP.
 
 ``--smoke`` is the tests' few-second version (an asyncio client stands in
-for wrk). ``make bench`` runs the full one, then redraws the charts.
+for wrk). ``make bench`` runs the full one. The JSON and the two charts
+drawn from it (assets/bench_wasted.svg, assets/bench_fastapi.svg) are
+drawn and checked in memory, then replaced together; a run that fails
+halfway writes nothing.
+
+Exit codes: 0 done, 2 bad input, 3 the run failed (nothing written).
 """
 
 import argparse
@@ -51,8 +56,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from websockets.asyncio.client import connect as ws_connect
 
 from demos import disconnect_receive, raise_oserror, streaming_response
-from scripts import bench_apps, probe_wire
-from scripts.files import shown, write_atomic
+from scripts import bench_apps, measured_pictures, probe_wire
+from scripts.code_images import CACHE
+from scripts.exceptions import InputError
+from scripts.files import shown
 from scripts.ports import pick_port
 from scripts.probe_servers import group_members, machine
 
@@ -539,7 +546,11 @@ class ServerProcess:
         deadline = time.monotonic() + 20
         while not probe_wire.reached(self.port, 0.2):
             if self.popen.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the benchmark's uvicorn did not start")
+                code = self.popen.poll()
+                raise RuntimeError(
+                    "the benchmark's uvicorn did not start"
+                    + ("" if code is None else f" (exit code {code})")
+                )
             time.sleep(0.02)
         return self.port
 
@@ -789,6 +800,30 @@ def parser() -> argparse.ArgumentParser:
     return result
 
 
+class BenchError(Exception):
+    """A run that did not measure what it set out to: nothing is written."""
+
+
+def problems(document: dict[str, Any]) -> list[str]:
+    """What makes a finished run unfit to write: a client that got no
+    stream, an app that never ended, a request that failed."""
+    found = []
+    for row in document["wasted_work"]["results"]:
+        for outcome in ("no stream", "still running"):
+            if row["outcomes"].get(outcome):
+                found.append(
+                    f"wasted work, {row['transport']} {row['pattern']}: "
+                    f"{row['outcomes'][outcome]} client(s) {outcome}"
+                )
+    for row in document["throughput"]["results"]:
+        if row["errors"]:
+            found.append(
+                f"throughput, {row['variant']}: {row['errors']} failed "
+                "request(s)"
+            )
+    return found
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     profile = SMOKE if args.smoke else FULL
@@ -810,15 +845,40 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "warmup": 200,
             }
         )
-    document = bench(profile, wrk)
-    print(report(document))
     output = args.output or (None if args.smoke else ROOT / OUTPUT)
+    kept = (
+        "nothing written"
+        if output is None
+        else (f"{shown(output, ROOT)} and its charts are left as they were")
+    )
+    try:
+        document = bench(profile, wrk)
+        found = problems(document)
+        if found:
+            raise BenchError("; ".join(found))
+    except (BenchError, RuntimeError, OSError, ValueError) as exc:
+        print(f"the benchmark failed: {exc}; {kept}", file=sys.stderr)
+        return 3
+    except subprocess.SubprocessError as exc:
+        print(f"the load generator failed: {exc}; {kept}", file=sys.stderr)
+        return 3
+    print(report(document))
     if output is not None:
-        write_atomic(output, (json.dumps(document, indent=2) + "\n").encode())
-        print(
-            f"wrote {shown(output, ROOT)} in "
-            f"{document['measured']['seconds']:.0f} s"
+        try:
+            pictures = measured_pictures.pictures_for(
+                str(OUTPUT), document, output.parent, ROOT / CACHE
+            )
+        except InputError as error:
+            print(f"the new figures cannot be drawn: {error}", file=sys.stderr)
+            return 2
+        measured_pictures.replace_together(
+            {
+                output: (json.dumps(document, indent=2) + "\n").encode(),
+                **pictures,
+            },
+            ROOT,
         )
+        print(f"measured in {document['measured']['seconds']:.0f} s")
     return 0
 
 

@@ -16,6 +16,7 @@ Exit codes: 0 up to date, 1 stale (--check), 2 bad input.
 
 import base64
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from typing import Any
 from scripts import generator, theme
 from scripts.code_images import CACHE, MANIFEST
 from scripts.exceptions import InputError
+from scripts.files import shown
 from scripts.fonts import Font, FontInfo
 from scripts.manifest import load_manifest
 from scripts.probe_catalog import HANGS, NO, NOT_APPLICABLE, PARTIAL, VALUE, YES
@@ -778,14 +780,26 @@ def load_json(root: Path, source: str, make: str) -> dict[str, Any]:
     return data
 
 
-def build(root: Path, cache: Path | None) -> dict[str, bytes]:
-    """Every picture, in memory, by output path."""
+def build(
+    root: Path,
+    cache: Path | None,
+    measured: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, bytes]:
+    """The pictures, in memory, by output path.
+
+    Without ``measured``, every picture, from the committed JSON files.
+    With it (source path -> document, as a measuring command has it before
+    writing anything), only the pictures drawn from those documents: the
+    command validates them before it replaces its JSON and pictures.
+    """
     manifest = load_manifest(root / MANIFEST, root)
     font = Font(manifest.font, manifest.path, cache)
     info: FontInfo = font.info
-    loaded: dict[str, dict[str, Any]] = {}
+    loaded: dict[str, dict[str, Any]] = dict(measured or {})
     built = {}
     for picture in PICTURES:
+        if measured is not None and picture.source not in measured:
+            continue
         if picture.source not in loaded:
             loaded[picture.source] = load_json(
                 root, picture.source, picture.make
@@ -845,6 +859,38 @@ def run(root: Path, assets: Path, cache: Path | None, check: bool) -> int:
     return generator.verdict(
         changes, list(built.values()), "measured picture", check
     )
+
+
+def replace_together(files: dict[Path, bytes], root: Path) -> None:
+    """Write a measurement and its pictures: all of them, or none.
+
+    Every file is first written whole beside its target; only when all are
+    there are they renamed into place, one after the other. A failure
+    before that leaves every target as it was.
+    """
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, data in files.items():
+            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            staged.append((temporary, path))
+            temporary.write_bytes(data)
+        for temporary, path in staged:
+            os.replace(temporary, path)
+            print(
+                f"wrote {shown(path, root)} ({len(files[path]) / 1024:.1f} KB)"
+            )
+    finally:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+
+
+def pictures_for(
+    source: str, document: dict[str, Any], folder: Path, cache: Path | None
+) -> dict[Path, bytes]:
+    """The pictures drawn from ``document`` (the new ``source``), by the
+    path they go to in ``folder``; InputError if one is illegible."""
+    built = build(ROOT, cache, {source: document})
+    return {folder / Path(name).name: data for name, data in built.items()}
 
 
 COMMAND = generator.Command(

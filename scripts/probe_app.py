@@ -11,13 +11,14 @@ HTTP paths:
     /scope          the scope's ``asgi`` and ``extensions``, as JSON
     /trailers       two body chunks, then two trailers messages
     /disconnect     one chunk, then wait for ``http.disconnect``
-    /send           a chunk every ``interval`` s for ``seconds`` s, or until
-                    ``send()`` raises
+    /send           a chunk every ``interval`` s for ``seconds`` s, each
+                    send's start and outcome recorded
 WebSocket paths:
     /scope          accept, send the scope as JSON, close
     /deny           a 401 denial response, its body in ``parts`` messages
     /close          close before accept
-    /send           accept, then a message every ``interval`` s, as above
+    /send           accept, optionally ``burst`` bytes at once, then a
+                    message every ``interval`` s, as above
 """
 
 import asyncio
@@ -40,6 +41,8 @@ DENIAL_HEADERS = [(b"content-type", b"text/plain"), (b"x-probe", b"denied")]
 TRAILER_BODY = (b"Hello, ", b"trailers!")
 TRAILERS = ((b"x-first", b"one"), (b"x-second", b"two"))
 MAX_SECONDS = 10.0  # no stream of this app outlives this
+MAX_BURST = 64 * 1024 * 1024  # bytes: the largest burst of /send
+BURST_MESSAGE = 256 * 1024  # bytes: a burst's messages at most
 
 
 def record(probe: str, **fields: Any) -> None:
@@ -194,20 +197,42 @@ async def disconnect(
 async def keep_sending(
     probe: str, args: dict[str, str], send_one: Callable[[int], Awaitable[None]]
 ) -> None:
-    """Send until ``send()`` raises or time is up; record which it was."""
+    """Send until time is up, whatever ``send()`` does; record every send.
+
+    A send that raises does not stop the app: a server may raise only in
+    a window (daphne, inside the closing handshake) and drop sends after
+    it, so the probe needs every send's start time and outcome. The first
+    raise is also recorded at once, as ``{probe}.raised``, for a client
+    that waits for it.
+    """
     interval = float(args.get("interval", 0.02))
     seconds = min(float(args.get("seconds", 1)), MAX_SECONDS)
     sent: list[float] = []
+    # [start, exception, is an OSError] of each send that raised
+    raises: list[list[Any]] = []
+    first: dict[str, Any] = {}
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        start = time.monotonic()
         try:
-            await send_one(len(sent))
+            await send_one(len(sent) + len(raises))
         except Exception as exc:  # what the server raised
-            record(probe, raised=True, sends=sent, **exception_fields(exc))
-            return
-        sent.append(time.monotonic())
+            fields = exception_fields(exc)
+            if not first:
+                first = {"at": start, **fields}
+                record(f"{probe}.raised", **first)
+            raises.append([start, fields["exception"], fields["oserror"]])
+        else:
+            sent.append(start)
         await asyncio.sleep(interval)
-    record(probe, raised=False, sends=sent)
+    record(
+        probe,
+        raised=bool(first),
+        sends=sent,
+        raises=raises,
+        first_raise=first or None,
+        **({k: v for k, v in first.items() if k != "at"}),
+    )
 
 
 async def http_send(
@@ -289,6 +314,12 @@ async def ws_send(
     """Spec 2.4 on WebSockets: ``send()`` raises once the client left."""
     await receive()  # websocket.connect
     await send({"type": "websocket.accept"})
+    burst = min(int(args.get("burst", 0)), MAX_BURST)
+    # A burst first, for a client that does not read: the server's buffers
+    # fill. In messages of at most 256 KiB (daphne refuses over 1 MiB).
+    for start in range(0, burst, BURST_MESSAGE):
+        size = min(BURST_MESSAGE, burst - start)
+        await send({"type": "websocket.send", "bytes": b"b" * size})
 
     async def message(number: int) -> None:
         await send({"type": "websocket.send", "text": f"tick {number}"})

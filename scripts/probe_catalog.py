@@ -10,8 +10,9 @@ from typing import Literal
 
 Transport = Literal["http", "websocket"]
 
-# The results a cell can have, from best to worst. "hangs" covers a
-# server that never answers, and one that crashed or never started.
+# The results a cell can have, from best to worst. "hangs" is a server
+# that started, stayed up and did not answer; one that never started or
+# died is a failure of the probe, which then writes nothing.
 YES, PARTIAL, NO, HANGS, NOT_APPLICABLE = "yes", "partial", "no", "hangs", "n/a"
 RESULTS = (YES, PARTIAL, NO, HANGS, NOT_APPLICABLE)
 VALUE = "value"  # a cell that reports a value (a spec version), not support

@@ -3,18 +3,22 @@
 Starts each server of scripts/probe_catalog.py as a subprocess on
 127.0.0.1 serving scripts/probe_app.py, asks it every feature with real
 clients (h11, h2, websockets), stops it for sure (its whole process group,
-SIGTERM then SIGKILL), and writes what it saw to assets/support_matrix.json.
-``make matrix`` runs it, then draws the table (scripts/measured_pictures.py).
+SIGTERM then SIGKILL), and writes what it saw to assets/support_matrix.json
+and the table drawn from it, assets/support_matrix.svg (``make matrix``).
+The two are drawn and checked in memory first, then replaced together: a
+run that fails leaves both as they were.
 
-A server that never answers, crashes or does not start is a result
-("hangs"), not an error. ``--quick`` is the profile the tests use: every
-server and every feature at once, with short timeouts. ``--compare``
-re-probes and compares the categorical results (result, status, value,
-exception) with the committed JSON, naming each cell that changed and the
-slides it makes wrong; timings are never compared.
+A server that started and then does not answer is a result ("hangs"). A
+server that does not start or dies during the probe, and a probe that
+raises, are failures of the command: it names the server or the cell and
+writes nothing. ``--quick`` is the profile the tests use: every server and
+every feature at once, with short timeouts. ``--compare`` re-probes and
+compares the categorical results (result, status, value, exception) with
+the committed JSON, naming each cell that changed and the slides it makes
+wrong; timings are never compared.
 
 Exit codes: 0 done (or no difference), 1 differences (--compare),
-2 bad input.
+2 bad input, 3 a server or a probe failed (nothing written).
 """
 
 import argparse
@@ -38,8 +42,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from scripts import probe_app, probe_wire
-from scripts.files import shown, write_atomic
+from scripts import measured_pictures, probe_app, probe_wire
+from scripts.code_images import CACHE
+from scripts.exceptions import InputError
+from scripts.files import shown
 from scripts.ports import pick_port
 from scripts.probe_catalog import (
     FEATURES,
@@ -116,9 +122,22 @@ atexit.register(_kill_leftovers)
 
 
 def group_members(pgid: int) -> list[int]:
-    """The live processes of process group ``pgid`` (from /proc)."""
+    """The live (not zombie) processes of process group ``pgid``.
+
+    Read from /proc where there is one (Linux). Elsewhere only whether the
+    group has a process left is known: ``[pgid]`` then, zombies included.
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return []
+        except PermissionError:
+            pass
+        return [pgid]
     members = []
-    for entry in Path("/proc").iterdir():
+    for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue
         try:
@@ -269,6 +288,21 @@ class Run:
 
     def alive(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
+
+    def death(self) -> str:
+        """Why the server is gone; "" if it still accepts connections.
+
+        A server that died resets its connections before its parent can
+        see that it exited: a refused connection waits for its exit code.
+        """
+        assert self.popen is not None
+        if self.alive() and probe_wire.reached(self.port, 1.0):
+            return ""
+        try:
+            code = self.popen.wait(2)
+        except subprocess.TimeoutExpired:
+            return "it stopped accepting connections"
+        return f"exit code {code}: {self.last_log_line()}"
 
     def last_log_line(self) -> str:
         lines = self.log_lines()
@@ -542,49 +576,90 @@ def probe_http_disconnect(run: Run) -> Cell:
     )
     if left is None:
         return cell(HANGS, note="no first chunk")
+    gone = left.left
     app = run.event(probe, watch + 1.0)
     if app is None:
         return cell(HANGS, note="the app never finished")
     if app.get("disconnect"):
-        return cell(YES, seconds=app["at"] - left, message_keys=app["keys"])
+        return cell(YES, seconds=app["at"] - gone, message_keys=app["keys"])
     return cell(NO, note=f"no http.disconnect within {watch:.1f} s")
+
+
+class ProbeError(Exception):
+    """A probe that could not measure: the command fails, naming the cell."""
 
 
 def _oserror(
     run: Run,
-    leave: Callable[[int, str, float], float | None],
+    leave: Callable[[int, str, float], probe_wire.Left | None],
 ) -> Cell:
+    """Does ``send()`` raise once the client has left?
+
+    The app sends every ``interval`` s, whatever ``send()`` does, and
+    records each send's start and outcome. Only the sends that start once
+    the connection is over for the client decide the cell. A WebSocket
+    server may answer a send inside the closing handshake otherwise than
+    after it: daphne raises autobahn's ``Disconnected`` while autobahn
+    closes the connection and before daphne hears of it, a window of one
+    or two loop turns that a send hits by chance. The result must not
+    depend on such a race; what the window sends got is kept in
+    ``observed``.
+    """
     probe = run.next_id("send")
     profile = run.profile
     target = (
         f"/send?id={probe}&seconds={profile.watch + 0.2}"
         f"&interval={profile.interval}"
     )
-    left = leave(run.port, target, profile.timeout)
-    if left is None:
+    gone = leave(run.port, target, profile.timeout)
+    if gone is None:
         return cell(HANGS, note="no first message")
-    app = run.event(probe, profile.watch + 1.5)
+    app = run.event(probe, profile.watch + 2.0)
     if app is None:
         return cell(HANGS, note="the app never finished")
+    return sends_cell(app, gone)
+
+
+def sends_cell(app: dict[str, Any], gone: probe_wire.Left) -> Cell:
+    """The cell for the app's record of /send, once its client is ``gone``:
+    decided by the sends that started after the connection was over."""
+    left, closed = gone.left, gone.closed
     after = sum(1 for at in app["sends"] if at > left)
-    exception = app.get("exception")
-    if not app["raised"]:
+    raises = [(at, name, os) for at, name, os in app["raises"] if at > left]
+    later = [at for at in app["sends"] if at > closed]
+    later_raises = [r for r in raises if r[0] > closed]
+    if not later and not later_raises:
+        raise ProbeError(
+            f"the app sent nothing after the connection was over "
+            f"({closed - left:.2f} s after the client left)"
+        )
+    observed: dict[str, Any] = {
+        "sends_after_leaving": after,
+        "raised_inside_close": sum(1 for r in raises if r[0] <= closed),
+        "sends_after_close": len(later),
+        "raised_after_close": len(later_raises),
+    }
+    if not later_raises:
         return cell(
             NO,
             note=f"{after} sends after the client left, none raised",
-            sends_after_leaving=after,
+            **observed,
         )
-    seconds = app["at"] - left
-    if app["oserror"]:
-        return cell(
-            YES, exception=exception, seconds=seconds, sends_after_leaving=after
+    if later:
+        raise ProbeError(
+            f"after the close, {len(later)} sends went through and "
+            f"{len(later_raises)} raised: no single answer"
         )
+    _, exception, oserror = later_raises[0]
+    seconds = app["first_raise"]["at"] - left
+    if oserror:
+        return cell(YES, exception=exception, seconds=seconds, **observed)
     return cell(
         PARTIAL,
         exception=exception,
         seconds=seconds,
         note=f"raises {short(exception)}, not an OSError",
-        sends_after_leaving=after,
+        **observed,
     )
 
 
@@ -618,37 +693,39 @@ def features_of(target: Target) -> list[Feature]:
 
 
 def _guarded(run: Run, feature: Feature) -> Cell:
-    """A probe's cell; a probe that fails is a result too."""
+    """A probe's cell; a probe that raises is a failure of the command."""
     try:
-        result = PROBES[feature.id](run)
-    except Exception as exc:  # the server's doing
-        result = cell(
+        return PROBES[feature.id](run)
+    except Exception as exc:  # the probe could not measure
+        return cell(
             HANGS,
             note=f"probe failed: {type(exc).__name__}",
             error=f"{type(exc).__name__}: {exc}"[:200],
         )
-    if result["result"] in (HANGS, NO) and not run.alive():
-        result["note"] = (result.get("note", "") + "; the server died").strip(
-            "; "
-        )
-    return result
 
 
 def probe_process(
     process: Process, profile: Profile, folder: Path
 ) -> dict[str, Any]:
-    """Start one server, probe every feature of its targets, stop it."""
+    """Start one server, probe every feature of its targets, stop it.
+
+    What kept the probe from measuring goes to ``failures``, one message
+    per server or cell: the server did not start, died during the probe,
+    or a probe raised. "hangs" is only for a server that started, stayed
+    up, and did not answer.
+    """
     run = Run(process, profile, folder)
     jobs = [(t, f) for t in process.targets for f in features_of(t)]
     cells: dict[tuple[str, str], Cell] = {}
+    failures: list[str] = []
     started = time.monotonic()
     try:
         run.start()
         if not run.started:
-            for target, feature in jobs:
-                cells[target.id, feature.id] = cell(
-                    HANGS, note=f"the server did not start: {run.crashed}"
-                )
+            failures.append(
+                f"{process.id}: the server did not start: {run.crashed} "
+                f"(no cell probed: {_names(jobs)})"
+            )
         elif profile.concurrent:
             with ThreadPoolExecutor(len(jobs)) as pool:
                 futures = {
@@ -660,9 +737,21 @@ def probe_process(
         else:
             for target, feature in jobs:
                 cells[target.id, feature.id] = _guarded(run, feature)
+        death = run.death() if run.started else ""
+        if death:
+            failures.append(
+                f"{process.id}: the server died during the probe ({death}); "
+                f"cells probed: {_names(jobs)}"
+            )
+        for (target_id, feature_id), data in cells.items():
+            if "error" in data.get("observed", {}):
+                failures.append(
+                    f"{cell_name(target_id, feature_id)}: the probe failed: "
+                    f"{data['observed']['error']}"
+                )
     finally:
         run.stop()
-    return {
+    result = {
         "process": process.id,
         "command": " ".join(
             ["python", *(a.replace("{port}", "PORT") for a in process.args)]
@@ -678,6 +767,13 @@ def probe_process(
         "log_errors": run.logged_errors(),
         "cells": {f"{t}|{f}": c for (t, f), c in cells.items()},
     }
+    if failures:
+        result["failures"] = failures
+    return result
+
+
+def _names(jobs: Sequence[tuple[Target, Feature]]) -> str:
+    return ", ".join(cell_name(t.id, f.id) for t, f in jobs)
 
 
 def versions() -> dict[str, str]:
@@ -738,14 +834,21 @@ def probe(
                     "version": found.get(target.package, "?"),
                     "implementation": target.implementation,
                     "transports": list(target.transports),
-                    "process": {k: v for k, v in run.items() if k != "cells"},
+                    "process": {
+                        k: v
+                        for k, v in run.items()
+                        if k not in ("cells", "failures")
+                    },
                     "cells": {
                         f.id: run["cells"][f"{target.id}|{f.id}"]
                         for f in features_of(target)
+                        if f"{target.id}|{f.id}" in run["cells"]
                     },
                 }
             )
+    failures = [message for run in runs for message in run.get("failures", [])]
     return {
+        **({"failures": failures} if failures else {}),
         "schema": SCHEMA,
         "generated_by": "scripts/probe_servers.py (make matrix)",
         "probed": {
@@ -875,7 +978,8 @@ def parser() -> argparse.ArgumentParser:
     result = argparse.ArgumentParser(
         prog="python -m scripts.probe_servers",
         description=__doc__.split("\n\n")[0],
-        epilog="Exit codes: 0 done, 1 differences (--compare), 2 bad input.",
+        epilog="Exit codes: 0 done, 1 differences (--compare), 2 bad input, "
+        "3 a server or a probe failed (nothing written).",
     )
     result.add_argument(
         "--quick",
@@ -901,7 +1005,12 @@ def parser() -> argparse.ArgumentParser:
     return result
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    processes: Sequence[Process] = PROCESSES,
+) -> int:
+    """The command; ``processes`` are the servers to probe (tests pass a
+    few of their own)."""
     args = parser().parse_args(argv)
     profile = QUICK if args.quick else FULL
     if args.jobs is not None:
@@ -916,23 +1025,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (OSError, ValueError) as exc:
             print(f"{shown(args.output, ROOT)}: {exc}", file=sys.stderr)
             return 2
-    jobs = min(profile.jobs, len(PROCESSES))
+    jobs = min(profile.jobs, len(processes))
     print(
-        f"Probing {len(PROCESSES)} server processes ({profile.name}, "
+        f"Probing {len(processes)} server processes ({profile.name}, "
         f"{jobs} at once)..."
     )
-    document = probe(PROCESSES, profile, progress=print)
+    document = probe(processes, profile, progress=print)
     print(table(document))
+    failures = document.pop("failures", [])
+    if failures:
+        for message in failures:
+            print(message, file=sys.stderr)
+        print(
+            f"{len(failures)} failure(s): the probe did not measure every "
+            f"cell; {shown(args.output, ROOT)} and its picture are "
+            "left as they were",
+            file=sys.stderr,
+        )
+        return 3
     if committed is not None:
         found = differences(committed, document)
         for message in found:
             print(message)
         print(f"{len(found)} difference(s) with {shown(args.output, ROOT)}")
         return 1 if found else 0
-    write_atomic(args.output, dumps(document))
+    try:
+        pictures = measured_pictures.pictures_for(
+            str(OUTPUT), document, args.output.parent, ROOT / CACHE
+        )
+    except InputError as error:
+        print(f"the new matrix cannot be drawn: {error}", file=sys.stderr)
+        return 2
+    measured_pictures.replace_together(
+        {args.output: dumps(document), **pictures}, ROOT
+    )
     print(
-        f"wrote {shown(args.output, ROOT)} in "
-        f"{document['probed']['seconds']:.1f} s"
+        f"probed in {document['probed']['seconds']:.1f} s; "
+        f"{len(pictures) + 1} files replaced together"
     )
     return 0
 

@@ -62,6 +62,14 @@ class Reply:
         }
 
 
+@dataclass(frozen=True)
+class Left:
+    """When a client left: it said so, and the connection was gone."""
+
+    left: float  # the client closed (HTTP) or sent its close frame
+    closed: float  # the connection was over for the client, too
+
+
 def _decode(headers: Sequence[tuple[bytes, bytes]]) -> Headers:
     return [
         (k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in headers
@@ -216,7 +224,7 @@ def _read_http2(
         sock.sendall(conn.data_to_send())
 
 
-def http1_leave(port: int, target: str, timeout: float = 2.0) -> float | None:
+def http1_leave(port: int, target: str, timeout: float = 2.0) -> Left | None:
     """GET ``target``, leave after the first body byte; when it left.
 
     None if no body byte came in time (the probe then has nothing to
@@ -245,7 +253,7 @@ def http1_leave(port: int, target: str, timeout: float = 2.0) -> float | None:
             left = time.monotonic()
     except (OSError, h11.ProtocolError):
         return None
-    return left
+    return Left(left, time.monotonic())
 
 
 def websocket_text(port: int, target: str, timeout: float = 2.0) -> str | None:
@@ -266,11 +274,13 @@ def websocket_text(port: int, target: str, timeout: float = 2.0) -> str | None:
 
 def websocket_leave(
     port: int, target: str, timeout: float = 2.0
-) -> float | None:
+) -> Left | None:
     """Connect, take one message, close (code 1000) and go; when it left.
 
     The close frame is sent at once; the client then waits at most 0.2 s
-    for the server's close frame before it drops the connection.
+    for the server's close frame and its end of the TCP connection.
+    ``closed`` is when that wait ended: a server that closes its end
+    first (as RFC 6455 says a server does) has done so by then.
     """
     left = None
     try:
@@ -285,7 +295,7 @@ def websocket_leave(
             left = time.monotonic()
     except (OSError, WebSocketException):
         pass
-    return left
+    return None if left is None else Left(left, time.monotonic())
 
 
 def reached(port: int, timeout: float) -> bool:

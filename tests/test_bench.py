@@ -3,8 +3,10 @@
 The smoke run measures both parts for real in a few seconds (3 clients a
 pattern, an asyncio client instead of wrk) and checks what the slides
 claim: on HTTP today, only listening for ``http.disconnect`` stops the
-work; on uvicorn's WebSockets, ``send()`` raises. The committed JSON, from
-``make bench``, must say the same, and show spec 2.4 paying off.
+work; on uvicorn's WebSockets, ``send()`` raises. It runs through the
+command (in this process), which writes the JSON and its two charts
+together; a run whose server cannot start writes nothing. The committed
+JSON, from ``make bench``, must say the same, and show spec 2.4 paying off.
 """
 
 import asyncio
@@ -16,8 +18,9 @@ from typing import Any
 import pytest
 
 from demos import disconnect_receive, raise_oserror, streaming_response
-from scripts import bench_apps, bench_disconnect
+from scripts import bench_apps, bench_disconnect, measured_pictures
 from scripts.bench_disconnect import SMOKE, parse_wrk
+from scripts.code_images import CACHE
 from scripts.probe_catalog import BENEFITS, OSERROR
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,9 +29,57 @@ OSERROR_SLIDE = f"slide {OSERROR!r}"
 BENEFITS_SLIDE = f"slide {BENEFITS!r}"
 
 
+CHARTS = ("bench_disconnect.json", "bench_fastapi.svg", "bench_wasted.svg")
+
+
 @pytest.fixture(scope="module")
-def smoke() -> Document:
-    return bench_disconnect.bench(SMOKE, wrk=None)
+def smoke_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the smoke run's command wrote its JSON and charts."""
+    folder = tmp_path_factory.mktemp("bench")
+    output = folder / "bench_disconnect.json"
+    assert bench_disconnect.main(["--smoke", "--output", str(output)]) == 0
+    return folder
+
+
+@pytest.fixture(scope="module")
+def smoke(smoke_folder: Path) -> Document:
+    data: Document = json.loads(
+        (smoke_folder / "bench_disconnect.json").read_text()
+    )
+    return data
+
+
+def test_the_smoke_run_writes_its_json_and_charts_together(
+    smoke_folder: Path, smoke: Document
+) -> None:
+    assert sorted(p.name for p in smoke_folder.iterdir()) == list(CHARTS)
+    drawn = measured_pictures.build(
+        ROOT, ROOT / CACHE, {"assets/bench_disconnect.json": smoke}
+    )
+    for name, data in drawn.items():
+        assert (smoke_folder / Path(name).name).read_bytes() == data, name
+
+
+def test_a_server_that_cannot_start_fails_the_run_and_writes_nothing(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The wasted work is measured, then the throughput server (a real
+    uvicorn, told a loop it does not have) fails: nothing is replaced."""
+    for name in CHARTS:
+        (tmp_path / name).write_bytes((ROOT / "assets" / name).read_bytes())
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    monkeypatch.setenv("UVICORN_LOOP", "bogus")
+    output = tmp_path / "bench_disconnect.json"
+    assert bench_disconnect.main(["--smoke", "--output", str(output)]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "the benchmark failed: the benchmark's uvicorn did not start "
+        "(exit code "
+    ), err
+    assert "bench_disconnect.json and its charts are left as they were" in err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
 @pytest.fixture(scope="module")

@@ -358,3 +358,63 @@ def test_illegible_text_is_refused(font_cache: Path) -> None:
         canvas.text(1200, 10, "far too long for the slide")
     with pytest.raises(InputError, match="not allowed"):
         canvas.text(0, 10, "dim", fill="#444444")
+
+
+# -- A measuring command's files: all replaced, or none ---------------------
+
+
+def test_a_new_measurement_too_tall_to_draw_is_refused(
+    matrix: dict[str, Any], font_cache: Path, tmp_path: Path
+) -> None:
+    """What probe_servers checks before it replaces anything."""
+    data = json.loads(json.dumps(matrix))
+    for index, server in enumerate(data["servers"]):
+        for cell in server["cells"].values():
+            cell.update(result=PARTIAL, note=f"reason {index} " + "why " * 30)
+    with pytest.raises(InputError, match=f"over {MAX_HEIGHT} px"):
+        measured_pictures.pictures_for(
+            "assets/support_matrix.json", data, tmp_path, font_cache
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_measurement_and_its_pictures_are_replaced_together(
+    matrix: dict[str, Any],
+    font_cache: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "support_matrix.json").write_text("old")
+    pictures = measured_pictures.pictures_for(
+        "assets/support_matrix.json", matrix, tmp_path, font_cache
+    )
+    assert list(pictures) == [tmp_path / "support_matrix.svg"]
+    data = json.dumps(matrix).encode()
+    measured_pictures.replace_together(
+        {tmp_path / "support_matrix.json": data, **pictures}, tmp_path
+    )
+    assert (tmp_path / "support_matrix.json").read_bytes() == data
+    assert (tmp_path / "support_matrix.svg").read_bytes() == (
+        ROOT / "assets/support_matrix.svg"
+    ).read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "support_matrix.json",
+        "support_matrix.svg",
+    ]
+    assert capsys.readouterr().out.count("wrote ") == 2
+
+
+def test_a_failed_replacement_leaves_every_file_as_it_was(
+    tmp_path: Path,
+) -> None:
+    """The second file cannot be written (its folder is missing): the
+    first, already written beside its target, is not renamed into place."""
+    first = tmp_path / "a.json"
+    first.write_text("old")
+    with pytest.raises(FileNotFoundError):
+        measured_pictures.replace_together(
+            {first: b"new", tmp_path / "missing" / "b.svg": b"<svg/>"},
+            tmp_path,
+        )
+    assert first.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]
