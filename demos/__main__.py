@@ -1,6 +1,7 @@
 """``python -m demos NAME``: run one demo of the talk, live."""
 
 import argparse
+import math
 import sys
 
 from rich.console import Console
@@ -15,6 +16,19 @@ def port_number(value: str) -> int:
     if not 0 < port < 65536:
         raise argparse.ArgumentTypeError(f"{value} is not a TCP port")
     return port
+
+
+def seconds(value: str) -> float:
+    """A positive, finite number of seconds."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not (math.isfinite(number) and number > 0):
+        raise argparse.ArgumentTypeError(
+            f"{value} is not a positive number of seconds"
+        )
+    return number
 
 
 def command_line() -> argparse.ArgumentParser:
@@ -38,6 +52,13 @@ def command_line() -> argparse.ArgumentParser:
     parser.add_argument(
         "--list", action="store_true", help="list the demos and exit"
     )
+    parser.add_argument(
+        "--interval", type=seconds, metavar="SECONDS",
+        help=(
+            "seconds between the app's sends, instead of the slide's: "
+            f"for {', '.join(live.paced_demos())}"
+        ),
+    )
     return parser
 
 
@@ -58,7 +79,16 @@ def main(argv: list[str] | None = None) -> int:
         errors.print(f"Unknown demo: {args.name!r}.", style="bold red")
         live.print_demos(errors)
         return 2
-    return live.run(demo, args.port, serve=args.serve)
+    if args.interval is not None and not demo.pace:
+        errors.print(
+            f"The demo {demo.name!r} sends at no set interval; --interval "
+            f"applies to {', '.join(live.paced_demos())}.",
+            style="bold red",
+        )
+        return 2
+    return live.run(
+        demo, args.port, serve=args.serve, interval=args.interval
+    )
 
 
 if __name__ == "__main__":

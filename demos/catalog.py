@@ -16,6 +16,9 @@ class Demo:
     transport: Transport
     path: str = "/"
     server_args: tuple[str, ...] = ()
+    # The module constant that sets how often the app sends, in seconds,
+    # as ``module.NAME``; ``python -m demos --interval`` overrides it.
+    pace: str = ""
 
     @property
     def target(self) -> str:
@@ -48,16 +51,18 @@ DEMOS = (
          "http2", server_args=HTTP2),
     Demo("streaming_response", "Client Disconnection",
          "Streams one byte every 0.2 s and never notices the client left.",
-         "http"),
+         "http", pace="demos.streaming_response.DELAY"),
+    # Its stream is streaming_response's app, paced by that module.
     Demo("disconnect_receive", "Client Disconnection",
          "Listens for http.disconnect in a second task and stops at once.",
-         "http"),
+         "http", pace="demos.streaming_response.DELAY"),
     Demo("raise_oserror", "Client Disconnection",
          "Would stop when send() raises OSError (spec 2.4); no HTTP server "
-         "raises yet, so it streams on.", "http"),
+         "raises yet, so it streams on.", "http",
+         pace="demos.raise_oserror.DELAY"),
     Demo("ws_disconnect", "Client Disconnection",
          "Ticks every 10 s; WebSocketDisconnect ends it.",
-         "websocket", "/ws"),
+         "websocket", "/ws", pace="demos.ws_disconnect.INTERVAL"),
 )
 
 BY_NAME = {demo.name: demo for demo in DEMOS}

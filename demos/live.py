@@ -9,6 +9,7 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+import importlib
 import logging
 import os
 import re
@@ -56,7 +57,7 @@ IO_TIMEOUT = 5.0  # seconds for any one network wait
 STOP_TIMEOUT = 3.0  # seconds for the server to exit after SIGINT
 DRAIN_TIMEOUT = 2.0  # seconds to collect the server's last lines
 CHUNKS_BEFORE_LEAVING = 3  # body chunks read before hanging up mid-stream
-WATCH = 3.0  # seconds to watch the server after the client left
+WATCH_DELAYS = 15  # delays watched after the client left: 3 s at 0.2 s
 WRONG_GUESS = "guess"
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -92,13 +93,44 @@ def python_command() -> str:
     return "python"
 
 
-def server_args(demo: Demo, port: int) -> list[str]:
-    """The arguments that serve ``demo`` with uvicorn."""
-    return [
-        "-m", "uvicorn", demo.target,
-        "--host", HOST, "--port", str(port),
-        *demo.server_args,
-    ]
+def server_args(
+    demo: Demo, port: int, interval: float | None = None
+) -> list[str]:
+    """The arguments that serve ``demo`` with uvicorn.
+
+    With ``interval``, the demo's pace constant is set to it in the server
+    process before uvicorn starts; the slide's code is left as it is.
+    """
+    options = ["--host", HOST, "--port", str(port), *demo.server_args]
+    if interval is None:
+        return ["-m", "uvicorn", demo.target, *options]
+    module, name = pace_constant(demo)
+    code = (
+        f"import uvicorn, {module}; "
+        f"{module}.{name} = {interval!r}; uvicorn.main()"
+    )
+    return ["-c", code, demo.target, *options]
+
+
+def pace_constant(demo: Demo) -> tuple[str, str]:
+    """The module and the name of the constant that paces ``demo``."""
+    module, _, name = demo.pace.rpartition(".")
+    if not module:
+        raise ValueError(f"the demo {demo.name!r} sends at no set interval")
+    return module, name
+
+
+def paced_demos() -> list[str]:
+    """The demos whose interval ``--interval`` can change."""
+    return [demo.name for demo in DEMOS if demo.pace]
+
+
+def demo_interval(demo: Demo) -> float:
+    """The seconds between the sends of ``demo``, as its module sets them."""
+    module, name = pace_constant(demo)
+    value = getattr(importlib.import_module(module), name)
+    assert isinstance(value, float), f"{demo.pace} is not a float"
+    return value
 
 
 def try_command(demo: Demo, port: int) -> str:
@@ -246,8 +278,14 @@ class LogLine:
 class Server:
     """The demo's uvicorn, run as a subprocess whose lines join the timeline."""
 
-    def __init__(self, demo: Demo, port: int, timeline: Timeline) -> None:
-        self.args = server_args(demo, port)
+    def __init__(
+        self,
+        demo: Demo,
+        port: int,
+        timeline: Timeline,
+        interval: float | None = None,
+    ) -> None:
+        self.args = server_args(demo, port, interval)
         self.port = port
         self.timeline = timeline
         self.lines: list[LogLine] = []
@@ -408,12 +446,21 @@ class Session:
     demo: Demo
     port: int
     console: Console
+    interval: float | None = None  # overrides the demo's own pace
     timeline: Timeline = field(init=False)
     server: Server = field(init=False)
 
     def __post_init__(self) -> None:
         self.timeline = Timeline(self.console)
-        self.server = Server(self.demo, self.port, self.timeline)
+        self.server = Server(
+            self.demo, self.port, self.timeline, self.interval
+        )
+
+    def pace(self) -> float:
+        """Seconds between the app's sends, in this run."""
+        if self.interval is not None:
+            return self.interval
+        return demo_interval(self.demo)
 
     def show_header(self) -> None:
         """The demo's name and slide, then the server command."""
@@ -425,6 +472,14 @@ class Session:
             Text(f"$ {self.server.command}", style="bold green"),
             soft_wrap=True,
         )
+        if self.interval is not None:
+            self.console.print(
+                Text(
+                    f"Paced for this run: {self.demo.pace} = "
+                    f"{self.interval:g} s in the server, not the slide's.",
+                    style="dim",
+                )
+            )
         self.console.print()
 
     def show_summary(self, outcome: Outcome) -> None:
@@ -525,9 +580,19 @@ def describe(exc: BaseException) -> str:
 # -- Running ----------------------------------------------------------------
 
 
-def run(demo: Demo, port: int, *, serve: bool = False) -> int:
-    """Show ``demo`` live (or just serve it); return the exit code."""
-    session = Session(demo, port, Console(highlight=False))
+def run(
+    demo: Demo,
+    port: int,
+    *,
+    serve: bool = False,
+    interval: float | None = None,
+) -> int:
+    """Show ``demo`` live (or just serve it); return the exit code.
+
+    ``interval`` replaces the seconds between the app's sends (its pace
+    constant, see ``Demo.pace``) in the server process.
+    """
+    session = Session(demo, port, Console(highlight=False), interval)
     main = serve_until_stopped if serve else play
     try:
         return asyncio.run(interruptible(main(session)))
@@ -577,7 +642,8 @@ def print_demos(console: Console) -> None:
         )
     console.print(table)
     console.print(
-        "Run one: python -m demos NAME [--port N] [--serve]", style="dim"
+        "Run one: python -m demos NAME [--port N] [--serve] [--interval S]",
+        style="dim",
     )
 
 
@@ -697,17 +763,18 @@ async def leave_mid_stream(session: Session) -> Outcome:
     timeline.note(
         Text("Hangs up mid-stream (closes the socket)", style="bold")
     )
-    with session.console.status(f"Watching the server for {WATCH:.0f} s…"):
-        await asyncio.sleep(WATCH)
-    return Outcome(after_leaving(server, left))
+    watch = WATCH_DELAYS * session.pace()
+    with session.console.status(f"Watching the server for {watch:.1f} s…"):
+        await asyncio.sleep(watch)
+    return Outcome(after_leaving(server, left, watch))
 
 
-def after_leaving(server: Server, left: float) -> list[str]:
-    """What the app printed once the client had gone."""
+def after_leaving(server: Server, left: float, watch: float) -> list[str]:
+    """What the app printed in the ``watch`` seconds after the client left."""
     count = len(server.lines_since(left, "Sending"))
     lines = plural(count, "more 'Sending' line")
     findings = [
-        f"After the client left, the app printed {lines} in {WATCH:.1f} s."
+        f"After the client left, the app printed {lines} in {watch:.1f} s."
     ]
     noticed = server.lines_since(left, "Client disconnected")
     if noticed:
@@ -958,26 +1025,19 @@ async def leave_after_first(
     timeline.sent(Text("close 1000 (the client leaves)", style="bold"))
     await websocket.close()
     timeline.received(f"close {websocket.protocol.close_rcvd}")
-    limit = 2 * tick_interval() + 1
-    waiting = f"Waiting for the app to notice (at most {limit:.0f} s)…"
+    limit = 2 * session.pace() + 1
+    waiting = f"Waiting for the app to notice (at most {limit:g} s)…"
     with session.console.status(waiting):
         line = await server.wait_for(
             lambda: first(server.lines_since(left, "Client disconnected")),
             limit,
         )
     if line is None:
-        timeline.note(f"The app did not notice within {limit:.0f} s")
-        return f"The app did not notice within {limit:.0f} s."
+        timeline.note(f"The app did not notice within {limit:g} s")
+        return f"The app did not notice within {limit:g} s."
     delay = line.at - left
     timeline.note(Text(f"The app noticed {delay:.1f} s later", style="bold"))
     return f"The app printed {line.text!r} {delay:.1f} s after the client left."
-
-
-def tick_interval() -> float:
-    """Seconds between the ticks of ``ws_disconnect``."""
-    from demos.ws_disconnect import INTERVAL
-
-    return INTERVAL
 
 
 def plural(count: int, noun: str) -> str:
@@ -1016,7 +1076,7 @@ async def token_attempts(session: Session) -> Outcome:
 
 async def ticks_then_leave(session: Session) -> Outcome:
     """Connect, take the first tick, leave, wait for the app to notice."""
-    tick_interval()  # import it now: leave right after the first tick
+    session.pace()  # read it now: leave right after the first tick
     status, *after = await ws_attempt(
         session, session.demo.path, leave_after_first
     )

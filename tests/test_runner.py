@@ -3,13 +3,17 @@
 Every demo of the catalog is run in a subprocess on a free port and its
 output is checked for the facts its slide states. The runs start together
 when this module starts, a few at a time, longest first, so the module
-takes about as long as its slowest demo (``ws_disconnect``, ~12 s).
+takes about as long as its slowest demos. ``--interval`` shortens the
+waits of the paced demos (``ws_disconnect`` ticks every 10 s); one
+streaming demo keeps the slide's pace, so that path is run too.
 """
 
 import base64
 import contextlib
 import hashlib
 import http.client
+import importlib
+import inspect
 import os
 import re
 import signal
@@ -25,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+from demos import live
+from demos.__main__ import main
 from demos.catalog import BY_NAME, DEMOS, Demo
 from demos.content_md5 import CHUNKS as CONTENT_MD5_CHUNKS
 from demos.fastapi_trailers import CHUNKS as FASTAPI_CHUNKS
@@ -33,16 +39,24 @@ from scripts.ports import pick_port
 ROOT = Path(__file__).resolve().parent.parent
 # Wide, UTF-8 output: no line of the timeline is wrapped.
 ENV = {**os.environ, "COLUMNS": "200", "PYTHONIOENCODING": "utf-8"}
-COMMAND_TIMEOUT = 20.0  # seconds for --list, --help, an unknown name
+COMMAND_TIMEOUT = 20.0  # seconds for an unknown name
 START_TIMEOUT = 20.0  # seconds until a served demo says how to try it
-RUN_TIMEOUT = 60.0  # seconds for one demo run (ws_disconnect: ~12 s)
+RUN_TIMEOUT = 60.0  # seconds for one demo run (the slowest: ~5 s)
 STOP_TIMEOUT = 10.0  # seconds for the runner to exit once signalled
 LANES = 3  # demo runs at once
+# --interval for the runs; the others keep the slide's pace.
+# disconnect_receive keeps 0.2 s: its "nothing after the client left"
+# has one delay of margin against a busy machine.
+PACED = {
+    "ws_disconnect": 0.5,  # not 10 s: the app notices within 0.5 s
+    "streaming_response": 0.1,
+    "raise_oserror": 0.1,
+}
 SLOWEST_FIRST = (
-    "ws_disconnect",
-    "streaming_response",
     "disconnect_receive",
+    "streaming_response",
     "raise_oserror",
+    "ws_disconnect",
 )
 STREAMING = ("streaming_response", "disconnect_receive", "raise_oserror")
 
@@ -151,9 +165,10 @@ class Run:
 
 
 def run_demo(name: str, runners: list[Runner]) -> Run:
-    """Run one demo on a free port, to the end."""
+    """Run one demo on a free port, to the end, at its test pace."""
     port = free_port()
-    runner = Runner(name, "--port", str(port))
+    paced = ("--interval", str(PACED[name])) if name in PACED else ()
+    runner = Runner(name, "--port", str(port), *paced)
     runners.append(runner)
     try:
         code = runner.finish(RUN_TIMEOUT)
@@ -268,16 +283,24 @@ FACTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def test_list() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "demos", "--list"],
-        cwd=ROOT, env=ENV, capture_output=True, encoding="utf-8",
-        timeout=COMMAND_TIMEOUT, check=False,
-    )
-    assert result.returncode == 0, result.stderr
+@pytest.fixture
+def wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """main() in this process prints as wide as ENV's runs: nothing wraps."""
+    monkeypatch.setenv("COLUMNS", ENV["COLUMNS"])
+
+
+# main() in this process: the subprocess would prove nothing more than the
+# demo runs below, which all go through `python -m demos`; the one
+# subprocess here checks its exit code and streams for a refused name.
+@pytest.mark.usefixtures("wide")
+def test_list(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--list"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
     for demo in DEMOS:
         for text in (demo.name, demo.slide, demo.summary):
-            assert text in result.stdout
+            assert text in out
+    assert "[--interval S]" in out
 
 
 def test_unknown_demo() -> None:
@@ -292,26 +315,61 @@ def test_unknown_demo() -> None:
     assert "Started server process" not in result.stdout + result.stderr
 
 
-def test_no_demo_named() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "demos"],
-        cwd=ROOT, env=ENV, capture_output=True, encoding="utf-8",
-        timeout=COMMAND_TIMEOUT, check=False,
-    )
-    assert result.returncode == 2
-    assert result.stderr.startswith("usage: python -m demos")
-    assert all(demo.name in result.stderr for demo in DEMOS)
+@pytest.mark.usefixtures("wide")
+def test_no_demo_named(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("usage: python -m demos")
+    assert all(demo.name in err for demo in DEMOS)
 
 
-def test_help() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "demos", "--help"],
-        cwd=ROOT, env=ENV, capture_output=True, encoding="utf-8",
-        timeout=COMMAND_TIMEOUT, check=False,
-    )
-    assert result.returncode == 0
-    for option in ("--port", "--serve", "--list"):
-        assert option in result.stdout
+def test_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--port", "--serve", "--list", "--interval SECONDS"):
+        assert option in out
+    assert all(name in " ".join(out.split()) for name in PACED)
+
+
+@pytest.mark.usefixtures("wide")
+def test_interval_of_an_unpaced_demo(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    port = str(free_port())  # should the check fail, the demo would run
+    assert main(["asgi_app", "--port", port, "--interval", "0.5"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""  # no server, no timeline
+    assert err.startswith("The demo 'asgi_app' sends at no set interval;")
+    paced = [demo.name for demo in DEMOS if demo.pace]
+    assert f"--interval applies to {', '.join(paced)}." in err
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "soon"])
+def test_interval_is_a_positive_number(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:  # --list: no demo runs
+        main(["--list", "--interval", value])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{value} is not a positive number of seconds" in err
+
+
+@pytest.mark.parametrize(
+    "demo", [demo for demo in DEMOS if demo.pace], ids=lambda demo: demo.name
+)
+def test_the_pace_is_the_constant_the_app_sleeps_for(demo: Demo) -> None:
+    module, name = live.pace_constant(demo)
+    assert live.demo_interval(demo) > 0
+    paced = inspect.getsource(importlib.import_module(module))
+    assert f"await asyncio.sleep({name})" in paced, demo.pace
+    if module != f"demos.{demo.name}":  # it serves that module's app
+        served_module = demo.target.partition(":")[0]
+        served = inspect.getsource(importlib.import_module(served_module))
+        assert f"from {module} import app" in served, demo.pace
 
 
 def http_get(port: int) -> tuple[int, bytes]:
@@ -343,8 +401,14 @@ def test_serve_until_ctrl_c() -> None:
 
 
 def test_ctrl_c_mid_demo_stops_the_server() -> None:
+    # A tick far longer than the runner's patience with the server: Ctrl-C
+    # lands while the client waits for the app to notice, and the app is
+    # still asleep when the runner gives up on a clean stop.
+    interval = 20 * live.STOP_TIMEOUT
     port = free_port()
-    runner = Runner("ws_disconnect", "--port", str(port))
+    runner = Runner(
+        "ws_disconnect", "--port", str(port), "--interval", str(interval)
+    )
     try:
         assert runner.wait_for("Sent tick 1", START_TIMEOUT), runner.output
         runner.process.send_signal(signal.SIGINT)
@@ -354,7 +418,9 @@ def test_ctrl_c_mid_demo_stops_the_server() -> None:
     # The app still sleeps between ticks: uvicorn waits for it, up to
     # the runner's patience, and then it is killed.
     assert "Interrupted" in runner.output
-    assert "The server exited with code" in runner.output
+    assert "Client disconnected" not in runner.output
+    assert "killing it (SIGKILL)" in runner.output
+    assert "The server exited with code -9" in runner.output
     assert not any(server_alive(pid) for pid in runner.server_pids())
     assert port_is_free(port)
 
@@ -365,14 +431,22 @@ def test_every_demo_runs_live(
 ) -> None:
     run = finished(live_runs, demo)
     assert run.code == 0, run.output
+    paced: tuple[str, ...] = ()
+    if demo.name in PACED:  # the slide's module, its constant set first
+        module, name = live.pace_constant(demo)
+        code = f"{module}.{name} = {PACED[demo.name]!r}; uvicorn.main()"
+        launch = [f"-c 'import uvicorn, {module}; {code}'", demo.target]
+        paced = (f"Paced for this run: {demo.pace} = {PACED[demo.name]:g} s",)
+    else:
+        launch = ["-m uvicorn", demo.target]
     command = " ".join([
-        "-m uvicorn",
-        demo.target,
+        *launch,
         f"--host 127.0.0.1 --port {run.port}",
         *demo.server_args,
     ])
     for fact in (
         command,
+        *paced,
         "Started server process",
         "What this shows",
         demo.summary,
@@ -409,3 +483,18 @@ def test_chunks_sent_after_the_client_left(
         assert after == 0, run.output
     else:  # uvicorn drops the sends silently: the app streams to the end
         assert after > 0, run.output
+
+
+def test_the_paced_tick_is_the_one_the_app_waited(
+    live_runs: dict[str, Future[Run]],
+) -> None:
+    demo = BY_NAME["ws_disconnect"]
+    run = finished(live_runs, demo)
+    match = re.search(
+        r"The app printed 'Client disconnected \(code 1006\)' "
+        r"([\d.]+) s after the client left",
+        run.output,
+    )
+    assert match is not None, run.output
+    # At the slide's pace the app notices at its next tick, 10 s on.
+    assert float(match[1]) < live.demo_interval(demo), run.output
