@@ -25,7 +25,7 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	@test -x $(UV) || { python3 -m venv $(VENV) \
 		&& $(VENV)/bin/pip install --quiet --disable-pip-version-check \
 		uv==$(UV_VERSION); }
-	$(UV) sync --locked
+	$(UV) sync --locked --compile-bytecode
 	@touch $@
 
 browser: ## Find Chromium, or install Debian's (as root); CHROME_PATH wins.

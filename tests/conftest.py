@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import shutil
@@ -17,20 +16,52 @@ import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from demos.catalog import BY_NAME
-from tests.servers import RunningServer, ServerSpec, run_server
+from tests.servers import RunningServer, ServerSpec, Stopping, start_server
 
 Serve = Callable[[ASGIApp, ServerSpec], RunningServer]
 
 
+@pytest.fixture(scope="session")
+def stopping() -> Iterator[list[Stopping]]:
+    """Servers told to stop, joined together once the session ends.
+
+    uvicorn takes 0.2 s to shut down, whoever asks: a test does not wait
+    for it, and the session still fails if any server never stops.
+    """
+    servers: list[Stopping] = []
+    yield servers
+    for server in servers:
+        server.join()
+
+
+@dataclass
+class Servers:
+    """The servers one test started: they are told to stop when it ends."""
+
+    started: list[RunningServer] = field(default_factory=list)
+
+    def threads(self) -> set[str]:
+        return {server.thread.name for server in self.started}
+
+
 @pytest.fixture
-def serve() -> Iterator[Serve]:
-    """Start real servers on 127.0.0.1; all are stopped when the test ends."""
-    with contextlib.ExitStack() as stack:
+def servers() -> Servers:
+    return Servers()
 
-        def start(app: ASGIApp, spec: ServerSpec) -> RunningServer:
-            return stack.enter_context(run_server(app, spec))
 
-        yield start
+@pytest.fixture
+def serve(servers: Servers, stopping: list[Stopping]) -> Iterator[Serve]:
+    """Start real servers on 127.0.0.1; all are told to stop after the test."""
+    stops: list[Callable[[], Stopping]] = []
+
+    def start(app: ASGIApp, spec: ServerSpec) -> RunningServer:
+        server, stop = start_server(app, spec)
+        servers.started.append(server)
+        stops.append(stop)
+        return server
+
+    yield start
+    stopping.extend(stop() for stop in stops)
 
 
 @dataclass
@@ -47,8 +78,14 @@ class Prints:
 
     lines: list[Printed] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Servers of earlier tests, still shutting down: their apps' lines
+    # are not this test's.
+    stopping: list[Stopping] = field(default_factory=list)
 
     def record(self, *args: Any, **kwargs: Any) -> None:
+        here = threading.current_thread()
+        if any(server.thread is here for server in self.stopping):
+            return
         text = " ".join(str(arg) for arg in args)
         with self.lock:
             self.lines.append(Printed(time.monotonic(), text))
@@ -107,9 +144,11 @@ class Returns:
 
 
 @pytest.fixture
-def prints(monkeypatch: pytest.MonkeyPatch) -> WatchPrints:
+def prints(
+    monkeypatch: pytest.MonkeyPatch, stopping: list[Stopping]
+) -> WatchPrints:
     """Record what the given demo modules ``print``, with timestamps."""
-    recorder = Prints()
+    recorder = Prints(stopping=stopping)
 
     def watch(*modules: ModuleType) -> Prints:
         for module in modules:
@@ -120,8 +159,14 @@ def prints(monkeypatch: pytest.MonkeyPatch) -> WatchPrints:
 
 
 @pytest.fixture
-def server_errors(caplog: pytest.LogCaptureFixture) -> Callable[[], list[str]]:
-    """The ERROR lines the servers logged so far in this test."""
+def server_errors(
+    caplog: pytest.LogCaptureFixture, servers: Servers
+) -> Callable[[], list[str]]:
+    """The ERROR lines this test's servers logged so far.
+
+    Only this test's servers count: another test's server may still be
+    shutting down, and log, meanwhile.
+    """
     caplog.set_level(logging.ERROR)
 
     def errors() -> list[str]:
@@ -129,6 +174,7 @@ def server_errors(caplog: pytest.LogCaptureFixture) -> Callable[[], list[str]]:
             record.getMessage()
             for record in caplog.records
             if record.levelno >= logging.ERROR
+            and record.threadName in servers.threads()
         ]
 
     return errors
@@ -183,3 +229,17 @@ def curl() -> str:
             pytest.fail("curl is required under CI; .ci/run installs it")
         pytest.skip("curl is not installed")
     return path
+
+
+# The modules with the longest runs: scheduled first, so that the two
+# workers (pytest-xdist, --dist loadfile) end together rather than one
+# starting a long module while the other is idle.
+LONGEST_FIRST = ("test_deck_build.py", "test_runner.py", "test_matrix.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else 99
+
+    items.sort(key=rank)  # stable: the order within each rank stays

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import socket
@@ -78,6 +79,7 @@ class RunningServer:
     spec: ServerSpec
     port: int
     loop: asyncio.AbstractEventLoop
+    thread: threading.Thread
 
     @property
     def host(self) -> str:
@@ -97,6 +99,23 @@ class RunningServer:
         return future.result(timeout)
 
 
+@dataclass
+class Stopping:
+    """A server told to stop, whose thread ends once it has shut down."""
+
+    spec: ServerSpec
+    thread: threading.Thread
+
+    def join(self) -> None:
+        """Wait for the shutdown; a server that does not stop is an error."""
+        self.thread.join(STOP_TIMEOUT)
+        if self.thread.is_alive():
+            raise RuntimeError(f"{self.spec} did not stop in {STOP_TIMEOUT} s")
+
+
+Started = tuple[RunningServer, Callable[[], Stopping]]
+
+
 def listening_socket() -> socket.socket:
     """A socket bound to a free port on 127.0.0.1, ready to accept."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -106,16 +125,41 @@ def listening_socket() -> socket.socket:
     return sock
 
 
+def start_server(app: ASGIApp, spec: ServerSpec) -> Started:
+    """Serve ``app`` with ``spec``; the function returned tells it to stop.
+
+    Stopping only signals: uvicorn takes 0.2 s to wind down, which the
+    caller can wait for later, all servers at once (see ``Stopping``).
+    """
+    starter = _start_uvicorn if spec.kind == "uvicorn" else _start_hypercorn
+    return starter(app, spec)
+
+
 @contextlib.contextmanager
 def run_server(app: ASGIApp, spec: ServerSpec) -> Iterator[RunningServer]:
     """Serve ``app`` with ``spec`` until the block ends, then stop it."""
-    runner = _run_uvicorn if spec.kind == "uvicorn" else _run_hypercorn
-    with runner(app, spec) as server:
+    server, stop = start_server(app, spec)
+    try:
         yield server
+    finally:
+        stop().join()
 
 
-@contextlib.contextmanager
-def _run_uvicorn(app: ASGIApp, spec: ServerSpec) -> Iterator[RunningServer]:
+_serial = itertools.count(1)
+
+
+def _thread(
+    spec: ServerSpec, serve: Callable[[], Coroutine[Any, Any, None]]
+) -> threading.Thread:
+    """A thread running ``serve``, named uniquely so its log lines are known."""
+    return threading.Thread(
+        target=lambda: asyncio.run(serve()),
+        name=f"{spec.id}-{next(_serial)}",
+        daemon=True,
+    )
+
+
+def _start_uvicorn(app: ASGIApp, spec: ServerSpec) -> Started:
     sock = listening_socket()
     config = uvicorn.Config(
         app,
@@ -132,55 +176,58 @@ def _run_uvicorn(app: ASGIApp, spec: ServerSpec) -> Iterator[RunningServer]:
         loops.append(asyncio.get_running_loop())
         await server.serve(sockets=[sock])
 
-    thread = threading.Thread(
-        target=lambda: asyncio.run(serve()), name=spec.id, daemon=True
-    )
+    def stop() -> Stopping:
+        server.should_exit = True  # uvicorn closes the socket it was given
+        return Stopping(spec, thread)
+
+    thread = _thread(spec, serve)
     thread.start()
     try:
         _wait_until(lambda: server.started, thread, spec)
-        yield RunningServer(spec, sock.getsockname()[1], loops[0])
-    finally:
-        server.should_exit = True
-        thread.join(STOP_TIMEOUT)
+    except RuntimeError:
+        stop().join()
         sock.close()
-        if thread.is_alive():
-            raise RuntimeError(f"{spec} did not stop in {STOP_TIMEOUT} s")
+        raise
+    return RunningServer(spec, sock.getsockname()[1], loops[0], thread), stop
 
 
-@contextlib.contextmanager
-def _run_hypercorn(app: ASGIApp, spec: ServerSpec) -> Iterator[RunningServer]:
+def _start_hypercorn(app: ASGIApp, spec: ServerSpec) -> Started:
     sock = listening_socket()
     config = HypercornConfig()
     # Hypercorn takes ownership of the descriptor it is given: give it a copy.
     config.bind = [f"fd://{os.dup(sock.fileno())}"]
-    config.graceful_timeout = 1
+    config.graceful_timeout = 0.2
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
     started = threading.Event()
     loops: list[asyncio.AbstractEventLoop] = []
-    stop: list[asyncio.Event] = []
+    stop_serving: list[asyncio.Event] = []
 
     async def serve() -> None:
         loops.append(asyncio.get_running_loop())
-        stop.append(asyncio.Event())
+        stop_serving.append(asyncio.Event())
         started.set()
         framework = cast(Framework, app)
-        await hypercorn_serve(framework, config, shutdown_trigger=stop[0].wait)
+        try:
+            await hypercorn_serve(
+                framework, config, shutdown_trigger=stop_serving[0].wait
+            )
+        finally:
+            sock.close()
 
-    thread = threading.Thread(
-        target=lambda: asyncio.run(serve()), name=spec.id, daemon=True
-    )
+    def stop() -> Stopping:
+        if loops:
+            loops[0].call_soon_threadsafe(stop_serving[0].set)
+        return Stopping(spec, thread)
+
+    thread = _thread(spec, serve)
     thread.start()
     try:
         _wait_until(lambda: started.is_set() and _accepts(sock), thread, spec)
-        yield RunningServer(spec, sock.getsockname()[1], loops[0])
-    finally:
-        if loops:
-            loops[0].call_soon_threadsafe(stop[0].set)
-        thread.join(STOP_TIMEOUT)
-        sock.close()
-        if thread.is_alive():
-            raise RuntimeError(f"{spec} did not stop in {STOP_TIMEOUT} s")
+    except RuntimeError:
+        stop().join()
+        raise
+    return RunningServer(spec, sock.getsockname()[1], loops[0], thread), stop
 
 
 def _accepts(sock: socket.socket) -> bool:
