@@ -62,10 +62,10 @@ check: install ## Fail if a generated picture is stale, missing or orphaned.
 	$(PYTHON) -m scripts.assets --check
 
 png: assets ## Export every code image as a 2x PNG into dist/png/.
-	$(PYTHON) -m scripts.code_images_png
+	$(PYTHON) -m scripts.assets.code_images_png
 
 bench-assets: install ## Time full and no-op builds of the code images.
-	$(PYTHON) -m scripts.bench_assets
+	$(PYTHON) -m scripts.assets.timing
 
 .PHONY: all html pdf serve
 
@@ -78,10 +78,10 @@ $(NODE_MODULES): package.json package-lock.json
 	@echo "installed node_modules/ (Marp CLI $$($(MARP) --version | head -1 | cut -d' ' -f2), fonts, emoji)"
 
 html: assets $(NODE_MODULES) ## Build dist/slides.html, a folder that presents offline.
-	$(PYTHON) -m scripts.deck_build html
+	$(PYTHON) -m scripts.deck.build html
 
 pdf: assets browser $(NODE_MODULES) ## Build dist/slides.pdf with Chromium (CHROME_PATH=...).
-	$(PYTHON) -m scripts.deck_build pdf
+	$(PYTHON) -m scripts.deck.build pdf
 
 serve: assets $(NODE_MODULES) ## Serve the deck, reloading on change (PORT=8080).
 	@echo "Serving the deck at http://localhost:$(PORT)/slides.md (Ctrl-C stops)"
@@ -90,7 +90,7 @@ serve: assets $(NODE_MODULES) ## Serve the deck, reloading on change (PORT=8080)
 .PHONY: matrix bench
 
 matrix: install ## Probe the real servers (~30 s): assets/support_matrix.*
-	$(PYTHON) -m scripts.probe_servers
+	$(PYTHON) -m scripts.matrix.probe
 
 bench: install ## Run the disconnect benchmark (~2.5 min): assets/bench_*
-	$(PYTHON) -m scripts.bench_disconnect
+	$(PYTHON) -m scripts.bench.disconnect

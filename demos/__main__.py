@@ -6,8 +6,8 @@ import sys
 
 from rich.console import Console
 
-from demos import live
 from demos.catalog import BY_NAME
+from scripts.live import runner as live
 
 
 def port_number(value: str) -> int:

@@ -16,7 +16,12 @@ import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from demos.catalog import BY_NAME
-from tests.servers import RunningServer, ServerSpec, Stopping, start_server
+from scripts.net.servers import (
+    RunningServer,
+    ServerSpec,
+    Stopping,
+    start_server,
+)
 
 Serve = Callable[[ASGIApp, ServerSpec], RunningServer]
 

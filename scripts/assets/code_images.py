@@ -1,0 +1,344 @@
+"""Build the deck's code images from regions of the demos.
+
+Reads scripts/assets/code_images.toml, checks every entry, then writes only the
+images whose bytes changed. With --check it writes nothing, and fails if
+an image is stale, missing or orphaned (an SVG under assets/ that this
+script generated but the manifest no longer lists).
+
+Exit codes: 0 up to date, 1 stale (--check), 2 bad input.
+"""
+
+import difflib
+import math
+import re
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import partial
+from pathlib import Path
+
+from scripts.assets import code_svg, generator
+from scripts.assets.fonts import Font, FontInfo
+from scripts.assets.highlight import highlight
+from scripts.assets.manifest import ImageSpec, Manifest, load_manifest
+from scripts.assets.snippets import Excerpt, read_excerpt
+from scripts.exceptions import InputError
+from scripts.files import shown
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = Path("scripts/assets/code_images.toml")
+ASSETS = Path("assets")
+CACHE = Path("dist/cache/code_images")
+DIFF_LINES = 12
+HUNK = re.compile(r"@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@")
+
+
+@dataclass(frozen=True)
+class Image:
+    """One built image, in memory."""
+
+    spec: ImageSpec
+    excerpt: Excerpt
+    box: code_svg.Layout
+    svg: bytes
+    font_px: Fraction
+    height_px: Fraction
+
+
+def check_excerpt(
+    excerpt: Excerpt, spec: ImageSpec, manifest: Manifest, font: FontInfo
+) -> None:
+    """Refuse an excerpt that would be illegible, or that the font lacks."""
+    limits = manifest.limits
+    what = f"region {excerpt.region!r}" if excerpt.region else "the file"
+    if len(excerpt.lines) > limits.max_lines:
+        hint = "" if excerpt.region else "; mark a region to show"
+        raise InputError(
+            excerpt.path,
+            excerpt.first_line,
+            f"{what} is {len(excerpt.lines)} lines, "
+            f"the limit is {limits.max_lines}{hint}",
+        )
+    for number, line in zip(excerpt.numbers, excerpt.lines, strict=True):
+        if "\t" in line:
+            raise InputError(excerpt.path, number, "tab character; use spaces")
+        if len(line) > limits.max_columns:
+            raise InputError(
+                excerpt.path,
+                number,
+                f"line is {len(line)} columns, "
+                f"the limit is {limits.max_columns}",
+            )
+        for character in line:
+            if ord(character) not in font.codepoints:
+                raise InputError(
+                    excerpt.path,
+                    number,
+                    f"character {character!r} (U+{ord(character):04X}) "
+                    "is not in the font",
+                )
+    lines = dict(zip(excerpt.numbers, excerpt.lines, strict=True))
+    for number in spec.highlight:
+        if number not in lines:
+            first, last = excerpt.numbers[0], excerpt.numbers[-1]
+            raise InputError(
+                manifest.path,
+                spec.cite("highlight"),
+                f"highlight line {number} is not shown: {excerpt.path} "
+                f"{what} shows lines {first}-{last}",
+            )
+        if not lines[number].strip():
+            raise InputError(
+                manifest.path,
+                spec.cite("highlight"),
+                f"highlight line {number} is blank",
+            )
+
+
+def check_size(
+    box: code_svg.Layout, spec: ImageSpec, manifest: Manifest
+) -> None:
+    """Refuse a width that makes the code too small or the image too tall."""
+    limits = manifest.limits
+    font_px = box.font_px(spec.width)
+    height = box.shown_height(spec.width)
+    widest = math.floor(Fraction(limits.max_height_px * box.width, box.height))
+    narrowest = math.ceil(Fraction(limits.min_font_px * box.width, box.em))
+    if narrowest > min(widest, limits.slide_width_px):
+        raise InputError(
+            manifest.path,
+            spec.cite("width"),
+            f"{spec.source} cannot fit: {box.rows} lines of {box.columns} "
+            f"columns need {narrowest} px of width for "
+            f"{limits.min_font_px} px text, which makes them "
+            f"{float(box.shown_height(narrowest)):.0f} px tall; "
+            f"the limits are {limits.slide_width_px} px wide and "
+            f"{limits.max_height_px} px tall",
+        )
+    if font_px < limits.min_font_px:
+        raise InputError(
+            manifest.path,
+            spec.cite("width"),
+            f"width {spec.width} shows the code at {float(font_px):.1f} px, "
+            f"under the {limits.min_font_px} px minimum: make it at least "
+            f"{narrowest}",
+        )
+    if height > limits.max_height_px:
+        raise InputError(
+            manifest.path,
+            spec.cite("width"),
+            f"width {spec.width} makes the image {float(height):.0f} px tall, "
+            f"over the {limits.max_height_px} px maximum: make it at most "
+            f"{widest}",
+        )
+
+
+def build_image(
+    root: Path, manifest: Manifest, spec: ImageSpec, font: Font
+) -> Image:
+    """Check one manifest entry and draw its SVG, in memory."""
+    excerpt = read_excerpt(
+        root,
+        spec.source,
+        spec.region,
+        (manifest.path, spec.cite("source"), spec.cite("region")),
+    )
+    check_excerpt(excerpt, spec, manifest, font.info)
+    numbers = excerpt.numbers
+    box = code_svg.layout(
+        excerpt.lines,
+        numbers if spec.line_numbers else None,
+        spec.source,
+        font.info.advance_em,
+    )
+    check_size(box, spec, manifest)
+    characters = "".join(excerpt.lines) + spec.source
+    if spec.line_numbers:
+        characters += "".join(str(number) for number in numbers)
+    region = f" [{spec.region}]" if spec.region else ""
+    svg = code_svg.render(
+        box=box,
+        lines=highlight(excerpt.lines),
+        numbers=numbers,
+        highlight=frozenset(spec.highlight),
+        show_numbers=spec.line_numbers,
+        path=spec.source,
+        title=spec.title,
+        family=font.info.family,
+        woff2=font.woff2(characters),
+        note=f"from {spec.source}{region}; edit the demo or "
+        f"{manifest.path}, then run `make assets`",
+    )
+    data = svg.encode()
+    if len(data) > manifest.limits.max_kilobytes * 1024:
+        raise InputError(
+            manifest.path,
+            spec.cite("output"),
+            f"{spec.output} would be {len(data) / 1024:.1f} KB, over the "
+            f"{manifest.limits.max_kilobytes} KB budget",
+        )
+    return Image(
+        spec=spec,
+        excerpt=excerpt,
+        box=box,
+        svg=data,
+        font_px=box.font_px(spec.width),
+        height_px=box.shown_height(spec.width),
+    )
+
+
+def build(
+    root: Path, manifest_path: Path, cache: Path | None
+) -> tuple[Manifest, list[Image]]:
+    """Check every entry and build every image, in memory."""
+    manifest = load_manifest(manifest_path, root)
+    font = Font(manifest.font, manifest.path, cache)
+    return manifest, [
+        build_image(root, manifest, spec, font) for spec in manifest.images
+    ]
+
+
+def claims(root: Path) -> list[generator.Claim]:
+    """What ``run`` would write, by manifest line; reads only the manifest."""
+    manifest = load_manifest(root / MANIFEST, root)
+    return [
+        generator.Claim.of(
+            root, spec.output, manifest.path, spec.cite("output")
+        )
+        for spec in manifest.images
+    ]
+
+
+def code_lines(svg: bytes, group: str = "code") -> list[str]:
+    """The text of an SVG of ours, line by line: its code, or its numbers."""
+    tree = ET.fromstring(svg)  # noqa: S314  # our own output, in our repo
+    ns = {"svg": code_svg.SVG_NS}
+    found = tree.find(f"svg:g[@class='{group}']", ns)
+    if found is None:
+        return []
+    return ["".join(text.itertext()) for text in found.findall("svg:text", ns)]
+
+
+def _diff(old: bytes, image: Image) -> list[str]:
+    """A short unified diff of the code, with the file's line numbers."""
+    try:
+        before = code_lines(old)
+        shown = code_lines(old, "numbers")
+    except ET.ParseError:
+        return ["  (the file is not valid XML)"]
+    after = list(image.excerpt.lines)
+    if before == after:
+        return ["  (same code; highlight, title, width or style changed)"]
+    now = list(image.excerpt.numbers)
+    was = [int(n) for n in shown] if len(shown) == len(before) else now
+    diff = list(
+        difflib.unified_diff(
+            before,
+            after,
+            f"{image.spec.output} (shows)",
+            f"{image.spec.source} (now)",
+            n=1,
+            lineterm="",
+        )
+    )
+    diff = [_renumber(line, was, now) for line in diff]
+    if len(diff) > DIFF_LINES:
+        diff = [*diff[:DIFF_LINES], "..."]
+    return ["  " + line for line in diff]
+
+
+def _renumber(line: str, was: list[int], now: list[int]) -> str:
+    """Turn a hunk header's positions in the excerpt into file lines."""
+    hunk = HUNK.fullmatch(line)
+    if hunk is None:
+        return line
+
+    def number(start: str, numbers: list[int]) -> str:
+        index = int(start)
+        if 1 <= index <= len(numbers):
+            return str(numbers[index - 1])
+        return start
+
+    old, old_count, new, new_count = hunk.groups()
+    return (
+        f"@@ -{number(old, was)}{old_count or ''} "
+        f"+{number(new, now)}{new_count or ''} @@"
+    )
+
+
+def run(
+    root: Path,
+    manifest_path: Path,
+    assets: Path,
+    cache: Path | None,
+    check: bool,
+    summary: bool = False,
+) -> int:
+    """Build (or with ``check``, verify) every image; return the exit code."""
+    manifest, images = build(root, manifest_path, cache)
+    outputs = {}
+    for image in images:
+        path = (root / image.spec.output).resolve()
+        if not path.is_relative_to(assets.resolve()):
+            raise InputError(
+                manifest.path,
+                image.spec.cite("output"),
+                f"{image.spec.output} is not under {shown(assets, root)}/",
+            )
+        outputs[path] = generator.Output(
+            path,
+            image.spec.output,
+            image.svg,
+            image.spec.source,
+            partial(_diff, image=image),
+        )
+    changes = generator.sync(
+        list(outputs.values()),
+        root,
+        assets,
+        check,
+        marker=code_svg.GENERATED,
+        script="scripts/assets/code_images.py",
+        gone=f"not in {manifest.path}",
+    )
+    if summary:
+        print_summary(images)
+    built = [image.svg for image in images]
+    return generator.verdict(changes, built, "code image", check)
+
+
+def print_summary(images: list[Image]) -> None:
+    """A Markdown table of the images: where from, how big, how legible."""
+    print("| Image | Source | Width | Font | Height | Size |")
+    print("|---|---|---:|---:|---:|---:|")
+    for image in images:
+        region = f" `[{image.spec.region}]`" if image.spec.region else ""
+        print(
+            f"| `{image.spec.output}` | `{image.spec.source}`{region} "
+            f"| {image.spec.width} px | {float(image.font_px):.1f} px "
+            f"| {float(image.height_px):.0f} px "
+            f"| {len(image.svg) / 1024:.1f} KB |"
+        )
+    total = sum(len(image.svg) for image in images)
+    print(f"| total | | | | | {total / 1024:.1f} KB |")
+
+
+COMMAND = generator.Command(
+    "python -m scripts.assets.code_images",
+    __doc__,
+    "image",
+    MANIFEST,
+    CACHE,
+    option="--manifest",
+)
+parser = COMMAND.parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return COMMAND.main(argv, run)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""Export every code image as a PNG at twice its size on the slide.
+
+For pasting the images into tools that take no SVG. cairosvg ignores the
+``@font-face`` the SVGs embed, so the same font reaches it through
+fontconfig: the font's static instance is written to the font cache with
+a ``fonts.conf`` that lists only that folder, and the PNGs are drawn in a
+child process started with ``FONTCONFIG_FILE`` pointing at it (fontconfig
+reads it once, when cairo first needs a font). The SVGs are read as they
+are on disk: run ``make assets`` first (``make png`` does).
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from scripts.assets import generator
+from scripts.assets.code_images import ASSETS, CACHE, MANIFEST, ROOT
+from scripts.assets.fonts import Font
+from scripts.assets.manifest import load_manifest
+from scripts.exceptions import InputError
+from scripts.files import shown, write_atomic
+
+OUT = Path("dist/png")
+SCALE = 2
+
+Job = tuple[Path, Path, int]
+
+
+def fonts_conf(font_dir: Path) -> str:
+    """A fontconfig configuration that knows only the fonts in a folder."""
+    folder = escape(str(font_dir.resolve()))
+    return f"""<?xml version="1.0"?>
+<fontconfig>
+  <dir>{folder}</dir>
+  <cachedir>{folder}/fontconfig</cachedir>
+  <match target="font">
+    <edit name="antialias" mode="assign"><bool>true</bool></edit>
+    <edit name="hintstyle" mode="assign"><const>hintslight</const></edit>
+    <edit name="rgba" mode="assign"><const>none</const></edit>
+  </match>
+</fontconfig>
+"""
+
+
+def prepare_font(font: Font) -> Path:
+    """Write the font's instance and a fonts.conf for it; return the conf."""
+    folder = font.instance_path().parent
+    conf = folder / "fonts.conf"
+    text = fonts_conf(folder).encode()
+    if not conf.exists() or conf.read_bytes() != text:
+        write_atomic(conf, text)
+    return conf
+
+
+def render(jobs: Sequence[Job], conf: Path) -> None:
+    """Draw each SVG as a PNG ``width`` px wide, in a child process."""
+    command = [sys.executable, "-m", "scripts.assets.code_images_png"]
+    for svg, png, width in jobs:
+        command += ["--render", str(svg), str(png), str(width)]
+    env = {**os.environ, "FONTCONFIG_FILE": str(conf.resolve())}
+    subprocess.run(command, env=env, cwd=ROOT, check=True)  # noqa: S603
+
+
+def _render_here(jobs: Sequence[Sequence[str]]) -> None:
+    """The child's side: fontconfig is set up, so cairo may load now."""
+    import cairocffi  # type: ignore[import-untyped]
+    import cairosvg  # type: ignore[import-untyped]
+
+    # cairosvg sets cairo's hint metrics from each node's `text-rendering`,
+    # and where the SVG leaves it unset, cairo rounds every advance to whole
+    # pixels: lines come out shorter than in a browser, which places glyphs
+    # at their exact advances. Make "unset" mean exact advances too
+    # (`geometricPrecision` would, but it also asks for ANTIALIAS_BEST,
+    # which breaks this font's glyphs in cairo).
+    cairosvg.surface.TEXT_HINT_METRICS[None] = cairocffi.HINT_METRICS_OFF
+    for svg, png, width in jobs:
+        data = cairosvg.svg2png(url=svg, output_width=int(width))
+        if not isinstance(data, bytes):
+            raise TypeError("cairosvg returned no PNG")
+        Path(png).parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(Path(png), data)
+
+
+def export(
+    root: Path,
+    manifest_path: Path,
+    assets: Path,
+    out: Path,
+    cache: Path,
+    scale: int = SCALE,
+) -> list[Path]:
+    """Write a PNG of every image in the manifest; return their paths."""
+    manifest = load_manifest(manifest_path, root)
+    jobs: list[Job] = []
+    for spec in manifest.images:
+        svg = root / spec.output
+        if not svg.exists():
+            raise InputError(
+                manifest.path,
+                spec.cite("output"),
+                f"{spec.output} does not exist: run `make assets`",
+            )
+        relative = svg.resolve().relative_to(assets.resolve())
+        jobs.append(
+            (svg, out / relative.with_suffix(".png"), spec.width * scale)
+        )
+    conf = prepare_font(Font(manifest.font, manifest.path, cache))
+    render(jobs, conf)
+    return [png for _, png, _ in jobs]
+
+
+def parser() -> argparse.ArgumentParser:
+    result = argparse.ArgumentParser(
+        prog="python -m scripts.assets.code_images_png",
+        description=__doc__.split("\n\n")[0],
+    )
+    generator.add_root(result)
+    result.add_argument(
+        "--manifest", type=Path, help=f"default: ROOT/{MANIFEST}"
+    )
+    result.add_argument(
+        "--assets", type=Path, help=f"the SVGs' root (default: ROOT/{ASSETS})"
+    )
+    result.add_argument(
+        "--out", type=Path, help=f"where the PNGs go (default: ROOT/{OUT})"
+    )
+    result.add_argument(
+        "--cache-dir", type=Path, help=f"font cache (default: ROOT/{CACHE})"
+    )
+    result.add_argument(
+        "--scale",
+        type=int,
+        default=SCALE,
+        help="PNG width over the width on the slide (default: %(default)s)",
+    )
+    result.add_argument(
+        "--render",
+        nargs=3,
+        action="append",
+        metavar=("SVG", "PNG", "WIDTH"),
+        help=argparse.SUPPRESS,
+    )
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.render:
+        _render_here(args.render)
+        return 0
+    root: Path = args.root
+    out: Path = args.out or root / OUT
+    try:
+        pngs = export(
+            root=root,
+            manifest_path=args.manifest or root / MANIFEST,
+            assets=args.assets or root / ASSETS,
+            out=out,
+            cache=args.cache_dir or root / CACHE,
+            scale=args.scale,
+        )
+    except InputError as error:
+        print(error, file=sys.stderr)
+        return 2
+    for png in pngs:
+        print(f"wrote {shown(png, root)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,324 @@
+"""Build the deck: slides.md to a self-sufficient HTML folder, or to a PDF.
+
+``html`` runs Marp CLI (node_modules/.bin/marp, with .marprc.yml), then
+copies every local file the page refers to into the output folder: the
+pictures keep their paths under assets/; the fonts, which the theme takes
+from node_modules/@fontsource/, go to fonts/ with their licences; the emoji
+pictures, from node_modules/@twemoji/svg/, go to emoji/ (the page's URLs
+are rewritten to match). Files a previous build copied and the page no
+longer uses are removed. The folder then presents on a machine with no
+network and no node_modules.
+
+``pdf`` runs Marp CLI with the system Chromium: $CHROME_PATH if set, else
+the first of chromium, chromium-browser, google-chrome found on PATH; as
+root it sets CHROME_NO_SANDBOX, which Chromium needs there. Code stays
+selectable text in the PDF (the code images keep their <text>).
+
+Every file is written whole or not at all, and each step prints what it
+wrote. Exit codes: 0 built, 1 the build failed, 2 bad input.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from scripts.assets import generator
+from scripts.exceptions import InputError
+from scripts.files import shown, write_atomic
+
+ROOT = Path(__file__).resolve().parents[2]
+SLIDES = Path("slides.md")
+CONFIG = Path(".marprc.yml")
+MARP = Path("node_modules/.bin/marp")
+OUT = Path("dist")
+FONT_PACKAGES = Path("node_modules/@fontsource")
+BROWSERS = (
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+)
+MARP_TIMEOUT = 300  # seconds
+
+# Local references in the page: <img src>, <a href>, <link href>, CSS url().
+REFERENCE = re.compile(
+    r"""(?P<attr>\b(?:src|href)=")(?P<url>[^"]+)"|"""
+    r"""(?P<css>url\(\s*['"]?)(?P<cssurl>[^'")]+)""",
+)
+FONT = re.compile(
+    r"node_modules/@fontsource/(?P<package>[^/]+)/files/(?P<file>[^/]+)"
+)
+EMOJI = re.compile(r"node_modules/@twemoji/svg/(?P<file>[0-9a-f-]+\.svg)")
+TWEMOJI_NOTICE = """\
+The emoji pictures in this folder are Twemoji, copyright Twitter, Inc and
+other contributors (github.com/jdecked/twemoji), licensed under CC-BY 4.0.
+They come from the npm package @twemoji/svg (MIT licence).
+"""
+OUTPUT_FOLDERS = ("assets", "fonts", "emoji")
+
+
+class BuildError(Exception):
+    """A tool the build runs failed, or is missing."""
+
+
+@dataclass(frozen=True)
+class Built:
+    """What a build wrote: its main file and every file copied beside it."""
+
+    main: Path
+    copied: tuple[Path, ...]
+    seconds: float
+
+
+def find_browser() -> Path | None:
+    """The Chromium the PDF is printed with: $CHROME_PATH, else on PATH."""
+    configured = os.environ.get("CHROME_PATH")
+    if configured:
+        path = Path(configured)
+        return path if path.is_file() and os.access(path, os.X_OK) else None
+    for name in BROWSERS:
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    return None
+
+
+def marp(
+    root: Path, args: list[str], env: dict[str, str] | None = None
+) -> None:
+    """Run Marp CLI on the deck with the project's config."""
+    binary = root / MARP
+    if not binary.exists():
+        raise BuildError(
+            f"{shown(binary, root)} is missing: "
+            "run `make node_modules/.installed`"
+            " (npm ci)"
+        )
+    command = [
+        str(binary),
+        "--no-stdin",
+        "--config-file",
+        str(root / CONFIG),
+        str(root / SLIDES),
+        *args,
+    ]
+    result = subprocess.run(  # noqa: S603  # our own command line
+        command,
+        cwd=root,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=MARP_TIMEOUT,
+        check=False,
+    )
+    if result.returncode != 0:
+        output = (result.stderr + result.stdout).strip()
+        raise BuildError(f"marp failed ({result.returncode}):\n{output}")
+
+
+def local(url: str) -> bool:
+    """Whether ``url`` is a relative path to a file of ours."""
+    return not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^#|^//|^/", url)
+
+
+def cite(root: Path, text: str) -> tuple[Path, int]:
+    """Where ``text`` first appears: a line of slides.md, or of the theme."""
+    for name in (SLIDES, *sorted((root / "themes").glob("*.css"))):
+        path = root / name
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        for number, line in enumerate(lines, start=1):
+            if text in line:
+                return Path(shown(path, root)), number
+    return SLIDES, 1
+
+
+def bundle(
+    root: Path, html: str, out: Path
+) -> tuple[str, dict[Path, bytes | Path]]:
+    """Rewrite the page's URLs into ``out``; what to write there.
+
+    Returns the new page, and each file to write in ``out``: the bytes to
+    write, or the path of the file to copy.
+    """
+    files: dict[Path, bytes | Path] = {}
+
+    def place(url: str) -> str:
+        path = url.split("#")[0].split("?")[0]
+        if not local(path):
+            return url
+        source = (root / path).resolve()
+        if not source.is_relative_to(root):
+            raise InputError(
+                *cite(root, path), f"{url} is outside the repository"
+            )
+        if not source.is_file():
+            raise InputError(*cite(root, path), f"{url} does not exist")
+        if font := FONT.fullmatch(path):
+            target = Path("fonts") / font.group("file")
+            package = font.group("package")
+            licence = root / FONT_PACKAGES / package / "LICENSE"
+            files[out / "fonts" / f"LICENSE-{package}.txt"] = licence
+        elif emoji := EMOJI.fullmatch(path):
+            target = Path("emoji") / emoji.group("file")
+            files[out / "emoji" / "NOTICE.txt"] = TWEMOJI_NOTICE.encode()
+        elif path.startswith("node_modules/"):
+            raise InputError(
+                *cite(root, path),
+                f"{url}: only fonts of @fontsource and emoji of @twemoji/svg "
+                "may come from node_modules",
+            )
+        else:
+            target = Path(path)
+        files[out / target] = source
+        return target.as_posix() + url[len(path) :]
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group("attr"):
+            return f'{match.group("attr")}{place(match.group("url"))}"'
+        return f"{match.group('css')}{place(match.group('cssurl'))}"
+
+    return REFERENCE.sub(replace, html), files
+
+
+def prune(out: Path, keep: set[Path], folders: Sequence[str]) -> list[Path]:
+    """Remove files under ``out``'s ``folders`` that the page no longer uses."""
+    removed = []
+    for folder in folders:
+        base = out / folder
+        if not base.is_dir():
+            continue
+        for path in sorted(base.rglob("*")):
+            if path.is_file() and path.resolve() not in keep:
+                path.unlink()
+                removed.append(path)
+        for directory in sorted(base.rglob("*"), reverse=True):
+            if directory.is_dir() and not any(directory.iterdir()):
+                directory.rmdir()
+    return removed
+
+
+def build_html(root: Path, out: Path, quiet: bool = False) -> Built:
+    """slides.md to ``out``/slides.html, with its pictures and fonts."""
+    started = time.monotonic()
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="deck-html-") as temporary:
+        page = Path(temporary) / "slides.html"
+        marp(root, ["--html", "-o", str(page)])
+        html, files = bundle(root, page.read_text(encoding="utf-8"), out)
+    target = out / "slides.html"
+    written = []
+    for destination, content in sorted(files.items()):
+        data = content if isinstance(content, bytes) else content.read_bytes()
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if not destination.is_file() or destination.read_bytes() != data:
+            write_atomic(destination, data)
+            written.append(destination)
+    write_atomic(target, html.encode())
+    keep = {destination.resolve() for destination in files}
+    removed = prune(out, keep, OUTPUT_FOLDERS)
+    seconds = time.monotonic() - started
+    if not quiet:
+        for path in written:
+            print(f"copied {shown(path, root)}")
+        for path in removed:
+            print(f"removed {shown(path, root)} (no slide uses it)")
+        size = target.stat().st_size + sum(d.stat().st_size for d in files)
+        print(
+            f"wrote {shown(target, root)} "
+            f"({target.stat().st_size / 1024:.0f} KB"
+            f"; {len(files)} files beside it, {size / 1024:.0f} KB in all)"
+            f" in {seconds:.1f} s"
+        )
+    return Built(target, tuple(sorted(files)), seconds)
+
+
+def build_pdf(root: Path, out: Path, quiet: bool = False) -> Built:
+    """slides.md to ``out``/slides.pdf, printed by the system Chromium."""
+    started = time.monotonic()
+    browser = find_browser()
+    if browser is None:
+        where = (
+            os.environ.get("CHROME_PATH")
+            or "PATH (" + ", ".join(BROWSERS) + ")"
+        )
+        raise BuildError(
+            f"no Chromium found in {where}: install Debian's chromium, or set "
+            "CHROME_PATH to a Chrome or Chromium executable"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / "slides.pdf"
+    env = {"CHROME_PATH": str(browser), "CHROME_DISABLE_GPU": "1"}
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        env["CHROME_NO_SANDBOX"] = "1"  # Chromium refuses root otherwise
+    with tempfile.TemporaryDirectory(prefix="deck-pdf-") as temporary:
+        pdf = Path(temporary) / "slides.pdf"
+        marp(
+            root,
+            [
+                "--pdf",
+                "--allow-local-files",
+                "--browser",
+                "chrome",
+                "--browser-path",
+                str(browser),
+                "-o",
+                str(pdf),
+            ],
+            env,
+        )
+        write_atomic(target, pdf.read_bytes())
+    seconds = time.monotonic() - started
+    if not quiet:
+        print(
+            f"wrote {shown(target, root)} "
+            f"({target.stat().st_size / 1024:.0f} KB,"
+            f" with {browser}) in {seconds:.1f} s"
+        )
+    return Built(target, (), seconds)
+
+
+def parser() -> argparse.ArgumentParser:
+    result = argparse.ArgumentParser(
+        prog="python -m scripts.deck.build",
+        description=(__doc__ or "").split("\n\n")[0],
+        epilog="Exit codes: 0 built, 1 the build failed, 2 bad input.",
+    )
+    result.add_argument("what", choices=("html", "pdf"), help="what to build")
+    generator.add_root(result)
+    result.add_argument(
+        "--out", type=Path, help=f"output folder (default: ROOT/{OUT})"
+    )
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    root: Path = args.root.resolve()
+    out: Path = (args.out or root / OUT).resolve()
+    try:
+        if args.what == "html":
+            build_html(root, out)
+        else:
+            build_pdf(root, out)
+    except InputError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except (BuildError, subprocess.TimeoutExpired) as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

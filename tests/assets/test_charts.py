@@ -1,0 +1,421 @@
+"""The measured pictures: the support matrix and the benchmark charts.
+
+Each committed SVG equals a fresh build from the committed JSON, is
+self-contained, legible on a 1280x720 slide (text at least 20 px, light on
+black at 7:1 or more, under 560 px tall) and rasterises inside its frame.
+The table shows every cell of the JSON, and a footnote for each partial
+or hanging one. `--check` finds stale, missing and orphaned pictures, and
+bad input exits 2 naming the file and line, writing nothing.
+"""
+
+import base64
+import io
+import json
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+from PIL import Image as PILImage
+
+from scripts.assets import charts as measured_pictures
+from scripts.assets import code_images_png
+from scripts.assets.charts import (
+    BACKGROUND,
+    FONT,
+    GENERATED,
+    MAX_HEIGHT,
+    PICTURES,
+    SVG_NS,
+    TEXT_COLOURS,
+    WIDTH,
+)
+from scripts.assets.code_images import MANIFEST
+from scripts.assets.fonts import Font
+from scripts.assets.manifest import load_manifest
+from scripts.exceptions import InputError
+from scripts.matrix.catalog import HANGS, PARTIAL
+
+ROOT = Path(__file__).resolve().parents[2]
+NS = {"svg": SVG_NS}
+OUTPUTS = [picture.output for picture in PICTURES]
+
+
+@pytest.fixture(scope="module")
+def font_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One font cache for the session (the same path in every module)."""
+    return tmp_path_factory.getbasetemp() / "code_images_font_cache"
+
+
+@pytest.fixture(scope="module")
+def built(font_cache: Path) -> dict[str, bytes]:
+    return measured_pictures.build(ROOT, font_cache)
+
+
+def parse(data: bytes) -> ET.Element:
+    return ET.fromstring(data)  # noqa: S314  # our own output
+
+
+def texts(data: bytes) -> list[str]:
+    return [
+        "".join(t.itertext()) for t in parse(data).iter(f"{{{SVG_NS}}}text")
+    ]
+
+
+def luminance(colour: str) -> float:
+    """WCAG relative luminance of ``#rrggbb``."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [
+        c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+        for c in channels
+    ]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_the_committed_pictures_equal_a_fresh_build(
+    built: dict[str, bytes],
+) -> None:
+    assert list(built) == OUTPUTS
+    for output, data in built.items():
+        assert (ROOT / output).read_bytes() == data, (
+            f"{output} is stale: run `make assets`"
+        )
+
+
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_the_picture_is_self_contained_and_legible(
+    built: dict[str, bytes], output: str
+) -> None:
+    data = built[output]
+    text = data.decode()
+    assert len(data) <= 60 * 1024
+    assert GENERATED in text[:1024]
+    assert re.findall(r"https?://[^\"')\s]*", text) == [SVG_NS]
+    assert "<image" not in text
+    assert "xlink:href" not in text
+    svg = parse(data)
+    assert svg.get("width") == str(WIDTH)
+    height = int(svg.get("height", "0"))
+    assert 300 <= height <= MAX_HEIGHT
+    assert svg.get("viewBox") == f"0 0 {WIDTH} {height}"
+    # Text: the style's size, never smaller; light on black.
+    assert f"font-size:{FONT}px" in text
+    sizes = [
+        int(t.get("font-size", FONT)) for t in svg.iter(f"{{{SVG_NS}}}text")
+    ]
+    assert sizes
+    assert min(sizes) >= 20
+    fills = {
+        t.get("fill", TEXT_COLOURS[0]) for t in svg.iter(f"{{{SVG_NS}}}text")
+    }
+    for fill in fills:
+        assert contrast(fill, BACKGROUND) >= 7, fill
+    assert f'fill="{BACKGROUND}"' in text
+    found = re.search(r"url\(data:font/woff2;base64,([A-Za-z0-9+/=]+)\)", text)
+    assert found is not None, "no embedded WOFF2 font"
+    font = TTFont(io.BytesIO(base64.b64decode(found.group(1))))
+    assert font.flavor == "woff2"
+    assert not {"GSUB", "GPOS"} & set(font.keys())
+    covered = set(font.getBestCmap())
+    assert {ord(c) for c in "".join(texts(data))} <= covered
+    assert len(covered) < 120, "the font is not subset"
+    title = svg.find("svg:title", NS)
+    desc = svg.find("svg:desc", NS)
+    assert title is not None
+    assert title.text
+    assert desc is not None
+    assert desc.text
+    assert len(desc.text) > 100
+
+
+def test_the_pictures_rasterise_inside_their_frame(
+    built: dict[str, bytes], font_cache: Path, tmp_path: Path
+) -> None:
+    manifest = load_manifest(ROOT / MANIFEST, ROOT)
+    conf = code_images_png.prepare_font(
+        Font(manifest.font, manifest.path, font_cache)
+    )
+    jobs = []
+    for output in OUTPUTS:
+        svg = tmp_path / Path(output).name
+        svg.write_bytes(built[output])
+        jobs.append((svg, svg.with_suffix(".png"), WIDTH))
+    code_images_png.render(jobs, conf)
+    for (_, png_path, _), output in zip(jobs, OUTPUTS, strict=True):
+        png = PILImage.open(png_path).convert("RGB")
+        height = int(parse(built[output]).get("height", "0"))
+        assert png.size == (WIDTH, height), output
+        colours = png.getcolors(maxcolors=1_000_000)
+        assert colours is not None
+        assert len(colours) > 50, f"{output} is blank"
+        # Nothing is drawn in the outer 8 px: the margins stay black.
+        ink = png.point(lambda v: 255 if v > 40 else 0).getbbox()
+        assert ink is not None
+        left, top, right, bottom = ink
+        assert left >= 8, f"{output}: {ink}"
+        assert right <= WIDTH - 8, f"{output}: {ink}"
+        assert top >= 2, f"{output}: {ink}"
+        assert bottom <= height - 2, f"{output}: {ink}"
+
+
+# -- The table --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def matrix() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(
+        (ROOT / "assets/support_matrix.json").read_text()
+    )
+    return data
+
+
+def test_the_table_shows_every_feature_and_server(
+    built: dict[str, bytes], matrix: dict[str, Any]
+) -> None:
+    shown = texts(built["assets/support_matrix.svg"])
+    for feature in matrix["features"]:
+        assert feature["label"] in shown
+    for name in ("hypercorn", "granian", "daphne"):
+        assert name in shown
+        assert matrix["versions"][name] in shown
+    assert f"uvicorn {matrix['versions']['uvicorn']}" in shown
+    assert f"probed {matrix['probed']['date']} on 127.0.0.1" in shown
+
+
+def test_every_partial_or_hanging_cell_has_a_footnote(
+    built: dict[str, bytes], matrix: dict[str, Any]
+) -> None:
+    shown = "\n".join(texts(built["assets/support_matrix.svg"]))
+    flagged = [
+        (server["id"], cell["note"])
+        for server in matrix["servers"]
+        for cell in server["cells"].values()
+        if cell["result"] in (PARTIAL, HANGS)
+    ]
+    assert flagged, "the committed matrix has no partial cell"
+    for server, note in flagged:
+        assert f": {note}" in shown, f"{server}: no footnote {note!r}"
+    assert shown.count("hangs") == sum(
+        1
+        for s in matrix["servers"]
+        for c in s["cells"].values()
+        if c["result"] == HANGS
+    )
+
+
+def test_the_alt_text_reads_the_table(built: dict[str, bytes]) -> None:
+    desc = parse(built["assets/support_matrix.svg"]).find("svg:desc", NS)
+    assert desc is not None
+    assert desc.text
+    assert "OSError on send, WS: uvicorn HTTP/1.1: n/a" in desc.text
+    assert "uvicorn WebSocket: yes" in desc.text
+
+
+# -- Check and bad input ----------------------------------------------------
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A copy of what the generator reads and writes."""
+    (tmp_path / "scripts" / "assets").mkdir(parents=True)
+    shutil.copy2(ROOT / MANIFEST, tmp_path / MANIFEST)
+    (tmp_path / "assets").mkdir()
+    for picture in PICTURES:
+        for name in (picture.output, picture.source):
+            shutil.copy2(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def run(
+    tree: Path,
+    font_cache: Path,
+    capsys: pytest.CaptureFixture[str],
+    *args: str,
+) -> tuple[int, str, str]:
+    code = measured_pictures.main(
+        ["--root", str(tree), "--cache-dir", str(font_cache), *args]
+    )
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_check_passes_on_the_repository(
+    font_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        measured_pictures.main(["--check", "--cache-dir", str(font_cache)]) == 0
+    )
+    assert "3 measured pictures up to date" in capsys.readouterr().out
+
+
+def test_a_new_measurement_makes_its_picture_stale(
+    tree: Path, font_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tree / "assets/support_matrix.json"
+    data = json.loads(path.read_text())
+    granian = next(s for s in data["servers"] if s["id"] == "granian")
+    granian["cells"]["denial"].update(result="yes", note="")
+    path.write_text(json.dumps(data))
+    before = snapshot(tree / "assets")
+    code, out, err = run(tree, font_cache, capsys, "--check")
+    assert code == 1
+    assert out.splitlines()[0] == (
+        "stale: assets/support_matrix.svg (from assets/support_matrix.json)"
+    )
+    assert "stale: assets/bench" not in out
+    assert "out of date: run `make assets`" in err
+    assert snapshot(tree / "assets") == before
+    code, out, _ = run(tree, font_cache, capsys)
+    assert code == 0
+    assert "wrote assets/support_matrix.svg" in out
+    assert out.count("wrote") == 1
+    code, out, _ = run(tree, font_cache, capsys, "--check")
+    assert code == 0
+
+
+def test_missing_and_orphaned_pictures(
+    tree: Path, font_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tree / "assets/bench_wasted.svg").rename(tree / "assets/old_chart.svg")
+    (tree / "assets/unrelated.svg").write_text("<svg/>")
+    code, out, _ = run(tree, font_cache, capsys, "--check")
+    assert code == 1
+    assert "missing: assets/bench_wasted.svg" in out
+    assert "orphaned: assets/old_chart.svg" in out
+    assert "unrelated" not in out
+    code, out, _ = run(tree, font_cache, capsys)
+    assert code == 0
+    assert not (tree / "assets/old_chart.svg").exists()
+    assert (tree / "assets/unrelated.svg").exists()
+
+
+@pytest.mark.parametrize(
+    ("source", "content", "message"),
+    [
+        (
+            "assets/support_matrix.json",
+            '{"schema": 1,\n  "servers": [}',
+            "assets/support_matrix.json:2: invalid JSON",
+        ),
+        (
+            "assets/bench_disconnect.json",
+            '{"schema": 2}',
+            "assets/bench_disconnect.json:1: not schema 1",
+        ),
+        (
+            "assets/support_matrix.json",
+            '{"schema": 1, "servers": []}',
+            "assets/support_matrix.json:1: unexpected content (KeyError",
+        ),
+        (
+            "assets/bench_disconnect.json",
+            None,
+            "assets/bench_disconnect.json:1: missing: run `make bench`",
+        ),
+    ],
+)
+def test_bad_input_exits_2_and_writes_nothing(
+    tree: Path,
+    font_cache: Path,
+    capsys: pytest.CaptureFixture[str],
+    source: str,
+    content: str | None,
+    message: str,
+) -> None:
+    if content is None:
+        (tree / source).unlink()
+    else:
+        (tree / source).write_text(content)
+    (tree / "assets/support_matrix.svg").unlink()
+    before = snapshot(tree / "assets")
+    code, _, err = run(tree, font_cache, capsys)
+    assert code == 2
+    assert err.startswith(message), err
+    assert len(err.splitlines()) == 1
+    assert snapshot(tree / "assets") == before
+
+
+def test_illegible_text_is_refused(font_cache: Path) -> None:
+    canvas = measured_pictures.Canvas("x.json", 0.6)
+    with pytest.raises(InputError, match="under 20 px"):
+        canvas.text(0, 0, "tiny", size=12)
+    with pytest.raises(InputError, match="does not fit"):
+        canvas.text(1200, 10, "far too long for the slide")
+    with pytest.raises(InputError, match="not allowed"):
+        canvas.text(0, 10, "dim", fill="#444444")
+
+
+# -- A measuring command's files: all replaced, or none ---------------------
+
+
+def test_a_new_measurement_too_tall_to_draw_is_refused(
+    matrix: dict[str, Any], font_cache: Path, tmp_path: Path
+) -> None:
+    """What probe_servers checks before it replaces anything."""
+    data = json.loads(json.dumps(matrix))
+    for index, server in enumerate(data["servers"]):
+        for cell in server["cells"].values():
+            cell.update(result=PARTIAL, note=f"reason {index} " + "why " * 30)
+    with pytest.raises(InputError, match=f"over {MAX_HEIGHT} px"):
+        measured_pictures.pictures_for(
+            "assets/support_matrix.json", data, tmp_path, font_cache
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_measurement_and_its_pictures_are_replaced_together(
+    matrix: dict[str, Any],
+    font_cache: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "support_matrix.json").write_text("old")
+    pictures = measured_pictures.pictures_for(
+        "assets/support_matrix.json", matrix, tmp_path, font_cache
+    )
+    assert list(pictures) == [tmp_path / "support_matrix.svg"]
+    data = json.dumps(matrix).encode()
+    measured_pictures.replace_together(
+        {tmp_path / "support_matrix.json": data, **pictures}, tmp_path
+    )
+    assert (tmp_path / "support_matrix.json").read_bytes() == data
+    assert (tmp_path / "support_matrix.svg").read_bytes() == (
+        ROOT / "assets/support_matrix.svg"
+    ).read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "support_matrix.json",
+        "support_matrix.svg",
+    ]
+    assert capsys.readouterr().out.count("wrote ") == 2
+
+
+def test_a_failed_replacement_leaves_every_file_as_it_was(
+    tmp_path: Path,
+) -> None:
+    """The second file cannot be written (its folder is missing): the
+    first, already written beside its target, is not renamed into place."""
+    first = tmp_path / "a.json"
+    first.write_text("old")
+    with pytest.raises(FileNotFoundError):
+        measured_pictures.replace_together(
+            {first: b"new", tmp_path / "missing" / "b.svg": b"<svg/>"},
+            tmp_path,
+        )
+    assert first.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]

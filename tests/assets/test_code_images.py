@@ -1,0 +1,273 @@
+"""The code images: each shows its demo's code exactly, legibly, alone.
+
+The committed SVGs are checked against the demos (text line for line),
+against a fresh build (byte for byte, twice over), and as PNGs drawn by
+cairosvg with the embedded font (the code stays inside its window).
+"""
+
+import base64
+import importlib
+import io
+import re
+import shutil
+import subprocess
+import textwrap
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+from PIL import Image as PILImage
+from PIL import ImageChops
+
+from scripts.assets import code_images, code_images_png, code_svg, theme
+from scripts.assets.code_images import Image
+from scripts.assets.colour import contrast
+from scripts.assets.fonts import Font
+from scripts.assets.manifest import ImageSpec, load_manifest
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = ROOT / "scripts" / "assets" / "code_images.toml"
+SVG = {"svg": code_svg.SVG_NS}
+SPECS = load_manifest(MANIFEST, ROOT).images
+EXPECTED_OUTPUTS = {
+    "assets/asgi.svg",
+    *(
+        f"assets/asgi_innovations/{stem}.svg"
+        for stem in (
+            "ws",
+            "ws_send_denial_response",
+            "ws_http_exception",
+            "ws_with_token",
+            "content_md5",
+            "streaming_response",
+            "disconnect_receive",
+            "raise_oserror",
+            "ws_disconnect",
+            "fastapi_trailers",
+            "trailers_response",
+        )
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def font_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One font cache for the session (the same path in every module)."""
+    return tmp_path_factory.getbasetemp() / "code_images_font_cache"
+
+
+@pytest.fixture(scope="module")
+def images(font_cache: Path) -> dict[str, Image]:
+    """A fresh in-memory build of every image, by output path."""
+    _, built = code_images.build(ROOT, MANIFEST, font_cache)
+    return {image.spec.output: image for image in built}
+
+
+def region_of(source: str, region: str | None) -> tuple[list[str], list[int]]:
+    """The lines a region shows, found here independently of scripts/."""
+    lines = (ROOT / source).read_text(encoding="utf-8").splitlines()
+    first, last = 1, len(lines)
+    if region is not None:
+        stripped = [line.strip() for line in lines]
+        first = stripped.index(f"# --8<-- [start:{region}]") + 2
+        last = stripped.index(f"# --8<-- [end:{region}]")
+    numbers = [
+        n for n in range(first, last + 1) if "--8<--" not in lines[n - 1]
+    ]
+    shown = textwrap.dedent("\n".join(lines[n - 1] for n in numbers))
+    return shown.split("\n"), numbers
+
+
+def parse(path: Path) -> ET.Element:
+    return ET.fromstring(path.read_bytes())  # noqa: S314  # our own file
+
+
+def texts(tree: ET.Element, group: str) -> list[str]:
+    found = tree.find(f"svg:g[@class='{group}']", SVG)
+    assert found is not None, f"no <g class={group!r}>"
+    return ["".join(text.itertext()) for text in found.findall("svg:text", SVG)]
+
+
+def test_the_manifest_lists_every_code_slide() -> None:
+    assert {spec.output for spec in SPECS} == EXPECTED_OUTPUTS
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.output)
+def test_the_image_shows_the_region_exactly(
+    spec: ImageSpec,
+) -> None:
+    tree = parse(ROOT / spec.output)
+    lines, numbers = region_of(spec.source, spec.region)
+    assert texts(tree, "code") == lines
+    if spec.line_numbers:
+        assert texts(tree, "numbers") == [str(n) for n in numbers]
+    path = tree.find("svg:text[@class='path']", SVG)
+    assert path is not None
+    assert path.text == spec.source
+    bands = tree.findall("svg:rect[@class='band']", SVG)
+    assert len(bands) == len(spec.highlight)
+    assert all(number in numbers for number in spec.highlight)
+    title = tree.find("svg:title", SVG)
+    assert title is not None
+    assert title.text == spec.title
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.output)
+def test_the_image_is_self_contained_and_small(
+    spec: ImageSpec,
+) -> None:
+    data = (ROOT / spec.output).read_bytes()
+    text = data.decode()
+    assert len(data) <= 60 * 1024
+    assert code_svg.GENERATED in text
+    assert re.findall(r"https?://[^\"')\s]*", text) == [code_svg.SVG_NS]
+    assert "font-variant-ligatures:none" in text
+    found = re.search(r"url\(data:font/woff2;base64,([A-Za-z0-9+/=]+)\)", text)
+    assert found is not None, "no embedded WOFF2 font"
+    font = TTFont(io.BytesIO(base64.b64decode(found.group(1))))
+    assert font.flavor == "woff2"
+    # No layout tables: nothing can turn `->` into a ligature.
+    assert not {"GSUB", "GPOS"} & set(font.keys())
+    covered = set(font.getBestCmap())
+    needed = {ord(c) for c in "".join(texts(parse(ROOT / spec.output), "code"))}
+    assert needed <= covered
+    assert len(covered) < 120, "the font is not subset"
+
+
+def test_a_fresh_build_equals_the_committed_images(
+    images: dict[str, Image],
+) -> None:
+    for output, image in images.items():
+        assert (ROOT / output).read_bytes() == image.svg, output
+
+
+def test_a_build_without_any_cache_is_byte_identical(
+    images: dict[str, Image],
+) -> None:
+    """Instantiating and subsetting the font again gives the same bytes."""
+    _, again = code_images.build(ROOT, MANIFEST, None)
+    assert {image.spec.output: image.svg for image in again} == {
+        output: image.svg for output, image in images.items()
+    }
+
+
+def test_check_passes_on_the_repository(
+    font_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert code_images.main(["--check", "--cache-dir", str(font_cache)]) == 0
+    assert "12 code images up to date" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "assets.build",
+        "assets.code_images",
+        "assets.code_images_png",
+        "assets.timing",
+    ],
+)
+def test_every_script_has_help(
+    module: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In-process; test_code_images_check.py runs `python -m` once."""
+    main = importlib.import_module(f"scripts.{module}").main
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    prog = f"scripts.{module}".removesuffix(".build")
+    assert out.startswith(f"usage: python -m {prog}")
+
+
+def _ink_box(png: PILImage.Image) -> tuple[int, int, int, int] | None:
+    """The bounding box of what is neither window nor band colour."""
+    rgb = png.convert("RGB")
+
+    def far_from(colour: str) -> PILImage.Image:
+        solid = PILImage.new("RGB", rgb.size, colour)
+        distance = ImageChops.difference(rgb, solid).convert("L")
+        return distance.point(lambda value: 255 if value > 40 else 0)
+
+    ink = ImageChops.multiply(far_from(theme.WINDOW), far_from(theme.BAND))
+    return ink.getbbox()
+
+
+def test_the_pngs_keep_the_code_inside_the_window(
+    images: dict[str, Image], font_cache: Path, tmp_path: Path
+) -> None:
+    pngs = code_images_png.export(
+        root=ROOT,
+        manifest_path=MANIFEST,
+        assets=ROOT / "assets",
+        out=tmp_path,
+        cache=font_cache,
+        scale=1,
+    )
+    assert len(pngs) == len(images)
+    for png_path, image in zip(pngs, images.values(), strict=True):
+        box, name = image.box, image.spec.output
+        png = PILImage.open(png_path)
+        scale = image.spec.width / box.width
+        assert png.size == (image.spec.width, round(box.height * scale)), name
+        colours = png.convert("RGB").getcolors(maxcolors=1_000_000)
+        assert colours is not None
+        assert len(colours) > 50, f"{name} is blank"
+        assert png.getpixel((0, 0)) == (0, 0, 0, 0), f"{name}: square corner"
+        # Every glyph of the code lies in the code area: nothing past the
+        # end of the longest line, and that line reaches into its last
+        # character cell, so glyph widths match the layout.
+        code = png.crop(
+            (
+                round(box.code_left * scale) - 2,
+                round(box.code_top * scale),
+                round((box.width - theme.PAD_X * box.em / 2) * scale),
+                round(box.line_top(box.rows) * scale),
+            )
+        )
+        ink = _ink_box(code)
+        assert ink is not None, f"{name}: no code drawn"
+        right = round(box.code_left * scale) - 2 + ink[2]
+        assert right <= box.code_right * scale + 1, f"{name}: overruns"
+        last_cell = (box.code_right - box.advance) * scale
+        assert right >= last_cell, f"{name}: text narrower than its layout"
+
+
+def test_the_pngs_are_drawn_in_the_embedded_font(font_cache: Path) -> None:
+    """fontconfig, as the PNG export sets it up, finds only our font."""
+    fc_match = shutil.which("fc-match")
+    if fc_match is None:
+        pytest.skip("fc-match is not installed")
+    manifest = load_manifest(MANIFEST, ROOT)
+    font = Font(manifest.font, manifest.path, font_cache)
+    conf = code_images_png.prepare_font(font)
+    result = subprocess.run(
+        [fc_match, "--format=%{file}", font.info.family],
+        env={"FONTCONFIG_FILE": str(conf)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert Path(result.stdout) == font.instance_path()
+
+
+TEXT_ON = [
+    *[(f"token {kind}", c, "window") for kind, c in theme.TOKENS.items()],
+    *[(f"token {kind}", c, "band") for kind, c in theme.TOKENS.items()],
+    ("text", theme.TEXT, "window"),
+    ("text", theme.TEXT, "band"),
+    ("line number", theme.NUMBER, "window"),
+    ("highlighted line number", theme.NUMBER_HIGHLIGHTED, "band"),
+    ("title", theme.TITLE, "bar"),
+]
+BACKGROUNDS = {"window": theme.WINDOW, "band": theme.BAND, "bar": theme.BAR}
+
+
+@pytest.mark.parametrize(("what", "colour", "on"), TEXT_ON)
+def test_every_text_colour_has_7_to_1_contrast(
+    what: str, colour: str, on: str
+) -> None:
+    """The deck's rule holds inside the code images too."""
+    ratio = contrast(colour, BACKGROUNDS[on])
+    assert ratio >= 7, f"{what} {colour} on the {on}: {ratio:.2f}:1"

@@ -1,0 +1,299 @@
+"""The deck's pictures: built from scripts/assets/pictures.toml, legible,
+self-contained, byte for byte the same on every run; stale, missing and
+orphaned pictures are found; bad input fails cleanly, naming the line.
+"""
+
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from scripts.assets import pictures as deck_pictures
+from scripts.assets.svg import SVG_NS
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = deck_pictures.DATA
+SPEC_CARD = "assets/cards/asgi_spec.svg"
+
+Snapshot = dict[str, tuple[bytes, int]]
+
+
+@pytest.fixture(scope="module")
+def font_cache() -> Path:
+    """The build's own font cache (`make check` fills it before pytest)."""
+    return ROOT / deck_pictures.CACHE
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A copy of what the generator reads and writes."""
+    (tmp_path / "scripts" / "assets").mkdir(parents=True)
+    shutil.copy2(ROOT / DATA, tmp_path / DATA)
+    shutil.copytree(ROOT / "assets", tmp_path / "assets")
+    return tmp_path
+
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run(
+    tree: Path, font_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> Run:
+    def call(*args: str) -> tuple[int, str, str]:
+        code = deck_pictures.main(
+            ["--root", str(tree), "--cache-dir", str(font_cache), *args]
+        )
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return call
+
+
+def snapshot(folder: Path) -> Snapshot:
+    return {
+        str(path.relative_to(folder)): (
+            path.read_bytes(),
+            path.stat().st_mtime_ns,
+        )
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def edit(path: Path, old: str, new: str) -> int:
+    """Replace ``old`` once; return the line where ``new`` starts."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} is not once in {path}"
+    text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    return text[: text.index(new)].count("\n") + 1
+
+
+def texts(svg: bytes) -> str:
+    tree = ET.fromstring(svg)  # noqa: S314  # our own output
+    return " ".join(
+        "".join(node.itertext()) for node in tree.iter(f"{{{SVG_NS}}}text")
+    )
+
+
+def test_the_pictures_are_up_to_date(font_cache: Path) -> None:
+    assert deck_pictures.main(["--check", "--cache-dir", str(font_cache)]) == 0
+
+
+def test_a_rebuild_is_byte_for_byte_the_same(font_cache: Path) -> None:
+    _, first = deck_pictures.build(ROOT, ROOT / DATA, font_cache)
+    _, again = deck_pictures.build(ROOT, ROOT / DATA, font_cache)
+    assert [p.svg for p in first] == [p.svg for p in again]
+    for picture in first:
+        assert (ROOT / picture.entry.output).read_bytes() == picture.svg
+
+
+def test_the_pictures_are_legible_and_self_contained(font_cache: Path) -> None:
+    data, pictures = deck_pictures.build(ROOT, ROOT / DATA, font_cache)
+    assert len(pictures) == len(data.entries) >= 7
+    for picture in pictures:
+        name = picture.entry.output
+        assert picture.min_font_px >= data.limits.min_font_px >= 20, name
+        assert picture.min_contrast >= data.limits.min_contrast >= 7, name
+        svg = picture.svg.decode()
+        urls = re.findall(r"https?://[^\s\"')]+", svg)
+        assert set(urls) <= {SVG_NS}, f"{name} refers to {urls}"
+        assert "href" not in svg, name
+        assert "<image" not in svg, name
+        assert "data:font/woff2;base64," in svg, f"{name} embeds no font"
+        assert svg.startswith("<svg"), name
+        assert deck_pictures.GENERATED in svg[:1024], name
+        tree = ET.fromstring(picture.svg)  # noqa: S314  # our own output
+        title = tree.find(f"{{{SVG_NS}}}title")
+        assert title is not None, name
+        assert title.text == picture.entry.title, name
+        assert texts(picture.svg).strip(), f"{name} has no <text>"
+
+
+def test_the_text_is_the_data_file_s(font_cache: Path) -> None:
+    _, pictures = deck_pictures.build(ROOT, ROOT / DATA, font_cache)
+    for picture in pictures:
+        shown = texts(picture.svg).split()
+        table = picture.entry.table.data
+        wanted: list[str] = []
+        for key in (
+            "kicker",
+            "heading",
+            "points",
+            "summary",
+            "changes",
+            "name",
+        ):
+            value = table.get(key, [])
+            for item in [value] if isinstance(value, str) else value:
+                wanted += item.replace("`", "").split()
+        position = 0
+        for word in wanted:  # every word, in order
+            assert word in shown[position:], (
+                f"{picture.entry.output}: {word!r} is not drawn"
+            )
+            position = shown.index(word, position) + 1
+
+
+def test_a_changed_point_makes_its_picture_stale(tree: Path, run: Run) -> None:
+    edit(tree / DATA, "plus a stream of events", "plus a stream of messages")
+    before = snapshot(tree / "assets")
+    code, out, err = run("--check")
+    assert code == 1
+    assert f"stale: {SPEC_CARD}" in out
+    assert out.count("stale:") == 1
+    assert "out of date" in err
+    assert snapshot(tree / "assets") == before
+    code, out, _ = run()
+    assert (code, out.count("wrote ")) == (0, 1)
+    assert "messages" in texts((tree / SPEC_CARD).read_bytes())
+    assert run("--check")[0] == 0
+    assert run()[1].count("wrote ") == 0  # a no-op build writes nothing
+
+
+def test_a_missing_picture_is_found(tree: Path, run: Run) -> None:
+    (tree / SPEC_CARD).unlink()
+    code, out, _ = run("--check")
+    assert (code, f"missing: {SPEC_CARD}" in out) == (1, True)
+
+
+def test_an_orphan_is_found_then_removed(tree: Path, run: Run) -> None:
+    orphan = tree / "assets/cards/old.svg"
+    shutil.copy2(tree / SPEC_CARD, orphan)
+    foreign = tree / "assets/foreign.svg"
+    foreign.write_text('<svg xmlns="http://www.w3.org/2000/svg"/>\n')
+    code, out, _ = run("--check")
+    assert code == 1
+    assert "orphaned: assets/cards/old.svg" in out
+    assert "foreign" not in out  # not ours: left alone
+    code, out, _ = run()
+    assert code == 0
+    assert not orphan.exists()
+    assert foreign.exists()
+    assert "removed assets/cards/old.svg" in out
+
+
+BAD_INPUTS = [
+    pytest.param(
+        'kicker = "ASGI specification"',
+        'kicker = "ASGI specification"\ncolour = "red"',
+        'colour = "red"',
+        r"unknown key 'colour'",
+        id="unknown-key",
+    ),
+    pytest.param(
+        'heading = "One interface',
+        "heading = One interface",
+        "One interface",
+        r"invalid TOML",
+        id="invalid-toml",
+    ),
+    pytest.param(
+        '"The app is one async callable: `app(scope, receive, send)`.",',
+        '"The app is `a_very_long_identifier_that_cannot_wrap_on_any_line_'
+        'of_the_card_at_all_anywhere`.",',
+        "a_very_long_identifier",
+        r"wider than the \d+ the picture has room for",
+        id="word-too-long",
+    ),
+    pytest.param(
+        '"The app is one async callable: `app(scope, receive, send)`.",',
+        '"The app is one `async callable.",',
+        "The app is one `async",
+        r"unbalanced backtick",
+        id="unbalanced-backtick",
+    ),
+    pytest.param(
+        '"The app is one async callable: `app(scope, receive, send)`.",',
+        '"The app is one async callable \U0001f680",',
+        "[[card]]",
+        r"'\U0001f680' \(U\+1F680\) .* is not in the font",
+        id="character-not-in-font",
+    ),
+    pytest.param(
+        "min_contrast = 7.0",
+        "min_contrast = 12.0",
+        "[[card]]",
+        r"contrast ratio of [\d.]+, under 12",
+        id="low-contrast",
+    ),
+    pytest.param(
+        "min_font_px = 20",
+        "min_font_px = 24",
+        "[[card]]",
+        r"px, under the 24 px minimum",
+        id="small-text",
+    ),
+    pytest.param(
+        'output = "assets/cards/asgi_spec.svg"\nwidth = 1100',
+        'output = "assets/cards/asgi_spec.svg"\nwidth = 1200',
+        "width = 1200",
+        r"width must be from 1 to 1160",
+        id="too-wide",
+    ),
+    pytest.param(
+        'source = "asgiref, specs/asgi.rst',
+        'points = ["x"]\nsource = "asgiref, specs/asgi.rst',
+        'points = ["x"]',
+        r"invalid TOML",
+        id="duplicate-key",
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "cited", "message"), BAD_INPUTS)
+def test_bad_input_fails_cleanly(
+    tree: Path, run: Run, old: str, new: str, cited: str, message: str
+) -> None:
+    data = tree / DATA
+    edit(data, old, new)
+    lines = data.read_text(encoding="utf-8").splitlines()
+    if cited == "[[card]]":
+        line = lines.index("[[card]]") + 1  # the first card: asgi_spec
+    else:
+        line = next(n for n, text in enumerate(lines, 1) if cited in text)
+    before = snapshot(tree / "assets")
+    code, out, err = run()
+    assert code == 2
+    assert out == ""
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(f"scripts/assets/pictures.toml:{line}: "), err
+    assert re.search(message, err), err
+    assert snapshot(tree / "assets") == before
+
+
+def test_a_too_tall_picture_is_refused(tree: Path, run: Run) -> None:
+    line = edit(
+        tree / DATA,
+        '    "Servers and frameworks are built apart, and swap freely.",\n',
+        '    "Servers and frameworks are built apart, and swap freely.",\n'
+        + '    "One more point, and another, and another one.",\n' * 8,
+    )
+    code, _, err = run("--check")
+    assert code == 2
+    width_line = next(
+        n
+        for n, text in enumerate((tree / DATA).read_text().splitlines(), 1)
+        if text.startswith("width = ") and n < line
+    )
+    assert err.startswith(f"scripts/assets/pictures.toml:{width_line}: ")
+    assert re.search(r"would be \d+ px tall, over the 560 px maximum", err)
+
+
+def test_a_byte_that_is_not_utf8_is_cited_at_its_line(
+    tree: Path, run: Run
+) -> None:
+    line = edit(tree / DATA, 'kicker = "ASGI specification"', "kicker = ")
+    data = (tree / DATA).read_bytes().replace(
+        b"kicker = ", b'kicker = "ASGI sp\xe9cification"'
+    )
+    (tree / DATA).write_bytes(data)
+    before = snapshot(tree / "assets")
+    code, out, err = run()
+    assert (code, out) == (2, "")
+    assert err == f"{DATA}:{line}: not UTF-8: byte 0xe9 in column 18\n"
+    assert snapshot(tree / "assets") == before

@@ -1,0 +1,290 @@
+"""The deck's Markdown, checked without a browser.
+
+Every picture it shows exists, is generated, and is shown at the width its
+generator drew it for; nothing it loads comes from the network; the seed's
+slides, titles and notes are all there, its TODOs resolved; the commands
+and the facts it states are the ones the repository runs and measures.
+"""
+
+import fnmatch
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from starlette.applications import Starlette
+
+from demos.__main__ import command_line
+from demos.__main__ import main as demos_main
+from demos.catalog import BY_NAME
+from scripts.assets import pictures as deck_pictures
+from scripts.assets.manifest import load_manifest
+from scripts.deck import build as deck_build
+from tests.deck.conftest import ROOT, SEED, SLIDES, THEME, read_deck
+
+ASSETS = ROOT / "assets"
+MANIFEST = ROOT / "scripts" / "assets" / "code_images.toml"
+# Generated pictures that no slide shows, on purpose, as glob patterns.
+UNUSED: tuple[str, ...] = ()
+REMOTE = re.compile(r"\b(?:https?:)?//[^\s\"')]+", re.IGNORECASE)
+# Seed notes the deck replaces on purpose: placeholders, TODOs, errors, and
+# comments that only held images or a logo's source.
+REPLACED_NOTES = (
+    "TODO",
+    "What the fuck",
+    "0.42.0",
+    "Explain what are HTTP trailers",
+    "Just give the public the idea",
+    "I need to explain how it simplifies",
+    # Out of date: Starlette has done its part (#2732); the notes say so.
+    "The next steps are to support HTTP, and implement it on Starlette",
+    "Reference: https://github.com/koddr/starlette-logo",
+    "![bg",
+)
+
+
+def shown_pictures() -> dict[str, list[tuple[int | None, str]]]:
+    """Each picture slides.md shows: its widths, and where."""
+    found: dict[str, list[tuple[int | None, str]]] = {}
+    for slide in read_deck().slides:
+        for picture in slide.pictures:
+            found.setdefault(picture.url, []).append(
+                (picture.width, f"slides.md:{picture.line}")
+            )
+    return found
+
+
+def test_every_picture_exists() -> None:
+    for url, uses in shown_pictures().items():
+        assert not REMOTE.match(url), f"{uses[0][1]}: {url} is remote"
+        assert (ROOT / url).is_file(), f"{uses[0][1]}: {url} does not exist"
+        assert (ROOT / url).resolve().is_relative_to(ASSETS), (
+            f"{uses[0][1]}: {url} is not a generated picture under assets/"
+        )
+
+
+def test_every_generated_picture_is_shown() -> None:
+    shown = set(shown_pictures())
+    for path in sorted(ASSETS.rglob("*.svg")):
+        name = path.relative_to(ROOT).as_posix()
+        unused = any(fnmatch.fnmatch(name, pattern) for pattern in UNUSED)
+        assert name in shown or unused, (
+            f"{name} is generated but no slide shows it: show it, or list "
+            "it in UNUSED in tests/deck/test_deck.py"
+        )
+
+
+def test_code_images_are_shown_at_their_manifest_width() -> None:
+    shown = shown_pictures()
+    manifest = load_manifest(MANIFEST, ROOT)
+    for spec in manifest.images:
+        uses = shown.get(spec.output, [])
+        for width, where in uses:
+            assert width == spec.width, (
+                f"{where}: ![w:{width}]({spec.output}), but "
+                f"scripts/assets/code_images.toml draws it for width "
+                f"{spec.width}"
+            )
+
+
+def test_pictures_are_shown_at_the_width_they_are_drawn_for() -> None:
+    shown = shown_pictures()
+    data = deck_pictures.load(ROOT / deck_pictures.DATA, ROOT)
+    for entry in data.entries:
+        uses = shown.get(entry.output)
+        assert uses, f"no slide shows {entry.output}"
+        for width, where in uses:
+            assert width == entry.width, (
+                f"{where}: ![w:{width}]({entry.output}), but "
+                f"scripts/assets/pictures.toml draws it {entry.width} px wide"
+            )
+
+
+def test_nothing_is_loaded_from_the_network() -> None:
+    deck = read_deck()
+    for key in ("backgroundImage", "theme", "style"):
+        value = deck.front_matter.get(key, "")
+        assert not REMOTE.search(value), f"front matter {key}: {value}"
+    for slide in deck.slides:
+        for key, value in slide.directives.items():
+            assert not REMOTE.search(value), f"{slide.where()}: {key}: {value}"
+        for style in re.findall(
+            r"<style[^>]*>(.*?)</style>", slide.markdown, re.S
+        ):
+            assert "@import" not in style, f"{slide.where()}: @import"
+            assert not REMOTE.search(style), f"{slide.where()}: remote CSS"
+        for tag in re.findall(
+            r"<(?:img|link|script|iframe)\b[^>]*>", slide.markdown
+        ):
+            assert not REMOTE.search(tag), f"{slide.where()}: {tag}"
+    theme = THEME.read_text(encoding="utf-8")
+    assert "@import" not in theme, "the theme must not @import anything"
+    for url in re.findall(r"url\(\s*['\"]?([^'\")]+)", theme):
+        assert not REMOTE.match(url), f"themes/asgi.css loads {url}"
+        assert deck_build.FONT.fullmatch(url), (
+            f"themes/asgi.css loads {url}: only @fontsource fonts are bundled"
+        )
+    config = (ROOT / ".marprc.yml").read_text(encoding="utf-8")
+    assert not REMOTE.search(config), ".marprc.yml names a remote URL"
+    assert "math: false" in config, "KaTeX would load its fonts from a CDN"
+    assert "base: node_modules/@twemoji/" in config, (
+        "emoji would be Twemoji pictures from a CDN"
+    )
+
+
+def test_theme_fonts_are_installed() -> None:
+    if not (ROOT / "node_modules").is_dir():
+        pytest.skip(
+            "node_modules is missing: run `make node_modules/.installed`"
+        )
+    theme = THEME.read_text(encoding="utf-8")
+    for url in re.findall(r"url\(\s*['\"]?([^'\")]+)", theme):
+        assert (ROOT / url).is_file(), f"themes/asgi.css: {url} is missing"
+
+
+def seed_deck() -> None:
+    if not SEED.is_file():
+        pytest.skip(f"the seed deck is not at {SEED}")
+
+
+def test_every_seed_slide_is_here_in_order() -> None:
+    seed_deck()
+    ours = [slide.title for slide in read_deck().slides]
+    position = 0
+    for slide in read_deck(SEED).slides:
+        title = (slide.title or "").replace("ðŸš€", "🚀")
+        if not title:
+            continue  # the seed's untitled slide now has its section's title
+        assert title in ours[position:], (
+            f"seed slide {slide.number} {title!r} is missing, or out of order"
+        )
+        position = ours.index(title, position) + 1
+
+
+def test_seed_notes_are_kept() -> None:
+    seed_deck()
+    ours = "\n".join(note for s in read_deck().slides for note in s.notes)
+    for slide in read_deck(SEED).slides:
+        for note in slide.notes:
+            if any(marker in note for marker in REPLACED_NOTES):
+                continue
+            for line in note.splitlines():
+                assert line.strip() in ours, (
+                    f"seed slide {slide.number} {slide.title!r}: the note "
+                    f"line {line.strip()!r} is lost"
+                )
+
+
+def test_notes_have_no_placeholders() -> None:
+    text = SLIDES.read_text(encoding="utf-8")
+    for marker in ("TODO", "???", "fuck", "ð", "Ÿ"):
+        assert marker not in text, f"slides.md still says {marker!r}"
+    deck = read_deck()
+    for slide in deck.slides:
+        if slide.title in ("Conclusion", "Why FastAPI follows ASGI?"):
+            assert slide.notes, f"{slide.where()} has no speaker notes"
+    (logfire,) = [s for s in deck.slides if s.title and "Logfire" in s.title]
+    assert logfire.title, logfire.where()
+    assert logfire.title.endswith("🚀"), logfire.where()
+
+
+def test_the_http_exception_release_is_right() -> None:
+    (slide,) = [
+        s
+        for s in read_deck().slides
+        if any(p.url.endswith("/ws_http_exception.svg") for p in s.pictures)
+    ]
+    notes = "\n".join(slide.notes)
+    assert "Starlette 0.41.0" in notes, slide.where()
+    assert "0.42" not in notes, slide.where()
+
+
+def test_every_code_slide_has_a_runnable_demo() -> None:
+    """Each code image shows a demo that `python -m demos NAME` runs."""
+    manifest = load_manifest(MANIFEST, ROOT)
+    for spec in manifest.images:
+        name = Path(spec.source).stem
+        if name == "trailers_response":
+            name = "fastapi_trailers"  # the class is served by that demo
+        assert name in BY_NAME, f"{spec.output}: no demo {name!r}"
+
+
+def test_the_live_slide_runs_every_demo(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    deck = read_deck()
+    commands = re.findall(
+        r"python -m demos(?: [^\n`]*)?", SLIDES.read_text("utf-8")
+    )
+    assert commands, "no slide shows `python -m demos`"
+    parser = command_line()
+    for command in commands:
+        if "NAME" in command:
+            continue  # the placeholder of a sentence, not a command
+        args = parser.parse_args(command.split()[3:])
+        assert args.name is None or args.name in BY_NAME, command
+    (live,) = deck.titled("Run the demos live")
+    listed = set(re.findall(r"`([a-z_0-9]+)`", live.markdown))
+    assert set(BY_NAME) <= listed, (
+        f"{live.where()} misses {sorted(set(BY_NAME) - listed)}"
+    )
+    assert demos_main(["--list"]) == 0
+    listing = capsys.readouterr().out
+    assert all(name in listing for name in BY_NAME)
+
+
+def test_fastapi_is_a_starlette() -> None:
+    """Slides 'OSS Maintainer' and 'Why FastAPI follows ASGI?' say so."""
+    assert issubclass(FastAPI, Starlette)
+    assert "class FastAPI(Starlette)" in SLIDES.read_text(encoding="utf-8")
+
+
+def test_the_conclusion_names_what_the_tests_measure() -> None:
+    (slide,) = read_deck().titled("Conclusion")
+    for words in (
+        "every WebSocket backend",
+        "hypercorn",
+        "HTTP/2 only",
+        "--http zttp --http2",
+        "TE: trailers",
+        "uvicorn on WebSockets",
+        "reverted",
+    ):
+        assert words in slide.markdown, f"{slide.where()} lost {words!r}"
+
+
+def test_npm_packages_are_pinned_to_the_registry() -> None:
+    package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
+    dependencies = {
+        **package.get("dependencies", {}),
+        **package.get("devDependencies", {}),
+    }
+    assert dependencies["@marp-team/marp-cli"], "Marp CLI is not a dependency"
+    for name, version in dependencies.items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), (
+            f"package.json: {name} {version!r} is not an exact version"
+        )
+    lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))
+    for where, entry in lock["packages"].items():
+        resolved = entry.get("resolved")
+        if resolved is not None:
+            assert resolved.startswith("https://registry.npmjs.org/"), (
+                f"package-lock.json: {where} comes from {resolved}"
+            )
+        if where.startswith("node_modules/"):
+            assert entry.get("integrity"), f"{where} has no integrity hash"
+
+
+def test_the_front_matter_keeps_the_seeds_feel() -> None:
+    deck = read_deck()
+    assert deck.front_matter["theme"] == "asgi"
+    assert deck.front_matter["paginate"] == "true"
+    assert deck.front_matter["footer"] == "@marcelotryle"
+    assert "backgroundImage" not in deck.front_matter
+    data = tomllib.loads(
+        (ROOT / "scripts/assets/pictures.toml").read_text("utf-8")
+    )
+    assert data["limits"]["min_contrast"] >= 7
+    assert data["limits"]["min_font_px"] >= 20
