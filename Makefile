@@ -60,6 +60,7 @@ assets: install ## Rebuild every generated picture in assets/.
 
 check: install ## Fail if a generated picture is stale, missing or orphaned.
 	$(PYTHON) -m scripts.assets --check
+	$(COG) --check --check-fail-msg='run `make readme`' README.md
 
 png: assets ## Export every code image as a 2x PNG into dist/png/.
 	$(PYTHON) -m scripts.assets.code_images_png
@@ -87,10 +88,17 @@ serve: assets $(NODE_MODULES) ## Serve the deck, reloading on change (PORT=8080)
 	@echo "Serving the deck at http://localhost:$(PORT)/slides.md (Ctrl-C stops)"
 	PORT=$(PORT) $(MARP) --config-file .marprc.yml --no-stdin --server --input-dir .
 
-.PHONY: matrix bench
+.PHONY: matrix bench readme
+
+COG := $(VENV)/bin/cog -I .
 
 matrix: install ## Probe the real servers (~30 s): assets/support_matrix.*
 	$(PYTHON) -m scripts.matrix.probe
+	$(COG) -r README.md
 
 bench: install ## Run the disconnect benchmark (~2.5 min): assets/bench_*
 	$(PYTHON) -m scripts.bench.disconnect
+	$(COG) -r README.md
+
+readme: install ## Rewrite the README's measured figures from assets/*.json (cog).
+	$(COG) -r README.md

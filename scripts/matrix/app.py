@@ -5,7 +5,7 @@ exception raised by ``send()``, when ``http.disconnect`` arrived) is
 appended as one JSON line to the file named by ``PROBE_EVENTS``, tagged
 with the probe's ``id`` from the query string and stamped with
 ``time.monotonic()``, which every process on the machine shares. What the
-client sees on the wire is the probe's business (scripts/matrix/probe.py).
+client sees on the wire is the probe's business (scripts/matrix/cells.py).
 
 HTTP paths:
     /scope          the scope's ``asgi`` and ``extensions``, as JSON
@@ -33,6 +33,8 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+Args = dict[str, str]
+Handler = Callable[[Scope, Receive, Send, Args], Awaitable[None]]
 
 EVENTS = "PROBE_EVENTS"
 DENIAL_STATUS = 401
@@ -77,20 +79,10 @@ async def send_all(
         try:
             await send(message)
         except Exception as exc:  # what the server raised
-            record(
-                probe,
-                advertised=advertised,
-                sent=sent,
-                failed=message["type"],
-                **exception_fields(exc),
-            )
+            record(probe, advertised=advertised, sent=sent,
+                   failed=message["type"], **exception_fields(exc))
             return
     record(probe, advertised=advertised, sent=len(messages))
-
-
-def query(scope: Scope) -> dict[str, str]:
-    raw = scope.get("query_string", b"").decode("latin-1")
-    return {key: values[-1] for key, values in parse_qs(raw).items()}
 
 
 def scope_fields(scope: Scope) -> dict[str, Any]:
@@ -111,78 +103,66 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         handler = WEBSOCKET.get(scope["path"], ws_close)
     else:
         return  # lifespan: nothing to set up
-    await handler(scope, receive, send, query(scope))
-
-
-Handler = Callable[[Scope, Receive, Send, dict[str, str]], Awaitable[None]]
+    raw = scope.get("query_string", b"").decode("latin-1")
+    args = {key: values[-1] for key, values in parse_qs(raw).items()}
+    await handler(scope, receive, send, args)
 
 
 # -- HTTP -------------------------------------------------------------------
 
 
+def start(status: int, *headers: tuple[bytes, bytes]) -> Message:
+    return {"type": "http.response.start", "status": status,
+            "headers": list(headers)}
+
+
+def body(data: bytes, more: bool = False) -> Message:
+    return {"type": "http.response.body", "body": data, "more_body": more}
+
+
 async def not_found(
-    scope: Scope, receive: Receive, send: Send, args: dict[str, str]
+    scope: Scope, receive: Receive, send: Send, args: Args
 ) -> None:
-    await send({"type": "http.response.start", "status": 404, "headers": []})
-    await send({"type": "http.response.body", "body": b""})
+    await send(start(404))
+    await send(body(b""))
 
 
 async def http_scope(
-    scope: Scope, receive: Receive, send: Send, args: dict[str, str]
+    scope: Scope, receive: Receive, send: Send, args: Args
 ) -> None:
-    body = json.dumps(scope_fields(scope)).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [(b"content-type", b"application/json")],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send(start(200, (b"content-type", b"application/json")))
+    await send(body(json.dumps(scope_fields(scope)).encode()))
 
 
 async def trailers(
-    scope: Scope, receive: Receive, send: Send, args: dict[str, str]
+    scope: Scope, receive: Receive, send: Send, args: Args
 ) -> None:
     """Trailers, sent even where the extension is not advertised.
 
     The client learns from the wire what reached it; the app records
     whether the extension was advertised and what its sends raised.
     """
-    probe = args.get("id", "")
     advertised = "http.response.trailers" in scope.get("extensions", {})
     names = b", ".join(name for name, _ in TRAILERS)
+    head = start(200, (b"content-type", b"text/plain"), (b"trailer", names))
     messages: list[Message] = [
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [(b"content-type", b"text/plain"), (b"trailer", names)],
-            "trailers": True,
-        },
-        *(
-            {"type": "http.response.body", "body": chunk, "more_body": True}
-            for chunk in TRAILER_BODY
-        ),
-        {"type": "http.response.body", "body": b""},
-        *(
-            {
-                "type": "http.response.trailers",
-                "headers": [trailer],
-                "more_trailers": index < len(TRAILERS) - 1,
-            }
-            for index, trailer in enumerate(TRAILERS)
-        ),
+        {**head, "trailers": True},
+        *(body(chunk, more=True) for chunk in TRAILER_BODY),
+        body(b""),
+        *({"type": "http.response.trailers", "headers": [trailer],
+           "more_trailers": index < len(TRAILERS) - 1}
+          for index, trailer in enumerate(TRAILERS)),
     ]
-    await send_all(send, messages, probe, advertised)
+    await send_all(send, messages, args.get("id", ""), advertised)
 
 
 async def disconnect(
-    scope: Scope, receive: Receive, send: Send, args: dict[str, str]
+    scope: Scope, receive: Receive, send: Send, args: Args
 ) -> None:
     """One chunk, then listen: when does ``http.disconnect`` arrive?"""
     probe = args.get("id", "")
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": b"x", "more_body": True})
+    await send(start(200))
+    await send(body(b"x", more=True))
     try:
         async with asyncio.timeout(float(args.get("seconds", 2))):
             while True:
@@ -195,7 +175,7 @@ async def disconnect(
 
 
 async def keep_sending(
-    probe: str, args: dict[str, str], send_one: Callable[[int], Awaitable[None]]
+    args: Args, send_one: Callable[[int], Awaitable[None]]
 ) -> None:
     """Send until time is up, whatever ``send()`` does; record every send.
 
@@ -205,48 +185,41 @@ async def keep_sending(
     raise is also recorded at once, as ``{probe}.raised``, for a client
     that waits for it.
     """
+    probe = args.get("id", "")
     interval = float(args.get("interval", 0.02))
-    seconds = min(float(args.get("seconds", 1)), MAX_SECONDS)
+    deadline = time.monotonic() + min(float(args.get("seconds", 1)),
+                                      MAX_SECONDS)
     sent: list[float] = []
-    # [start, exception, is an OSError] of each send that raised
-    raises: list[list[Any]] = []
+    raises: list[list[Any]] = []  # [start, exception, is an OSError]
     first: dict[str, Any] = {}
-    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        start = time.monotonic()
+        begun = time.monotonic()
         try:
             await send_one(len(sent) + len(raises))
         except Exception as exc:  # what the server raised
             fields = exception_fields(exc)
             if not first:
-                first = {"at": start, **fields}
+                first = {"at": begun, **fields}
                 record(f"{probe}.raised", **first)
-            raises.append([start, fields["exception"], fields["oserror"]])
+            raises.append([begun, fields["exception"], fields["oserror"]])
         else:
-            sent.append(start)
+            sent.append(begun)
         await asyncio.sleep(interval)
-    record(
-        probe,
-        raised=bool(first),
-        sends=sent,
-        raises=raises,
-        first_raise=first or None,
-        **({k: v for k, v in first.items() if k != "at"}),
-    )
+    record(probe, raised=bool(first), sends=sent, raises=raises,
+           first_raise=first or None,
+           **{k: v for k, v in first.items() if k != "at"})
 
 
 async def http_send(
-    scope: Scope, receive: Receive, send: Send, args: dict[str, str]
+    scope: Scope, receive: Receive, send: Send, args: Args
 ) -> None:
     """Spec 2.4: ``send()`` raises OSError once the client has gone."""
-    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send(start(200))
 
     async def chunk(number: int) -> None:
-        await send(
-            {"type": "http.response.body", "body": b"x", "more_body": True}
-        )
+        await send(body(b"x", more=True))
 
-    await keep_sending(args.get("id", ""), args, chunk)
+    await keep_sending(args, chunk)
 
 
 HTTP: dict[str, Handler] = {
@@ -261,7 +234,7 @@ HTTP: dict[str, Handler] = {
 
 
 async def ws_scope(
-    scope: Scope, receive: Receive, send: Send, args: dict[str, str]
+    scope: Scope, receive: Receive, send: Send, args: Args
 ) -> None:
     await receive()  # websocket.connect
     await send({"type": "websocket.accept"})
@@ -271,37 +244,27 @@ async def ws_scope(
 
 
 async def ws_deny(
-    scope: Scope, receive: Receive, send: Send, args: dict[str, str]
+    scope: Scope, receive: Receive, send: Send, args: Args
 ) -> None:
     """A 401 denial response, sent even where it is not advertised."""
-    probe = args.get("id", "")
     parts = max(1, int(args.get("parts", 1)))
     advertised = "websocket.http.response" in scope.get("extensions", {})
     await receive()  # websocket.connect
     size = -(-len(DENIAL_BODY) // parts)
-    pieces = [
-        DENIAL_BODY[i : i + size] for i in range(0, len(DENIAL_BODY), size)
-    ]
+    pieces = [DENIAL_BODY[i : i + size]
+              for i in range(0, len(DENIAL_BODY), size)]
     messages: list[Message] = [
-        {
-            "type": "websocket.http.response.start",
-            "status": DENIAL_STATUS,
-            "headers": DENIAL_HEADERS,
-        },
-        *(
-            {
-                "type": "websocket.http.response.body",
-                "body": piece,
-                "more_body": index < len(pieces) - 1,
-            }
-            for index, piece in enumerate(pieces)
-        ),
+        {"type": "websocket.http.response.start", "status": DENIAL_STATUS,
+         "headers": DENIAL_HEADERS},
+        *({"type": "websocket.http.response.body", "body": piece,
+           "more_body": index < len(pieces) - 1}
+          for index, piece in enumerate(pieces)),
     ]
-    await send_all(send, messages, probe, advertised)
+    await send_all(send, messages, args.get("id", ""), advertised)
 
 
 async def ws_close(
-    scope: Scope, receive: Receive, send: Send, args: dict[str, str]
+    scope: Scope, receive: Receive, send: Send, args: Args
 ) -> None:
     """Close before accept: the spec says the client gets a 403."""
     await receive()  # websocket.connect
@@ -309,7 +272,7 @@ async def ws_close(
 
 
 async def ws_send(
-    scope: Scope, receive: Receive, send: Send, args: dict[str, str]
+    scope: Scope, receive: Receive, send: Send, args: Args
 ) -> None:
     """Spec 2.4 on WebSockets: ``send()`` raises once the client left."""
     await receive()  # websocket.connect
@@ -317,14 +280,14 @@ async def ws_send(
     burst = min(int(args.get("burst", 0)), MAX_BURST)
     # A burst first, for a client that does not read: the server's buffers
     # fill. In messages of at most 256 KiB (daphne refuses over 1 MiB).
-    for start in range(0, burst, BURST_MESSAGE):
-        size = min(BURST_MESSAGE, burst - start)
+    for begin in range(0, burst, BURST_MESSAGE):
+        size = min(BURST_MESSAGE, burst - begin)
         await send({"type": "websocket.send", "bytes": b"b" * size})
 
     async def message(number: int) -> None:
         await send({"type": "websocket.send", "text": f"tick {number}"})
 
-    await keep_sending(args.get("id", ""), args, message)
+    await keep_sending(args, message)
 
 
 WEBSOCKET: dict[str, Handler] = {

@@ -37,79 +37,29 @@ DISCONNECT = "Client Disconnection"
 OSERROR = "Client Disconnection: Uvicorn raises OSError on... WebSockets!"
 BENEFITS = "FastAPI reaps the benefits (assets/bench_fastapi.svg)"
 
-FEATURES = (
-    Feature(
-        "spec_http",
-        "spec_version, HTTP",
-        "http",
-        (OSERROR, BENEFITS),
-        "scope['asgi']['spec_version'] of an HTTP request",
-    ),
-    Feature(
-        "spec_websocket",
-        "spec_version, WS",
-        "websocket",
-        (OSERROR,),
-        "scope['asgi']['spec_version'] of a WebSocket",
-    ),
-    Feature(
-        "close_before_accept",
-        "close before accept",
-        "websocket",
-        (DENIAL,),
-        "websocket.close before accept: does the client get a 403?",
-    ),
-    Feature(
-        "denial",
-        "denial response",
-        "websocket",
-        (DENIAL,),
-        "a 401 denial response with headers and a one-message body",
-    ),
-    Feature(
-        "denial_streamed",
-        "denial, streamed",
-        "websocket",
-        (DENIAL,),
-        "a 401 denial response whose body comes in 3 messages (more_body)",
-    ),
-    Feature(
-        "trailers_http1",
-        "trailers, HTTP/1.1",
-        "http",
-        (TRAILERS,),
-        "two http.response.trailers messages, te: trailers, HTTP/1.1",
-    ),
-    Feature(
-        "trailers_http2",
-        "trailers, HTTP/2",
-        "http",
-        (TRAILERS,),
-        "two http.response.trailers messages, te: trailers, cleartext "
-        "HTTP/2 with prior knowledge",
-    ),
-    Feature(
-        "http_disconnect",
-        "http.disconnect",
-        "http",
-        (DISCONNECT,),
-        "does receive() give http.disconnect when the client leaves?",
-    ),
-    Feature(
-        "oserror_http",
-        "OSError on send, HTTP",
-        "http",
-        (OSERROR, BENEFITS),
-        "does send() raise an OSError once the HTTP client has left?",
-    ),
-    Feature(
-        "oserror_websocket",
-        "OSError on send, WS",
-        "websocket",
-        (OSERROR,),
-        "does send() raise an OSError once the WebSocket client has left?",
-    ),
-)
+FEATURES = tuple(Feature(*row) for row in (
+    ("spec_http", "spec_version, HTTP", "http", (OSERROR, BENEFITS),
+     "scope['asgi']['spec_version'] of an HTTP request"),
+    ("spec_websocket", "spec_version, WS", "websocket", (OSERROR,),
+     "scope['asgi']['spec_version'] of a WebSocket"),
+    ("close_before_accept", "close before accept", "websocket", (DENIAL,),
+     "websocket.close before accept: does the client get a 403?"),
+    ("denial", "denial response", "websocket", (DENIAL,),
+     "a 401 denial response with headers and a one-message body"),
+    ("denial_streamed", "denial, streamed", "websocket", (DENIAL,),
+     "a 401 denial response whose body comes in 3 messages (more_body)"),
+    ("trailers_http1", "trailers, HTTP/1.1", "http", (TRAILERS,),
+     "two http.response.trailers messages, te: trailers, HTTP/1.1"),
+    ("trailers_http2", "trailers, HTTP/2", "http", (TRAILERS,),
+     "two http.response.trailers messages, te: trailers, cleartext "
+     "HTTP/2 with prior knowledge"),
+    ("http_disconnect", "http.disconnect", "http", (DISCONNECT,),
+     "does receive() give http.disconnect when the client leaves?"),
+    ("oserror_http", "OSError on send, HTTP", "http", (OSERROR, BENEFITS),
+     "does send() raise an OSError once the HTTP client has left?"),
+    ("oserror_websocket", "OSError on send, WS", "websocket", (OSERROR,),
+     "does send() raise an OSError once the WebSocket client has left?"),
+))
 BY_ID = {feature.id: feature for feature in FEATURES}
 
 
@@ -137,42 +87,20 @@ APP = "scripts.matrix.app:app"
 
 
 def _uvicorn(http: str, ws: str, *extra: str) -> Process:
+    h2 = "-h2" if extra else ""
     return Process(
-        id=f"uvicorn --http {http} --ws {ws}",
-        package="uvicorn",
-        args=(
-            "-m",
-            "uvicorn",
-            APP,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "{port}",
-            "--http",
-            http,
-            *extra,
-            "--ws",
-            ws,
-            "--lifespan",
-            "off",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ),
-        targets=(
-            Target(
-                f"uvicorn-{http}{'-h2' if extra else ''}",
-                "uvicorn",
-                f"--http {http}{' --http2' if extra else ''}",
-                ("http",),
-            ),
-            Target(f"uvicorn-{ws}", "uvicorn", f"--ws {ws}", ("websocket",)),
-        ),
+        f"uvicorn --http {http} --ws {ws}", "uvicorn",
+        ("-m", "uvicorn", APP, "--host", "127.0.0.1", "--port", "{port}",
+         "--http", http, *extra, "--ws", ws, "--lifespan", "off",
+         "--log-level", "warning", "--no-access-log"),
+        (Target(f"uvicorn-{http}{h2}", "uvicorn",
+                f"--http {http}{' --http2' if extra else ''}", ("http",)),
+         Target(f"uvicorn-{ws}", "uvicorn", f"--ws {ws}", ("websocket",))),
     )
 
 
-def _both(package: str, implementation: str) -> Target:
-    return Target(package, package, implementation, ("http", "websocket"))
+def _both(package: str, implementation: str) -> tuple[Target]:
+    return (Target(package, package, implementation, ("http", "websocket")),)
 
 
 PROCESSES = (
@@ -180,57 +108,22 @@ PROCESSES = (
     _uvicorn("httptools", "wsproto"),
     _uvicorn("zttp", "websockets", "--http2"),
     Process(
-        id="hypercorn",
-        package="hypercorn",
-        args=(
-            "-m",
-            "hypercorn",
-            APP,
-            "--bind",
-            "127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "--graceful-timeout",
-            "1",
-        ),
-        targets=(_both("hypercorn", "asyncio worker, h11 and h2"),),
+        "hypercorn", "hypercorn",
+        ("-m", "hypercorn", APP, "--bind", "127.0.0.1:{port}",
+         "--log-level", "warning", "--graceful-timeout", "1"),
+        _both("hypercorn", "asyncio worker, h11 and h2"),
     ),
     Process(
-        id="granian",
-        package="granian",
-        args=(
-            "-m",
-            "granian",
-            "--interface",
-            "asgi",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "{port}",
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            APP,
-        ),
-        targets=(_both("granian", "--interface asgi, --http auto"),),
+        "granian", "granian",
+        ("-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
+         "--port", "{port}", "--workers", "1", "--log-level", "warning",
+         "--no-access-log", APP),
+        _both("granian", "--interface asgi, --http auto"),
     ),
     Process(
-        id="daphne",
-        package="daphne",
-        args=(
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            "{port}",
-            "-v",
-            "0",
-            APP,
-        ),
-        targets=(_both("daphne", "twisted"),),
+        "daphne", "daphne",
+        ("-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", "-v", "0", APP),
+        _both("daphne", "twisted"),
     ),
 )
 TARGETS = tuple(t for process in PROCESSES for t in process.targets)

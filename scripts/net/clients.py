@@ -1,179 +1,309 @@
-"""Real clients for the wire tests: h11, h2 and raw sockets, all with timeouts.
+"""Real clients on 127.0.0.1, for the probe, the benchmark and the tests.
 
-The clients are deliberately small and independent of the demos' own runner,
-so that a test checks the server with something other than the code it
-tests.
+Each has a deadline and never raises for what the server does: a response
+that never ends, a reset, or a protocol it does not speak are results,
+recorded in ``Reply.ending``. HTTP/1.1 (and the WebSocket handshake) goes
+through h11, HTTP/2 through h2: they show the wire, trailers included. An
+accepted WebSocket goes through the ``websockets`` library. They are
+independent of the demos' runner, so a test checks a server with something
+other than the code it tests.
 """
 
-from __future__ import annotations
-
+import base64
+import os
 import socket
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any
 
 import h2.config
 import h2.connection
 import h2.events
+import h2.exceptions
 import h11
+from websockets.exceptions import WebSocketException
+from websockets.sync.client import ClientConnection, connect
 
+HOST = "127.0.0.1"
 TIMEOUT = 5.0
 Headers = list[tuple[str, str]]
 
+# How a reply ended.
+COMPLETE = "complete"  # the message ended as its framing says
+TIMED_OUT = "timeout"  # the deadline passed first: the server hangs
+CLOSED = "closed"  # the server closed before the message ended
+RESET = "reset"  # the server reset the connection
+REFUSED = "refused"  # nothing listens
+NOT_SPOKEN = "not spoken"  # the server does not speak this protocol
+
 
 @dataclass
-class Response:
-    """What a client saw: status, headers, body chunks and trailers."""
+class Reply:
+    """What one client saw: status, headers, body, trailers, and the end."""
 
-    status: int = 0
+    status: int | None = None
     headers: Headers = field(default_factory=list)
-    chunks: list[bytes] = field(default_factory=list)
+    body: bytes = b""
     trailers: Headers = field(default_factory=list)
-    complete: bool = False
+    ending: str = TIMED_OUT
+    seconds: float = 0.0
+    detail: str = ""
 
     @property
-    def body(self) -> bytes:
-        return b"".join(self.chunks)
+    def complete(self) -> bool:
+        return self.ending == COMPLETE
 
     def header(self, name: str) -> str | None:
         """The value of the first header called ``name``, if any."""
         return next((v for k, v in self.headers if k == name), None)
 
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "headers": [list(pair) for pair in self.headers],
+            "body": self.body.decode("utf-8", "replace"),
+            "trailers": [list(pair) for pair in self.trailers],
+            "ending": self.ending,
+            "seconds": round(self.seconds, 4),
+            **({"detail": self.detail} if self.detail else {}),
+        }
+
+
+@dataclass(frozen=True)
+class Left:
+    """When a client left: it said so, and the connection was gone."""
+
+    left: float  # the client closed (HTTP) or sent its close frame
+    closed: float  # the connection was over for the client, too
+
 
 def _decode(headers: Sequence[tuple[bytes, bytes]]) -> Headers:
-    return [(k.decode().lower(), v.decode()) for k, v in headers]
+    return [(k.decode().lower(), v.decode("latin-1")) for k, v in headers]
 
 
-@dataclass
-class Http1Stream:
-    """An HTTP/1.1 exchange driven by h11 that yields events as they come."""
+def _failure(exc: BaseException) -> tuple[str, str]:
+    if isinstance(exc, TimeoutError):
+        return TIMED_OUT, ""
+    if isinstance(exc, ConnectionRefusedError):
+        return REFUSED, ""
+    if isinstance(exc, ConnectionResetError | BrokenPipeError):
+        return RESET, ""
+    return CLOSED, f"{type(exc).__name__}: {exc}"[:200]
 
-    sock: socket.socket
-    conn: h11.Connection
 
-    def events(self) -> Iterator[h11.Event]:
-        while True:
-            event = self.conn.next_event()
-            if event is h11.NEED_DATA:
-                self.conn.receive_data(self.sock.recv(65536))
-                continue
-            # PAUSED only follows EndOfMessage, where this stops.
-            yield cast(h11.Event, event)
-            if isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
-                return
+# -- HTTP/1.1 ---------------------------------------------------------------
 
 
 def http1_open(
-    port: int,
-    path: str = "/",
-    headers: Headers | None = None,
+    port: int, target: str = "/", headers: Headers | None = None,
     timeout: float = TIMEOUT,
-) -> Http1Stream:
+) -> tuple[socket.socket, h11.Connection]:
     """Send a GET on a new connection; the caller reads the response."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    sock = socket.create_connection((HOST, port), timeout=timeout)
     conn = h11.Connection(h11.CLIENT)
-    request = h11.Request(
-        method="GET",
-        target=path,
-        headers=[("host", f"127.0.0.1:{port}"), *(headers or [])],
-    )
+    host = [("host", f"{HOST}:{port}"), *(headers or [])]
+    request = h11.Request(method="GET", target=target, headers=host)
     sock.sendall(conn.send(request) + conn.send(h11.EndOfMessage()))
-    return Http1Stream(sock, conn)
+    return sock, conn
 
 
-def http1_get(
-    port: int,
-    path: str = "/",
-    headers: Headers | None = None,
+def _events(
+    sock: socket.socket, conn: h11.Connection, deadline: float
+) -> Iterator[Any]:
+    """h11's events as they come, reading until ``deadline``."""
+    while True:
+        event = conn.next_event()
+        if event is h11.NEED_DATA:
+            sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            conn.receive_data(sock.recv(65536))
+        else:
+            yield event
+
+
+def http1(
+    port: int, target: str = "/", headers: Headers | None = None,
     timeout: float = TIMEOUT,
-) -> Response:
-    """GET ``path`` over HTTP/1.1 and read the whole response.
+) -> Reply:
+    """GET ``target`` over HTTP/1.1 and read the whole reply, or until the
+    deadline. Handshake headers may be passed: a 101 ends the read."""
+    reply, start = Reply(), time.monotonic()
+    try:
+        sock, conn = http1_open(port, target, headers, timeout)
+        with sock:
+            events = _events(sock, conn, start + timeout)
+            reply.ending = _read_http1(events, reply)
+    except (OSError, h11.ProtocolError) as exc:
+        reply.ending, reply.detail = _failure(exc)
+    reply.seconds = time.monotonic() - start
+    return reply
 
-    A read that times out leaves ``complete`` false, so that a test can
-    assert on a body the server never finished.
+
+def _read_http1(events: Iterator[Any], reply: Reply) -> str:
+    for event in events:
+        if event is h11.PAUSED:
+            break
+        if isinstance(event, h11.InformationalResponse | h11.Response):
+            reply.status = event.status_code
+            reply.headers = _decode(event.headers)
+            if event.status_code == 101:
+                break
+        elif isinstance(event, h11.Data):
+            reply.body += bytes(event.data)
+        elif isinstance(event, h11.EndOfMessage):
+            reply.trailers = _decode(event.headers)
+            break
+        elif isinstance(event, h11.ConnectionClosed):
+            return CLOSED
+    return COMPLETE
+
+
+def websocket_handshake(
+    port: int, target: str, timeout: float = TIMEOUT
+) -> Reply:
+    """Open a WebSocket handshake and read the HTTP reply to it."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    headers = [
+        ("upgrade", "websocket"), ("connection", "Upgrade"),
+        ("sec-websocket-key", key), ("sec-websocket-version", "13"),
+    ]
+    return http1(port, target, headers, timeout)
+
+
+def http1_leave(
+    port: int, target: str, timeout: float = TIMEOUT, read: int = 1
+) -> Left | None:
+    """GET ``target``, leave after ``read`` body bytes; when it left.
+
+    None if they did not come in time (then there is nothing to measure).
     """
-    stream = http1_open(port, path, headers, timeout)
-    response = Response()
-    with stream.sock:
-        try:
-            for event in stream.events():
-                _collect_http1(event, response)
-        except TimeoutError:
-            pass
-    return response
-
-
-def _collect_http1(event: h11.Event, response: Response) -> None:
-    if isinstance(event, h11.Response):
-        response.status = event.status_code
-        response.headers = _decode(event.headers)
-    elif isinstance(event, h11.Data):
-        response.chunks.append(bytes(event.data))
-    elif isinstance(event, h11.EndOfMessage):
-        response.trailers = _decode(event.headers)
-        response.complete = True
-
-
-def http2_get(
-    port: int,
-    path: str = "/",
-    headers: Headers | None = None,
-    timeout: float = TIMEOUT,
-) -> Response:
-    """GET ``path`` over cleartext HTTP/2 with prior knowledge."""
-    config = h2.config.H2Configuration(client_side=True)
-    conn = h2.connection.H2Connection(config=config)
-    response = Response()
-    with socket.create_connection(("127.0.0.1", port), timeout) as sock:
-        conn.initiate_connection()
-        stream_id = conn.get_next_available_stream_id()
-        conn.send_headers(
-            stream_id,
-            [
-                (":method", "GET"),
-                (":scheme", "http"),
-                (":authority", f"127.0.0.1:{port}"),
-                (":path", path),
-                *(headers or []),
-            ],
-            end_stream=True,
-        )
-        sock.sendall(conn.data_to_send())
-        ended = False
-        while not ended and (data := sock.recv(65536)):
-            for event in conn.receive_data(data):
-                ended |= _collect_http2(event, conn, response)
-            sock.sendall(conn.data_to_send())
-    return response
-
-
-def _collect_http2(
-    event: h2.events.Event,
-    conn: h2.connection.H2Connection,
-    response: Response,
-) -> bool:
-    """Record ``event``; true once the stream has ended or been reset."""
-    if isinstance(event, h2.events.ResponseReceived):
-        headers = _decode(event.headers or [])
-        response.status = int(dict(headers)[":status"])
-        response.headers = [(k, v) for k, v in headers if k[0] != ":"]
-    elif isinstance(event, h2.events.DataReceived):
-        response.chunks.append(event.data or b"")
-        conn.acknowledge_received_data(
-            event.flow_controlled_length or 0, event.stream_id or 1
-        )
-    elif isinstance(event, h2.events.TrailersReceived):
-        response.trailers = _decode(event.headers or [])
-    elif isinstance(event, h2.events.StreamEnded):
-        response.complete = True
-    return isinstance(event, h2.events.StreamEnded | h2.events.StreamReset)
+    got = 0
+    try:
+        sock, conn = http1_open(port, target, timeout=timeout)
+        with sock:
+            for event in _events(sock, conn, time.monotonic() + timeout):
+                if isinstance(event, h11.Data):
+                    got += len(event.data)
+                    if got >= read:
+                        break
+                elif event is h11.PAUSED or isinstance(
+                    event, h11.EndOfMessage | h11.ConnectionClosed
+                ):
+                    return None
+            left = time.monotonic()
+    except (OSError, h11.ProtocolError):
+        return None
+    return Left(left, time.monotonic())
 
 
 def raw_exchange(port: int, request: bytes, timeout: float = TIMEOUT) -> bytes:
     """Send ``request`` as is and read until the server closes the socket."""
     received = bytearray()
-    with socket.create_connection(("127.0.0.1", port), timeout) as sock:
+    with socket.create_connection((HOST, port), timeout) as sock:
         sock.sendall(request)
         while data := sock.recv(65536):
             received += data
     return bytes(received)
+
+
+# -- HTTP/2 -----------------------------------------------------------------
+
+
+def http2(
+    port: int, target: str = "/", headers: Headers | None = None,
+    timeout: float = TIMEOUT,
+) -> Reply:
+    """GET ``target`` over cleartext HTTP/2 with prior knowledge."""
+    reply, start = Reply(), time.monotonic()
+    config = h2.config.H2Configuration(client_side=True)
+    conn = h2.connection.H2Connection(config)
+    try:
+        with socket.create_connection((HOST, port), timeout=timeout) as sock:
+            conn.initiate_connection()
+            conn.send_headers(1, [
+                (":method", "GET"), (":scheme", "http"),
+                (":authority", f"{HOST}:{port}"), (":path", target),
+                *(headers or []),
+            ], end_stream=True)
+            sock.sendall(conn.data_to_send())
+            reply.ending = _read_http2(sock, conn, reply, start + timeout)
+    except h2.exceptions.H2Error as exc:
+        reply.ending = NOT_SPOKEN
+        reply.detail = f"{type(exc).__name__}: {exc}"[:200]
+    except OSError as exc:
+        reply.ending, reply.detail = _failure(exc)
+    reply.seconds = time.monotonic() - start
+    return reply
+
+
+def _read_http2(
+    sock: socket.socket, conn: h2.connection.H2Connection, reply: Reply,
+    deadline: float,
+) -> str:
+    spoken = False
+    while True:
+        sock.settimeout(max(deadline - time.monotonic(), 0.001))
+        data = sock.recv(65536)
+        if not data:
+            return CLOSED if spoken else NOT_SPOKEN
+        for event in conn.receive_data(data):
+            spoken = True
+            if isinstance(event, h2.events.ResponseReceived):
+                fields = _decode(event.headers or [])
+                reply.status = int(dict(fields)[":status"])
+                reply.headers = [(k, v) for k, v in fields if k[0] != ":"]
+            elif isinstance(event, h2.events.DataReceived):
+                reply.body += event.data or b""
+                conn.acknowledge_received_data(
+                    event.flow_controlled_length or 0, event.stream_id or 1
+                )
+            elif isinstance(event, h2.events.TrailersReceived):
+                reply.trailers += _decode(event.headers or [])
+            elif isinstance(event, h2.events.StreamEnded):
+                return COMPLETE
+            elif isinstance(event, h2.events.StreamReset):
+                return RESET
+        sock.sendall(conn.data_to_send())
+
+
+# -- WebSocket --------------------------------------------------------------
+
+
+def _websocket(port: int, target: str, timeout: float) -> ClientConnection:
+    return connect(
+        f"ws://{HOST}:{port}{target}", open_timeout=timeout,
+        close_timeout=0.2, proxy=None, compression=None,
+    )
+
+
+def websocket_text(
+    port: int, target: str, timeout: float = TIMEOUT
+) -> str | None:
+    """Connect, return the first text message (None if none came)."""
+    try:
+        with _websocket(port, target, timeout) as client:
+            message = client.recv(timeout=timeout)
+    except (OSError, WebSocketException):
+        return None
+    return message if isinstance(message, str) else None
+
+
+def websocket_leave(
+    port: int, target: str, timeout: float = TIMEOUT, read: int = 1
+) -> Left | None:
+    """Connect, take ``read`` messages, close (code 1000), go; when it left.
+
+    The close frame is sent at once; the client then waits at most 0.2 s
+    for the server's close frame and its end of the TCP connection.
+    ``closed`` is when that wait ended: a server that closes its end
+    first (as RFC 6455 says a server does) has done so by then.
+    """
+    left = None
+    try:
+        with _websocket(port, target, timeout) as client:
+            for _ in range(read):
+                client.recv(timeout=timeout)
+            left = time.monotonic()
+    except (OSError, WebSocketException):
+        pass
+    return None if left is None else Left(left, time.monotonic())

@@ -45,19 +45,16 @@ class ServerSpec:
         return self.id
 
 
+UVICORN = ServerSpec("uvicorn", "uvicorn")  # its defaults: httptools, ...
 UVICORN_H11 = ServerSpec("uvicorn-h11", "uvicorn", {"http": "h11"})
-UVICORN_HTTPTOOLS = ServerSpec(
-    "uvicorn-httptools", "uvicorn", {"http": "httptools"}
-)
-UVICORN_ZTTP_H2 = ServerSpec(
-    "uvicorn-zttp-h2", "uvicorn", {"http": "zttp", "http2": True}, http2=True
-)
-UVICORN_WEBSOCKETS = ServerSpec(
-    "uvicorn-websockets", "uvicorn", {"ws": "websockets"}
-)
-UVICORN_WEBSOCKETS_SANSIO = ServerSpec(
-    "uvicorn-websockets-sansio", "uvicorn", {"ws": "websockets-sansio"}
-)
+UVICORN_HTTPTOOLS = ServerSpec("uvicorn-httptools", "uvicorn",
+                               {"http": "httptools"})
+UVICORN_ZTTP_H2 = ServerSpec("uvicorn-zttp-h2", "uvicorn",
+                             {"http": "zttp", "http2": True}, http2=True)
+UVICORN_WEBSOCKETS = ServerSpec("uvicorn-websockets", "uvicorn",
+                                {"ws": "websockets"})
+UVICORN_WEBSOCKETS_SANSIO = ServerSpec("uvicorn-websockets-sansio", "uvicorn",
+                                       {"ws": "websockets-sansio"})
 UVICORN_WSPROTO = ServerSpec("uvicorn-wsproto", "uvicorn", {"ws": "wsproto"})
 HYPERCORN = ServerSpec("hypercorn", "hypercorn", http2=True)
 
@@ -65,9 +62,7 @@ HTTP1_SERVERS = (UVICORN_H11, UVICORN_HTTPTOOLS, UVICORN_ZTTP_H2, HYPERCORN)
 HTTP2_SERVERS = (UVICORN_ZTTP_H2, HYPERCORN)
 UVICORN_HTTP_SERVERS = (UVICORN_H11, UVICORN_HTTPTOOLS)
 UVICORN_WS_SERVERS = (
-    UVICORN_WEBSOCKETS,
-    UVICORN_WEBSOCKETS_SANSIO,
-    UVICORN_WSPROTO,
+    UVICORN_WEBSOCKETS, UVICORN_WEBSOCKETS_SANSIO, UVICORN_WSPROTO,
 )
 WS_SERVERS = (*UVICORN_WS_SERVERS, HYPERCORN)
 
@@ -125,16 +120,6 @@ def listening_socket() -> socket.socket:
     return sock
 
 
-def start_server(app: ASGIApp, spec: ServerSpec) -> Started:
-    """Serve ``app`` with ``spec``; the function returned tells it to stop.
-
-    Stopping only signals: uvicorn takes 0.2 s to wind down, which the
-    caller can wait for later, all servers at once (see ``Stopping``).
-    """
-    starter = _start_uvicorn if spec.kind == "uvicorn" else _start_hypercorn
-    return starter(app, spec)
-
-
 @contextlib.contextmanager
 def run_server(app: ASGIApp, spec: ServerSpec) -> Iterator[RunningServer]:
     """Serve ``app`` with ``spec`` until the block ends, then stop it."""
@@ -146,104 +131,94 @@ def run_server(app: ASGIApp, spec: ServerSpec) -> Iterator[RunningServer]:
 
 
 _serial = itertools.count(1)
+Serve = Callable[[], Coroutine[Any, Any, None]]
+# How to serve on a socket: the coroutine, how to stop it, whether it is up.
+Parts = tuple[Serve, Callable[[], None], Callable[[], bool]]
 
 
-def _thread(
-    spec: ServerSpec, serve: Callable[[], Coroutine[Any, Any, None]]
-) -> threading.Thread:
-    """A thread running ``serve``, named uniquely so its log lines are known."""
-    return threading.Thread(
-        target=lambda: asyncio.run(serve()),
-        name=f"{spec.id}-{next(_serial)}",
-        daemon=True,
-    )
+def start_server(app: ASGIApp, spec: ServerSpec) -> Started:
+    """Serve ``app`` with ``spec`` on its own thread and loop; the function
+    returned tells it to stop.
 
-
-def _start_uvicorn(app: ASGIApp, spec: ServerSpec) -> Started:
+    Stopping only signals: uvicorn takes 0.2 s to wind down, which the
+    caller can wait for later, all servers at once (see ``Stopping``).
+    """
     sock = listening_socket()
-    config = uvicorn.Config(
-        app,
-        lifespan="off",
-        log_config=None,
-        log_level="warning",
-        timeout_graceful_shutdown=1,
-        **spec.options,
-    )
-    server = uvicorn.Server(config)
     loops: list[asyncio.AbstractEventLoop] = []
+    parts = _uvicorn if spec.kind == "uvicorn" else _hypercorn
+    serve, stop, ready = parts(app, spec, sock, loops)
 
-    async def serve() -> None:
+    async def run() -> None:
         loops.append(asyncio.get_running_loop())
-        await server.serve(sockets=[sock])
+        await serve()
 
-    def stop() -> Stopping:
-        server.should_exit = True  # uvicorn closes the socket it was given
+    def stopping() -> Stopping:
+        stop()
         return Stopping(spec, thread)
 
-    thread = _thread(spec, serve)
+    # Named uniquely, so that its log lines are known.
+    name = f"{spec.id}-{next(_serial)}"
+    thread = threading.Thread(target=lambda: asyncio.run(run()), name=name,
+                              daemon=True)
     thread.start()
-    try:
-        _wait_until(lambda: server.started, thread, spec)
-    except RuntimeError:
-        stop().join()
-        sock.close()
-        raise
-    return RunningServer(spec, sock.getsockname()[1], loops[0], thread), stop
+    deadline = time.monotonic() + START_TIMEOUT
+    while not (loops and ready()):
+        problem = (
+            "stopped while starting" if not thread.is_alive()
+            else f"did not start in {START_TIMEOUT} s"
+            if time.monotonic() > deadline else ""
+        )
+        if problem:
+            stopping().join()
+            sock.close()
+            raise RuntimeError(f"{spec} {problem}")
+        time.sleep(0.005)
+    port = sock.getsockname()[1]
+    return RunningServer(spec, port, loops[0], thread), stopping
 
 
-def _start_hypercorn(app: ASGIApp, spec: ServerSpec) -> Started:
-    sock = listening_socket()
+def _uvicorn(
+    app: ASGIApp, spec: ServerSpec, sock: socket.socket,
+    loops: list[asyncio.AbstractEventLoop],
+) -> Parts:
+    config = uvicorn.Config(app, lifespan="off", log_config=None,
+                            log_level="warning", timeout_graceful_shutdown=1,
+                            **spec.options)
+    server = uvicorn.Server(config)
+
+    def stop() -> None:
+        server.should_exit = True  # uvicorn closes the socket it was given
+
+    return lambda: server.serve(sockets=[sock]), stop, lambda: server.started
+
+
+def _hypercorn(
+    app: ASGIApp, spec: ServerSpec, sock: socket.socket,
+    loops: list[asyncio.AbstractEventLoop],
+) -> Parts:
     config = HypercornConfig()
     # Hypercorn takes ownership of the descriptor it is given: give it a copy.
     config.bind = [f"fd://{os.dup(sock.fileno())}"]
     config.graceful_timeout = 0.2
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
-    started = threading.Event()
-    loops: list[asyncio.AbstractEventLoop] = []
-    stop_serving: list[asyncio.Event] = []
+    stop_serving = asyncio.Event()
 
     async def serve() -> None:
-        loops.append(asyncio.get_running_loop())
-        stop_serving.append(asyncio.Event())
-        started.set()
-        framework = cast(Framework, app)
         try:
-            await hypercorn_serve(
-                framework, config, shutdown_trigger=stop_serving[0].wait
-            )
+            await hypercorn_serve(cast(Framework, app), config,
+                                  shutdown_trigger=stop_serving.wait)
         finally:
             sock.close()
 
-    def stop() -> Stopping:
+    def stop() -> None:
         if loops:
-            loops[0].call_soon_threadsafe(stop_serving[0].set)
-        return Stopping(spec, thread)
+            loops[0].call_soon_threadsafe(stop_serving.set)
 
-    thread = _thread(spec, serve)
-    thread.start()
-    try:
-        _wait_until(lambda: started.is_set() and _accepts(sock), thread, spec)
-    except RuntimeError:
-        stop().join()
-        raise
-    return RunningServer(spec, sock.getsockname()[1], loops[0], thread), stop
+    def ready() -> bool:
+        with contextlib.suppress(OSError):
+            socket.create_connection(sock.getsockname(), 1).close()
+            return True
+        return False
 
-
-def _accepts(sock: socket.socket) -> bool:
-    address = sock.getsockname()
-    with contextlib.suppress(OSError), socket.create_connection(address, 1):
-        return True
-    return False
-
-
-def _wait_until(
-    ready: Callable[[], bool], thread: threading.Thread, spec: ServerSpec
-) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while not ready():
-        if not thread.is_alive():
-            raise RuntimeError(f"{spec} stopped while starting")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{spec} did not start in {START_TIMEOUT} s")
-        time.sleep(0.005)
+    return serve, stop, ready

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 from demos import disconnect_receive, raise_oserror, streaming_response
-from scripts.assets import charts as measured_pictures
+from scripts.assets import charts
 from scripts.assets.code_images import CACHE
-from scripts.bench import apps as bench_apps
-from scripts.bench import disconnect as bench_disconnect
-from scripts.bench.disconnect import SMOKE, parse_wrk
+from scripts.bench import apps, disconnect
+from scripts.bench.disconnect import SMOKE
+from scripts.bench.throughput import parse_wrk, wrk_version
 from scripts.matrix.catalog import BENEFITS, OSERROR
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +39,7 @@ def smoke_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where the smoke run's command wrote its JSON and charts."""
     folder = tmp_path_factory.mktemp("bench")
     output = folder / "bench_disconnect.json"
-    assert bench_disconnect.main(["--smoke", "--output", str(output)]) == 0
+    assert disconnect.main(["--smoke", "--output", str(output)]) == 0
     return folder
 
 
@@ -55,7 +55,7 @@ def test_the_smoke_run_writes_its_json_and_charts_together(
     smoke_folder: Path, smoke: Document
 ) -> None:
     assert sorted(p.name for p in smoke_folder.iterdir()) == list(CHARTS)
-    drawn = measured_pictures.build(
+    drawn = charts.build(
         ROOT, ROOT / CACHE, {"assets/bench_disconnect.json": smoke}
     )
     for name, data in drawn.items():
@@ -74,7 +74,7 @@ def test_a_server_that_cannot_start_fails_the_run_and_writes_nothing(
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     monkeypatch.setenv("UVICORN_LOOP", "bogus")
     output = tmp_path / "bench_disconnect.json"
-    assert bench_disconnect.main(["--smoke", "--output", str(output)]) == 3
+    assert disconnect.main(["--smoke", "--output", str(output)]) == 3
     err = capsys.readouterr().err
     assert err.startswith(
         "the benchmark failed: the benchmark's uvicorn did not start "
@@ -133,7 +133,7 @@ def test_the_smoke_run_finds_what_the_slides_say(smoke: Document) -> None:
 
 def test_the_smoke_run_loads_every_variant(smoke: Document) -> None:
     results = smoke["throughput"]["results"]
-    assert [r["variant"] for r in results] == list(bench_apps.VARIANTS)
+    assert [r["variant"] for r in results] == list(apps.VARIANTS)
     for row in results:
         assert row["errors"] == 0
         assert row["requests"] == SMOKE.requests * SMOKE.repeats
@@ -148,7 +148,7 @@ def test_the_smoke_run_loads_every_variant(smoke: Document) -> None:
 def test_the_smoke_run_leaves_the_demos_as_they_were(smoke: Document) -> None:
     assert streaming_response.DELAY == 0.2
     assert raise_oserror.DELAY == 0.2
-    assert bench_apps.DELAY == 0.2
+    assert apps.DELAY == 0.2
     for module in (streaming_response, disconnect_receive, raise_oserror):
         assert "print" not in vars(module)
 
@@ -213,7 +213,7 @@ async def listener_tasks(app: Any) -> int:
     }
     await asyncio.wait_for(app(scope, receive, send), 5)
     body = b"".join(m.get("body", b"") for m in sent)
-    assert body == bench_apps.CHUNK * bench_apps.CHUNKS
+    assert body == apps.CHUNK * apps.CHUNKS
     return calls
 
 
@@ -222,8 +222,8 @@ def test_the_wrapper_switches_starlette_to_the_spec_2_4_path(
     framework: str,
 ) -> None:
     """2.3: a task waits on receive() for http.disconnect; 2.4: none."""
-    old = bench_apps.VARIANTS[f"{framework}-2.3"]
-    new = bench_apps.VARIANTS[f"{framework}-2.4"]
+    old = apps.VARIANTS[f"{framework}-2.3"]
+    new = apps.VARIANTS[f"{framework}-2.4"]
     assert asyncio.run(listener_tasks(old)) == 2
     assert asyncio.run(listener_tasks(new)) <= 1
 
@@ -264,12 +264,12 @@ def test_wrk_reports_its_version_if_installed() -> None:
     wrk = shutil.which("wrk")
     if wrk is None:
         pytest.skip("wrk is not installed; .ci/run installs it")
-    assert bench_disconnect.wrk_version(wrk)[0].isdigit()
+    assert wrk_version(wrk)[0].isdigit()
 
 
 def test_the_benchmark_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
-        bench_disconnect.main(["--help"])
+        disconnect.main(["--help"])
     assert exit_.value.code == 0
     assert capsys.readouterr().out.startswith(
         "usage: python -m scripts.bench.disconnect"

@@ -4,7 +4,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from demos import asgi_app
-from scripts.net.clients import http1_get, http2_get
+from scripts.net.clients import http1, http2
 from scripts.net.servers import HTTP1_SERVERS, UVICORN_ZTTP_H2, ServerSpec
 from tests.conftest import Serve, slide
 
@@ -21,7 +21,7 @@ def test_in_process() -> None:
 @pytest.mark.parametrize("spec", HTTP1_SERVERS, ids=str)
 def test_http1(serve: Serve, spec: ServerSpec) -> None:
     server = serve(asgi_app.app, spec)
-    response = http1_get(server.port)
+    response = http1(server.port)
     assert response.complete, SLIDE
     assert response.status == 200, SLIDE
     assert response.header("content-type") == "text/plain", SLIDE
@@ -30,5 +30,5 @@ def test_http1(serve: Serve, spec: ServerSpec) -> None:
 
 def test_http2(serve: Serve) -> None:
     server = serve(asgi_app.app, UVICORN_ZTTP_H2)
-    response = http2_get(server.port)
+    response = http2(server.port)
     assert (response.status, response.body) == (200, b"Hello, world!"), SLIDE

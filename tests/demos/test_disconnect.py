@@ -102,20 +102,20 @@ def read_a_few_chunks(
 ) -> Left:
     """Read at least a few bytes of the body, then close the socket.
 
-    The socket is read here rather than through ``Http1Stream.events`` so
+    The socket is read here, rather than by a client that reads it all, so
     that the last read is timed from before it starts.
     """
-    stream = http1_open(port)
+    sock, conn = http1_open(port)
     before_reading()
     received = 0
     while received < READ_BEFORE_LEAVING:
         read_at = time.monotonic()
-        stream.conn.receive_data(stream.sock.recv(65536))
-        while (event := stream.conn.next_event()) is not h11.NEED_DATA:
+        conn.receive_data(sock.recv(65536))
+        while (event := conn.next_event()) is not h11.NEED_DATA:
             assert not isinstance(event, h11.ConnectionClosed)
             received += len(getattr(event, "data", b""))
     closing_at = time.monotonic()
-    stream.sock.close()
+    sock.close()
     return Left(received, read_at, closing_at, time.monotonic())
 
 

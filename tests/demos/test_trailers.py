@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 from starlette.types import ASGIApp
 
 from demos import content_md5, fastapi_trailers
-from scripts.net.clients import TIMEOUT, http1_get, http2_get
+from scripts.net.clients import TIMEOUT, http1, http2
 from scripts.net.servers import (
     HTTP1_SERVERS,
     HTTP2_SERVERS,
@@ -61,7 +61,7 @@ def test_http2_delivers_the_trailer(
     chunks: list[bytes],
 ) -> None:
     server = serve(app, spec)
-    response = http2_get(server.port, headers=TE_TRAILERS)
+    response = http2(server.port, headers=TE_TRAILERS)
     where = slide(name)
     assert response.complete, where
     assert response.status == 200, where
@@ -95,7 +95,7 @@ def test_http2_without_te_drops_the_trailer(
 ) -> None:
     """uvicorn sends trailers only to a client that asked with TE."""
     server = serve(app, UVICORN_ZTTP_H2)
-    response = http2_get(server.port)
+    response = http2(server.port)
     where = slide(name)
     assert response.complete, where
     assert response.body == b"".join(chunks), where
@@ -115,7 +115,7 @@ def test_http1_without_the_extension_serves_the_body(
     """No server advertises trailers on HTTP/1.1 (zttp's HTTP/1.1 side
     included): no Trailer header, the full body, and no error."""
     server = serve(app, spec)
-    response = http1_get(server.port, headers=TE_TRAILERS)
+    response = http1(server.port, headers=TE_TRAILERS)
     where = slide(name)
     assert response.complete, where
     assert response.status == 200, where

@@ -40,6 +40,16 @@ def handshake(url: str) -> Handshake:
     return Handshake(response.status_code, headers, bytes(response.body))
 
 
+def denied_in_process(app: ASGIApp, path: str) -> WebSocketDenialResponse:
+    """Connect in process; the app must deny the handshake."""
+    with (
+        pytest.raises(WebSocketDenialResponse) as denied,
+        TestClient(app).websocket_connect(path),
+    ):
+        pass
+    return denied.value
+
+
 @pytest.fixture(params=WS_SERVERS, ids=str)
 def spec(request: pytest.FixtureRequest) -> ServerSpec:
     spec: ServerSpec = request.param
@@ -119,15 +129,10 @@ def test_close_before_accept_on_the_wire(
 
 
 def test_send_denial_response_in_process() -> None:
-    client = TestClient(ws_send_denial_response.app)
-    with (
-        pytest.raises(WebSocketDenialResponse) as denied,
-        client.websocket_connect("/ws"),
-    ):
-        pass
-    assert denied.value.status_code == 401
-    assert denied.value.headers["www-authenticate"] == "Bearer"
-    assert denied.value.text == "Unauthorized"
+    denied = denied_in_process(ws_send_denial_response.app, "/ws")
+    assert denied.status_code == 401
+    assert denied.headers["www-authenticate"] == "Bearer"
+    assert denied.text == "Unauthorized"
 
 
 def test_send_denial_response(serve: Serve, spec: ServerSpec) -> None:
@@ -144,14 +149,9 @@ def test_send_denial_response(serve: Serve, spec: ServerSpec) -> None:
 
 
 def test_http_exception_in_process() -> None:
-    client = TestClient(ws_http_exception.app)
-    with (
-        pytest.raises(WebSocketDenialResponse) as denied,
-        client.websocket_connect("/ws"),
-    ):
-        pass
-    assert denied.value.status_code == 401
-    assert denied.value.json() == {"detail": "Unauthorized"}
+    denied = denied_in_process(ws_http_exception.app, "/ws")
+    assert denied.status_code == 401
+    assert denied.json() == {"detail": "Unauthorized"}
 
 
 def test_http_exception(serve: Serve, spec: ServerSpec) -> None:
@@ -177,14 +177,9 @@ def test_right_token_in_process() -> None:
 
 
 def test_wrong_token_in_process() -> None:
-    client = TestClient(ws_with_token.app)
-    with (
-        pytest.raises(WebSocketDenialResponse) as denied,
-        client.websocket_connect("/ws?token=wrong"),
-    ):
-        pass
-    assert denied.value.status_code == 401
-    assert denied.value.json() == {"detail": "Invalid token"}
+    denied = denied_in_process(ws_with_token.app, "/ws?token=wrong")
+    assert denied.status_code == 401
+    assert denied.json() == {"detail": "Invalid token"}
 
 
 def test_missing_token_in_process() -> None:

@@ -27,10 +27,10 @@ from typing import Any
 
 import pytest
 
-from scripts.assets import charts as measured_pictures
+from scripts.assets import charts
 from scripts.assets.code_images import CACHE
 from scripts.matrix import app as probe_app
-from scripts.matrix import probe as probe_servers
+from scripts.matrix import probe
 from scripts.matrix.catalog import (
     BY_ID,
     FEATURES,
@@ -46,12 +46,14 @@ from scripts.matrix.catalog import (
     Process,
     Target,
 )
-from scripts.matrix.probe import differences, group_members
-from scripts.net import wire as probe_wire
+from scripts.matrix.cells import sends_cell
+from scripts.matrix.probe import differences
+from scripts.matrix.run import QUICK, Run
+from scripts.net.clients import Left
+from scripts.net.processes import group_members
 
 LINUX_ONLY = pytest.mark.skipif(
-    sys.platform != "linux",
-    reason="process groups and socket buffer sizes are read from /proc",
+    sys.platform != "linux", reason="socket buffer sizes are read from /proc"
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,15 +130,15 @@ MISBEHAVING = ("crash", "hang", "dies", "unreadable")
 
 @pytest.fixture(scope="module")
 def committed() -> Document:
-    return probe_servers.load(COMMITTED)
+    return probe.load(COMMITTED)
 
 
 @pytest.fixture(scope="module")
 def probed() -> Document:
     """Every server probed again, now, with four that misbehave (about 4 s
     on 2 cores, all at once)."""
-    return probe_servers.probe(
-        [*PROCESSES, CRASH, HANG, DIES, UNREADABLE], probe_servers.QUICK
+    return probe.probe(
+        [*PROCESSES, CRASH, HANG, DIES, UNREADABLE], QUICK
     )
 
 
@@ -171,7 +173,6 @@ def test_the_servers_still_do_what_the_matrix_says(
     assert not found, "\n".join(found)
 
 
-@LINUX_ONLY
 def test_no_server_process_outlives_the_probe(reprobed: Document) -> None:
     for server in reprobed["servers"]:
         process = server["process"]
@@ -355,7 +356,6 @@ def test_a_probe_that_raises_is_a_failure_naming_its_cell(
     ]
 
 
-@LINUX_ONLY
 def test_a_server_that_does_not_answer_hangs(probed: Document) -> None:
     hang = by_id(probed, "hang")
     assert hang["process"]["started"]
@@ -393,7 +393,7 @@ def test_a_server_that_cannot_start_fails_the_command_and_writes_nothing(
     """`GRANIAN_LOOP=bogus make matrix`: a real setting granian refuses."""
     before = files(committed_copy.parent)
     monkeypatch.setenv("GRANIAN_LOOP", "bogus")
-    code = probe_servers.main(
+    code = probe.main(
         ["--quick", "--output", str(committed_copy)], [GRANIAN]
     )
     err = capsys.readouterr().err
@@ -407,13 +407,13 @@ def test_a_server_that_cannot_start_fails_the_command_and_writes_nothing(
 def test_the_matrix_and_its_picture_are_written_together(
     committed_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = probe_servers.main(
+    code = probe.main(
         ["--quick", "--output", str(committed_copy)], [UVICORN]
     )
     out = capsys.readouterr().out
     assert code == 0
     assert "2 files replaced together" in out
-    written = probe_servers.load(committed_copy)
+    written = probe.load(committed_copy)
     assert [s["id"] for s in written["servers"]] == [
         target.id for target in UVICORN.targets
     ]
@@ -421,7 +421,7 @@ def test_the_matrix_and_its_picture_are_written_together(
     picture = committed_copy.with_suffix(".svg").read_bytes()
     assert (
         picture
-        == measured_pictures.build(
+        == charts.build(
             ROOT, ROOT / CACHE, {"assets/support_matrix.json": written}
         )["assets/support_matrix.svg"]
     )
@@ -439,9 +439,9 @@ DAPHNE = next(p for p in PROCESSES if p.id == "daphne")
 @pytest.fixture(scope="module")
 def daphne(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[probe_servers.Run]:
-    run = probe_servers.Run(
-        DAPHNE, probe_servers.QUICK, tmp_path_factory.mktemp("daphne")
+) -> Iterator[Run]:
+    run = Run(
+        DAPHNE, QUICK, tmp_path_factory.mktemp("daphne")
     )
     try:
         run.start()
@@ -466,7 +466,7 @@ def send_buffer_limit() -> int:
 
 @LINUX_ONLY
 def test_daphne_raises_inside_the_closing_handshake_and_drops_after_it(
-    daphne: probe_servers.Run,
+    daphne: Run,
 ) -> None:
     """The race behind a flaky cell, made deterministic.
 
@@ -517,7 +517,7 @@ def test_daphne_raises_inside_the_closing_handshake_and_drops_after_it(
     assert [r for r in app["raises"] if r[0] > closed] == []
     # The probe's cell is decided after the close: the window's raise is
     # kept in observed, and the result is what the committed matrix says.
-    found = probe_servers.sends_cell(app, probe_wire.Left(left, closed))
+    found = sends_cell(app, Left(left, closed))
     assert found["result"] == NO
     assert found["exception"] is None
     assert found["observed"]["raised_inside_close"] >= 1
@@ -529,14 +529,14 @@ def test_compare_from_the_command_line_needs_a_valid_json(
 ) -> None:
     bad = tmp_path / "matrix.json"
     bad.write_text(json.dumps({"schema": 0}))
-    assert probe_servers.main(["--compare", "--output", str(bad)]) == 2
+    assert probe.main(["--compare", "--output", str(bad)]) == 2
     assert "schema 0, not 1" in capsys.readouterr().err
-    assert probe_servers.main(["--jobs", "0"]) == 2
+    assert probe.main(["--jobs", "0"]) == 2
 
 
 def test_the_probe_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
-        probe_servers.main(["--help"])
+        probe.main(["--help"])
     assert exit_.value.code == 0
     assert capsys.readouterr().out.startswith(
         "usage: python -m scripts.matrix.probe"

@@ -1,0 +1,233 @@
+"""Measurement 1 of the benchmark (scripts/bench/disconnect.py): the work
+an app wastes after its client left.
+
+uvicorn (in this process, on its own thread and loop: scripts/net/servers.py)
+serves the slides' three patterns side by side: send only, listen for the
+disconnect, catch OSError, on HTTP (the demos) and WebSocket (their twins in
+scripts/bench/apps.py). Each client reads a few messages and leaves; the
+apps' prints show what they still produce, and for how long. The demos'
+DELAY is shortened through the module constant.
+"""
+
+import asyncio
+import contextlib
+import contextvars
+import statistics
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from importlib import metadata
+from types import ModuleType
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from demos import disconnect_receive, raise_oserror, streaming_response
+from scripts.bench import apps
+from scripts.net import clients
+from scripts.net.servers import UVICORN, run_server
+
+HOST = "127.0.0.1"
+TIMEOUT = 5.0
+
+# The patterns, by (transport, pattern): where they are, and the app.
+PATTERNS: dict[tuple[str, str], tuple[str, ASGIApp]] = {
+    ("http", "send_only"): ("demos/streaming_response.py",
+                            streaming_response.app),
+    ("http", "listen"): ("demos/disconnect_receive.py", disconnect_receive.app),
+    ("http", "catch_oserror"): ("demos/raise_oserror.py", raise_oserror.app),
+    ("websocket", "send_only"): ("scripts/bench/apps.py:ws_send_only",
+                                 apps.ws_send_only),
+    ("websocket", "listen"): ("scripts/bench/apps.py:ws_listen",
+                              apps.ws_listen),
+    ("websocket", "catch_oserror"): ("scripts/bench/apps.py:ws_raise_oserror",
+                                     apps.ws_raise_oserror),
+}
+PRINTING: tuple[ModuleType, ...] = (
+    streaming_response, disconnect_receive, raise_oserror, apps,
+)
+DELAYED: tuple[ModuleType, ...] = (streaming_response, raise_oserror, apps)
+CLIENT: contextvars.ContextVar[str] = contextvars.ContextVar("client")
+
+
+def summary(values: Sequence[float], digits: int = 4) -> dict[str, float]:
+    """Median and spread: min, quartiles, max."""
+    ordered = sorted(values)
+    if len(ordered) >= 2:
+        q1, _, q3 = statistics.quantiles(ordered, n=4, method="inclusive")
+    else:
+        q1 = q3 = ordered[0]
+    return {
+        "median": round(statistics.median(ordered), digits),
+        "min": round(ordered[0], digits),
+        "p25": round(q1, digits),
+        "p75": round(q3, digits),
+        "max": round(ordered[-1], digits),
+        "n": len(ordered),
+    }
+
+
+class Recorder:
+    """What the apps printed, and when each request's app ended."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.prints: list[tuple[str, float, str]] = []
+        self.ends: dict[str, tuple[float, str]] = {}
+
+    def print(self, *args: Any, **kwargs: Any) -> None:
+        text = " ".join(str(arg) for arg in args)
+        with self.lock:
+            self.prints.append((CLIENT.get(""), time.monotonic(), text))
+
+    def end(self, client: str, outcome: str) -> None:
+        with self.lock:
+            self.ends[client] = (time.monotonic(), outcome)
+
+    def after(self, client: str, moment: float, prefix: str) -> int:
+        with self.lock:
+            return sum(
+                1 for who, at, text in self.prints
+                if who == client and at > moment and text.startswith(prefix)
+            )
+
+    def sample(self, name: str, left: float | None) -> dict[str, Any]:
+        """What client ``name``'s app did after the client ``left``."""
+        end = self.ends.get(name)
+        if left is None:
+            return {"left": False, "outcome": "no stream"}
+        counts = {
+            "chunks_after": self.after(name, left, "Sending"),
+            "chunks_total": self.after(name, 0, "Sending"),
+        }
+        if end is None:
+            return {"left": True, "outcome": "still running", "noticed": False,
+                    "seconds_after": time.monotonic() - left, **counts}
+        return {
+            "left": True,
+            "outcome": end[1],
+            "noticed": self.after(name, 0, "Client disconnected") > 0,
+            "seconds_after": max(0.0, end[0] - left),
+            **counts,
+        }
+
+
+def router(recorder: Recorder) -> ASGIApp:
+    """``/{transport}/{pattern}/{client}``: run a pattern, time its end."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            return
+        _, _, pattern, client = scope["path"].split("/")
+        CLIENT.set(client)
+        outcome = "returned"
+        try:
+            await PATTERNS[scope["type"], pattern][1](scope, receive, send)
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        except Exception as exc:  # an app that does not catch it
+            outcome = f"raised {type(exc).__name__}"
+        finally:
+            recorder.end(client, outcome)
+
+    return app
+
+
+@contextlib.contextmanager
+def patched(delay: float, recorder: Recorder) -> Iterator[None]:
+    """Shorten the apps' DELAY and record their prints; undo it after."""
+    saved = {module: getattr(module, "DELAY") for module in DELAYED}  # noqa: B009
+    try:
+        for module in DELAYED:
+            setattr(module, "DELAY", delay)  # noqa: B010
+        for module in PRINTING:
+            setattr(module, "print", recorder.print)  # noqa: B010
+        yield
+    finally:
+        for module, value in saved.items():
+            setattr(module, "DELAY", value)  # noqa: B010
+        for module in PRINTING:
+            with contextlib.suppress(AttributeError):
+                delattr(module, "print")
+
+
+def visit_all(
+    port: int, transport: str, pattern: str, names: list[str], read: int
+) -> list[float | None]:
+    """All clients at once: each reads ``read`` messages and leaves; when."""
+    leave = clients.http1_leave if transport == "http" else (
+        clients.websocket_leave
+    )
+    with ThreadPoolExecutor(len(names)) as pool:
+        found = pool.map(
+            lambda name: leave(port, f"/{transport}/{pattern}/{name}",
+                               TIMEOUT, read),
+            names,
+        )
+        return [None if gone is None else gone.left for gone in found]
+
+
+def _rounds(
+    recorder: Recorder, port: int, delay: float, clients: int, rounds: int,
+    read: int,
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Every pattern, round after round, in rotating order: the samples."""
+    samples: dict[tuple[str, str], list[dict[str, Any]]] = {
+        key: [] for key in PATTERNS
+    }
+    keys = list(PATTERNS)
+    for round_ in range(rounds):
+        shift = round_ % len(keys)
+        for transport, pattern in keys[shift:] + keys[:shift]:
+            names = [f"{transport}-{pattern}-{round_}-{n}"
+                     for n in range(clients)]
+            left = visit_all(port, transport, pattern, names, read)
+            deadline = time.monotonic() + len(apps.TEXT) * delay + 3
+            while not all(n in recorder.ends for n in names):
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.005)
+            samples[transport, pattern] += [
+                recorder.sample(name, moment)
+                for name, moment in zip(names, left, strict=True)
+            ]
+    return samples
+
+
+def _result(key: tuple[str, str], found: list[dict[str, Any]]) -> Any:
+    measured = [s for s in found if s["left"]]
+    outcomes: dict[str, int] = {}
+    for sample in found:
+        outcomes[sample["outcome"]] = outcomes.get(sample["outcome"], 0) + 1
+    return {
+        "transport": key[0],
+        "pattern": key[1],
+        "app": PATTERNS[key][0],
+        "clients": len(found),
+        "chunks_after": summary([s["chunks_after"] for s in measured], 1),
+        "chunks_total": summary([s["chunks_total"] for s in measured], 1),
+        "seconds_after": summary([s["seconds_after"] for s in measured]),
+        "noticed": sum(1 for s in measured if s["noticed"]),
+        "outcomes": outcomes,
+    }
+
+
+def wasted_work(
+    delay: float, clients: int, rounds: int, read: int
+) -> dict[str, Any]:
+    """Measurement 1: every pattern, round after round, on one server."""
+    recorder = Recorder()
+    with patched(delay, recorder), run_server(router(recorder), UVICORN) as s:
+        samples = _rounds(recorder, s.port, delay, clients, rounds, read)
+    return {
+        "server": f"uvicorn {metadata.version('uvicorn')}, in-process, "
+        "defaults: --http auto (httptools), --ws auto (websockets-sansio)",
+        "delay": delay,
+        "stream_messages": len(apps.TEXT),
+        "read_before_leaving": read,
+        "clients_per_round": clients,
+        "rounds": rounds,
+        "results": [_result(key, found) for key, found in samples.items()],
+    }

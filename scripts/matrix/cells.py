@@ -1,0 +1,275 @@
+"""The probes: one function per feature, asking a running server with real
+clients (scripts/net/clients.py) and reading what its app recorded
+(scripts/matrix/app.py). Each returns one cell of the support matrix.
+"""
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from scripts.matrix import app as probe_app
+from scripts.matrix import catalog
+from scripts.matrix.catalog import HANGS, NO, PARTIAL, VALUE, YES
+from scripts.matrix.run import Run
+from scripts.net import clients
+from scripts.net.clients import COMPLETE, NOT_SPOKEN, TIMED_OUT, Left, Reply
+
+Cell = dict[str, Any]
+APP_WAIT = 1.0  # seconds for the app's record once the client has its reply
+
+
+class ProbeError(Exception):
+    """A probe that could not measure: the command fails, naming the cell."""
+
+
+def cell(
+    result: str, *, value: str | None = None, status: int | None = None,
+    exception: str | None = None, extensions: list[str] | None = None,
+    note: str = "", seconds: float | None = None, **observed: Any,
+) -> Cell:
+    """One cell: the categorical fields first, then timing and raw data."""
+    data: Cell = {"result": result}
+    if value is not None:
+        data["value"] = value
+    data["status"] = status
+    data["exception"] = exception
+    if extensions is not None:
+        data["extensions"] = extensions
+    if note:
+        data["note"] = note
+    if seconds is not None:
+        data["seconds"] = round(seconds, 4)
+    if observed:
+        data["observed"] = observed
+    return data
+
+
+def no_reply(reply: Reply) -> Cell:
+    """A request that got no status line at all."""
+    if reply.ending == TIMED_OUT:
+        note = f"no reply in {reply.seconds:.0f} s"
+        return cell(HANGS, note=note, reply=reply.as_json())
+    return cell(
+        HANGS if reply.ending == clients.REFUSED else NO,
+        note=f"connection {reply.ending}, no reply", reply=reply.as_json(),
+    )
+
+
+def short(exception: str | None) -> str:
+    return (exception or "").rsplit(".", 1)[-1]
+
+
+def _scope_cell(text: str | bytes) -> Cell:
+    scope = json.loads(text)
+    return cell(VALUE, value=scope["spec_version"] or "unset",
+                extensions=scope["extensions"], asgi=scope["asgi"])
+
+
+def probe_spec_http(run: Run) -> Cell:
+    reply = clients.http1(run.port, "/scope", timeout=run.profile.timeout)
+    if reply.status is None:
+        return no_reply(reply)
+    if reply.status != 200 or reply.ending != COMPLETE:
+        note = f"GET /scope: {reply.status}, {reply.ending}"
+        return cell(NO, status=reply.status, note=note, reply=reply.as_json())
+    return _scope_cell(reply.body)
+
+
+def probe_spec_websocket(run: Run) -> Cell:
+    text = clients.websocket_text(run.port, "/scope", run.profile.timeout)
+    if text is None:
+        return cell(HANGS, note="no WebSocket message from /scope")
+    return _scope_cell(text)
+
+
+def probe_close_before_accept(run: Run) -> Cell:
+    reply = clients.websocket_handshake(run.port, "/close", run.profile.timeout)
+    if reply.status is None:
+        return no_reply(reply)
+    result = YES if reply.status == 403 else NO
+    note = "" if result == YES else f"the client gets {reply.status}"
+    return cell(result, status=reply.status, note=note, seconds=reply.seconds,
+                reply=reply.as_json())
+
+
+def _app_record(run: Run, probe: str, reply: Reply) -> dict[str, Any]:
+    """What the app recorded, waiting longer once the client has a reply."""
+    return run.event(probe, APP_WAIT if reply.status else 0.2) or {}
+
+
+def _denial(run: Run, parts: int) -> Cell:
+    probe = run.next_id("denial")
+    target = f"/deny?id={probe}&parts={parts}"
+    reply = clients.websocket_handshake(run.port, target, run.profile.timeout)
+    app = _app_record(run, probe, reply)
+    exception = app.get("exception")
+    observed: dict[str, Any] = {"reply": reply.as_json(), "app": app}
+    problems = []
+    if app and not app.get("advertised"):
+        problems.append("not advertised")
+    if exception:
+        problems.append(f"{app.get('failed')} raises {short(exception)}")
+    if reply.status is None:
+        base = no_reply(reply)
+        note = "; ".join([*problems, base["note"]])
+        return cell(base["result"], exception=exception, note=note, **observed)
+    if reply.status != probe_app.DENIAL_STATUS:
+        problems.insert(0, f"the client gets {reply.status}")
+        return cell(NO, status=reply.status, exception=exception,
+                    note="; ".join(problems), **observed)
+    if reply.body != probe_app.DENIAL_BODY:
+        problems.append("body missing" if not reply.body else "body cut")
+    if reply.header("x-probe") != "denied":
+        problems.append("headers lost")
+    if reply.header("upgrade") or reply.header("sec-websocket-accept"):
+        problems.append("the 401 carries the upgrade headers")
+    if reply.ending != COMPLETE:
+        problems.append(f"reply ends: {reply.ending}")
+    return cell(PARTIAL if problems else YES, status=reply.status,
+                exception=exception, note="; ".join(problems),
+                seconds=reply.seconds, **observed)
+
+
+def _trailers(run: Run, http2: bool) -> Cell:
+    probe = run.next_id("trailers")
+    get = clients.http2 if http2 else clients.http1
+    reply = get(run.port, f"/trailers?id={probe}", [("te", "trailers")],
+                run.profile.timeout)
+    if http2 and reply.ending == NOT_SPOKEN:
+        return cell(catalog.NOT_APPLICABLE, note="no cleartext HTTP/2",
+                    reply=reply.as_json())
+    app = _app_record(run, probe, reply)
+    exception = app.get("exception")
+    observed: dict[str, Any] = {"reply": reply.as_json(), "app": app}
+    if reply.status is None:
+        return no_reply(reply)
+    if reply.ending == TIMED_OUT:
+        return cell(HANGS, status=reply.status, exception=exception,
+                    note="the body never ends", **observed)
+    body_ok = reply.body == b"".join(probe_app.TRAILER_BODY)
+    if reply.ending != COMPLETE or not body_ok:
+        what = "the chunked body never ends" if body_ok else (
+            "the body is cut short"
+        )
+        return cell(NO, status=reply.status, exception=exception,
+                    note=f"{what} (connection {reply.ending})", **observed)
+    result, problems = _trailers_result(reply, app, exception)
+    return cell(result, status=reply.status, exception=exception,
+                note="; ".join(problems), seconds=reply.seconds, **observed)
+
+
+def _trailers_result(
+    reply: Reply, app: dict[str, Any], exception: str | None
+) -> tuple[str, list[str]]:
+    """A complete reply: which of the trailers arrived."""
+    wanted = [name.decode() for name, _ in probe_app.TRAILERS]
+    got = [name for name, _ in reply.trailers if name in wanted]
+    problems = ["not advertised"] if app and not app.get("advertised") else []
+    if got == wanted:
+        return (PARTIAL if problems else YES), problems
+    if got:
+        which = "the first" if got == wanted[:1] else len(got)
+        problems.append(
+            f"only {which} of {len(wanted)} trailers messages arrives"
+        )
+        return PARTIAL, problems
+    problems.append(
+        f"the app's send raises {short(exception)}"
+        if exception
+        else "dropped silently"
+    )
+    return NO, problems
+
+
+def probe_http_disconnect(run: Run) -> Cell:
+    probe = run.next_id("disconnect")
+    # The app returns as soon as it hears of the disconnect: waiting long
+    # costs nothing where it works, and keeps a busy machine from failing.
+    watch = 3 * run.profile.timeout
+    target = f"/disconnect?id={probe}&seconds={watch}"
+    gone = clients.http1_leave(run.port, target, run.profile.timeout)
+    if gone is None:
+        return cell(HANGS, note="no first chunk")
+    app = run.event(probe, watch + 1.0)
+    if app is None:
+        return cell(HANGS, note="the app never finished")
+    if app.get("disconnect"):
+        return cell(YES, seconds=app["at"] - gone.left,
+                    message_keys=app["keys"])
+    return cell(NO, note=f"no http.disconnect within {watch:.1f} s")
+
+
+def _oserror(run: Run, leave: Callable[[int, str, float], Left | None]) -> Cell:
+    """Does ``send()`` raise once the client has left?
+
+    The app sends every ``interval`` s, whatever ``send()`` does, and
+    records each send's start and outcome. Only the sends that start once
+    the connection is over for the client decide the cell. A WebSocket
+    server may answer a send inside the closing handshake otherwise than
+    after it: daphne raises autobahn's ``Disconnected`` while autobahn
+    closes the connection and before daphne hears of it, a window of one
+    or two loop turns that a send hits by chance. The result must not
+    depend on such a race; what the window sends got is kept in
+    ``observed``.
+    """
+    probe, profile = run.next_id("send"), run.profile
+    target = (
+        f"/send?id={probe}&seconds={profile.watch + 0.2}"
+        f"&interval={profile.interval}"
+    )
+    gone = leave(run.port, target, profile.timeout)
+    if gone is None:
+        return cell(HANGS, note="no first message")
+    app = run.event(probe, profile.watch + 2.0)
+    if app is None:
+        return cell(HANGS, note="the app never finished")
+    return sends_cell(app, gone)
+
+
+def sends_cell(app: dict[str, Any], gone: Left) -> Cell:
+    """The cell for the app's record of /send, once its client is ``gone``:
+    decided by the sends that started after the connection was over."""
+    left, closed = gone.left, gone.closed
+    after = sum(1 for at in app["sends"] if at > left)
+    raises = [(at, name, os) for at, name, os in app["raises"] if at > left]
+    later = [at for at in app["sends"] if at > closed]
+    later_raises = [r for r in raises if r[0] > closed]
+    if not later and not later_raises:
+        raise ProbeError(
+            f"the app sent nothing after the connection was over "
+            f"({closed - left:.2f} s after the client left)"
+        )
+    observed: dict[str, Any] = {
+        "sends_after_leaving": after,
+        "raised_inside_close": sum(1 for r in raises if r[0] <= closed),
+        "sends_after_close": len(later),
+        "raised_after_close": len(later_raises),
+    }
+    if not later_raises:
+        note = f"{after} sends after the client left, none raised"
+        return cell(NO, note=note, **observed)
+    if later:
+        raise ProbeError(
+            f"after the close, {len(later)} sends went through and "
+            f"{len(later_raises)} raised: no single answer"
+        )
+    _, exception, oserror = later_raises[0]
+    seconds = app["first_raise"]["at"] - left
+    if oserror:
+        return cell(YES, exception=exception, seconds=seconds, **observed)
+    return cell(PARTIAL, exception=exception, seconds=seconds,
+                note=f"raises {short(exception)}, not an OSError", **observed)
+
+
+PROBES: dict[str, Callable[[Run], Cell]] = {
+    "spec_http": probe_spec_http,
+    "spec_websocket": probe_spec_websocket,
+    "close_before_accept": probe_close_before_accept,
+    "denial": lambda run: _denial(run, 1),
+    "denial_streamed": lambda run: _denial(run, 3),
+    "trailers_http1": lambda run: _trailers(run, http2=False),
+    "trailers_http2": lambda run: _trailers(run, http2=True),
+    "http_disconnect": probe_http_disconnect,
+    "oserror_http": lambda run: _oserror(run, clients.http1_leave),
+    "oserror_websocket": lambda run: _oserror(run, clients.websocket_leave),
+}

@@ -1,0 +1,157 @@
+"""One server process of the probe: started, watched, read, stopped.
+
+The process itself is scripts/net/processes.py's: a session of its own,
+its whole tree stopped for sure (SIGTERM, then SIGKILL).
+"""
+
+import contextlib
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scripts.matrix import app
+from scripts.matrix.catalog import Process
+from scripts.net.ports import pick_port
+from scripts.net.processes import Server, StartError, accepting
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How hard to look: timeouts, and how much runs at once."""
+
+    name: str
+    jobs: int  # server processes at once
+    concurrent: bool  # a server's features at once
+    timeout: float  # seconds a client waits for a reply: longer "hangs"
+    watch: float  # seconds an app keeps sending after its client left
+    interval: float  # seconds between the app's sends
+    start_timeout: float  # seconds for a server to accept connections
+    stop_timeout: float  # seconds between SIGTERM and SIGKILL
+
+
+FULL = Profile("full", 1, False, 3.0, 2.0, 0.02, 20.0, 3.0)
+QUICK = Profile("quick", 16, True, 1.0, 0.6, 0.02, 20.0, 1.0)
+
+
+class Run:
+    """One server process: its port, its events file and its log."""
+
+    def __init__(self, process: Process, profile: Profile, folder: Path):
+        self.process, self.profile = process, profile
+        slug = re.sub(r"[^a-z0-9]+", "-", process.id.lower()).strip("-")
+        self.events = folder / f"{slug}.events.jsonl"
+        self.log = folder / f"{slug}.log"
+        self.port = 0
+        self.server: Server | None = None
+        self.started = False
+        self.start_seconds: float | None = None
+        self.stopped = ""
+        self.crashed = ""
+        self.leftovers: list[int] = []
+        self._counter = 0
+
+    def start(self) -> None:
+        """Start the server; a server that does not come up is recorded
+        in ``crashed``. A port taken meanwhile is tried again."""
+        env = {
+            **os.environ, app.EVENTS: str(self.events),
+            "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
+        }
+        for _attempt in range(3):
+            self.port = pick_port()
+            args = [a.replace("{port}", str(self.port))
+                    for a in self.process.args]
+            begun = time.monotonic()
+            self.server = Server([sys.executable, *args], cwd=ROOT, env=env,
+                                 output=self.log)
+            try:
+                self.server.wait_ready(lambda: accepting(self.port),
+                                       self.profile.start_timeout)
+            except StartError as error:
+                self.crashed = (
+                    f"not accepting connections after "
+                    f"{self.profile.start_timeout:.0f} s"
+                    if error.code is None else
+                    f"exited with code {error.code} while starting: "
+                    f"{self.last_log_line()}"
+                )
+            else:
+                self.started = True
+                self.start_seconds = time.monotonic() - begun
+                return
+            self.stop()
+            if not any("in use" in line.lower() for line in self.log_lines()):
+                return
+
+    def stop(self) -> None:
+        """Stop the whole tree; how, and what is left, are recorded."""
+        if self.server is not None:
+            stopped = self.server.stop(timeout=self.profile.stop_timeout)
+            self.stopped, self.leftovers = stopped.how, stopped.leftovers
+
+    def next_id(self, feature: str) -> str:
+        self._counter += 1
+        return f"{feature}-{self._counter}"
+
+    def event(self, probe: str, timeout: float) -> dict[str, Any] | None:
+        """The app's record for ``probe``, waiting up to ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(OSError):
+                for line in self.events.read_text().splitlines():
+                    try:
+                        record: dict[str, Any] = json.loads(line)
+                    except ValueError:  # a line still being written
+                        continue
+                    if record.get("id") == probe:
+                        return record
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.01)
+
+    def death(self) -> str:
+        """Why the server is gone; "" if it still accepts connections.
+
+        A server that died resets its connections before its parent can
+        see that it exited: a refused connection waits for its exit code.
+        """
+        assert self.server is not None
+        if self.server.alive() and accepting(self.port, timeout=1.0):
+            return ""
+        try:
+            code = self.server.popen.wait(2)
+        except subprocess.TimeoutExpired:
+            return "it stopped accepting connections"
+        return f"exit code {code}: {self.last_log_line()}"
+
+    def last_log_line(self) -> str:
+        lines = self.log_lines()
+        return lines[-1] if lines else "(no output)"
+
+    def log_lines(self) -> list[str]:
+        with contextlib.suppress(OSError):
+            text = self.log.read_text(errors="replace")
+            return [line.rstrip() for line in text.splitlines() if line.strip()]
+        return []
+
+    def logged_errors(self) -> list[str]:
+        """ERROR lines and exceptions the server logged, deduplicated."""
+        found: list[str] = []
+        for line in self.log_lines():
+            if not re.search(r"ERROR|Error:|Exception|Traceback", line):
+                continue
+            line = re.sub(
+                r"^\S*\d{4}-\d\d-\d\d[ T][\d:,.]+( \+\d+)?\]?\s*", "", line
+            )
+            line = re.sub(r"^\[\d+\]\s*", "", line)[:160]
+            if line not in found:
+                found.append(line)
+        return found[:12]
