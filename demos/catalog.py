@@ -1,5 +1,6 @@
 """The demos of the talk: which module, which slide, and how to serve it."""
 
+import importlib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,6 +25,20 @@ class Demo:
     def target(self) -> str:
         """The import string uvicorn is given."""
         return f"demos.{self.name}:app"
+
+    def pace_constant(self) -> tuple[str, str]:
+        """The module and the name of the constant that paces the app."""
+        module, _, name = self.pace.rpartition(".")
+        if not module:
+            raise ValueError(f"the demo {self.name!r} sends at no set interval")
+        return module, name
+
+    def interval(self) -> float:
+        """The seconds between the app's sends, as its module sets them."""
+        module, name = self.pace_constant()
+        value = getattr(importlib.import_module(module), name)
+        assert isinstance(value, float), f"{self.pace} is not a float"
+        return value
 
 
 HTTP2 = ("--http", "zttp", "--http2")
@@ -66,3 +81,4 @@ DEMOS = (
 )
 
 BY_NAME = {demo.name: demo for demo in DEMOS}
+PACED = [demo.name for demo in DEMOS if demo.pace]

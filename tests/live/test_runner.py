@@ -17,23 +17,24 @@ import inspect
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 
 from demos.__main__ import main
 from demos.catalog import BY_NAME, DEMOS, Demo
+from demos.catalog import PACED as PACED_DEMOS
 from demos.content_md5 import CHUNKS as CONTENT_MD5_CHUNKS
 from demos.fastapi_trailers import CHUNKS as FASTAPI_CHUNKS
-from scripts.live import runner as live
+from scripts.live import server as live_server
+from scripts.net import processes
 from scripts.net.ports import pick_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,68 +62,43 @@ SLOWEST_FIRST = (
 STREAMING = ("streaming_response", "disconnect_receive", "raise_oserror")
 
 
-def free_port() -> int:
-    """A free port that no other test's server can take meanwhile."""
-    return pick_port()
-
-
 def port_is_free(port: int) -> bool:
     """Whether a server could listen on ``port`` and none answers there."""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
+    return live_server.port_is_free(port) and not processes.accepting(port)
 
 
 def server_alive(pid: int) -> bool:
     """Whether ``pid`` is still a running uvicorn (zombies do not count)."""
-    try:
-        return b"uvicorn" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
+    with contextlib.suppress(psutil.Error):
+        return "uvicorn" in " ".join(psutil.Process(pid).cmdline())
+    return False
 
 
 class Runner:
-    """``python -m demos ARGS`` in a session of its own, output collected."""
+    """``python -m demos ARGS`` in a session of its own, output to ``log``."""
 
-    def __init__(self, *args: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "demos", *args],
-            cwd=ROOT,
-            env=ENV,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            encoding="utf-8",
-            start_new_session=True,
-        )
-        self._lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+    def __init__(self, log: Path, *args: str) -> None:
+        self.log = log
+        command = [sys.executable, "-m", "demos", *args]
+        self.process = processes.Server(command, cwd=ROOT, env=ENV, output=log)
 
     @property
     def output(self) -> str:
         """Everything the runner printed so far."""
-        return "".join(self._lines)
+        return self.log.read_text("utf-8", errors="replace")
 
     def wait_for(self, text: str, timeout: float) -> bool:
         """Wait until ``text`` is printed; False if it was not in time."""
         deadline = time.monotonic() + timeout
         while text not in self.output:
-            if time.monotonic() > deadline or not self._reader.is_alive():
+            if time.monotonic() > deadline or not self.process.alive():
                 return text in self.output
             time.sleep(0.02)
         return True
 
     def finish(self, timeout: float) -> int:
         """Wait for the runner to exit; its exit code."""
-        code = self.process.wait(timeout)
-        self._reader.join(timeout)
-        return code
+        return self.process.popen.wait(timeout)
 
     def server_pids(self) -> list[int]:
         """The uvicorn processes the runner started, from their own log."""
@@ -131,26 +107,10 @@ class Runner:
 
     def stop(self) -> None:
         """Make sure neither the runner nor its server survives."""
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(STOP_TIMEOUT)
+        self.process.stop(signal.SIGTERM, STOP_TIMEOUT)
         for pid in self.server_pids():
             if server_alive(pid):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-        self._reader.join(STOP_TIMEOUT)
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        with self.process.stdout:
-            for line in self.process.stdout:
-                self._lines.append(line)
+                processes.stop_tree(pid, signal.SIGKILL, 0)
 
 
 @dataclass(frozen=True)
@@ -164,11 +124,11 @@ class Run:
     server_pids: list[int]
 
 
-def run_demo(name: str, runners: list[Runner]) -> Run:
+def run_demo(name: str, runners: list[Runner], logs: Path) -> Run:
     """Run one demo on a free port, to the end, at its test pace."""
-    port = free_port()
+    port = pick_port()
     paced = ("--interval", str(PACED[name])) if name in PACED else ()
-    runner = Runner(name, "--port", str(port), *paced)
+    runner = Runner(logs / f"{name}.log", name, "--port", str(port), *paced)
     runners.append(runner)
     try:
         code = runner.finish(RUN_TIMEOUT)
@@ -192,16 +152,17 @@ def selected_demos(session: pytest.Session) -> list[str]:
 
 @pytest.fixture(scope="module", autouse=True)
 def live_runs(
-    request: pytest.FixtureRequest,
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Future[Run]]]:
     """Start the selected demos' runs, a few at a time; stop them at the end.
 
     It starts with the module, so the other tests run meanwhile.
     """
     runners: list[Runner] = []
+    logs = tmp_path_factory.mktemp("runs")
     executor = ThreadPoolExecutor(LANES, thread_name_prefix="demo")
     runs = {
-        name: executor.submit(run_demo, name, runners)
+        name: executor.submit(run_demo, name, runners, logs)
         for name in selected_demos(request.session)
     }
     try:
@@ -338,12 +299,13 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
 def test_interval_of_an_unpaced_demo(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    port = str(free_port())  # should the check fail, the demo would run
+    port = str(pick_port())  # should the check fail, the demo would run
     assert main(["asgi_app", "--port", port, "--interval", "0.5"]) == 2
     out, err = capsys.readouterr()
     assert out == ""  # no server, no timeline
     assert err.startswith("The demo 'asgi_app' sends at no set interval;")
     paced = [demo.name for demo in DEMOS if demo.pace]
+    assert paced == PACED_DEMOS
     assert f"--interval applies to {', '.join(paced)}." in err
 
 
@@ -362,8 +324,8 @@ def test_interval_is_a_positive_number(
     "demo", [demo for demo in DEMOS if demo.pace], ids=lambda demo: demo.name
 )
 def test_the_pace_is_the_constant_the_app_sleeps_for(demo: Demo) -> None:
-    module, name = live.pace_constant(demo)
-    assert live.demo_interval(demo) > 0
+    module, name = demo.pace_constant()
+    assert demo.interval() > 0
     paced = inspect.getsource(importlib.import_module(module))
     assert f"await asyncio.sleep({name})" in paced, demo.pace
     if module != f"demos.{demo.name}":  # it serves that module's app
@@ -383,15 +345,16 @@ def http_get(port: int) -> tuple[int, bytes]:
         connection.close()
 
 
-def test_serve_until_ctrl_c() -> None:
-    port = free_port()
-    runner = Runner("asgi_app", "--serve", "--port", str(port))
+def test_serve_until_ctrl_c(tmp_path: Path) -> None:
+    port = pick_port()
+    args = ("asgi_app", "--serve", "--port", str(port))
+    runner = Runner(tmp_path / "log", *args)
     try:
         try_it = f"$ curl -N http://127.0.0.1:{port}/"
         assert runner.wait_for(try_it, START_TIMEOUT), runner.output
         assert http_get(port) == (200, b"Hello, world!")
         assert runner.wait_for('"GET / HTTP/1.1" 200', 5), runner.output
-        runner.process.send_signal(signal.SIGINT)
+        runner.process.popen.send_signal(signal.SIGINT)
         assert runner.finish(STOP_TIMEOUT) == 0, runner.output
     finally:
         runner.stop()
@@ -400,18 +363,19 @@ def test_serve_until_ctrl_c() -> None:
     assert port_is_free(port)
 
 
-def test_ctrl_c_mid_demo_stops_the_server() -> None:
+def test_ctrl_c_mid_demo_stops_the_server(tmp_path: Path) -> None:
     # A tick far longer than the runner's patience with the server: Ctrl-C
     # lands while the client waits for the app to notice, and the app is
     # still asleep when the runner gives up on a clean stop.
-    interval = 20 * live.STOP_TIMEOUT
-    port = free_port()
+    interval = 20 * live_server.STOP_TIMEOUT
+    port = pick_port()
     runner = Runner(
-        "ws_disconnect", "--port", str(port), "--interval", str(interval)
+        tmp_path / "log",
+        *("ws_disconnect", "--port", str(port), "--interval", str(interval)),
     )
     try:
         assert runner.wait_for("Sent tick 1", START_TIMEOUT), runner.output
-        runner.process.send_signal(signal.SIGINT)
+        runner.process.popen.send_signal(signal.SIGINT)
         assert runner.finish(STOP_TIMEOUT) == 130, runner.output
     finally:
         runner.stop()
@@ -433,7 +397,7 @@ def test_every_demo_runs_live(
     assert run.code == 0, run.output
     paced: tuple[str, ...] = ()
     if demo.name in PACED:  # the slide's module, its constant set first
-        module, name = live.pace_constant(demo)
+        module, name = demo.pace_constant()
         code = f"{module}.{name} = {PACED[demo.name]!r}; uvicorn.main()"
         launch = [f"-c 'import uvicorn, {module}; {code}'", demo.target]
         paced = (f"Paced for this run: {demo.pace} = {PACED[demo.name]:g} s",)
@@ -497,4 +461,4 @@ def test_the_paced_tick_is_the_one_the_app_waited(
     )
     assert match is not None, run.output
     # At the slide's pace the app notices at its next tick, 10 s on.
-    assert float(match[1]) < live.demo_interval(demo), run.output
+    assert float(match[1]) < demo.interval(), run.output
