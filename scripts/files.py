@@ -5,6 +5,8 @@ import re
 import time
 from pathlib import Path
 
+import psutil
+
 from scripts.exceptions import InputError
 
 # write_atomic's temporary file: ".NAME.PID.tmp", beside NAME.
@@ -21,7 +23,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     process killed before the rename leaves the temporary file: see
     ``leftovers``.
     """
-    temporary = temporary_for(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         with os.fdopen(fd, "wb") as file:
@@ -29,11 +31,6 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
-
-
-def temporary_for(path: Path) -> Path:
-    """The temporary file that this process writes ``path`` through."""
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
 def leftovers(folder: Path) -> list[Path]:
@@ -44,31 +41,19 @@ def leftovers(folder: Path) -> list[Path]:
     in progress (a build running alongside), and is not listed.
     """
     found = []
-    now = time.time()
     for path in sorted(folder.rglob(".*.tmp")):
         match = TEMPORARY.fullmatch(path.name)
         if match is None or not path.is_file():
             continue
         try:
-            age = now - path.stat().st_mtime
+            age = time.time() - path.stat().st_mtime
         except FileNotFoundError:  # renamed meanwhile: a write in progress
             continue
-        if age > TEMPORARY_LIFETIME_S or not _alive(int(match["pid"])):
+        pid = int(match["pid"])
+        alive = 0 < pid < 2**31 and psutil.pid_exists(pid)
+        if age > TEMPORARY_LIFETIME_S or not alive:
             found.append(path)
     return found
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process has this id."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError):
-        return False
-    except PermissionError:  # it exists, but is not ours
-        return True
-    return True
 
 
 def decode(data: bytes, name: str) -> str:
@@ -82,11 +67,8 @@ def decode(data: bytes, name: str) -> str:
         start = data.rfind(b"\n", 0, exc.start) + 1
         line = data.count(b"\n", 0, exc.start) + 1
         column = len(data[start : exc.start].decode("utf-8")) + 1
-        raise InputError(
-            name,
-            line,
-            f"not UTF-8: byte 0x{data[exc.start]:02x} in column {column}",
-        ) from None
+        byte = f"byte 0x{data[exc.start]:02x} in column {column}"
+        raise InputError(name, line, f"not UTF-8: {byte}") from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 

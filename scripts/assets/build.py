@@ -25,7 +25,6 @@ from scripts.assets import generator
 from scripts.assets.manifest import load_manifest
 from scripts.exceptions import InputError, WriteError
 
-ROOT = Path(__file__).resolve().parents[2]
 ASSETS = Path("assets")
 GENERATORS = (
     "scripts.assets.code_images",
@@ -33,40 +32,41 @@ GENERATORS = (
     "scripts.assets.pictures",
 )
 
-Claims = Callable[[Path], list[generator.Claim]]
-
 
 def claims(module: ModuleType, root: Path) -> list[generator.Claim]:
     """What ``module`` would write, read from its input (not drawn)."""
     own = getattr(module, "claims", None)
     if own is not None:
-        return cast(Claims, own)(root)
-    # A generator whose outputs are in its code (measured_pictures): it
-    # reads its COMMAND.source, the code images' manifest, for the font.
-    command = cast(generator.Command, module.COMMAND)
-    load_manifest(root / command.source, root)
+        return cast(Callable[[Path], list[generator.Claim]], own)(root)
+    # A generator whose outputs are in its code (charts.py) reads its
+    # COMMAND.source (the code images' manifest, for the font) first.
+    if command := getattr(module, "COMMAND", None):
+        load_manifest(root / command.source, root)
     names = [str(picture.output) for picture in module.PICTURES]
     return generator.claims_in_code(Path(str(module.__file__)), names, root)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run every generator; the worst exit code wins (2 bad input, 1 stale)."""
-    parser = argparse.ArgumentParser(
+def parser() -> argparse.ArgumentParser:
+    result = argparse.ArgumentParser(
         prog="python -m scripts.assets",
         description="Build every generated picture under assets/.",
         epilog=f"Generators: {', '.join(GENERATORS)}. {generator.EPILOG}",
     )
-    parser.add_argument(
+    result.add_argument(
         "--check",
         action="store_true",
         help="write nothing; fail if any picture is stale, missing or "
         "orphaned, or a temporary file is left over",
     )
-    generator.add_root(parser)
-    args = parser.parse_args(argv)
-    root: Path = args.root
-    errors: dict[str, None] = {}  # each said once, in order
-    modules = {name: importlib.import_module(name) for name in GENERATORS}
+    generator.add_root(result)
+    return result
+
+
+def refusals(
+    modules: dict[str, ModuleType], root: Path, errors: dict[str, None]
+) -> set[str]:
+    """Add to ``errors`` the inputs that do not load, and the outputs two
+    generators share; return the generators that must not run."""
     skipped: set[str] = set()
     claimed: list[tuple[str, generator.Claim]] = []
     for name, module in modules.items():
@@ -78,8 +78,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     for first, second, message in generator.shared(claimed):
         errors[message] = None
         skipped |= {first, second}
-    for message in errors:
-        print(message, file=sys.stderr)
+    return skipped
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run every generator; the worst exit code wins (2 bad input, 1 stale)."""
+    args = parser().parse_args(argv)
+    root: Path = args.root
+    errors: dict[str, None] = {}  # each said once, in order
+    modules = {name: importlib.import_module(name) for name in GENERATORS}
+    skipped = refusals(modules, root, errors)
+    print(*errors, sep="\n", file=sys.stderr, end="\n" if errors else "")
     worst = 2 if errors else 0
     try:
         left = generator.sweep(root / ASSETS, root, args.check)
@@ -87,20 +96,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(error, file=sys.stderr)
         left, worst = 0, 2
     if left and args.check:
-        print(
-            f"{left} leftover temporary file(s): run `make assets`",
-            file=sys.stderr,
-        )
+        message = f"{left} leftover temporary file(s): run `make assets`"
+        print(message, file=sys.stderr)
         worst = max(worst, 1)
     common = ["--root", str(root)] + (["--check"] if args.check else [])
-    for name, module in modules.items():
+    for name in GENERATORS:
         if name in skipped:
             continue
-        run = cast(Callable[[list[str]], int], module.main)
         said = io.StringIO()
         try:
             with contextlib.redirect_stderr(said):
-                worst = max(worst, run(common))
+                worst = max(worst, modules[name].main(common))
         finally:
             for line in said.getvalue().splitlines():
                 if line not in errors:  # one cause (a font cache) said once

@@ -32,7 +32,6 @@ MANIFEST = Path("scripts/assets/code_images.toml")
 ASSETS = Path("assets")
 CACHE = Path("dist/cache/code_images")
 DIFF_LINES = 12
-HUNK = re.compile(r"@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@")
 
 
 @dataclass(frozen=True)
@@ -43,8 +42,6 @@ class Image:
     excerpt: Excerpt
     box: code_svg.Layout
     svg: bytes
-    font_px: Fraction
-    height_px: Fraction
 
 
 def check_excerpt(
@@ -61,40 +58,30 @@ def check_excerpt(
             f"{what} is {len(excerpt.lines)} lines, "
             f"the limit is {limits.max_lines}{hint}",
         )
-    for number, line in zip(excerpt.numbers, excerpt.lines, strict=True):
-        if "\t" in line:
-            raise InputError(excerpt.path, number, "tab character; use spaces")
-        if len(line) > limits.max_columns:
-            raise InputError(
-                excerpt.path,
-                number,
-                f"line is {len(line)} columns, "
-                f"the limit is {limits.max_columns}",
-            )
-        for character in line:
-            if ord(character) not in font.codepoints:
-                raise InputError(
-                    excerpt.path,
-                    number,
-                    f"character {character!r} (U+{ord(character):04X}) "
-                    "is not in the font",
-                )
     lines = dict(zip(excerpt.numbers, excerpt.lines, strict=True))
+    for number, line in lines.items():
+        missing = [c for c in line if ord(c) not in font.codepoints]
+        if "\t" in line:
+            problem = "tab character; use spaces"
+        elif len(line) > limits.max_columns:
+            problem = f"line is {len(line)} columns, the limit is "
+            problem += str(limits.max_columns)
+        elif missing:
+            problem = f"character {missing[0]!r} "
+            problem += f"(U+{ord(missing[0]):04X}) is not in the font"
+        else:
+            continue
+        raise InputError(excerpt.path, number, problem)
     for number in spec.highlight:
         if number not in lines:
             first, last = excerpt.numbers[0], excerpt.numbers[-1]
-            raise InputError(
-                manifest.path,
-                spec.cite("highlight"),
+            spec.fail(
+                "highlight",
                 f"highlight line {number} is not shown: {excerpt.path} "
                 f"{what} shows lines {first}-{last}",
             )
         if not lines[number].strip():
-            raise InputError(
-                manifest.path,
-                spec.cite("highlight"),
-                f"highlight line {number} is blank",
-            )
+            spec.fail("highlight", f"highlight line {number} is blank")
 
 
 def check_size(
@@ -107,9 +94,8 @@ def check_size(
     widest = math.floor(Fraction(limits.max_height_px * box.width, box.height))
     narrowest = math.ceil(Fraction(limits.min_font_px * box.width, box.em))
     if narrowest > min(widest, limits.slide_width_px):
-        raise InputError(
-            manifest.path,
-            spec.cite("width"),
+        spec.fail(
+            "width",
             f"{spec.source} cannot fit: {box.rows} lines of {box.columns} "
             f"columns need {narrowest} px of width for "
             f"{limits.min_font_px} px text, which makes them "
@@ -118,17 +104,15 @@ def check_size(
             f"{limits.max_height_px} px tall",
         )
     if font_px < limits.min_font_px:
-        raise InputError(
-            manifest.path,
-            spec.cite("width"),
+        spec.fail(
+            "width",
             f"width {spec.width} shows the code at {float(font_px):.1f} px, "
             f"under the {limits.min_font_px} px minimum: make it at least "
             f"{narrowest}",
         )
     if height > limits.max_height_px:
-        raise InputError(
-            manifest.path,
-            spec.cite("width"),
+        spec.fail(
+            "width",
             f"width {spec.width} makes the image {float(height):.0f} px tall, "
             f"over the {limits.max_height_px} px maximum: make it at most "
             f"{widest}",
@@ -139,29 +123,22 @@ def build_image(
     root: Path, manifest: Manifest, spec: ImageSpec, font: Font
 ) -> Image:
     """Check one manifest entry and draw its SVG, in memory."""
-    excerpt = read_excerpt(
-        root,
-        spec.source,
-        spec.region,
-        (manifest.path, spec.cite("source"), spec.cite("region")),
-    )
+    cite = (manifest.path, spec.cite("source"), spec.cite("region"))
+    excerpt = read_excerpt(root, spec.source, spec.region, cite)
     check_excerpt(excerpt, spec, manifest, font.info)
-    numbers = excerpt.numbers
+    numbers = excerpt.numbers if spec.line_numbers else None
     box = code_svg.layout(
-        excerpt.lines,
-        numbers if spec.line_numbers else None,
-        spec.source,
-        font.info.advance_em,
+        excerpt.lines, numbers, spec.source, font.info.advance_em
     )
     check_size(box, spec, manifest)
-    characters = "".join(excerpt.lines) + spec.source
-    if spec.line_numbers:
-        characters += "".join(str(number) for number in numbers)
+    characters = "".join(
+        (*excerpt.lines, spec.source, *map(str, numbers or ()))
+    )
     region = f" [{spec.region}]" if spec.region else ""
     svg = code_svg.render(
         box=box,
         lines=highlight(excerpt.lines),
-        numbers=numbers,
+        numbers=excerpt.numbers,
         highlight=frozenset(spec.highlight),
         show_numbers=spec.line_numbers,
         path=spec.source,
@@ -170,23 +147,12 @@ def build_image(
         woff2=font.woff2(characters),
         note=f"from {spec.source}{region}; edit the demo or "
         f"{manifest.path}, then run `make assets`",
-    )
-    data = svg.encode()
-    if len(data) > manifest.limits.max_kilobytes * 1024:
-        raise InputError(
-            manifest.path,
-            spec.cite("output"),
-            f"{spec.output} would be {len(data) / 1024:.1f} KB, over the "
-            f"{manifest.limits.max_kilobytes} KB budget",
-        )
-    return Image(
-        spec=spec,
-        excerpt=excerpt,
-        box=box,
-        svg=data,
-        font_px=box.font_px(spec.width),
-        height_px=box.shown_height(spec.width),
-    )
+    ).encode()
+    budget = manifest.limits.max_kilobytes
+    if len(svg) > budget * 1024:
+        over = f"{len(svg) / 1024:.1f} KB, over the {budget} KB budget"
+        spec.fail("output", f"{spec.output} would be {over}")
+    return Image(spec, excerpt, box, svg)
 
 
 def build(
@@ -224,48 +190,28 @@ def code_lines(svg: bytes, group: str = "code") -> list[str]:
 def _diff(old: bytes, image: Image) -> list[str]:
     """A short unified diff of the code, with the file's line numbers."""
     try:
-        before = code_lines(old)
-        shown = code_lines(old, "numbers")
+        before, shown = code_lines(old), code_lines(old, "numbers")
     except ET.ParseError:
         return ["  (the file is not valid XML)"]
-    after = list(image.excerpt.lines)
+    after, now = list(image.excerpt.lines), list(image.excerpt.numbers)
     if before == after:
         return ["  (same code; highlight, title, width or style changed)"]
-    now = list(image.excerpt.numbers)
     was = [int(n) for n in shown] if len(shown) == len(before) else now
-    diff = list(
-        difflib.unified_diff(
-            before,
-            after,
-            f"{image.spec.output} (shows)",
-            f"{image.spec.source} (now)",
-            n=1,
-            lineterm="",
-        )
-    )
-    diff = [_renumber(line, was, now) for line in diff]
-    if len(diff) > DIFF_LINES:
-        diff = [*diff[:DIFF_LINES], "..."]
-    return ["  " + line for line in diff]
+    names = f"{image.spec.output} (shows)", f"{image.spec.source} (now)"
+    diff = difflib.unified_diff(before, after, *names, n=1, lineterm="")
+    lines = [f"  {_renumber(line, was, now)}" for line in diff]
+    return [*lines[:DIFF_LINES], "  ..."] if len(lines) > DIFF_LINES else lines
 
 
 def _renumber(line: str, was: list[int], now: list[int]) -> str:
     """Turn a hunk header's positions in the excerpt into file lines."""
-    hunk = HUNK.fullmatch(line)
-    if hunk is None:
-        return line
 
-    def number(start: str, numbers: list[int]) -> str:
-        index = int(start)
-        if 1 <= index <= len(numbers):
-            return str(numbers[index - 1])
-        return start
+    def number(match: re.Match[str]) -> str:
+        numbers, index = was if match[1] == "-" else now, int(match[2])
+        found = numbers[index - 1] if 1 <= index <= len(numbers) else index
+        return f"{match[1]}{found}"
 
-    old, old_count, new, new_count = hunk.groups()
-    return (
-        f"@@ -{number(old, was)}{old_count or ''} "
-        f"+{number(new, now)}{new_count or ''} @@"
-    )
+    return re.sub(r"([-+])(\d+)", number, line) if line[:2] == "@@" else line
 
 
 def run(
@@ -280,19 +226,13 @@ def run(
     manifest, images = build(root, manifest_path, cache)
     outputs = {}
     for image in images:
-        path = (root / image.spec.output).resolve()
+        spec, path = image.spec, (root / image.spec.output).resolve()
         if not path.is_relative_to(assets.resolve()):
-            raise InputError(
-                manifest.path,
-                image.spec.cite("output"),
-                f"{image.spec.output} is not under {shown(assets, root)}/",
-            )
+            under = shown(assets, root)
+            spec.fail("output", f"{spec.output} is not under {under}/")
+        explain = partial(_diff, image=image)
         outputs[path] = generator.Output(
-            path,
-            image.spec.output,
-            image.svg,
-            image.spec.source,
-            partial(_diff, image=image),
+            path, spec.output, image.svg, spec.source, explain
         )
     changes = generator.sync(
         list(outputs.values()),
@@ -314,11 +254,12 @@ def print_summary(images: list[Image]) -> None:
     print("| Image | Source | Width | Font | Height | Size |")
     print("|---|---|---:|---:|---:|---:|")
     for image in images:
-        region = f" `[{image.spec.region}]`" if image.spec.region else ""
+        spec, box = image.spec, image.box
+        region = f" `[{spec.region}]`" if spec.region else ""
         print(
-            f"| `{image.spec.output}` | `{image.spec.source}`{region} "
-            f"| {image.spec.width} px | {float(image.font_px):.1f} px "
-            f"| {float(image.height_px):.0f} px "
+            f"| `{spec.output}` | `{spec.source}`{region} | {spec.width} px "
+            f"| {float(box.font_px(spec.width)):.1f} px "
+            f"| {float(box.shown_height(spec.width)):.0f} px "
             f"| {len(image.svg) / 1024:.1f} KB |"
         )
     total = sum(len(image.svg) for image in images)
@@ -333,7 +274,6 @@ COMMAND = generator.Command(
     CACHE,
     option="--manifest",
 )
-parser = COMMAND.parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

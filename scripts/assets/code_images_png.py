@@ -99,17 +99,12 @@ def export(
     for spec in manifest.images:
         svg = root / spec.output
         if not svg.exists():
-            raise InputError(
-                manifest.path,
-                spec.cite("output"),
-                f"{spec.output} does not exist: run `make assets`",
+            spec.fail(
+                "output", f"{spec.output} does not exist: run `make assets`"
             )
-        relative = svg.resolve().relative_to(assets.resolve())
-        jobs.append(
-            (svg, out / relative.with_suffix(".png"), spec.width * scale)
-        )
-    conf = prepare_font(Font(manifest.font, manifest.path, cache))
-    render(jobs, conf)
+        png = out / svg.resolve().relative_to(assets.resolve())
+        jobs.append((svg, png.with_suffix(".png"), spec.width * scale))
+    render(jobs, prepare_font(Font(manifest.font, manifest.path, cache)))
     return [png for _, png, _ in jobs]
 
 
@@ -119,18 +114,15 @@ def parser() -> argparse.ArgumentParser:
         description=__doc__.split("\n\n")[0],
     )
     generator.add_root(result)
-    result.add_argument(
-        "--manifest", type=Path, help=f"default: ROOT/{MANIFEST}"
-    )
-    result.add_argument(
-        "--assets", type=Path, help=f"the SVGs' root (default: ROOT/{ASSETS})"
-    )
-    result.add_argument(
-        "--out", type=Path, help=f"where the PNGs go (default: ROOT/{OUT})"
-    )
-    result.add_argument(
-        "--cache-dir", type=Path, help=f"font cache (default: ROOT/{CACHE})"
-    )
+    for option, default, what in (
+        ("--manifest", MANIFEST, ""),
+        ("--assets", ASSETS, "the SVGs' root "),
+        ("--out", OUT, "where the PNGs go "),
+        ("--cache-dir", CACHE, "font cache "),
+    ):
+        result.add_argument(
+            option, type=Path, help=f"{what}(default: ROOT/{default})"
+        )
     result.add_argument(
         "--scale",
         type=int,
@@ -153,13 +145,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _render_here(args.render)
         return 0
     root: Path = args.root
-    out: Path = args.out or root / OUT
     try:
         pngs = export(
             root=root,
             manifest_path=args.manifest or root / MANIFEST,
             assets=args.assets or root / ASSETS,
-            out=out,
+            out=args.out or root / OUT,
             cache=args.cache_dir or root / CACHE,
             scale=args.scale,
         )

@@ -9,6 +9,7 @@ import base64
 from dataclasses import dataclass
 from fractions import Fraction
 from html import escape
+from typing import ClassVar
 
 from scripts.assets import theme
 from scripts.assets.highlight import Span
@@ -25,14 +26,9 @@ class Layout:
     rows: int
     number_columns: int
     advance: float  # of one character, in px
-
-    @property
-    def em(self) -> int:
-        return theme.FONT_SIZE
-
-    @property
-    def line_height(self) -> float:
-        return theme.LINE_HEIGHT * self.em
+    em: ClassVar[int] = theme.FONT_SIZE
+    line_height: ClassVar[float] = theme.LINE_HEIGHT * theme.FONT_SIZE
+    code_top: ClassVar[float] = (theme.BAR_HEIGHT + theme.PAD_TOP) * em
 
     @property
     def code_left(self) -> float:
@@ -45,10 +41,6 @@ class Layout:
     @property
     def code_right(self) -> float:
         return self.code_left + self.columns * self.advance
-
-    @property
-    def code_top(self) -> float:
-        return (theme.BAR_HEIGHT + theme.PAD_TOP) * self.em
 
     @property
     def width(self) -> int:
@@ -159,6 +151,21 @@ def _line(spans: list[Span]) -> str:
     )
 
 
+def _numbers(
+    box: Layout, numbers: tuple[int, ...], highlight: frozenset[int]
+) -> list[str]:
+    """The gutter: each line's original number, right-aligned."""
+    parts = ['<g class="numbers">']
+    right = box.code_left - theme.GUTTER_GAP * box.em
+    for row, number in enumerate(numbers):
+        label, hl = str(number), " hl" if number in highlight else ""
+        parts.append(
+            f'<text class="ln{hl}" x="{_n(right - len(label) * box.advance)}" '
+            f'y="{_n(box.baseline(row))}">{label}</text>'
+        )
+    return [*parts, "</g>"]
+
+
 def render(
     *,
     box: Layout,
@@ -185,36 +192,23 @@ def render(
         f'<title id="title">{escape(title, quote=False)}</title>',
         f"<style>\n{_style(family, woff2)}\n</style>",
         *_chrome(box, path),
-    ]
-    for row, number in enumerate(numbers):
-        if number in highlight:
-            parts.append(
-                f'<rect class="band" y="{_n(box.line_top(row))}" '
-                f'width="{width}" height="{_n(box.line_height)}"/>'
-            )
-    if show_numbers:
-        parts.append('<g class="numbers">')
-        right = box.code_left - theme.GUTTER_GAP * box.em
-        for row, number in enumerate(numbers):
-            label = str(number)
-            hl = " hl" if number in highlight else ""
-            parts.append(
-                f'<text class="ln{hl}" '
-                f'x="{_n(right - len(label) * box.advance)}" '
-                f'y="{_n(box.baseline(row))}">{label}</text>'
-            )
-        parts.append("</g>")
-    parts.append('<g class="code" xml:space="preserve">')
-    for row, spans in enumerate(lines):
-        parts.append(
+        *(
+            f'<rect class="band" y="{_n(box.line_top(row))}" '
+            f'width="{width}" height="{_n(box.line_height)}"/>'
+            for row, number in enumerate(numbers)
+            if number in highlight
+        ),
+        *(_numbers(box, numbers, highlight) if show_numbers else []),
+        '<g class="code" xml:space="preserve">',
+        *(
             f'<text x="{_n(box.code_left)}" y="{_n(box.baseline(row))}">'
             f"{_line(spans)}</text>"
-        )
-    parts.append("</g>")
-    parts.append(
+            for row, spans in enumerate(lines)
+        ),
+        "</g>",
         f'<rect x="0.5" y="0.5" width="{width - 1}" height="{height - 1}" '
         f'rx="{_n(theme.CORNER * box.em - 0.5)}" fill="none" '
-        f'stroke="{theme.FRAME}"/>'
-    )
-    parts.append("</svg>")
+        f'stroke="{theme.FRAME}"/>',
+        "</svg>",
+    ]
     return "\n".join(parts) + "\n"

@@ -1,8 +1,8 @@
 """Colour arithmetic for the deck: WCAG contrast ratios, and blending.
 
 The deck's rule is that every text colour has a contrast ratio of at least
-7:1 (WCAG's AAA level) against what is behind it. The picture generator
-checks its own colours with these functions, and the browser tests check
+7:1 (WCAG's AAA level) against what is behind it. The picture generators
+check their own colours with these functions, and the browser tests check
 the slides' computed styles with them.
 """
 
@@ -18,48 +18,37 @@ def parse(colour: str) -> Rgba:
     """A CSS colour as ``#rgb``, ``#rrggbb``, ``rgb()`` or ``rgba()``."""
     text = colour.strip()
     if match := HEX.fullmatch(text):
-        digits = match.group(1)
+        digits = match[1]
         if len(digits) == 3:
-            digits = "".join(d * 2 for d in digits)
-        red, green, blue = (int(digits[i : i + 2], 16) for i in (0, 2, 4))
-        return (red, green, blue, 1.0)
+            digits = "".join(2 * d for d in digits)
+        rgb = [float(int(digits[i : i + 2], 16)) for i in (0, 2, 4)]
+        return (rgb[0], rgb[1], rgb[2], 1.0)
     if match := FUNCTION.fullmatch(text):
-        parts = [p for p in re.split(r"[\s,/]+", match.group(1).strip()) if p]
+        parts = [p for p in re.split(r"[\s,/]+", match[1].strip()) if p]
         if len(parts) in (3, 4):
-            channels = [float(p) for p in parts[:3]]
-            alpha = 1.0
-            if len(parts) == 4:
-                last = parts[3]
-                alpha = (
-                    float(last[:-1]) / 100
-                    if last.endswith("%")
-                    else float(last)
-                )
-            return (channels[0], channels[1], channels[2], alpha)
+            red, green, blue = (float(p) for p in parts[:3])
+            alpha = parts[3] if len(parts) == 4 else "1"
+            if alpha.endswith("%"):
+                return (red, green, blue, float(alpha[:-1]) / 100)
+            return (red, green, blue, float(alpha))
     raise ValueError(f"not a colour this module reads: {colour!r}")
 
 
 def over(top: Rgba, bottom: Rgba) -> Rgba:
     """``top`` painted over an opaque ``bottom`` (source-over)."""
-    alpha = top[3]
-    return (
-        top[0] * alpha + bottom[0] * (1 - alpha),
-        top[1] * alpha + bottom[1] * (1 - alpha),
-        top[2] * alpha + bottom[2] * (1 - alpha),
-        1.0,
+    a = top[3]
+    red, green, blue = (
+        t * a + b * (1 - a) for t, b in zip(top[:3], bottom[:3], strict=True)
     )
+    return (red, green, blue, 1.0)
 
 
 def luminance(colour: Rgba) -> float:
     """WCAG 2 relative luminance of an opaque colour."""
-
-    def linear(channel: float) -> float:
-        value = channel / 255
-        if value <= 0.04045:
-            return value / 12.92
-        return float(((value + 0.055) / 1.055) ** 2.4)
-
-    red, green, blue = (linear(c) for c in colour[:3])
+    red, green, blue = (
+        c / 12.92 if c <= 0.04045 else float(((c + 0.055) / 1.055) ** 2.4)
+        for c in (channel / 255 for channel in colour[:3])
+    )
     return 0.2126 * red + 0.7152 * green + 0.0722 * blue
 
 
@@ -68,6 +57,7 @@ def contrast(foreground: str | Rgba, background: str | Rgba) -> float:
     back = parse(background) if isinstance(background, str) else background
     front = parse(foreground) if isinstance(foreground, str) else foreground
     back = over(back, (0.0, 0.0, 0.0, 1.0)) if back[3] < 1 else back
-    front = over(front, back)
-    lighter, darker = sorted((luminance(front), luminance(back)), reverse=True)
+    lighter, darker = sorted((luminance(over(front, back)), luminance(back)))[
+        ::-1
+    ]
     return (lighter + 0.05) / (darker + 0.05)

@@ -9,12 +9,13 @@ fontTools and brotli versions: a no-op build does not even import fontTools.
 
 import hashlib
 import io
-import json
-from dataclasses import dataclass
+from collections.abc import Callable
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from scripts.assets.manifest import FontSpec
 from scripts.exceptions import InputError, WriteError
@@ -29,8 +30,7 @@ NAME_IDS = (0, 1, 2, 3, 4, 5, 6, 13, 14)
 INSTANCE_NAME = "instance.ttf"
 
 
-@dataclass(frozen=True)
-class FontInfo:
+class FontInfo(BaseModel, frozen=True):
     """What the layout needs to know about the font."""
 
     family: str
@@ -50,17 +50,11 @@ class Font:
     def __init__(
         self, spec: FontSpec, manifest: str, cache_root: Path | None
     ) -> None:
-        self.spec = spec
-        self.manifest = manifest
-        self.cache_root = cache_root
-        self.built: list[str] = []
+        self.spec, self.manifest, self.cache_root = spec, manifest, cache_root
 
     def fail(self, reason: str) -> InputError:
-        return InputError(
-            self.manifest,
-            self.spec.line,
-            f"cannot read font {self.spec.path}: {reason}",
-        )
+        message = f"cannot read font {self.spec.path}: {reason}"
+        return InputError(self.manifest, self.spec.line, message)
 
     @cached_property
     def source(self) -> bytes:
@@ -70,7 +64,9 @@ class Font:
             raise self.fail(exc.strerror or str(exc)) from None
 
     @cached_property
-    def key(self) -> str:
+    def cache_dir(self) -> Path | None:
+        if self.cache_root is None:
+            return None
         digest = hashlib.sha256(self.source)
         for part in (
             CACHE_FORMAT,
@@ -79,42 +75,30 @@ class Font:
             metadata.version("brotli"),
         ):
             digest.update(b"\0" + part.encode())
-        return digest.hexdigest()[:16]
+        return self.cache_root / digest.hexdigest()[:16]
 
-    @property
-    def cache_dir(self) -> Path | None:
-        if self.cache_root is None:
-            return None
-        return self.cache_root / self.key
-
-    def _cached(self, name: str) -> bytes | None:
+    def _cached(self, name: str, make: Callable[[], bytes]) -> bytes:
+        """The cached file ``name``, else ``make()``'s bytes, stored."""
         if self.cache_dir is None:
-            return None
-        try:
-            return (self.cache_dir / name).read_bytes()
-        except OSError:
-            return None
-
-    def _store(self, name: str, data: bytes) -> None:
-        if self.cache_dir is None:
-            return
+            return make()
         path = self.cache_dir / name
+        try:
+            return path.read_bytes()
+        except OSError:
+            pass
+        data = make()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(path, data)
         except OSError as exc:
             where = reason(exc, Path.cwd())
             raise WriteError(f"cannot write the font cache: {where}") from None
+        return data
 
     @cached_property
     def instance(self) -> bytes:
         """The static instance, as TrueType bytes."""
-        cached = self._cached(INSTANCE_NAME)
-        if cached is not None:
-            return cached
-        data = self._instantiate()
-        self._store(INSTANCE_NAME, data)
-        return data
+        return self._cached(INSTANCE_NAME, self._instantiate)
 
     def instance_path(self) -> Path:
         """The static instance as a file on disk (for fontconfig)."""
@@ -123,93 +107,75 @@ class Font:
         self.instance  # noqa: B018  # builds and stores it if need be
         return self.cache_dir / INSTANCE_NAME
 
-    def _instantiate(self) -> bytes:
+    def _open(self, data: bytes) -> Any:
         from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+
+        return TTFont(io.BytesIO(data), recalcTimestamp=False)
+
+    def _instantiate(self) -> bytes:
         from fontTools.varLib import (  # type: ignore[import-untyped]
             instancer,
         )
 
-        self.built.append(INSTANCE_NAME)
         try:
-            font = TTFont(io.BytesIO(self.source), recalcTimestamp=False)
+            font = self._open(self.source)
             if "fvar" in font:
-                axes = {axis.axisTag for axis in font["fvar"].axes}
-                if "wght" not in axes:
+                if "wght" not in {axis.axisTag for axis in font["fvar"].axes}:
                     raise self.fail("a variable font without a wght axis")
-                font = instancer.instantiateVariableFont(
-                    font, {"wght": self.spec.weight}
-                )
-            for tag in DROP_TABLES:
-                if tag in font:
-                    del font[tag]
-            output = io.BytesIO()
-            font.save(output)
+                weight = {"wght": self.spec.weight}
+                font = instancer.instantiateVariableFont(font, weight)
+            for tag in set(DROP_TABLES) & set(font.keys()):
+                del font[tag]
+            return _save(font)
         except InputError:
             raise
         except Exception as exc:  # fontTools raises anything on bad input
             raise self.fail(f"not a usable font ({exc})") from None
-        return output.getvalue()
 
     @cached_property
     def info(self) -> FontInfo:
-        cached = self._cached("info.json")
-        if cached is not None:
-            fields = json.loads(cached)
-            return FontInfo(
-                family=fields["family"],
-                units_per_em=fields["units_per_em"],
-                advance=fields["advance"],
-                codepoints=frozenset(fields["codepoints"]),
-            )
-        info = self._measure()
-        fields = {
-            "family": info.family,
-            "units_per_em": info.units_per_em,
-            "advance": info.advance,
-            "codepoints": sorted(info.codepoints),
-        }
-        self._store("info.json", json.dumps(fields).encode())
-        return info
+        data = self._cached("info.json", self._measure)
+        return FontInfo.model_validate_json(data)
 
-    def _measure(self) -> FontInfo:
-        from fontTools.ttLib import TTFont
-
+    def _measure(self) -> bytes:
         instance = self.instance
         try:
-            font = TTFont(io.BytesIO(instance), recalcTimestamp=False)
+            font = self._open(instance)
             cmap: dict[int, str] = font.getBestCmap()
             metrics: dict[str, tuple[int, int]] = font["hmtx"].metrics
-            family = _family(font)
+            names = font["name"]
+            family = names.getDebugName(16) or names.getDebugName(1)
             units_per_em: int = font["head"].unitsPerEm
         except Exception as exc:  # fontTools raises anything on bad input
             raise self.fail(f"not a usable font ({exc})") from None
         advances = {metrics[cmap[c]][0] for c in range(0x21, 0x7F) if c in cmap}
         if len(advances) != 1 or not all(c in cmap for c in range(0x20, 0x7F)):
             raise self.fail("not a monospaced font covering ASCII")
-        return FontInfo(
-            family=family,
-            units_per_em=units_per_em,
-            advance=advances.pop(),
-            codepoints=frozenset(cmap),
+        if not family:
+            raise self.fail("not a usable font (it has no family name)")
+        return (
+            FontInfo(
+                family=str(family),
+                units_per_em=units_per_em,
+                advance=advances.pop(),
+                codepoints=frozenset(cmap),
+            )
+            .model_dump_json()
+            .encode()
         )
 
     def woff2(self, text: str) -> bytes:
         """A WOFF2 subset of the font with the glyphs ``text`` needs."""
         characters = "".join(sorted(set(text) - {"\n"} | {" "}))
-        name = "subsets/" + hashlib.sha256(characters.encode()).hexdigest()[:16]
-        cached = self._cached(name + ".woff2")
-        if cached is not None:
-            return cached
-        data = self._subset(characters)
-        self._store(name + ".woff2", data)
-        return data
+        digest = hashlib.sha256(characters.encode()).hexdigest()[:16]
+        return self._cached(
+            f"subsets/{digest}.woff2", lambda: self._subset(characters)
+        )
 
     def _subset(self, characters: str) -> bytes:
         from fontTools import subset  # type: ignore[import-untyped]
-        from fontTools.ttLib import TTFont
 
-        self.built.append(characters)
-        font = TTFont(io.BytesIO(self.instance), recalcTimestamp=False)
+        font = self._open(self.instance)
         options = subset.Options()
         options.layout_features = []
         options.hinting = False
@@ -219,16 +185,10 @@ class Font:
         subsetter.populate(text=characters)
         subsetter.subset(font)
         font.flavor = "woff2"
-        output = io.BytesIO()
-        font.save(output)
-        return output.getvalue()
+        return _save(font)
 
 
-def _family(font: Any) -> str:
-    """The typographic family name (name ID 16), else the family (ID 1)."""
-    name = font["name"]
-    for name_id in (16, 1):
-        record = name.getDebugName(name_id)
-        if record:
-            return str(record)
-    raise ValueError("the font has no family name")
+def _save(font: Any) -> bytes:
+    output = io.BytesIO()
+    font.save(output)
+    return output.getvalue()

@@ -8,8 +8,8 @@ import argparse
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Protocol
 
 from scripts.exceptions import InputError, WriteError
 from scripts.files import leftovers, reason, shown, write_atomic
@@ -19,32 +19,16 @@ ASSETS = Path("assets")
 EPILOG = "Exit codes: 0 up to date, 1 stale (--check), 2 bad input."
 ROOT_HELP = "the repository root (default: %(default)s)"
 ROOT_IS_BASE = (
-    "the repository root; other paths are relative to it "
-    "(default: %(default)s)"
+    "the repository root; other paths are relative to it (default: %(default)s)"
 )
 
-
-# -- The command line ---------------------------------------------------------
+# A generator's build: (root, source, assets, cache, check, summary) -> exit.
+Run = Callable[[Path, Path, Path, Path | None, bool, bool], int]
 
 
 def add_root(parser: argparse.ArgumentParser, help: str = ROOT_HELP) -> None:
     """Add ``--root``, the repository root."""
     parser.add_argument("--root", type=Path, default=ROOT, help=help)
-
-
-class Run(Protocol):
-    """A generator's build: (root, source, assets, cache, check, summary)."""
-
-    def __call__(
-        self,
-        root: Path,
-        source: Path,
-        assets: Path,
-        cache: Path | None,
-        check: bool,
-        summary: bool,
-        /,
-    ) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -69,49 +53,43 @@ class Command:
     def parser(self) -> argparse.ArgumentParser:
         """The options, with their help."""
         noun = self.noun
+        article = "an" if noun[:1] in "aeiou" else "a"
         result = argparse.ArgumentParser(
             prog=self.prog,
             description=(self.doc or "").split("\n\n")[0],
             epilog=EPILOG,
         )
-        result.add_argument(
+        flag = partial(result.add_argument, action="store_true")
+        path = partial(result.add_argument, type=Path)
+        flag(
             "--check",
-            action="store_true",
-            help=f"write nothing; fail if {_article(noun)} {noun} is stale, "
-            "missing or orphaned",
+            help=f"write nothing; fail if {article} {noun} is "
+            "stale, missing or orphaned",
         )
         add_root(result, self.root_help)
         if self.option is not None:
-            result.add_argument(
+            metavar = self.option.removeprefix("--").upper()
+            path(
                 self.option,
                 dest="source",
-                metavar=self.option.removeprefix("--").upper(),
-                type=Path,
+                metavar=metavar,
                 help=f"default: ROOT/{self.source}",
             )
-        result.add_argument(
+        path(
             "--assets",
-            type=Path,
             help=f"where orphans are looked for (default: ROOT/{ASSETS})",
         )
-        result.add_argument(
+        path(
             "--cache-dir",
-            type=Path,
             help=self.cache_help
-            or f"font cache (default: ROOT/{self.cache}); "
-            "--check may fill it too",
+            or f"font cache (default: "
+            f"ROOT/{self.cache}); --check may fill it too",
         )
         result.set_defaults(source=None, no_cache=False, summary=False)
         if self.summary:
-            result.add_argument(
-                "--no-cache",
-                action="store_true",
-                help="use no font cache on disk",
-            )
-            result.add_argument(
-                "--summary",
-                action="store_true",
-                help=f"also print a Markdown table of the {noun}s",
+            flag("--no-cache", help="use no font cache on disk")
+            flag(
+                "--summary", help=f"also print a Markdown table of the {noun}s"
             )
         return result
 
@@ -119,22 +97,19 @@ class Command:
         """Parse ``argv`` and ``run``; on bad input, say why and return 2."""
         args = self.parser().parse_args(argv)
         root: Path = args.root
+        cache = None if args.no_cache else args.cache_dir or root / self.cache
         try:
             return run(
                 root,
                 args.source or root / self.source,
                 args.assets or root / ASSETS,
-                None if args.no_cache else args.cache_dir or root / self.cache,
+                cache,
                 args.check,
                 args.summary,
             )
         except (InputError, WriteError) as error:
             print(error, file=sys.stderr)
             return 2
-
-
-def _article(noun: str) -> str:
-    return "an" if noun[:1] in "aeiou" else "a"
 
 
 # -- Writing and checking -----------------------------------------------------
@@ -159,6 +134,26 @@ class Changes:
     orphaned: int
 
 
+def _read(path: Path, name: str, root: Path) -> bytes | None:
+    """The bytes of ``path``, None if it is missing."""
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise WriteError(f"cannot read {name}: {reason(exc, root)}") from None
+
+
+def _write(output: Output, root: Path) -> None:
+    try:
+        output.path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(output.path, output.data)
+    except OSError as exc:
+        why = reason(exc, root)
+        raise WriteError(f"cannot write {output.name}: {why}") from None
+    print(f"wrote {output.name} ({len(output.data) / 1024:.1f} KB)")
+
+
 def sync(
     outputs: Sequence[Output],
     root: Path,
@@ -177,31 +172,17 @@ def sync(
     """
     stale = 0
     for output in outputs:
-        try:
-            old: bytes | None = output.path.read_bytes()
-        except (FileNotFoundError, NotADirectoryError):
-            old = None
-        except OSError as exc:
-            raise WriteError(
-                f"cannot read {output.name}: {reason(exc, root)}"
-            ) from None
+        old = _read(output.path, output.name, root)
         if old == output.data:
             continue
         stale += 1
-        if check:
-            state = "missing" if old is None else "stale"
-            print(f"{state}: {output.name} ({output.origin})")
-            if old is not None and output.explain is not None:
-                print("\n".join(output.explain(old)))
-        else:
-            try:
-                output.path.parent.mkdir(parents=True, exist_ok=True)
-                write_atomic(output.path, output.data)
-            except OSError as exc:
-                raise WriteError(
-                    f"cannot write {output.name}: {reason(exc, root)}"
-                ) from None
-            print(f"wrote {output.name} ({len(output.data) / 1024:.1f} KB)")
+        if not check:
+            _write(output, root)
+            continue
+        state = "missing" if old is None else "stale"
+        print(f"{state}: {output.name} ({output.origin})")
+        if old is not None and output.explain is not None:
+            print("\n".join(output.explain(old)))
     made = {output.path.resolve() for output in outputs}
     orphaned = orphans(assets, made, marker)
     for path in orphaned:
@@ -219,15 +200,13 @@ def remove(path: Path, root: Path) -> None:
     try:
         path.unlink(missing_ok=True)
     except OSError as exc:
-        raise WriteError(
-            f"cannot remove {shown(path, root)}: {reason(exc, root)}"
-        ) from None
+        why = reason(exc, root)
+        raise WriteError(f"cannot remove {shown(path, root)}: {why}") from None
 
 
 def orphans(assets: Path, outputs: set[Path], marker: str) -> list[Path]:
     """SVGs under ``assets``, not in ``outputs``, that start with ``marker``."""
     found = []
-    mark = marker.encode()
     for path in sorted(assets.rglob("*.svg")):
         if path.resolve() in outputs or not path.is_file():
             continue
@@ -235,10 +214,9 @@ def orphans(assets: Path, outputs: set[Path], marker: str) -> list[Path]:
             with path.open("rb") as file:
                 head = file.read(1024)
         except OSError as exc:
-            raise WriteError(
-                f"cannot read {shown(path, assets.parent)}: {exc.strerror}"
-            ) from None
-        if mark in head:
+            name = shown(path, assets.parent)
+            raise WriteError(f"cannot read {name}: {exc.strerror}") from None
+        if marker.encode() in head:
             found.append(path)
     return found
 
@@ -252,20 +230,16 @@ def verdict(
 ) -> int:
     """Print the outcome; the exit code. ``summary`` prints when up to date."""
     if check and (changes.stale or changes.orphaned):
+        count = changes.stale + changes.orphaned
         print(
-            f"{changes.stale + changes.orphaned} {noun}(s) out of date: "
-            "run `make assets`",
-            file=sys.stderr,
+            f"{count} {noun}(s) out of date: run `make assets`", file=sys.stderr
         )
         return 1
     if summary is not None:
         summary()
-    total = sum(len(data) for data in built)
+    total = sum(len(data) for data in built) / 1024
     written = "" if check else f", {changes.stale} written"
-    print(
-        f"{len(built)} {noun}s up to date "
-        f"({total / 1024:.1f} KB in all{written})"
-    )
+    print(f"{len(built)} {noun}s up to date ({total:.1f} KB in all{written})")
     return 0
 
 
@@ -290,13 +264,11 @@ def claims_in_code(
 ) -> list[Claim]:
     """Claims of outputs a module names in its code, as string literals."""
     lines = module.read_text(encoding="utf-8").splitlines()
-    cited = shown(module, ROOT)
     found = []
     for name in names:
-        line = next(
-            (n for n, text in enumerate(lines, 1) if f'"{name}"' in text), 1
-        )
-        found.append(Claim.of(root, name, cited, line))
+        quoted = f'"{name}"'
+        line = next((n for n, t in enumerate(lines, 1) if quoted in t), 1)
+        found.append(Claim.of(root, name, shown(module, ROOT), line))
     return found
 
 
@@ -309,17 +281,12 @@ def shared(claims: Iterable[tuple[str, Claim]]) -> list[tuple[str, str, str]]:
     first: dict[Path, tuple[str, Claim]] = {}
     found = []
     for owner, claim in claims:
-        if claim.path not in first:
-            first[claim.path] = (owner, claim)
-            continue
-        earlier, before = first[claim.path]
-        found.append(
-            (
-                earlier,
-                owner,
-                f"{claim.cite}: {claim.name} is also made by {before.cite}",
+        earlier, before = first.setdefault(claim.path, (owner, claim))
+        if before is not claim:
+            message = (
+                f"{claim.cite}: {claim.name} is also made by {before.cite}"
             )
-        )
+            found.append((earlier, owner, message))
     return found
 
 

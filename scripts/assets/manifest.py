@@ -1,202 +1,210 @@
-"""Load and validate the code images manifest, scripts/assets/code_images.toml.
+"""Read TOML inputs into pydantic models; every error names file and line.
 
-Every error names the manifest line at fault.
+``load_model`` serves any TOML input of the build; ``load_manifest`` reads
+the code images' manifest, scripts/assets/code_images.toml, with it.
 """
 
 import re
 import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar, get_args
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import ErrorDetails
 
 from scripts import files
 from scripts.exceptions import InputError
 
-KEY = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_-]*)\s*=")
-TABLE = re.compile(r"^\s*(\[\[?)\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\]\]?\s*(#.*)?$")
+Loc = tuple[str | int, ...]
+NAME = re.compile(r'"[^"]*"|\'[^\']*\'|[A-Za-z0-9_-]+')
+HEADER = re.compile(r"^\s*(\[\[?)([^\]]+)\]\]?\s*(#.*)?$")
+KEY = re.compile(
+    rf"^\s*((?:{NAME.pattern})(?:\s*\.\s*(?:{NAME.pattern}))*)\s*="
+)
+NOUNS = {
+    "int_type": "an integer",
+    "float_type": "a number",
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "model_type": "a table",
+    "dict_type": "a table",
+}
+BOUNDS = {"ge": "at least", "gt": "more than", "le": "at most", "lt": "under"}
 
 
-@dataclass(frozen=True)
-class Limits:
-    """What a code image must respect to stay legible on its slide."""
+class Positions:
+    """The line of each table and key of a TOML text, by its location.
 
-    min_font_px: int
-    max_height_px: int
-    max_columns: int
-    max_lines: int
-    slide_width_px: int
-    max_kilobytes: int
-
-
-@dataclass(frozen=True)
-class FontSpec:
-    """The font file to embed, and the weight to instantiate it at."""
-
-    path: Path
-    weight: int
-    line: int
-
-
-@dataclass(frozen=True)
-class ImageSpec:
-    """One code image: which lines of which demo, and how it is shown."""
-
-    output: str
-    source: str
-    region: str | None
-    highlight: tuple[int, ...]
-    title: str
-    width: int
-    line_numbers: bool
-    line: int
-    key_lines: Mapping[str, int]
-
-    def cite(self, key: str) -> int:
-        """The manifest line of ``key`` in this entry (else its header)."""
-        return self.key_lines.get(key, self.line)
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """The whole manifest: the font, the limits and the images."""
-
-    path: str
-    font: FontSpec
-    limits: Limits
-    images: tuple[ImageSpec, ...]
-
-
-class _Lines:
-    """Where each table and key of a TOML document is, by line number."""
+    A location is a path of keys and array indices, as in pydantic's
+    errors: ``("image", 2, "width")`` is ``width`` in the third
+    ``[[image]]``. Keys inside multi-line arrays or inline tables are
+    not told apart: they cite the line of the key that holds them.
+    """
 
     def __init__(self, text: str) -> None:
-        self.tables: dict[str, int] = {}
-        self.images: list[int] = []
-        self.keys: dict[tuple[str, int], dict[str, int]] = {}
-        section: tuple[str, int] = ("", 0)
+        self.lines: dict[Loc, int] = {}
+        arrays: dict[Loc, int] = {}
+        table: Loc = ()
+        quote = ""
         for number, line in enumerate(text.splitlines(), start=1):
-            if table := TABLE.match(line):
-                brackets, name = table.group(1), table.group(2)
-                if brackets == "[[" and name == "image":
-                    self.images.append(number)
-                    section = (name, len(self.images) - 1)
-                else:
-                    self.tables.setdefault(name, number)
-                    section = (name, 0)
+            if quote:  # inside a multi-line string
+                quote = "" if line.count(quote) % 2 else quote
+                continue
+            if header := HEADER.match(line):
+                *parents, last = (
+                    n.strip("\"'") for n in NAME.findall(header[2])
+                )
+                table = ()
+                for name in parents:
+                    table += (name,)
+                    if table in arrays:
+                        table += (arrays[table] - 1,)
+                table += (last,)
+                self.lines.setdefault(table, number)
+                if header[1] == "[[":
+                    arrays[table] = arrays.get(table, 0) + 1
+                    table += (arrays[table] - 1,)
+                    self.lines[table] = number
             elif key := KEY.match(line):
-                keys = self.keys.setdefault(section, {})
-                keys.setdefault(key.group(1), number)
+                names = [n.strip("\"'") for n in NAME.findall(key[1])]
+                for end in range(1, len(names) + 1):
+                    self.lines.setdefault((*table, *names[:end]), number)
+            quote = next((q for q in ('"""', "'''") if line.count(q) % 2), "")
 
-    def key(self, table: str, key: str, index: int = 0) -> int:
-        header = (
-            self.images[index]
-            if table == "image" and index < len(self.images)
-            else self.tables.get(table, 1)
-        )
-        return self.keys.get((table, index), {}).get(key, header)
+    def line(self, loc: Loc) -> int:
+        """The line of ``loc``, else of the nearest table holding it, or 1."""
+        found, path = 1, Loc()
+        for part in loc:
+            if (*path, part) in self.lines:
+                path = (*path, part)
+                found = self.lines[path]
+        return found
 
 
-class _Table:
-    """Typed access to one TOML table, citing manifest lines on errors."""
+class Model(BaseModel):
+    """A TOML table: strict types, no unknown keys, frozen.
 
-    def __init__(
-        self,
-        path: str,
-        lines: _Lines,
-        name: str,
-        index: int,
-        data: Mapping[str, Any],
-        known: set[str],
-    ) -> None:
-        self.path, self.lines, self.name, self.index = path, lines, name, index
-        self.data = data
-        for key in data:
-            if key not in known:
-                expected = ", ".join(sorted(known))
-                self.fail(key, f"unknown key {key!r} (keys: {expected})")
+    Once ``load_model`` has read it, ``cite(key)`` is the line of ``key``
+    in this table (of its header if the key is absent), and
+    ``fail(key, message)`` raises the InputError that names that line.
+    """
+
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
+    _where: tuple[str, Positions, Loc] = PrivateAttr(("", Positions(""), ()))
+
+    @property
+    def toml_path(self) -> str:
+        """The file this table was read from, as messages show it."""
+        return self._where[0]
+
+    def cite(self, key: str = "") -> int:
+        _, positions, loc = self._where
+        return positions.line((*loc, key))
 
     def fail(self, key: str, message: str) -> NoReturn:
-        raise InputError(
-            self.path, self.lines.key(self.name, key, self.index), message
+        raise InputError(self.toml_path, self.cite(key), message)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_model(path: Path, root: Path, model: type[M]) -> M:
+    """Read the TOML file at ``path`` into ``model``.
+
+    Every refusal is an InputError naming the file (relative to ``root``)
+    and the line at fault: bad bytes or TOML at their line, and a
+    pydantic ValidationError at the line of the key, or the table, that it
+    is about, said in one line: ``unknown key 'x' (keys: ...)``,
+    ``[font] needs 'file'``, ``width must be an integer``, ``width must be
+    from 1 to 1000`` (from ``Field(ge=..., le=...)``), or the message of a
+    ValueError raised by a validator. Of several errors, the first in the
+    file is said. Each ``Model`` in the result can then ``cite`` its keys'
+    lines and ``fail`` at them, for checks made after loading.
+    """
+    shown = files.shown(path, root)
+    text, data = read_toml(path, root)
+    positions = Positions(text)
+    try:
+        result = model.model_validate(data)
+    except ValidationError as exc:
+        error = min(  # a misspelt key before the key it misses
+            exc.errors(),
+            key=lambda e: (e["type"] == "missing", positions.line(e["loc"])),
         )
-
-    def get(self, key: str, kind: type, default: Any = None) -> Any:
-        if key not in self.data:
-            if default is None:
-                where = f"[{self.name}]" if self.name else "the manifest"
-                self.fail(key, f"{where} needs {key!r}")
-            return default
-        value = self.data[key]
-        if not isinstance(value, kind) or (
-            kind is int and isinstance(value, bool)
-        ):
-            self.fail(key, f"{key} must be a {kind.__name__}")
-        return value
-
-    def text(self, key: str, default: str | None = None) -> str:
-        value: str = self.get(key, str, default)
-        return value
-
-    def integer(self, key: str, low: int, high: int) -> int:
-        value: int = self.get(key, int)
-        if not low <= value <= high:
-            self.fail(key, f"{key} must be from {low} to {high}")
-        return value
+        line = positions.line(error["loc"])
+        raise InputError(shown, line, _message(model, error)) from None
+    _locate(result, (), shown, positions)
+    return result
 
 
-def _font(root: Path, table: _Table) -> FontSpec:
-    file = table.text("file")
-    package = table.text("package", "")
-    if package:
-        try:
-            path = Path(str(resources.files(package).joinpath(file)))
-        except ModuleNotFoundError:
-            table.fail("package", f"no installed package {package!r}")
-    else:
-        path = root / file
-    weight = table.integer("weight", 1, 1000)
-    return FontSpec(
-        path=path, weight=weight, line=table.lines.key("font", "file")
-    )
+def _locate(value: object, loc: Loc, shown: str, positions: Positions) -> None:
+    """Tell each Model in ``value`` where it was read from."""
+    if isinstance(value, Model):
+        value._where = (shown, positions, loc)
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            _locate(getattr(value, name), (*loc, name), shown, positions)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _locate(item, (*loc, index), shown, positions)
 
 
-def _limits(table: _Table) -> Limits:
-    return Limits(
-        min_font_px=table.integer("min_font_px", 1, 200),
-        max_height_px=table.integer("max_height_px", 1, 10_000),
-        max_columns=table.integer("max_columns", 1, 1000),
-        max_lines=table.integer("max_lines", 1, 1000),
-        slide_width_px=table.integer("slide_width_px", 1, 10_000),
-        max_kilobytes=table.integer("max_kilobytes", 1, 100_000),
-    )
+def _message(model: type[BaseModel], error: ErrorDetails) -> str:
+    """A pydantic error in a line, naming the key at fault."""
+    loc, kind, ctx = error["loc"], error["type"], error.get("ctx", {})
+    name = ""
+    for part in loc:  # ("image", 0, "highlight", 2) -> "highlight[2]"
+        name = f"{name}[{part}]" if isinstance(part, int) else part
+    table = _model_at(model, loc[:-1])
+    if kind == "extra_forbidden" and table is not None:
+        known = ", ".join(sorted(table.model_fields))
+        return f"unknown key {name!r} (keys: {known})"
+    if kind == "missing":
+        keys = [part for part in loc[:-1] if isinstance(part, str)]
+        where = f"[{'.'.join(keys)}]" if keys else "the file"
+        return f"{where} needs {name!r}"
+    if kind in NOUNS:
+        return f"{name} must be {NOUNS[kind]}"
+    if kind == "value_error":
+        return str(ctx["error"])
+    field = table.model_fields.get(str(loc[-1])) if table else None
+    bounds = dict(ctx)
+    for item in field.metadata if field else []:
+        bounds |= {
+            k: getattr(item, k) for k in ("ge", "le") if hasattr(item, k)
+        }
+    if {"ge", "le"} <= bounds.keys():
+        return f"{name} must be from {bounds['ge']} to {bounds['le']}"
+    for bound, words in BOUNDS.items():
+        if bound in ctx:
+            return f"{name} must be {words} {ctx[bound]}"
+    return f"{name}: {error['msg'][0].lower()}{error['msg'][1:]}"
 
 
-def _image(table: _Table, limits: Limits) -> ImageSpec:
-    output = table.text("output")
-    if not output.endswith(".svg"):
-        table.fail("output", "output must be an .svg file")
-    highlight = table.get("highlight", list, [])
-    if not all(
-        isinstance(n, int) and not isinstance(n, bool) and n > 0
-        for n in highlight
-    ):
-        table.fail("highlight", "highlight must list line numbers")
-    if len(set(highlight)) != len(highlight):
-        table.fail("highlight", "highlight lists a line twice")
-    region = table.text("region", "")
-    return ImageSpec(
-        output=output,
-        source=table.text("source"),
-        region=region or None,
-        highlight=tuple(sorted(highlight)),
-        title=table.text("title"),
-        width=table.integer("width", 1, limits.slide_width_px),
-        line_numbers=table.get("line_numbers", bool),
-        line=table.lines.key("image", "", table.index),
-        key_lines=table.lines.keys.get(("image", table.index), {}),
-    )
+def _model_at(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
+    """The model of the table at ``loc``, if the locations lead to one."""
+    kind: Any = model
+    for part in (*loc, None):
+        while not (isinstance(kind, type) and issubclass(kind, BaseModel)):
+            args = [a for a in get_args(kind) if a is not type(None)]
+            if not args:
+                return None
+            kind = args[0]  # list[X], tuple[X, ...], X | None
+        if isinstance(part, str):
+            if part not in kind.model_fields:
+                return None
+            kind = kind.model_fields[part].annotation
+    return kind if isinstance(kind, type) else None
 
 
 def read_toml(path: Path, root: Path) -> tuple[str, dict[str, Any]]:
@@ -216,58 +224,100 @@ def read_toml(path: Path, root: Path) -> tuple[str, dict[str, Any]]:
         raise InputError(shown, line, f"invalid TOML: {reason}") from None
 
 
+# -- The code images' manifest -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FontSpec:
+    """The font file to embed, and the weight to instantiate it at."""
+
+    path: Path
+    weight: int
+    line: int
+
+
+class FontTable(Model):
+    """[font]: a font file, in an installed package or under the root."""
+
+    package: str = ""
+    file: str
+    weight: Annotated[int, Field(ge=1, le=1000)]
+
+    def spec(self, root: Path) -> FontSpec:
+        folder: Any = root
+        if self.package:
+            try:
+                folder = resources.files(self.package)
+            except ModuleNotFoundError:
+                self.fail("package", f"no installed package {self.package!r}")
+        path = Path(str(folder.joinpath(self.file)))
+        return FontSpec(path, self.weight, self.cite("file"))
+
+
+class Limits(Model):
+    """What a code image must respect to stay legible on its slide."""
+
+    min_font_px: Annotated[int, Field(ge=1, le=200)]
+    max_height_px: Annotated[int, Field(ge=1, le=10_000)]
+    max_columns: Annotated[int, Field(ge=1, le=1000)]
+    max_lines: Annotated[int, Field(ge=1, le=1000)]
+    slide_width_px: Annotated[int, Field(ge=1, le=10_000)]
+    max_kilobytes: Annotated[int, Field(ge=1, le=100_000)]
+
+
+class ImageSpec(Model):
+    """One code image: which lines of which demo, and how it is shown."""
+
+    output: str
+    source: str
+    region: str | None = None
+    highlight: list[Annotated[int, Field(gt=0)]] = []
+    title: str
+    width: Annotated[int, Field(ge=1)]
+    line_numbers: bool
+
+    @field_validator("output")
+    @classmethod
+    def _svg(cls, output: str) -> str:
+        if not output.endswith(".svg"):
+            raise ValueError("output must be an .svg file")
+        return output
+
+    @field_validator("highlight")
+    @classmethod
+    def _once(cls, lines: list[int]) -> list[int]:
+        if len(set(lines)) != len(lines):
+            raise ValueError("highlight lists a line twice")
+        return sorted(lines)
+
+
+class _File(Model):
+    font: FontTable
+    limits: Limits
+    image: list[ImageSpec]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The whole manifest: the font, the limits and the images."""
+
+    path: str
+    font: FontSpec
+    limits: Limits
+    images: tuple[ImageSpec, ...]
+
+
 def load_manifest(path: Path, root: Path) -> Manifest:
     """Read the manifest at ``path``; relative paths in it are to ``root``."""
-    shown = files.shown(path, root)
-    text, data = read_toml(path, root)
-    lines = _Lines(text)
-
-    def table(name: str, index: int, value: Any, known: set[str]) -> _Table:
-        if not isinstance(value, dict):
-            raise InputError(shown, lines.key(name, "", index), "not a table")
-        return _Table(shown, lines, name, index, value, known)
-
-    top = _Table(shown, lines, "", 0, data, {"font", "limits", "image"})
-    font = _font(
-        root,
-        table("font", 0, top.get("font", dict), {"package", "file", "weight"}),
-    )
-    limits = _limits(
-        table(
-            "limits",
-            0,
-            top.get("limits", dict),
-            {
-                "min_font_px",
-                "max_height_px",
-                "max_columns",
-                "max_lines",
-                "slide_width_px",
-                "max_kilobytes",
-            },
-        )
-    )
-    known = {
-        "output",
-        "source",
-        "region",
-        "highlight",
-        "title",
-        "width",
-        "line_numbers",
-    }
-    images = tuple(
-        _image(table("image", index, entry, known), limits)
-        for index, entry in enumerate(top.get("image", list))
-    )
-    seen: dict[str, ImageSpec] = {}
-    for image in images:
+    data = load_model(path, root, _File)
+    seen: dict[str, int] = {}
+    for image in data.image:
+        if image.width > data.limits.slide_width_px:
+            most = data.limits.slide_width_px
+            image.fail("width", f"width must be from 1 to {most}")
         if image.output in seen:
-            raise InputError(
-                shown,
-                image.cite("output"),
-                f"{image.output} is also made on line "
-                f"{seen[image.output].cite('output')}",
-            )
-        seen[image.output] = image
-    return Manifest(path=shown, font=font, limits=limits, images=images)
+            made = seen[image.output]
+            image.fail("output", f"{image.output} is also made on line {made}")
+        seen[image.output] = image.cite("output")
+    font = data.font.spec(root)
+    return Manifest(data.toml_path, font, data.limits, tuple(data.image))

@@ -57,10 +57,7 @@ def find_regions(path: str, lines: list[str]) -> dict[str, tuple[int, int]]:
 
 
 def read_excerpt(
-    root: Path,
-    source: str,
-    region: str | None,
-    cite: tuple[str, int, int],
+    root: Path, source: str, region: str | None, cite: tuple[str, int, int]
 ) -> Excerpt:
     """Read ``region`` of ``root / source`` (the whole file if None).
 
@@ -76,33 +73,19 @@ def read_excerpt(
         ) from None
     except OSError as exc:
         raise InputError(source, 1, f"cannot read: {exc.strerror}") from None
-    text = decode(data, source)
-    lines = text.splitlines()
+    lines = decode(data, source).splitlines()
     regions = find_regions(source, lines)
-    if region is None:
-        first, last = 1, len(lines)
-    elif region in regions:
-        start, end = regions[region]
-        first, last = start + 1, end - 1
-    else:
+    first, last = 1, len(lines)
+    if region in regions:
+        first, last = regions[region][0] + 1, regions[region][1] - 1
+    elif region is not None:
         known = ", ".join(sorted(regions)) or "none"
-        raise InputError(
-            manifest,
-            region_line,
-            f"{source} has no region {region!r} (it has: {known})",
-        )
+        message = f"{source} has no region {region!r} (it has: {known})"
+        raise InputError(manifest, region_line, message)
     numbers = tuple(
-        number
-        for number in range(first, last + 1)
-        if SCISSORS not in lines[number - 1]
+        n for n in range(first, last + 1) if SCISSORS not in lines[n - 1]
     )
     if not numbers:
         raise InputError(source, first, "the region is empty")
     shown = textwrap.dedent("\n".join(lines[n - 1] for n in numbers))
-    return Excerpt(
-        path=source,
-        region=region,
-        first_line=first,
-        lines=tuple(shown.split("\n")),
-        numbers=numbers,
-    )
+    return Excerpt(source, region, first, tuple(shown.split("\n")), numbers)

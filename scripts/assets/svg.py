@@ -1,265 +1,307 @@
-"""Draw the deck's pictures: monospaced text, wrapped and coloured, on panels.
+"""The deck's SVG toolkit: one canvas, named text styles, one number format.
 
-A ``Canvas`` collects SVG elements in the coordinates of the slide (the
-picture is shown at its own width, so one unit is one slide pixel). Text
-stays ``<text>``; inline code, written between backticks, gets its own
-colour. Every piece of text is recorded with its size, its colour and the
-colour behind it, so the generator can refuse an illegible picture.
+The ASGI diagram (pictures.py) and the measured charts (charts.py) draw on
+a ``Canvas`` in slide pixels, text in named ``Style``s, placed from the
+monospaced font's advance so that every renderer puts it at the same
+place. ``document`` refuses an illegible picture and embeds a WOFF2 subset
+of the code images' font per weight.
 """
 
 import base64
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import escape
+from itertools import groupby
+from pathlib import Path
+from typing import Annotated
 
-from scripts.assets import theme
+from pydantic import Field
+
+from scripts.assets import generator, theme
+from scripts.assets.code_images import MANIFEST
+from scripts.assets.colour import contrast
+from scripts.assets.fonts import Font
+from scripts.assets.manifest import Model, load_manifest
 
 SVG_NS = "http://www.w3.org/2000/svg"
-LINE_HEIGHT = 1.35  # of the font size, for wrapped text
-# Where the middle of the ink sits above the baseline (as in the code images).
-INK_MIDDLE = theme.INK_MIDDLE
+FAMILY = "Deck Mono"
+Run = tuple[str, bool]  # a stretch of text, and whether it is inline code
+Fonts = tuple[Font, Font]  # regular and bold
+
+
+def fonts(root: Path, cache: Path | None) -> Fonts:
+    """The code images' font (their manifest's), regular and bold."""
+    manifest = load_manifest(root / MANIFEST, root)
+    bold = replace(manifest.font, weight=700)
+    regular = Font(manifest.font, manifest.path, cache)
+    return regular, Font(bold, manifest.path, cache)
 
 
 class LayoutError(ValueError):
-    """Text that cannot be laid out: the generator cites the data's line."""
+    """A picture that cannot be drawn legibly; ``key``: the input at fault."""
 
-
-@dataclass(frozen=True)
-class Run:
-    """A stretch of text in one style: plain, or inline code."""
-
-    text: str
-    code: bool = False
-
-
-def runs(text: str) -> list[Run]:
-    """Split ``text`` on backticks: odd pieces are inline code."""
-    pieces = text.split("`")
-    if len(pieces) % 2 == 0:
-        raise LayoutError(f"unbalanced backtick in {text!r}")
-    return [
-        Run(piece, code=index % 2 == 1)
-        for index, piece in enumerate(pieces)
-        if piece
-    ]
-
-
-def wrap(text: str, columns: int) -> list[list[Run]]:
-    """Greedy word wrap of ``text`` (with backtick code) to ``columns``.
-
-    Spaces inside inline code do not break a line, so a code span is
-    never split across lines.
-    """
-    words: list[list[tuple[str, bool]]] = [[]]
-    for run in runs(text):
-        for character in run.text:
-            if character == " " and not run.code:
-                if words[-1]:
-                    words.append([])
-            else:
-                words[-1].append((character, run.code))
-    words = [word for word in words if word]
-    lines: list[list[tuple[str, bool]]] = []
-    for word in words:
-        if len(word) > columns:
-            shown = "".join(c for c, _ in word)
-            raise LayoutError(
-                f"{shown!r} is {len(word)} columns, wider than the "
-                f"{columns} the picture has room for"
-            )
-        if lines and len(lines[-1]) + 1 + len(word) <= columns:
-            lines[-1].append((" ", False))
-            lines[-1].extend(word)
-        else:
-            lines.append(list(word))
-    return [_merge(line) for line in lines]
-
-
-def _merge(characters: list[tuple[str, bool]]) -> list[Run]:
-    merged: list[Run] = []
-    for character, code in characters:
-        if merged and merged[-1].code == code:
-            merged[-1] = Run(merged[-1].text + character, code)
-        else:
-            merged.append(Run(character, code))
-    return merged
+    def __init__(self, message: str, key: str = "") -> None:
+        super().__init__(message)
+        self.key = key
 
 
 def n(value: float) -> str:
-    """A coordinate with at most two decimals, and no trailing zeros."""
+    """A number with at most two decimals, and no trailing zeros."""
     text = f"{value:.2f}".rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
 
 
 @dataclass(frozen=True)
-class Ink:
-    """One piece of text as drawn: for the legibility checks."""
+class Style:
+    """A named text style: size, colour, weight, the colour it is drawn on
+    (for the contrast check), and the colour of its inline code if any."""
 
-    text: str
     size: float
     colour: str
-    background: str
+    on: str
+    bold: bool = False
+    code: str | None = None
+    leading: float = 1.35  # the pitch of wrapped lines, in ems
+    align: str = ""  # "middle" or "end" about the x given, else from it
+
+    @property
+    def pitch(self) -> float:
+        return self.leading * self.size
+
+    def baseline(self, top: float) -> float:
+        """The baseline of a line whose box starts at ``top``."""
+        return top + self.pitch / 2 + theme.INK_MIDDLE * self.size
+
+    def runs(self, text: str) -> list[Run]:
+        """``text`` split on backticks, if the style has code: odd pieces."""
+        pieces = text.split("`") if self.code else [text]
+        if len(pieces) % 2 == 0:
+            raise LayoutError(f"unbalanced backtick in {text!r}")
+        return [(piece, i % 2 == 1) for i, piece in enumerate(pieces) if piece]
+
+
+def wrap(text: str, columns: int, style: Style) -> list[list[Run]]:
+    """Greedy word wrap to ``columns``; inline code is never split."""
+    words: list[list[Run]] = [[]]
+    for piece, code in style.runs(text):
+        for character in piece:
+            if character == " " and not code:
+                words.append([])
+            else:
+                words[-1].append((character, code))
+    lines: list[list[Run]] = []
+    for word in filter(None, words):
+        if len(word) > columns:
+            raise LayoutError(
+                f"{''.join(c for c, _ in word)!r} is {len(word)} columns, "
+                f"wider than the {columns} the picture has room for"
+            )
+        if lines and len(lines[-1]) + 1 + len(word) <= columns:
+            lines[-1] += [(" ", False), *word]
+        else:
+            lines.append(word)
+    return [
+        [("".join(c for c, _ in run), code) for code, run in runs]
+        for runs in (groupby(line, key=lambda pair: pair[1]) for line in lines)
+    ]
+
+
+@dataclass(frozen=True)
+class Ink:
+    """A piece of text as drawn, for the legibility checks."""
+
+    text: str
+    style: Style
+    colour: str
+    left: float
+    right: float
 
 
 @dataclass
 class Canvas:
-    """SVG elements in slide pixels, and what their text needs."""
+    """SVG elements in slide pixels, and every piece of text drawn."""
 
+    width: float
     advance_em: float  # the monospaced font's advance, in ems
+    # A default style, set in the document's CSS, where its size and colour
+    # win over every text's own: the charts' look since they were first
+    # drawn, all their text in one colour. Without, each text shows its own.
+    base: Style | None = None
     parts: list[str] = field(default_factory=list)
     inks: list[Ink] = field(default_factory=list)
-    regular: set[str] = field(default_factory=set)
-    bold: set[str] = field(default_factory=set)
 
-    def width_of(self, text: str, size: float) -> float:
-        return len(text) * self.advance_em * size
+    def width_of(self, text: str, style: Style) -> float:
+        return len(text) * self.advance_em * style.size
 
-    def columns(self, width: float, size: float) -> int:
-        """How many characters of ``size`` fit in ``width``."""
-        return int(width // (self.advance_em * size))
+    def columns(self, width: float, style: Style) -> int:
+        """How many characters of ``style`` fit in ``width``."""
+        return int(width // (self.advance_em * style.size))
 
-    def rect(
-        self,
-        x: float,
-        y: float,
-        width: float,
-        height: float,
-        fill: str,
-        radius: float = 0,
-        stroke: str | None = None,
-    ) -> None:
-        rounded = f' rx="{n(radius)}"' if radius else ""
-        outline = f' stroke="{stroke}" stroke-width="2"' if stroke else ""
-        self.parts.append(
-            f'<rect x="{n(x)}" y="{n(y)}" width="{n(width)}" '
-            f'height="{n(height)}"{rounded} fill="{fill}"{outline}/>'
+    def shape(self, tag: str, **attributes: float | str) -> None:
+        """An element; ``stroke_width=2`` is written stroke-width="2"."""
+        said = " ".join(
+            f'{name.replace("_", "-")}="{v if isinstance(v, str) else n(v)}"'
+            for name, v in attributes.items()
         )
+        self.parts.append(f"<{tag} {said}/>")
 
-    def path(self, d: str, **attributes: str) -> None:
-        extra = "".join(
-            f' {name.replace("_", "-")}="{value}"'
-            for name, value in attributes.items()
-        )
-        self.parts.append(f'<path d="{d}"{extra}/>')
-
-    def line_box(self, top: float, size: float) -> float:
-        """The baseline of a line of ``size`` whose box starts at ``top``."""
-        return top + LINE_HEIGHT * size / 2 + INK_MIDDLE * size
+    def line(self, *xy: float, stroke: str, width: float = 1) -> None:
+        d = "M{} {}L{} {}".format(*map(n, xy))
+        self.shape("path", d=d, stroke=stroke, stroke_width=width)
 
     def text(
         self,
         x: float,
-        top: float,
-        content: str | list[Run],
-        *,
-        size: float,
-        colour: str,
-        background: str,
-        code_colour: str | None = None,
-        bold: bool = False,
-        align: str = "start",
+        y: float,
+        text: str | list[Run],
+        style: Style,
+        align: str = "",
     ) -> float:
-        """One line of text whose line box starts at ``top``; its width.
-
-        ``align`` is ``start``, ``middle`` or ``end`` about ``x``; the
-        position is computed from the font's advance, so every renderer
-        puts the text at the same place.
-        """
-        pieces = runs(content) if isinstance(content, str) else content
-        plain = "".join(piece.text for piece in pieces)
-        width = self.width_of(plain, size)
-        left = {"start": x, "middle": x - width / 2, "end": x - width}[align]
-        (self.bold if bold else self.regular).update(plain)
-        spans = []
-        for piece in pieces:
-            fill = code_colour if piece.code and code_colour else colour
-            self.inks.append(Ink(piece.text, size, fill, background))
-            body = escape(piece.text, quote=False)
-            if fill == colour:
-                spans.append(body)
-            else:
-                spans.append(f'<tspan fill="{fill}">{body}</tspan>')
-        weight = ' font-weight="700"' if bold else ""
-        self.parts.append(
-            f'<text x="{n(left)}" y="{n(self.line_box(top, size))}" '
-            f'font-size="{n(size)}" fill="{colour}"{weight}>'
-            f"{''.join(spans)}</text>"
-        )
-        return width
+        """One line on baseline ``y``, aligned as said or as its style says;
+        returns its right edge."""
+        align = align or style.align
+        pieces = style.runs(text) if isinstance(text, str) else text
+        width = self.width_of("".join(p for p, _ in pieces), style)
+        left = x - {"middle": width / 2, "end": width}.get(align, 0)
+        spans, at = [], left
+        for piece, code in pieces:
+            fill = style.code if code and style.code else style.colour
+            right = at + self.width_of(piece, style)
+            self.inks.append(Ink(piece, style, fill, at, right))
+            body, at = escape(piece, quote=False), right
+            if fill != style.colour:
+                body = f'<tspan fill="{fill}">{body}</tspan>'
+            spans.append(body)
+        said = f'x="{n(left)}" y="{n(y)}"'
+        if self.base is None or style.size != self.base.size:
+            said += f' font-size="{n(style.size)}"'
+        if self.base is None or style.colour != self.base.colour:
+            said += f' fill="{style.colour}"'
+        said += ' font-weight="700"' * style.bold
+        self.parts.append(f"<text {said}>{''.join(spans)}</text>")
+        return left + width
 
     def paragraph(
-        self,
-        x: float,
-        top: float,
-        text: str,
-        *,
-        width: float,
-        size: float,
-        colour: str,
-        background: str,
-        code_colour: str | None = None,
-        bold: bool = False,
-        align: str = "start",
+        self, x: float, top: float, text: str, style: Style, width: float
     ) -> float:
-        """``text`` wrapped to ``width``; returns the height it took."""
-        lines = wrap(text, self.columns(width, size))
+        """``text`` wrapped to ``width`` from ``top``; the height it took."""
+        lines = wrap(text, self.columns(width, style), style)
         for index, line in enumerate(lines):
-            self.text(
-                x,
-                top + index * LINE_HEIGHT * size,
-                line,
-                size=size,
-                colour=colour,
-                background=background,
-                code_colour=code_colour,
-                bold=bold,
-                align=align,
-            )
-        return len(lines) * LINE_HEIGHT * size
+            y = style.baseline(top + index * style.pitch)
+            self.text(x, y, line, style)
+        return len(lines) * style.pitch
 
-    def measure(self, text: str, *, width: float, size: float) -> float:
-        """The height ``paragraph`` would take, without drawing."""
-        return len(wrap(text, self.columns(width, size))) * LINE_HEIGHT * size
+    def measure(self, text: str, style: Style, width: float) -> float:
+        """The height ``paragraph`` would take, drawing nothing."""
+        return len(wrap(text, self.columns(width, style), style)) * style.pitch
+
+    def shift(self, start: int, end: int, dy: float) -> list[str]:
+        """The elements ``parts[start:end]``, moved down by ``dy``."""
+        parts = self.parts[start:end]
+        if round(dy, 2) == 0:
+            return parts
+        return [f'<g transform="translate(0 {n(dy)})">', *parts, "</g>"]
 
 
-def style(family: str, fonts: Iterable[tuple[int, bytes]]) -> str:
-    """The picture's CSS: its embedded font subsets, and text defaults."""
-    rules = [
-        f'@font-face{{font-family:"{family}";font-weight:{weight};'
-        f"src:url(data:font/woff2;base64,{base64.b64encode(data).decode()})"
-        ' format("woff2")}'
-        for weight, data in fonts
-    ]
-    rules.append(
-        f'text{{font-family:"{family}",monospace;'
-        'font-variant-ligatures:none;font-feature-settings:"liga" 0,"calt" 0;'
-        "white-space:pre}"
-    )
-    return "\n".join(rules)
+class Limits(Model):
+    """What a picture must respect to stay legible on its slide."""
+
+    min_font_px: Annotated[float, Field(ge=1, le=200)]
+    min_contrast: Annotated[float, Field(ge=1, le=21)]
+    max_width_px: Annotated[int, Field(ge=1, le=10_000)]
+    max_height_px: Annotated[int, Field(ge=1, le=10_000)]
+    max_kilobytes: Annotated[int, Field(ge=1, le=100_000)]
+    edge: float = 0  # px: no text closer to the picture's left or right
+
+
+def check(canvas: Canvas, covered: frozenset[int], limits: Limits) -> None:
+    """Refuse illegible text: a LayoutError saying why."""
+    for ink in canvas.inks:
+        size, on, ratio = ink.style.size, ink.style.on, 21.0
+        if missing := [c for c in ink.text if ord(c) not in covered]:
+            problem = f"(U+{ord(missing[0]):04X}) in {ink.text!r} is not in "
+            raise LayoutError(f"character {missing[0]!r} {problem}the font")
+        if size < limits.min_font_px:
+            problem = f"would be {size:g} px, under the "
+            problem += f"{limits.min_font_px:g} px minimum"
+        elif (ratio := contrast(ink.colour, on)) < limits.min_contrast:
+            problem = f"in {ink.colour} on {on} has a contrast ratio of "
+            problem += f"{ratio:.2f}, under {limits.min_contrast:g}"
+        elif min(ink.left, canvas.width - ink.right + 0.01) < limits.edge:
+            problem = f"does not fit in {canvas.width:g} px: shorten it"
+        else:
+            continue
+        raise LayoutError(f"{ink.text!r} {problem}")
 
 
 def document(
-    *,
-    width: float,
+    canvas: Canvas,
     height: float,
-    title: str,
-    marker: str,
-    css: str,
-    body: list[str],
-) -> str:
-    """The SVG document, as text."""
-    w, h = n(width), n(height)
-    return (
-        "\n".join(
-            [
-                f'<svg xmlns="{SVG_NS}" width="{w}" height="{h}" '
-                f'viewBox="0 0 {w} {h}" role="img" aria-labelledby="title">',
-                marker,
-                f'<title id="title">{escape(title, quote=False)}</title>',
-                f"<style>\n{css}\n</style>",
-                *body,
-                "</svg>",
-            ]
-        )
-        + "\n"
+    name: str,
+    head: list[str],  # the marker comment, the <title> and <desc> texts
+    fonts: tuple[Font, ...],
+    limits: Limits,
+) -> bytes:
+    """The SVG, once checked; ``name`` is said in errors."""
+    if height > limits.max_height_px:
+        why = f"{name} would be {height:.0f} px tall, over the "
+        why += f"{limits.max_height_px:g} px maximum: shorten its text"
+        raise LayoutError(why, "width")
+    check(canvas, fonts[0].info.codepoints, limits)
+    style = []
+    for weight, font in zip((400, 700), fonts, strict=False):
+        used = [i.text for i in canvas.inks if i.style.bold == (weight > 400)]
+        if used:
+            data = base64.b64encode(font.woff2("".join(used))).decode()
+            style.append(
+                f'@font-face{{font-family:"{FAMILY}";font-weight:{weight};'
+                f'src:url(data:font/woff2;base64,{data}) format("woff2")}}'
+            )
+    base = canvas.base
+    said = f"font-size:{n(base.size)}px;fill:{base.colour};" if base else ""
+    w, h = n(canvas.width), n(height)
+    marker, *labels = head
+    svg = "\n".join(
+        [
+            f'<svg xmlns="{SVG_NS}" width="{w}" height="{h}" viewBox="0 0 '
+            f'{w} {h}" role="img" aria-labelledby="'
+            + " ".join(("title", "desc")[: len(labels)])
+            + '">',
+            marker,
+            *(
+                f'<{tag} id="{tag}">{escape(label, quote=False)}</{tag}>'
+                for tag, label in zip(("title", "desc"), labels, strict=False)
+            ),
+            "<style>",
+            *style,
+            f'text{{font-family:"{FAMILY}",monospace;{said}font-variant-'
+            'ligatures:none;font-feature-settings:"liga" 0,"calt" 0;'
+            "white-space:pre}",
+            "</style>",
+            *canvas.parts,
+            "</svg>\n",
+        ]
+    ).encode()
+    if len(svg) > limits.max_kilobytes * 1024:
+        why = f"{name} would be {len(svg) / 1024:.1f} KB, over the "
+        raise LayoutError(f"{why}{limits.max_kilobytes:g} KB budget", "output")
+    return svg
+
+
+def publish(
+    root: Path,
+    assets: Path,
+    check: bool,
+    made: dict[str, tuple[bytes, str]],  # output -> (SVG, what it is from)
+    script: str,
+    gone: str,
+) -> generator.Changes:
+    """Write (with ``check``, list) the pictures whose bytes changed, and
+    remove (list) the SVGs under ``assets`` that ``script`` no longer makes."""
+    outputs = [
+        generator.Output(root / name, name, data, origin)
+        for name, (data, origin) in made.items()
+    ]
+    marker = f"<!-- generated by {script}"
+    return generator.sync(
+        outputs, root, assets, check, marker=marker, script=script, gone=gone
     )

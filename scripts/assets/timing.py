@@ -1,11 +1,11 @@
 """Time the code image builds: full rebuilds, and no-op builds and checks.
 
-Each case runs the real command in a fresh process, on a copy of the demos,
-the manifest and the assets in a temporary folder, so the repository is
-left alone; then `make -s check` and `make -s assets` run in the repository
-itself, if it is up to date (so that both are no-ops). Prints the best and
-the median wall time of each, against the targets: a full rebuild under
-2 s, a no-op build or check under 1 s.
+Each case runs the real command in a fresh process, timed by the standard
+library's timeit, on a copy of the demos, the manifest and the assets in a
+temporary folder, so the repository is left alone; then `make -s check` and
+`make -s assets` run in the repository itself, if it is up to date (so that
+both are no-ops). Prints the best and the median wall time of each, against
+the budgets: a full rebuild under 2 s, a no-op build or check under 1 s.
 """
 
 import argparse
@@ -15,59 +15,56 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
+import timeit
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from scripts.assets.code_images import ASSETS, MANIFEST, ROOT
 
-FULL_TARGET = 2.0
-NO_OP_TARGET = 1.0
+FULL, NO_OP = 2.0, 1.0  # budgets, in seconds
 
 
 def copy_tree(root: Path, into: Path) -> None:
     """Copy what the build reads and writes: demos, manifest, assets."""
-    shutil.copytree(root / "demos", into / "demos", ignore=_no_cache)
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(root / "demos", into / "demos", ignore=ignore)
     (into / MANIFEST).parent.mkdir(parents=True)
     shutil.copy2(root / MANIFEST, into / MANIFEST)
     shutil.copytree(root / ASSETS, into / ASSETS)
 
 
-def _no_cache(folder: str, names: list[str]) -> list[str]:
-    return [name for name in names if name == "__pycache__"]
+def emptied(*folders: Path) -> Callable[[], None]:
+    """A setup that removes ``folders``, for the next run to make again."""
+
+    def setup() -> None:
+        for path in folders:
+            shutil.rmtree(path, ignore_errors=True)
+
+    return setup
 
 
-def _nothing() -> None:
-    pass
+def report(
+    name: str,
+    command: list[str],
+    runs: int,
+    budget: float,
+    setup: Callable[[], object] = lambda: None,
+) -> bool:
+    """Time ``command`` (after ``setup``, untimed) and print it; in budget?"""
 
+    def run() -> None:
+        subprocess.run(  # noqa: S603
+            command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL
+        )
 
-def timed(command: Sequence[str], cwd: Path, env: dict[str, str]) -> float:
-    """Wall time of one run; fail loudly if the command fails."""
-    start = time.perf_counter()
-    subprocess.run(  # noqa: S603
-        command, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL
-    )
-    return time.perf_counter() - start
-
-
-def measure(
-    runs: int, before: Callable[[], None], run: Callable[[], float]
-) -> list[float]:
-    times = []
-    for _ in range(runs):
-        before()
-        times.append(run())
-    return times
-
-
-def report(name: str, times: list[float], target: float) -> bool:
+    times = timeit.repeat(run, setup, repeat=runs, number=1)
     best, median = min(times), statistics.median(times)
-    verdict = "ok" if median < target else "OVER TARGET"
+    verdict = "ok" if median < budget else "OVER BUDGET"
     print(
         f"  {name:<44} best {best:5.2f} s  median {median:5.2f} s  "
-        f"(target < {target:.0f} s: {verdict})"
+        f"(budget < {budget:.0f} s: {verdict})"
     )
-    return median < target
+    return median < budget
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -78,55 +75,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--runs", type=int, default=5, help="runs per case (default: 5)"
     )
-    args = parser.parse_args(argv)
-    env = dict(os.environ)
-    # Python writes its bytecode cache on a first run, unless told not to;
-    # let this warm-up run write it, as on any developer's machine, so the
-    # timings are not of compiling fontTools and Pygments again each time.
-    warm = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    runs = parser.parse_args(argv).runs
     build = [sys.executable, "-m", "scripts.assets.code_images"]
     ok = True
     with tempfile.TemporaryDirectory(prefix="bench-assets-") as folder:
         tree, cache = Path(folder) / "tree", Path(folder) / "cache"
         copy_tree(ROOT, tree)
-        on_copy = [*build, "--root", str(tree), "--cache-dir", str(cache)]
+        copy = [*build, "--root", str(tree), "--cache-dir", str(cache)]
+        # A warm-up: Python writes its bytecode cache, as on any machine,
+        # even where PYTHONDONTWRITEBYTECODE is set (imports without it
+        # would add about 1 s to every run).
+        env = dict(os.environ)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         subprocess.run(  # noqa: S603
-            on_copy, cwd=ROOT, env=warm, check=True, stdout=subprocess.DEVNULL
+            copy, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
         )
 
-        def empty_assets() -> None:
-            shutil.rmtree(tree / ASSETS)
-
-        def empty_all() -> None:
-            empty_assets()
-            shutil.rmtree(cache, ignore_errors=True)
-
-        def run(*extra: str) -> Callable[[], float]:
-            return lambda: timed([*on_copy, *extra], ROOT, env)
-
-        print(f"{len(os.sched_getaffinity(0))} cores, {args.runs} runs each:")
-        cases = [
-            ("full rebuild, cold font cache", empty_all, run(), FULL_TARGET),
-            ("full rebuild, warm font cache", empty_assets, run(), FULL_TARGET),
-            ("no-op build", _nothing, run(), NO_OP_TARGET),
-            ("no-op --check", _nothing, run("--check"), NO_OP_TARGET),
-        ]
-        for name, before, case, goal in cases:
-            ok &= report(name, measure(args.runs, before, case), goal)
+        print(f"{len(os.sched_getaffinity(0))} cores, {runs} runs each:")
+        cold, warm = emptied(tree / ASSETS, cache), emptied(tree / ASSETS)
+        ok &= report("full rebuild, cold font cache", copy, runs, FULL, cold)
+        ok &= report("full rebuild, warm font cache", copy, runs, FULL, warm)
+        ok &= report("no-op build", copy, runs, NO_OP)
+        ok &= report("no-op --check", [*copy, "--check"], runs, NO_OP)
     make = shutil.which("make")
-    check = subprocess.run(  # noqa: S603
-        [*build, "--check"], cwd=ROOT, env=env, capture_output=True
-    )
-    if make is None or check.returncode != 0:
+    every = [sys.executable, "-m", "scripts.assets", "--check"]
+    fresh = subprocess.run(every, cwd=ROOT, capture_output=True)  # noqa: S603
+    if make is None or fresh.returncode != 0:
         print("  (make targets skipped: no make, or the assets are stale)")
     else:
         for target in ("check", "assets"):
             command = [make, "-s", target]
-            times = [timed(command, ROOT, env) for _ in range(args.runs)]
-            ok &= report(f"no-op `make {target}`", times, NO_OP_TARGET)
-    if "PYTHONDONTWRITEBYTECODE" in env:
-        print("  (PYTHONDONTWRITEBYTECODE is set: timed from the warm-up's")
-        print("   bytecode cache; without one, imports add about 1 s)")
+            ok &= report(f"no-op `make {target}`", command, runs, NO_OP)
     return 0 if ok else 1
 
 

@@ -35,10 +35,8 @@ from scripts.exceptions import InputError
 from scripts.files import shown, write_atomic
 
 ROOT = Path(__file__).resolve().parents[2]
-SLIDES = Path("slides.md")
-CONFIG = Path(".marprc.yml")
+SLIDES, CONFIG, OUT = Path("slides.md"), Path(".marprc.yml"), Path("dist")
 MARP = Path("node_modules/.bin/marp")
-OUT = Path("dist")
 FONT_PACKAGES = Path("node_modules/@fontsource")
 BROWSERS = (
     "chromium",
@@ -47,7 +45,6 @@ BROWSERS = (
     "google-chrome-stable",
 )
 MARP_TIMEOUT = 300  # seconds
-
 # Local references in the page: <img src>, <a href>, <link href>, CSS url().
 REFERENCE = re.compile(
     r"""(?P<attr>\b(?:src|href)=")(?P<url>[^"]+)"|"""
@@ -80,15 +77,11 @@ class Built:
 
 def find_browser() -> Path | None:
     """The Chromium the PDF is printed with: $CHROME_PATH, else on PATH."""
-    configured = os.environ.get("CHROME_PATH")
-    if configured:
+    if configured := os.environ.get("CHROME_PATH"):
         path = Path(configured)
         return path if path.is_file() and os.access(path, os.X_OK) else None
-    for name in BROWSERS:
-        found = shutil.which(name)
-        if found:
-            return Path(found)
-    return None
+    found = next(filter(None, map(shutil.which, BROWSERS)), None)
+    return Path(found) if found else None
 
 
 def marp(
@@ -99,19 +92,11 @@ def marp(
     if not binary.exists():
         raise BuildError(
             f"{shown(binary, root)} is missing: "
-            "run `make node_modules/.installed`"
-            " (npm ci)"
+            "run `make node_modules/.installed` (npm ci)"
         )
-    command = [
-        str(binary),
-        "--no-stdin",
-        "--config-file",
-        str(root / CONFIG),
-        str(root / SLIDES),
-        *args,
-    ]
+    config = ["--no-stdin", "--config-file", str(root / CONFIG)]
     result = subprocess.run(  # noqa: S603  # our own command line
-        command,
+        [str(binary), *config, str(root / SLIDES), *args],
         cwd=root,
         env={**os.environ, **(env or {})},
         capture_output=True,
@@ -131,8 +116,7 @@ def local(url: str) -> bool:
 
 def cite(root: Path, text: str) -> tuple[Path, int]:
     """Where ``text`` first appears: a line of slides.md, or of the theme."""
-    for name in (SLIDES, *sorted((root / "themes").glob("*.css"))):
-        path = root / name
+    for path in (root / SLIDES, *sorted((root / "themes").glob("*.css"))):
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
         except OSError:
@@ -141,6 +125,37 @@ def cite(root: Path, text: str) -> tuple[Path, int]:
             if text in line:
                 return Path(shown(path, root)), number
     return SLIDES, 1
+
+
+def place(
+    root: Path, url: str, out: Path, files: dict[Path, bytes | Path]
+) -> str:
+    """Where ``url`` goes in ``out``: its file (and notices) in ``files``."""
+    path = url.split("#")[0].split("?")[0]
+    if not local(path):
+        return url
+    source = (root / path).resolve()
+    if not source.is_relative_to(root):
+        raise InputError(*cite(root, path), f"{url} is outside the repository")
+    if not source.is_file():
+        raise InputError(*cite(root, path), f"{url} does not exist")
+    target = Path(path)
+    if font := FONT.fullmatch(path):
+        target = Path("fonts") / font.group("file")
+        package = font.group("package")
+        licence = root / FONT_PACKAGES / package / "LICENSE"
+        files[out / "fonts" / f"LICENSE-{package}.txt"] = licence
+    elif emoji := EMOJI.fullmatch(path):
+        target = Path("emoji") / emoji.group("file")
+        files[out / "emoji" / "NOTICE.txt"] = TWEMOJI_NOTICE.encode()
+    elif path.startswith("node_modules/"):
+        raise InputError(
+            *cite(root, path),
+            f"{url}: only fonts of @fontsource and emoji of @twemoji/svg "
+            "may come from node_modules",
+        )
+    files[out / target] = source
+    return target.as_posix() + url[len(path) :]
 
 
 def bundle(
@@ -153,40 +168,11 @@ def bundle(
     """
     files: dict[Path, bytes | Path] = {}
 
-    def place(url: str) -> str:
-        path = url.split("#")[0].split("?")[0]
-        if not local(path):
-            return url
-        source = (root / path).resolve()
-        if not source.is_relative_to(root):
-            raise InputError(
-                *cite(root, path), f"{url} is outside the repository"
-            )
-        if not source.is_file():
-            raise InputError(*cite(root, path), f"{url} does not exist")
-        if font := FONT.fullmatch(path):
-            target = Path("fonts") / font.group("file")
-            package = font.group("package")
-            licence = root / FONT_PACKAGES / package / "LICENSE"
-            files[out / "fonts" / f"LICENSE-{package}.txt"] = licence
-        elif emoji := EMOJI.fullmatch(path):
-            target = Path("emoji") / emoji.group("file")
-            files[out / "emoji" / "NOTICE.txt"] = TWEMOJI_NOTICE.encode()
-        elif path.startswith("node_modules/"):
-            raise InputError(
-                *cite(root, path),
-                f"{url}: only fonts of @fontsource and emoji of @twemoji/svg "
-                "may come from node_modules",
-            )
-        else:
-            target = Path(path)
-        files[out / target] = source
-        return target.as_posix() + url[len(path) :]
-
     def replace(match: re.Match[str]) -> str:
         if match.group("attr"):
-            return f'{match.group("attr")}{place(match.group("url"))}"'
-        return f"{match.group('css')}{place(match.group('cssurl'))}"
+            url = place(root, match.group("url"), out, files)
+            return f'{match.group("attr")}{url}"'
+        return match.group("css") + place(root, match["cssurl"], out, files)
 
     return REFERENCE.sub(replace, html), files
 
@@ -194,10 +180,7 @@ def bundle(
 def prune(out: Path, keep: set[Path], folders: Sequence[str]) -> list[Path]:
     """Remove files under ``out``'s ``folders`` that the page no longer uses."""
     removed = []
-    for folder in folders:
-        base = out / folder
-        if not base.is_dir():
-            continue
+    for base in (out / folder for folder in folders if (out / folder).is_dir()):
         for path in sorted(base.rglob("*")):
             if path.is_file() and path.resolve() not in keep:
                 path.unlink()
@@ -216,8 +199,7 @@ def build_html(root: Path, out: Path, quiet: bool = False) -> Built:
         page = Path(temporary) / "slides.html"
         marp(root, ["--html", "-o", str(page)])
         html, files = bundle(root, page.read_text(encoding="utf-8"), out)
-    target = out / "slides.html"
-    written = []
+    target, written = out / "slides.html", []
     for destination, content in sorted(files.items()):
         data = content if isinstance(content, bytes) else content.read_bytes()
         destination.parent.mkdir(parents=True, exist_ok=True)
@@ -225,20 +207,18 @@ def build_html(root: Path, out: Path, quiet: bool = False) -> Built:
             write_atomic(destination, data)
             written.append(destination)
     write_atomic(target, html.encode())
-    keep = {destination.resolve() for destination in files}
-    removed = prune(out, keep, OUTPUT_FOLDERS)
+    removed = prune(out, {d.resolve() for d in files}, OUTPUT_FOLDERS)
     seconds = time.monotonic() - started
     if not quiet:
         for path in written:
             print(f"copied {shown(path, root)}")
         for path in removed:
             print(f"removed {shown(path, root)} (no slide uses it)")
-        size = target.stat().st_size + sum(d.stat().st_size for d in files)
+        size = target.stat().st_size / 1024
+        total = size + sum(d.stat().st_size for d in files) / 1024
         print(
-            f"wrote {shown(target, root)} "
-            f"({target.stat().st_size / 1024:.0f} KB"
-            f"; {len(files)} files beside it, {size / 1024:.0f} KB in all)"
-            f" in {seconds:.1f} s"
+            f"wrote {shown(target, root)} ({size:.0f} KB; {len(files)} files "
+            f"beside it, {total:.0f} KB in all) in {seconds:.1f} s"
         )
     return Built(target, tuple(sorted(files)), seconds)
 
@@ -248,10 +228,7 @@ def build_pdf(root: Path, out: Path, quiet: bool = False) -> Built:
     started = time.monotonic()
     browser = find_browser()
     if browser is None:
-        where = (
-            os.environ.get("CHROME_PATH")
-            or "PATH (" + ", ".join(BROWSERS) + ")"
-        )
+        where = os.environ.get("CHROME_PATH") or f"PATH ({', '.join(BROWSERS)})"
         raise BuildError(
             f"no Chromium found in {where}: install Debian's chromium, or set "
             "CHROME_PATH to a Chrome or Chromium executable"
@@ -263,54 +240,37 @@ def build_pdf(root: Path, out: Path, quiet: bool = False) -> Built:
         env["CHROME_NO_SANDBOX"] = "1"  # Chromium refuses root otherwise
     with tempfile.TemporaryDirectory(prefix="deck-pdf-") as temporary:
         pdf = Path(temporary) / "slides.pdf"
+        chrome = ["--browser", "chrome", "--browser-path", str(browser)]
         marp(
-            root,
-            [
-                "--pdf",
-                "--allow-local-files",
-                "--browser",
-                "chrome",
-                "--browser-path",
-                str(browser),
-                "-o",
-                str(pdf),
-            ],
-            env,
+            root, ["--pdf", "--allow-local-files", *chrome, "-o", str(pdf)], env
         )
         write_atomic(target, pdf.read_bytes())
     seconds = time.monotonic() - started
     if not quiet:
+        size = target.stat().st_size / 1024
         print(
-            f"wrote {shown(target, root)} "
-            f"({target.stat().st_size / 1024:.0f} KB,"
-            f" with {browser}) in {seconds:.1f} s"
+            f"wrote {shown(target, root)} ({size:.0f} KB, with {browser}) "
+            f"in {seconds:.1f} s"
         )
     return Built(target, (), seconds)
 
 
-def parser() -> argparse.ArgumentParser:
-    result = argparse.ArgumentParser(
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
         prog="python -m scripts.deck.build",
         description=(__doc__ or "").split("\n\n")[0],
         epilog="Exit codes: 0 built, 1 the build failed, 2 bad input.",
     )
-    result.add_argument("what", choices=("html", "pdf"), help="what to build")
-    generator.add_root(result)
-    result.add_argument(
+    parser.add_argument("what", choices=("html", "pdf"), help="what to build")
+    generator.add_root(parser)
+    parser.add_argument(
         "--out", type=Path, help=f"output folder (default: ROOT/{OUT})"
     )
-    return result
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    root: Path = args.root.resolve()
-    out: Path = (args.out or root / OUT).resolve()
+    args = parser.parse_args(argv)
+    out: Path = (args.out or args.root / OUT).resolve()
     try:
-        if args.what == "html":
-            build_html(root, out)
-        else:
-            build_pdf(root, out)
+        build = build_html if args.what == "html" else build_pdf
+        build(args.root.resolve(), out)
     except InputError as error:
         print(error, file=sys.stderr)
         return 2

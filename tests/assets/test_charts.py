@@ -21,21 +21,20 @@ import pytest
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from PIL import Image as PILImage
 
-from scripts.assets import charts as measured_pictures
-from scripts.assets import code_images_png
+from scripts.assets import charts, code_images_png, svg
 from scripts.assets.charts import (
     BACKGROUND,
     FONT,
     GENERATED,
     MAX_HEIGHT,
     PICTURES,
-    SVG_NS,
     TEXT_COLOURS,
     WIDTH,
 )
 from scripts.assets.code_images import MANIFEST
 from scripts.assets.fonts import Font
 from scripts.assets.manifest import load_manifest
+from scripts.assets.svg import SVG_NS, Canvas, LayoutError, Style
 from scripts.exceptions import InputError
 from scripts.matrix.catalog import HANGS, PARTIAL
 
@@ -52,7 +51,7 @@ def font_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def built(font_cache: Path) -> dict[str, bytes]:
-    return measured_pictures.build(ROOT, font_cache)
+    return charts.build(ROOT, font_cache)
 
 
 def parse(data: bytes) -> ET.Element:
@@ -240,7 +239,7 @@ def run(
     capsys: pytest.CaptureFixture[str],
     *args: str,
 ) -> tuple[int, str, str]:
-    code = measured_pictures.main(
+    code = charts.main(
         ["--root", str(tree), "--cache-dir", str(font_cache), *args]
     )
     out, err = capsys.readouterr()
@@ -258,9 +257,7 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
 def test_check_passes_on_the_repository(
     font_cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert (
-        measured_pictures.main(["--check", "--cache-dir", str(font_cache)]) == 0
-    )
+    assert charts.main(["--check", "--cache-dir", str(font_cache)]) == 0
     assert "3 measured pictures up to date" in capsys.readouterr().out
 
 
@@ -351,14 +348,19 @@ def test_bad_input_exits_2_and_writes_nothing(
     assert snapshot(tree / "assets") == before
 
 
-def test_illegible_text_is_refused(font_cache: Path) -> None:
-    canvas = measured_pictures.Canvas("x.json", 0.6)
-    with pytest.raises(InputError, match="under 20 px"):
-        canvas.text(0, 0, "tiny", size=12)
-    with pytest.raises(InputError, match="does not fit"):
-        canvas.text(1200, 10, "far too long for the slide")
-    with pytest.raises(InputError, match="not allowed"):
-        canvas.text(0, 10, "dim", fill="#444444")
+@pytest.mark.parametrize(
+    ("x", "style", "message"),
+    [
+        (20, Style(12, charts.TEXT, BACKGROUND), "under the 20 px minimum"),
+        (1000, charts.BODY, "does not fit in 1160 px"),
+        (20, Style(FONT, "#444444", BACKGROUND), "contrast ratio of 2.16"),
+    ],
+)
+def test_illegible_text_is_refused(x: int, style: Style, message: str) -> None:
+    canvas = Canvas(WIDTH, 0.6, charts.BODY)
+    canvas.text(x, 30, "far too long or too dim", style)
+    with pytest.raises(LayoutError, match=message):
+        svg.check(canvas, frozenset(range(128)), charts.LIMITS)
 
 
 # -- A measuring command's files: all replaced, or none ---------------------
@@ -372,8 +374,8 @@ def test_a_new_measurement_too_tall_to_draw_is_refused(
     for index, server in enumerate(data["servers"]):
         for cell in server["cells"].values():
             cell.update(result=PARTIAL, note=f"reason {index} " + "why " * 30)
-    with pytest.raises(InputError, match=f"over {MAX_HEIGHT} px"):
-        measured_pictures.pictures_for(
+    with pytest.raises(InputError, match=f"over the {MAX_HEIGHT} px maximum"):
+        charts.pictures_for(
             "assets/support_matrix.json", data, tmp_path, font_cache
         )
     assert list(tmp_path.iterdir()) == []
@@ -386,12 +388,12 @@ def test_the_measurement_and_its_pictures_are_replaced_together(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     (tmp_path / "support_matrix.json").write_text("old")
-    pictures = measured_pictures.pictures_for(
+    pictures = charts.pictures_for(
         "assets/support_matrix.json", matrix, tmp_path, font_cache
     )
     assert list(pictures) == [tmp_path / "support_matrix.svg"]
     data = json.dumps(matrix).encode()
-    measured_pictures.replace_together(
+    charts.replace_together(
         {tmp_path / "support_matrix.json": data, **pictures}, tmp_path
     )
     assert (tmp_path / "support_matrix.json").read_bytes() == data
@@ -413,7 +415,7 @@ def test_a_failed_replacement_leaves_every_file_as_it_was(
     first = tmp_path / "a.json"
     first.write_text("old")
     with pytest.raises(FileNotFoundError):
-        measured_pictures.replace_together(
+        charts.replace_together(
             {first: b"new", tmp_path / "missing" / "b.svg": b"<svg/>"},
             tmp_path,
         )

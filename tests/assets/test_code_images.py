@@ -152,13 +152,6 @@ def test_a_build_without_any_cache_is_byte_identical(
     }
 
 
-def test_check_passes_on_the_repository(
-    font_cache: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert code_images.main(["--check", "--cache-dir", str(font_cache)]) == 0
-    assert "12 code images up to date" in capsys.readouterr().out
-
-
 @pytest.mark.parametrize(
     "module",
     [

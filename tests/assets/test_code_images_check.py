@@ -23,8 +23,10 @@ ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = Path("scripts/assets/code_images.toml")
 DECK_DATA = Path("scripts/assets/pictures.toml")
 CONTENT_MD5 = "assets/asgi_innovations/content_md5.svg"
+DIAGRAM = "assets/diagrams/asgi_stack.svg"  # a deck picture
 
 Snapshot = dict[str, tuple[bytes, int]]
+Spoil = Callable[[Path], str]  # spoils a tree; returns the error expected
 
 
 @pytest.fixture(scope="module")
@@ -212,55 +214,67 @@ def _unknown_region(tree: Path) -> str:
     )
 
 
-def _unknown_marker(tree: Path) -> str:
-    edit(tree / "demos/content_md5.py", "[start:app]", "[begin:app]")
-    return r"demos/content_md5.py:11: unknown marker: # --8<-- \[begin:app\]"
+def _edited(file: str, old: str, new: str, expected: str) -> Spoil:
+    """A spoil that only edits ``file``: ``old`` once becomes ``new``."""
+
+    def spoil(tree: Path) -> str:
+        edit(tree / file, old, new)
+        return expected
+
+    return spoil
 
 
-def _unclosed_marker(tree: Path) -> str:
-    edit(tree / "demos/content_md5.py", "# --8<-- [end:app]\n", "")
-    return r"demos/content_md5.py:11: region 'app' is never closed"
-
-
-def _duplicate_marker(tree: Path) -> str:
-    edit(
-        tree / "demos/content_md5.py",
+CONTENT = "demos/content_md5.py"
+EDITS = {
+    "unknown_marker": _edited(
+        CONTENT,
+        "[start:app]",
+        "[begin:app]",
+        r"demos/content_md5.py:11: unknown marker: # --8<-- \[begin:app\]",
+    ),
+    "unclosed_marker": _edited(
+        CONTENT,
+        "# --8<-- [end:app]\n",
+        "",
+        r"demos/content_md5.py:11: region 'app' is never closed",
+    ),
+    "duplicate_marker": _edited(
+        CONTENT,
         "# --8<-- [end:app]\n",
         "# --8<-- [end:app]\n# --8<-- [start:app]\n# --8<-- [end:app]\n",
-    )
-    return r"demos/content_md5.py:35: duplicate region 'app'"
-
-
-def _end_without_start(tree: Path) -> str:
-    edit(tree / "demos/ws.py", "app = FastAPI()\n", "# --8<-- [end:x]\n")
-    return r"demos/ws.py:5: end of unopened region 'x'"
-
-
-def _over_wide_line(tree: Path) -> str:
-    edit(
-        tree / "demos/content_md5.py",
+        r"demos/content_md5.py:35: duplicate region 'app'",
+    ),
+    "end_without_start": _edited(
+        "demos/ws.py",
+        "app = FastAPI()\n",
+        "# --8<-- [end:x]\n",
+        r"demos/ws.py:5: end of unopened region 'x'",
+    ),
+    "over_wide_line": _edited(
+        CONTENT,
         '"more_body": True}',
         '"more_body": True}  # too wide',
-    )
-    return r"demos/content_md5.py:27: line is 88 columns, the limit is 80"
-
-
-def _too_many_lines(tree: Path) -> str:
-    edit(
-        tree / "demos/content_md5.py",
+        r"demos/content_md5.py:27: line is 88 columns, the limit is 80",
+    ),
+    "too_many_lines": _edited(
+        CONTENT,
         "        return\n",
         "        return\n" + "    pass\n" * 3,
-    )
-    return r"demos/content_md5.py:12: region 'app' is 25 lines, the limit is 22"
-
-
-def _tab(tree: Path) -> str:
-    edit(
-        tree / "demos/ws.py",
+        r"demos/content_md5.py:12: region 'app' is 25 lines, the limit is 22",
+    ),
+    "tab": _edited(
+        "demos/ws.py",
         "    await websocket.close()",
         "\tawait websocket.close()",
-    )
-    return r"demos/ws.py:10: tab character; use spaces"
+        r"demos/ws.py:10: tab character; use spaces",
+    ),
+    "bad_toml": _edited(
+        str(MANIFEST),
+        "max_lines = 22",
+        "max_lines = = 22",
+        rf"{MANIFEST}:\d+: invalid TOML: .*",
+    ),
+}
 
 
 def _garbage_font(tree: Path) -> str:
@@ -338,38 +352,24 @@ def _not_utf8_manifest(tree: Path) -> str:
     return rf"{MANIFEST}:3: not UTF-8: byte 0xff in column {column}"
 
 
-def _bad_toml(tree: Path) -> str:
-    edit(tree / MANIFEST, "max_lines = 22", "max_lines = = 22")
-    return rf"{MANIFEST}:\d+: invalid TOML: .*"
+BAD_INPUTS = {
+    "missing_demo": _missing_demo,
+    "unknown_region": _unknown_region,
+    **EDITS,
+    "garbage_font": _garbage_font,
+    "missing_font": _missing_font,
+    "highlight_outside": _highlight_outside,
+    "too_narrow": _too_narrow,
+    "too_tall": _too_tall,
+    "cannot_fit": _cannot_fit,
+    "not_utf8_demo": _not_utf8_demo,
+    "not_utf8_manifest": _not_utf8_manifest,
+}
 
 
-BAD_INPUTS = [
-    _missing_demo,
-    _unknown_region,
-    _unknown_marker,
-    _unclosed_marker,
-    _duplicate_marker,
-    _end_without_start,
-    _over_wide_line,
-    _too_many_lines,
-    _tab,
-    _garbage_font,
-    _missing_font,
-    _highlight_outside,
-    _too_narrow,
-    _too_tall,
-    _cannot_fit,
-    _not_utf8_demo,
-    _not_utf8_manifest,
-    _bad_toml,
-]
-
-
-@pytest.mark.parametrize(
-    "spoil", BAD_INPUTS, ids=lambda spoil: spoil.__name__.strip("_")
-)
+@pytest.mark.parametrize("spoil", BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
 def test_bad_input_fails_with_file_and_line_and_writes_nothing(
-    spoil: Callable[[Path], str],
+    spoil: Spoil,
     tree: Path,
     font_cache: Path,
     capsys: pytest.CaptureFixture[str],
@@ -427,6 +427,12 @@ def build_all(
     return code, out, err
 
 
+def deck_pictures() -> int:
+    """How many pictures the deck pictures' data lists."""
+    lines = (ROOT / DECK_DATA).read_text(encoding="utf-8").splitlines()
+    return sum(line.startswith("output = ") for line in lines)
+
+
 def line_of(path: Path, text: str) -> int:
     lines = path.read_text(encoding="utf-8").splitlines()
     (number,) = [n for n, line in enumerate(lines, 1) if text in line]
@@ -436,7 +442,7 @@ def line_of(path: Path, text: str) -> int:
 def _deck_makes_a_code_image(tree: Path) -> str:
     edit(
         tree / DECK_DATA,
-        'output = "assets/cards/uvicorn.svg"',
+        f'output = "{DIAGRAM}"',
         'output = "assets/./asgi.svg"',
     )
     deck = line_of(tree / DECK_DATA, '"assets/./asgi.svg"')
@@ -506,20 +512,38 @@ def test_python_m_scripts_assets_refuses_a_shared_output(
 def test_a_malformed_manifest_is_said_once_and_the_rest_still_run(
     whole_tree: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Every generator draws in the code images' font: all wait for it."""
     edit(whole_tree / MANIFEST, "max_lines = 22", "max_lines = = 22")
     line = line_of(whole_tree / MANIFEST, "max_lines = = 22")
+    before = snapshot(whole_tree / "assets")
     for args in ([], ["--check"]):
         code, out, err = build_all(whole_tree, capsys, *args)
         assert code == 2
         assert re.fullmatch(
             rf"{MANIFEST}:{line}: invalid TOML: [^\n]*\n", err
         ), err
-        # The deck pictures do not read the code images' manifest.
-        assert "7 deck pictures up to date" in out
+        assert "up to date" not in out
+    assert snapshot(whole_tree / "assets") == before
+
+
+def test_a_malformed_picture_manifest_leaves_the_code_images_running(
+    whole_tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The code images and the charts do not read pictures.toml."""
+    text = (whole_tree / DECK_DATA).read_text(encoding="utf-8")
+    (whole_tree / DECK_DATA).write_text("[[ =\n" + text, encoding="utf-8")
+    for args in ([], ["--check"]):
+        code, out, err = build_all(whole_tree, capsys, *args)
+        assert code == 2
+        assert re.fullmatch(rf"{DECK_DATA}:1: invalid TOML: [^\n]*\n", err)
+        assert "12 code images up to date" in out
+        assert "measured pictures up to date" in out
 
 
 def dead_pid() -> int:
     """A process id no process can have: above the kernel's maximum."""
+    if sys.platform != "linux":
+        return 100_000  # macOS's process ids stop at 99,999
     return int(Path("/proc/sys/kernel/pid_max").read_text()) + 1
 
 
@@ -536,7 +560,7 @@ def test_leftover_temporary_files_fail_the_check_and_a_build_sweeps_them(
     hour_ago = time.time() - 3600
     os.utime(stale, (hour_ago, hour_ago))
     # A build writing right now, in another process: not ours to judge.
-    writing = folder / f"cards/.uvicorn.svg.{os.getpid()}.tmp"
+    writing = folder / f"diagrams/.asgi_stack.svg.{os.getpid()}.tmp"
     writing.write_bytes(b"<svg")
     names = [str(p.relative_to(whole_tree)) for p in (killed, stale)]
 
@@ -544,7 +568,7 @@ def test_leftover_temporary_files_fail_the_check_and_a_build_sweeps_them(
     assert code == 1
     for name in names:
         assert f"leftover: {name} (" in out
-    assert "uvicorn" not in out
+    assert "asgi_stack" not in out
     assert "2 leftover temporary file(s): run `make assets`" in err
     assert killed.exists()
     assert stale.exists()

@@ -1,4 +1,4 @@
-"""The deck's pictures: built from scripts/assets/pictures.toml, legible,
+"""The ASGI diagram: built from scripts/assets/pictures.toml, legible,
 self-contained, byte for byte the same on every run; stale, missing and
 orphaned pictures are found; bad input fails cleanly, naming the line.
 """
@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from scripts.assets import pictures as deck_pictures
+from scripts.assets import pictures
+from scripts.assets.code_images import CACHE, MANIFEST
 from scripts.assets.svg import SVG_NS
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = deck_pictures.DATA
-SPEC_CARD = "assets/cards/asgi_spec.svg"
+DATA = pictures.DATA
+DIAGRAM = "assets/diagrams/asgi_stack.svg"
 
 Snapshot = dict[str, tuple[bytes, int]]
 
@@ -24,7 +25,7 @@ Snapshot = dict[str, tuple[bytes, int]]
 @pytest.fixture(scope="module")
 def font_cache() -> Path:
     """The build's own font cache (`make check` fills it before pytest)."""
-    return ROOT / deck_pictures.CACHE
+    return ROOT / CACHE
 
 
 @pytest.fixture
@@ -32,6 +33,7 @@ def tree(tmp_path: Path) -> Path:
     """A copy of what the generator reads and writes."""
     (tmp_path / "scripts" / "assets").mkdir(parents=True)
     shutil.copy2(ROOT / DATA, tmp_path / DATA)
+    shutil.copy2(ROOT / MANIFEST, tmp_path / MANIFEST)  # the font
     shutil.copytree(ROOT / "assets", tmp_path / "assets")
     return tmp_path
 
@@ -44,7 +46,7 @@ def run(
     tree: Path, font_cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> Run:
     def call(*args: str) -> tuple[int, str, str]:
-        code = deck_pictures.main(
+        code = pictures.main(
             ["--root", str(tree), "--cache-dir", str(font_cache), *args]
         )
         out, err = capsys.readouterr()
@@ -81,21 +83,21 @@ def texts(svg: bytes) -> str:
 
 
 def test_the_pictures_are_up_to_date(font_cache: Path) -> None:
-    assert deck_pictures.main(["--check", "--cache-dir", str(font_cache)]) == 0
+    assert pictures.main(["--check", "--cache-dir", str(font_cache)]) == 0
 
 
 def test_a_rebuild_is_byte_for_byte_the_same(font_cache: Path) -> None:
-    _, first = deck_pictures.build(ROOT, ROOT / DATA, font_cache)
-    _, again = deck_pictures.build(ROOT, ROOT / DATA, font_cache)
+    _, first = pictures.build(ROOT, ROOT / DATA, font_cache)
+    _, again = pictures.build(ROOT, ROOT / DATA, font_cache)
     assert [p.svg for p in first] == [p.svg for p in again]
     for picture in first:
         assert (ROOT / picture.entry.output).read_bytes() == picture.svg
 
 
 def test_the_pictures_are_legible_and_self_contained(font_cache: Path) -> None:
-    data, pictures = deck_pictures.build(ROOT, ROOT / DATA, font_cache)
-    assert len(pictures) == len(data.entries) >= 7
-    for picture in pictures:
+    data, built = pictures.build(ROOT, ROOT / DATA, font_cache)
+    assert len(built) == len(data.diagram) >= 1
+    for picture in built:
         name = picture.entry.output
         assert picture.min_font_px >= data.limits.min_font_px >= 20, name
         assert picture.min_contrast >= data.limits.min_contrast >= 7, name
@@ -106,7 +108,7 @@ def test_the_pictures_are_legible_and_self_contained(font_cache: Path) -> None:
         assert "<image" not in svg, name
         assert "data:font/woff2;base64," in svg, f"{name} embeds no font"
         assert svg.startswith("<svg"), name
-        assert deck_pictures.GENERATED in svg[:1024], name
+        assert pictures.GENERATED in svg[:1024], name
         tree = ET.fromstring(picture.svg)  # noqa: S314  # our own output
         title = tree.find(f"{{{SVG_NS}}}title")
         assert title is not None, name
@@ -115,132 +117,136 @@ def test_the_pictures_are_legible_and_self_contained(font_cache: Path) -> None:
 
 
 def test_the_text_is_the_data_file_s(font_cache: Path) -> None:
-    _, pictures = deck_pictures.build(ROOT, ROOT / DATA, font_cache)
-    for picture in pictures:
+    _, built = pictures.build(ROOT, ROOT / DATA, font_cache)
+    for picture in built:
         shown = texts(picture.svg).split()
-        table = picture.entry.table.data
-        wanted: list[str] = []
-        for key in (
-            "kicker",
-            "heading",
-            "points",
-            "summary",
-            "changes",
-            "name",
-        ):
-            value = table.get(key, [])
-            for item in [value] if isinstance(value, str) else value:
-                wanted += item.replace("`", "").split()
-        position = 0
-        for word in wanted:  # every word, in order
-            assert word in shown[position:], (
-                f"{picture.entry.output}: {word!r} is not drawn"
-            )
-            position = shown.index(word, position) + 1
+        entry = picture.entry
+        wanted: list[str] = [entry.server.name, entry.server.role, entry.app]
+        wanted += entry.server.notes
+        for layer in entry.layers:
+            wanted += [layer.name, layer.role, layer.relation or ""]
+        for channel in entry.channels:
+            wanted += [channel.name, channel.caption]
+        for word in " ".join(wanted).replace("`", "").split():
+            assert word in shown, f"{entry.output}: {word!r} is not drawn"
 
 
 def test_a_changed_point_makes_its_picture_stale(tree: Path, run: Run) -> None:
-    edit(tree / DATA, "plus a stream of events", "plus a stream of messages")
+    edit(tree / DATA, "type, path, headers", "type, path, messages")
     before = snapshot(tree / "assets")
     code, out, err = run("--check")
     assert code == 1
-    assert f"stale: {SPEC_CARD}" in out
+    assert f"stale: {DIAGRAM}" in out
     assert out.count("stale:") == 1
     assert "out of date" in err
     assert snapshot(tree / "assets") == before
     code, out, _ = run()
     assert (code, out.count("wrote ")) == (0, 1)
-    assert "messages" in texts((tree / SPEC_CARD).read_bytes())
+    assert "messages" in texts((tree / DIAGRAM).read_bytes())
     assert run("--check")[0] == 0
     assert run()[1].count("wrote ") == 0  # a no-op build writes nothing
 
 
 def test_a_missing_picture_is_found(tree: Path, run: Run) -> None:
-    (tree / SPEC_CARD).unlink()
+    (tree / DIAGRAM).unlink()
     code, out, _ = run("--check")
-    assert (code, f"missing: {SPEC_CARD}" in out) == (1, True)
+    assert (code, f"missing: {DIAGRAM}" in out) == (1, True)
 
 
 def test_an_orphan_is_found_then_removed(tree: Path, run: Run) -> None:
-    orphan = tree / "assets/cards/old.svg"
-    shutil.copy2(tree / SPEC_CARD, orphan)
+    orphan = tree / "assets/diagrams/old.svg"
+    shutil.copy2(tree / DIAGRAM, orphan)
     foreign = tree / "assets/foreign.svg"
     foreign.write_text('<svg xmlns="http://www.w3.org/2000/svg"/>\n')
     code, out, _ = run("--check")
     assert code == 1
-    assert "orphaned: assets/cards/old.svg" in out
+    assert "orphaned: assets/diagrams/old.svg" in out
     assert "foreign" not in out  # not ours: left alone
     code, out, _ = run()
     assert code == 0
     assert not orphan.exists()
     assert foreign.exists()
-    assert "removed assets/cards/old.svg" in out
+    assert "removed assets/diagrams/old.svg" in out
 
 
+CAPTION = 'caption = "the connection: type, path, headers"'
 BAD_INPUTS = [
     pytest.param(
-        'kicker = "ASGI specification"',
-        'kicker = "ASGI specification"\ncolour = "red"',
+        'app = "the ASGI app"',
+        'app = "the ASGI app"\ncolour = "red"',
         'colour = "red"',
         r"unknown key 'colour'",
         id="unknown-key",
     ),
     pytest.param(
-        'heading = "One interface',
-        "heading = One interface",
-        "One interface",
+        'role = "ASGI server"',
+        "role = ASGI server",
+        "role = ASGI server",
         r"invalid TOML",
         id="invalid-toml",
     ),
     pytest.param(
-        '"The app is one async callable: `app(scope, receive, send)`.",',
-        '"The app is `a_very_long_identifier_that_cannot_wrap_on_any_line_'
-        'of_the_card_at_all_anywhere`.",',
+        CAPTION,
+        'caption = "the `a_very_long_identifier_that_cannot_wrap_at_all`"',
         "a_very_long_identifier",
         r"wider than the \d+ the picture has room for",
         id="word-too-long",
     ),
     pytest.param(
-        '"The app is one async callable: `app(scope, receive, send)`.",',
-        '"The app is one `async callable.",',
-        "The app is one `async",
+        CAPTION,
+        'caption = "the `connection: type, path, headers"',
+        "the `connection",
         r"unbalanced backtick",
         id="unbalanced-backtick",
     ),
     pytest.param(
-        '"The app is one async callable: `app(scope, receive, send)`.",',
-        '"The app is one async callable \U0001f680",',
-        "[[card]]",
+        CAPTION,
+        'caption = "the connection \U0001f680"',
+        "[[diagram]]",
         r"'\U0001f680' \(U\+1F680\) .* is not in the font",
         id="character-not-in-font",
     ),
     pytest.param(
         "min_contrast = 7.0",
         "min_contrast = 12.0",
-        "[[card]]",
+        "[[diagram]]",
         r"contrast ratio of [\d.]+, under 12",
         id="low-contrast",
     ),
     pytest.param(
         "min_font_px = 20",
         "min_font_px = 24",
-        "[[card]]",
+        "[[diagram]]",
         r"px, under the 24 px minimum",
         id="small-text",
     ),
     pytest.param(
-        'output = "assets/cards/asgi_spec.svg"\nwidth = 1100',
-        'output = "assets/cards/asgi_spec.svg"\nwidth = 1200',
+        "width = 1100",
+        "width = 1200",
         "width = 1200",
         r"width must be from 1 to 1160",
         id="too-wide",
     ),
     pytest.param(
-        'source = "asgiref, specs/asgi.rst',
-        'points = ["x"]\nsource = "asgiref, specs/asgi.rst',
-        'points = ["x"]',
+        'app = "the ASGI app"',
+        'app = "the ASGI app"\napp = "x"',
+        'app = "x"',
         r"invalid TOML",
         id="duplicate-key",
+    ),
+    pytest.param(
+        'direction = "to_server"',
+        'direction = "sideways"',
+        'direction = "sideways"',
+        r"direction",
+        id="not-a-direction",
+    ),
+    pytest.param(
+        'relation = "is a subclass of"',
+        "",
+        "[[diagram.layers]]",
+        r"every layer but the last needs a relation",
+        id="missing-relation",
     ),
 ]
 
@@ -252,8 +258,8 @@ def test_bad_input_fails_cleanly(
     data = tree / DATA
     edit(data, old, new)
     lines = data.read_text(encoding="utf-8").splitlines()
-    if cited == "[[card]]":
-        line = lines.index("[[card]]") + 1  # the first card: asgi_spec
+    if cited.startswith("[["):
+        line = lines.index(cited) + 1  # the first such table
     else:
         line = next(n for n, text in enumerate(lines, 1) if cited in text)
     before = snapshot(tree / "assets")
@@ -269,9 +275,9 @@ def test_bad_input_fails_cleanly(
 def test_a_too_tall_picture_is_refused(tree: Path, run: Run) -> None:
     line = edit(
         tree / DATA,
-        '    "Servers and frameworks are built apart, and swap freely.",\n',
-        '    "Servers and frameworks are built apart, and swap freely.",\n'
-        + '    "One more point, and another, and another one.",\n' * 8,
+        '    "calls the app once per connection",\n',
+        '    "calls the app once per connection",\n'
+        + '    "one more note, and another, and another one",\n' * 8,
     )
     code, _, err = run("--check")
     assert code == 2
@@ -287,13 +293,15 @@ def test_a_too_tall_picture_is_refused(tree: Path, run: Run) -> None:
 def test_a_byte_that_is_not_utf8_is_cited_at_its_line(
     tree: Path, run: Run
 ) -> None:
-    line = edit(tree / DATA, 'kicker = "ASGI specification"', "kicker = ")
-    data = (tree / DATA).read_bytes().replace(
-        b"kicker = ", b'kicker = "ASGI sp\xe9cification"'
+    line = edit(tree / DATA, 'role = "ASGI server"', "role = ")
+    data = (
+        (tree / DATA)
+        .read_bytes()
+        .replace(b"role = ", b'role = "ASGI s\xe9rver"', 1)
     )
     (tree / DATA).write_bytes(data)
     before = snapshot(tree / "assets")
     code, out, err = run()
     assert (code, out) == (2, "")
-    assert err == f"{DATA}:{line}: not UTF-8: byte 0xe9 in column 18\n"
+    assert err == f"{DATA}:{line}: not UTF-8: byte 0xe9 in column 15\n"
     assert snapshot(tree / "assets") == before

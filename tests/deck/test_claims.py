@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deck.conftest import Slide, read_deck
+from tests.deck.slides import Slide, read_deck
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = json.loads((ROOT / "assets/bench_disconnect.json").read_text())

@@ -19,10 +19,10 @@ from starlette.applications import Starlette
 from demos.__main__ import command_line
 from demos.__main__ import main as demos_main
 from demos.catalog import BY_NAME
-from scripts.assets import pictures as deck_pictures
+from scripts.assets import pictures
 from scripts.assets.manifest import load_manifest
 from scripts.deck import build as deck_build
-from tests.deck.conftest import ROOT, SEED, SLIDES, THEME, read_deck
+from tests.deck.slides import ROOT, SEED, SLIDES, THEME, Deck, read_deck
 
 ASSETS = ROOT / "assets"
 MANIFEST = ROOT / "scripts" / "assets" / "code_images.toml"
@@ -91,8 +91,8 @@ def test_code_images_are_shown_at_their_manifest_width() -> None:
 
 def test_pictures_are_shown_at_the_width_they_are_drawn_for() -> None:
     shown = shown_pictures()
-    data = deck_pictures.load(ROOT / deck_pictures.DATA, ROOT)
-    for entry in data.entries:
+    data = pictures.load(ROOT / pictures.DATA, ROOT)
+    for entry in data.diagram:
         uses = shown.get(entry.output)
         assert uses, f"no slide shows {entry.output}"
         for width, where in uses:
@@ -102,8 +102,7 @@ def test_pictures_are_shown_at_the_width_they_are_drawn_for() -> None:
             )
 
 
-def test_nothing_is_loaded_from_the_network() -> None:
-    deck = read_deck()
+def test_nothing_is_loaded_from_the_network(deck: Deck) -> None:
     for key in ("backgroundImage", "theme", "style"):
         value = deck.front_matter.get(key, "")
         assert not REMOTE.search(value), f"front matter {key}: {value}"
@@ -149,9 +148,9 @@ def seed_deck() -> None:
         pytest.skip(f"the seed deck is not at {SEED}")
 
 
-def test_every_seed_slide_is_here_in_order() -> None:
+def test_every_seed_slide_is_here_in_order(deck: Deck) -> None:
     seed_deck()
-    ours = [slide.title for slide in read_deck().slides]
+    ours = [slide.title for slide in deck.slides]
     position = 0
     for slide in read_deck(SEED).slides:
         title = (slide.title or "").replace("ðŸš€", "🚀")
@@ -163,9 +162,9 @@ def test_every_seed_slide_is_here_in_order() -> None:
         position = ours.index(title, position) + 1
 
 
-def test_seed_notes_are_kept() -> None:
+def test_seed_notes_are_kept(deck: Deck) -> None:
     seed_deck()
-    ours = "\n".join(note for s in read_deck().slides for note in s.notes)
+    ours = "\n".join(note for s in deck.slides for note in s.notes)
     for slide in read_deck(SEED).slides:
         for note in slide.notes:
             if any(marker in note for marker in REPLACED_NOTES):
@@ -177,11 +176,10 @@ def test_seed_notes_are_kept() -> None:
                 )
 
 
-def test_notes_have_no_placeholders() -> None:
+def test_notes_have_no_placeholders(deck: Deck) -> None:
     text = SLIDES.read_text(encoding="utf-8")
     for marker in ("TODO", "???", "fuck", "ð", "Ÿ"):
         assert marker not in text, f"slides.md still says {marker!r}"
-    deck = read_deck()
     for slide in deck.slides:
         if slide.title in ("Conclusion", "Why FastAPI follows ASGI?"):
             assert slide.notes, f"{slide.where()} has no speaker notes"
@@ -190,10 +188,10 @@ def test_notes_have_no_placeholders() -> None:
     assert logfire.title.endswith("🚀"), logfire.where()
 
 
-def test_the_http_exception_release_is_right() -> None:
+def test_the_http_exception_release_is_right(deck: Deck) -> None:
     (slide,) = [
         s
-        for s in read_deck().slides
+        for s in deck.slides
         if any(p.url.endswith("/ws_http_exception.svg") for p in s.pictures)
     ]
     notes = "\n".join(slide.notes)
@@ -212,9 +210,9 @@ def test_every_code_slide_has_a_runnable_demo() -> None:
 
 
 def test_the_live_slide_runs_every_demo(
+    deck: Deck,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    deck = read_deck()
     commands = re.findall(
         r"python -m demos(?: [^\n`]*)?", SLIDES.read_text("utf-8")
     )
@@ -241,8 +239,8 @@ def test_fastapi_is_a_starlette() -> None:
     assert "class FastAPI(Starlette)" in SLIDES.read_text(encoding="utf-8")
 
 
-def test_the_conclusion_names_what_the_tests_measure() -> None:
-    (slide,) = read_deck().titled("Conclusion")
+def test_the_conclusion_names_what_the_tests_measure(deck: Deck) -> None:
+    (slide,) = deck.titled("Conclusion")
     for words in (
         "every WebSocket backend",
         "hypercorn",
@@ -277,8 +275,7 @@ def test_npm_packages_are_pinned_to_the_registry() -> None:
             assert entry.get("integrity"), f"{where} has no integrity hash"
 
 
-def test_the_front_matter_keeps_the_seeds_feel() -> None:
-    deck = read_deck()
+def test_the_front_matter_keeps_the_seeds_feel(deck: Deck) -> None:
     assert deck.front_matter["theme"] == "asgi"
     assert deck.front_matter["paginate"] == "true"
     assert deck.front_matter["footer"] == "@marcelotryle"
