@@ -1,10 +1,7 @@
 """``python -m demos NAME``: run one demo of the talk, live."""
 
-import sys
-
-from scripts.live.runner import command_line, main
-
-__all__ = ["command_line", "main"]
+from scripts.live.runner import command_line as command_line
+from scripts.live.runner import main as main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -4,21 +4,19 @@ import importlib
 from dataclasses import dataclass
 from typing import Literal
 
-Transport = Literal["http", "http2", "websocket"]
-
 
 @dataclass(frozen=True)
 class Demo:
-    """One runnable demo: ``demos/<name>.py`` exposing ``app``."""
+    """``demos/<name>.py`` exposing ``app``. ``pace``: the module constant
+    (``module.NAME``) of the seconds between the app's sends, if any, which
+    ``python -m demos --interval`` overrides."""
 
     name: str
     slide: str
     summary: str
-    transport: Transport
+    transport: Literal["http", "http2", "websocket"]
     path: str = "/"
     server_args: tuple[str, ...] = ()
-    # The module constant that sets how often the app sends, in seconds,
-    # as ``module.NAME``; ``python -m demos --interval`` overrides it.
     pace: str = ""
 
     @property
@@ -42,43 +40,43 @@ class Demo:
 
 
 HTTP2 = ("--http", "zttp", "--http2")
-
+DENIAL, TRAILERS, LEFT = (
+    "WebSocket Denial Response", "HTTP Trailers", "Client Disconnection"
+)
 DEMOS = (
     Demo("asgi_app", "What is ASGI?",
          "The bare ASGI callable answers a request.", "http"),
-    Demo("ws", "WebSocket Denial Response",
-         "Closing before accept: the client sees a bare 403.",
+    Demo("ws", DENIAL, "Closing before accept: the client sees a bare 403.",
          "websocket", "/ws"),
-    Demo("ws_send_denial_response", "WebSocket Denial Response",
+    Demo("ws_send_denial_response", DENIAL,
          "send_denial_response(): a real 401 with headers and body.",
          "websocket", "/ws"),
-    Demo("ws_http_exception", "WebSocket Denial Response",
+    Demo("ws_http_exception", DENIAL,
          "HTTPException(401) before accept becomes a real 401.",
          "websocket", "/ws"),
-    Demo("ws_with_token", "WebSocket Denial Response",
+    Demo("ws_with_token", DENIAL,
          "A token query parameter: right, wrong and missing.",
          "websocket", "/ws"),
-    Demo("content_md5", "HTTP Trailers",
+    Demo("content_md5", TRAILERS,
          "A raw ASGI app trails the Content-MD5 of its streamed body.",
          "http2", server_args=HTTP2),
-    Demo("fastapi_trailers", "HTTP Trailers: What about FastAPI?",
+    Demo("fastapi_trailers", f"{TRAILERS}: What about FastAPI?",
          "A FastAPI endpoint trails Content-MD5 with TrailersResponse.",
          "http2", server_args=HTTP2),
-    Demo("streaming_response", "Client Disconnection",
+    Demo("streaming_response", LEFT,
          "Streams one byte every 0.2 s and never notices the client left.",
          "http", pace="demos.streaming_response.DELAY"),
     # Its stream is streaming_response's app, paced by that module.
-    Demo("disconnect_receive", "Client Disconnection",
+    Demo("disconnect_receive", LEFT,
          "Listens for http.disconnect in a second task and stops at once.",
          "http", pace="demos.streaming_response.DELAY"),
-    Demo("raise_oserror", "Client Disconnection",
+    Demo("raise_oserror", LEFT,
          "Would stop when send() raises OSError (spec 2.4); no HTTP server "
          "raises yet, so it streams on.", "http",
          pace="demos.raise_oserror.DELAY"),
-    Demo("ws_disconnect", "Client Disconnection",
-         "Ticks every 10 s; WebSocketDisconnect ends it.",
-         "websocket", "/ws", pace="demos.ws_disconnect.INTERVAL"),
+    Demo("ws_disconnect", LEFT,
+         "Ticks every 10 s; WebSocketDisconnect ends it.", "websocket",
+         "/ws", pace="demos.ws_disconnect.INTERVAL"),
 )
-
 BY_NAME = {demo.name: demo for demo in DEMOS}
 PACED = [demo.name for demo in DEMOS if demo.pace]

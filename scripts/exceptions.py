@@ -8,9 +8,7 @@ class InputError(Exception):
 
     def __init__(self, path: Path | str, line: int, message: str) -> None:
         super().__init__(f"{path}:{line}: {message}")
-        self.path = str(path)
-        self.line = line
-        self.message = message
+        self.path, self.line, self.message = str(path), line, message
 
 
 class WriteError(Exception):

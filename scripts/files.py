@@ -17,17 +17,14 @@ TEMPORARY_LIFETIME_S = 300
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it.
+    """Write ``data`` beside ``path``, then rename: never a partial file.
 
-    A reader sees the old bytes or the new ones, never a partial file. A
-    process killed before the rename leaves the temporary file: see
-    ``leftovers``.
+    A process killed before the rename leaves the temporary file behind:
+    see ``leftovers``.
     """
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
+        temporary.write_bytes(data)
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
@@ -36,9 +33,8 @@ def write_atomic(path: Path, data: bytes) -> None:
 def leftovers(folder: Path) -> list[Path]:
     """write_atomic's temporary files under ``folder`` that no write owns.
 
-    One is left over if the process that wrote it is gone, or if it is
-    older than any write takes. A fresh one of a live process is a write
-    in progress (a build running alongside), and is not listed.
+    One is left over if its writer is gone or it is older than any write
+    takes; a fresh one of a live process is a write in progress.
     """
     found = []
     for path in sorted(folder.rglob(".*.tmp")):
@@ -57,10 +53,7 @@ def leftovers(folder: Path) -> list[Path]:
 
 
 def decode(data: bytes, name: str) -> str:
-    """``data`` as UTF-8 text; a bad byte is an InputError at its line.
-
-    Line ends become "\\n", as ``Path.read_text`` makes them.
-    """
+    """``data`` as UTF-8 text with "\\n" line ends; InputError at a bad byte."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -73,11 +66,8 @@ def decode(data: bytes, name: str) -> str:
 
 
 def reason(error: OSError, root: Path) -> str:
-    """Why ``error`` happened, naming the path at fault.
-
-    A file where a folder belongs is said as such, whichever error the
-    system gave for it (File exists, Not a directory).
-    """
+    """Why ``error`` happened, naming the path at fault (a file where a
+    folder belongs is said so, whichever error the system gave)."""
     if error.filename is None:
         return error.strerror or str(error)
     path = Path(error.filename)

@@ -1,13 +1,8 @@
-"""The README's measured figures, written by cog from the committed JSON.
-
-README.md holds cog blocks, ``<!-- [[[cog from scripts import readme;
-cog.out(readme.matrix_table()) ]]] -->`` ... ``<!-- [[[end]]] -->``, that
-``make readme`` (and ``make matrix``, ``make bench``) rewrite from
-assets/support_matrix.json (``make matrix``) and assets/bench_disconnect.json
-(``make bench``), and ``make check`` fails when they drift (``cog
---check``). Light to import: json and the matrix catalog only.
+"""The README's measured figures, written by cog (``make readme``) from
+assets/support_matrix.json and assets/bench_disconnect.json into the words
+of scripts/readme.md; ``make check`` fails when they drift (``cog --check``).
 """
-# ruff: noqa: RUF001, RUF002 (the README's typography: times and en dash)
+# ruff: noqa: RUF001 (the README's typography: times and en dash)
 
 import json
 import re
@@ -39,11 +34,23 @@ SHORT = (
     (r"only the first of \d+ trailers messages arrives", "first message only"),
 )
 DASH = "–"
+PATTERNS = {"send_only": "send only", "listen": "listen for disconnect",
+            "catch_oserror": "catch OSError"}
+FRAMEWORKS = {"starlette": "Starlette", "fastapi": "FastAPI"}
 
 
 @cache
 def load(name: str) -> Any:
     return json.loads((ROOT / "assets" / name).read_text(encoding="utf-8"))
+
+
+@cache
+def words(name: str) -> str:
+    """Block ``name`` of scripts/readme.md, its fields to fill in."""
+    text = (ROOT / "scripts" / "readme.md").read_text(encoding="utf-8")
+    blocks = re.split(r"^## (\w+)\n", text, flags=re.M)
+    return dict(zip(blocks[1::2], blocks[2::2], strict=True))[name].rstrip(
+        "\n") + "\n"
 
 
 def rounded(value: float | Decimal, digits: int = 0) -> Decimal:
@@ -52,18 +59,13 @@ def rounded(value: float | Decimal, digits: int = 0) -> Decimal:
     return Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP)
 
 
-def _short(note: str) -> str:
-    for pattern, words in SHORT:
-        if found := re.search(pattern, note):
-            return found.expand(words)
-    return ""
-
-
 def mark(feature: str, cell: dict[str, Any] | None) -> str:
     """One target's cell as the README's table shows it."""
     if cell is None or cell["result"] == "n/a":
         return DASH
     result, note = cell["result"], cell.get("note", "")
+    short = next((found.expand(repl) for pattern, repl in SHORT
+                  if (found := re.search(pattern, note))), "")
     if result == VALUE:
         return str(cell["value"])
     if result == YES:
@@ -72,10 +74,9 @@ def mark(feature: str, cell: dict[str, Any] | None) -> str:
             shown += " on the next send"
         return f"✓{shown}"
     if result == NO:
-        words = _short(note)
-        return f"✗ ({words})" if words else "✗"
+        return f"✗ ({short})" if short else "✗"
     if result == PARTIAL:
-        return f"partial: {_short(note) or note}"
+        return f"partial: {short or note}"
     return HANGS if result == HANGS else str(result)
 
 
@@ -107,35 +108,12 @@ def matrix_table() -> str:
 
 def matrix_intro() -> str:
     """The paragraph that names the servers probed, with their versions."""
-    v = load("support_matrix.json")["versions"]
-    u, h, g, d = (v[name] for name in ("uvicorn", "hypercorn", "granian",
-                                        "daphne"))
-    return f"""\
-`make matrix` (`scripts/matrix/probe.py`) starts each server in a
-subprocess on 127.0.0.1, one at a time: uvicorn {u} with h11, httptools
-and zttp (`--http zttp --http2`) and its three WebSocket backends,
-hypercorn {h}, granian {g} and daphne {d}. Each serves the probe app
-(`scripts/matrix/app.py`), and real clients (h11, h2, websockets and raw
-handshakes) ask for each feature: the `asgi.spec_version` of HTTP and
-WebSocket scopes, closing before accept, a denial response with a one-part
-and a three-part body, two trailers messages over HTTP/1.1 and HTTP/2 with
-`te: trailers`, `http.disconnect` when the client leaves, and whether
-`send()` raises an `OSError` once the client has left, and how soon. Then
-the server's whole process group is stopped. A server that started and
-then does not answer is a result ("hangs"). One that never starts or dies
-during the probe, or a probe that raises, fails the command: it exits 3,
-names the server and the cells, and writes nothing. The JSON and the
-picture drawn from it are replaced together or not at all.
-"""
-
-
-PATTERNS = {"send_only": "send only", "listen": "listen for disconnect",
-            "catch_oserror": "catch OSError"}
-FRAMEWORKS = {"starlette": "Starlette", "fastapi": "FastAPI"}
+    return words("matrix_intro").format(v=load("support_matrix.json")[
+        "versions"])
 
 
 def _ms(seconds: dict[str, float], spread: bool) -> str:
-    """Milliseconds, median [min–max]: whole ones from 10 ms up."""
+    """Milliseconds, median [min-max]: whole ones from 10 ms up."""
     digits = 0 if seconds["median"] >= 0.01 else 1
     shown = [rounded(Decimal(str(seconds[key])) * 1000, digits)
              for key in ("median", "min", "max")]
@@ -176,39 +154,8 @@ def bench_list() -> str:
                  "min": rounded(v["paired"]["rps"]["min"], 2),
                  "max": rounded(v["paired"]["rps"]["max"], 2)}
              for k, v in cost["ratios_2_4_over_2_3"].items()}
-    s, f = ratio["starlette"], ratio["fastapi"]
-    load_ = cost["load"]
-    return f"""\
-1. **Wasted work.** uvicorn serves the slides' three patterns side by side:
-   `streaming_response`, `disconnect_receive` and `raise_oserror`, plus
-   their WebSocket twins in `scripts/bench/apps.py`, with the delay
-   shortened to {rounded(work['delay'] * 1000)} ms through the demos' `DELAY`. \
-{rows['http', 'listen']['clients']} clients per pattern
-   each read {work['read_before_leaving']} of {work['stream_messages']} \
-messages and leave. Median [min{DASH}max]:
-
-   | Pattern | HTTP: after the client left | WebSocket |
-   |---|---|---|
-{wasted}
-2. **What FastAPI pays today.** A uvicorn subprocess (httptools, uvloop)
-   serves many small streams ({cost['stream']['chunks']} chunks of \
-{cost['stream']['chunk_bytes']} bytes) from a Starlette
-   `StreamingResponse` and a FastAPI endpoint, each as uvicorn reports it
-   (spec 2.3: Starlette runs a task listening for `http.disconnect`) and
-   forced to spec 2.4 by a wrapper that sets
-   `scope["asgi"]["spec_version"] = "2.4"` (Starlette relies on OSError
-   instead). {load_['tool']} ({load_['connections']} connections) loads \
-each variant in turn, {load_['runs_per_variant']} runs
-   of {load_['seconds_per_run']} s each:
-
-   | Variant | req/s, median [min{DASH}max] | p50 | p99 |
-   |---|---:|---:|---:|
-{loads}
-   Comparing each round's runs: spec 2.4 serves **{s['x']}× the requests for
-   Starlette** [{s['min']}{DASH}{s['max']}] and **{f['x']}× for FastAPI** \
-[{f['min']}{DASH}{f['max']}], with p99
-   latency ×{s['p99']} and ×{f['p99']}. That is the benefit of spec 2.4 \
-once servers
-   raise OSError on HTTP. Until then the 2.4 path is not safe on HTTP:
-   nothing stops a stream after its client leaves.
-"""
+    return words("bench_list").format(
+        work=work, cost=cost, load=cost["load"], wasted=wasted, loads=loads,
+        delay=rounded(work["delay"] * 1000), s=ratio["starlette"],
+        f=ratio["fastapi"], clients=rows["http", "listen"]["clients"],
+    )

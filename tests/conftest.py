@@ -236,15 +236,26 @@ def curl() -> str:
     return path
 
 
+def usage(
+    main: Callable[[list[str]], object], capsys: pytest.CaptureFixture[str]
+) -> str:
+    """What a command's ``--help`` prints; it must exit 0."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    return capsys.readouterr().out
+
+
 # The modules with the longest runs: scheduled first, so that the two
 # workers (pytest-xdist, --dist loadfile) end together rather than one
 # starting a long module while the other is idle.
-LONGEST_FIRST = ("test_deck_build.py", "test_runner.py", "test_matrix.py")
+LONGEST_FIRST = ("deck/test_build.py", "live/test_runner.py",
+                 "matrix/test_probe.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
-        name = item.path.name
+        name = f"{item.path.parent.name}/{item.path.name}"
         return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else 99
 
     items.sort(key=rank)  # stable: the order within each rank stays

@@ -1,31 +1,24 @@
-"""Build every generated picture of the deck, or check that none is stale.
+"""Build every generated picture under assets/, or check that none is stale.
 
-Each generator is a module of this package with a ``main(argv) -> int``
-that takes ``--check`` and ``--root``. They run in one process, in order,
-so that a no-op ``make check`` stays fast.
-
-First every generator's input is read, to know what each one makes: input
-that does not load is reported once, and only the generators that read it
-are skipped; two generators that would write one file are both refused.
-Then leftover temporary files of an interrupted build are swept (with
-``--check``, listed), and the generators run.
+Every generator's input is read first: input that does not load is said
+once and skips only the generators that read it; two generators that would
+write one file are both refused. Then leftover temporary files are swept
+(with --check, listed), and the generators run, in one process.
 """
 
-import argparse
 import contextlib
 import importlib
 import io
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import cast
 
 from scripts.assets import generator
+from scripts.assets.code_images import MANIFEST
 from scripts.assets.manifest import load_manifest
 from scripts.exceptions import InputError, WriteError
 
-ASSETS = Path("assets")
 GENERATORS = (
     "scripts.assets.code_images",
     "scripts.assets.charts",
@@ -35,31 +28,13 @@ GENERATORS = (
 
 def claims(module: ModuleType, root: Path) -> list[generator.Claim]:
     """What ``module`` would write, read from its input (not drawn)."""
-    own = getattr(module, "claims", None)
-    if own is not None:
-        return cast(Callable[[Path], list[generator.Claim]], own)(root)
-    # A generator whose outputs are in its code (charts.py) reads its
-    # COMMAND.source (the code images' manifest, for the font) first.
-    if command := getattr(module, "COMMAND", None):
-        load_manifest(root / command.source, root)
+    if hasattr(module, "claims"):
+        found: list[generator.Claim] = module.claims(root)
+        return found
+    # The charts name their outputs in code, and read the manifest's font.
+    load_manifest(root / MANIFEST, root)
     names = [str(picture.output) for picture in module.PICTURES]
     return generator.claims_in_code(Path(str(module.__file__)), names, root)
-
-
-def parser() -> argparse.ArgumentParser:
-    result = argparse.ArgumentParser(
-        prog="python -m scripts.assets",
-        description="Build every generated picture under assets/.",
-        epilog=f"Generators: {', '.join(GENERATORS)}. {generator.EPILOG}",
-    )
-    result.add_argument(
-        "--check",
-        action="store_true",
-        help="write nothing; fail if any picture is stale, missing or "
-        "orphaned, or a temporary file is left over",
-    )
-    generator.add_root(result)
-    return result
 
 
 def refusals(
@@ -83,7 +58,11 @@ def refusals(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run every generator; the worst exit code wins (2 bad input, 1 stale)."""
-    args = parser().parse_args(argv)
+    parser = generator.parser(__name__)
+    parser.prog, parser.epilog = "python -m scripts.assets", generator.EPILOG
+    stale = "write nothing; fail if any picture is stale or a temporary file is"
+    parser.add_argument("--check", action="store_true", help=f"{stale} left")
+    args = parser.parse_args(argv)
     root: Path = args.root
     errors: dict[str, None] = {}  # each said once, in order
     modules = {name: importlib.import_module(name) for name in GENERATORS}
@@ -91,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(*errors, sep="\n", file=sys.stderr, end="\n" if errors else "")
     worst = 2 if errors else 0
     try:
-        left = generator.sweep(root / ASSETS, root, args.check)
+        left = generator.sweep(root / generator.ASSETS, root, args.check)
     except WriteError as error:
         print(error, file=sys.stderr)
         left, worst = 0, 2
@@ -100,9 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(message, file=sys.stderr)
         worst = max(worst, 1)
     common = ["--root", str(root)] + (["--check"] if args.check else [])
-    for name in GENERATORS:
-        if name in skipped:
-            continue
+    for name in (name for name in GENERATORS if name not in skipped):
         said = io.StringIO()
         try:
             with contextlib.redirect_stderr(said):
@@ -113,7 +90,3 @@ def main(argv: Sequence[str] | None = None) -> int:
                     errors[line] = None
                     print(line, file=sys.stderr)
     return worst
-
-
-if __name__ == "__main__":
-    sys.exit(main())

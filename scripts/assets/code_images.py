@@ -1,11 +1,7 @@
 """Build the deck's code images from regions of the demos.
 
-Reads scripts/assets/code_images.toml, checks every entry, then writes only the
-images whose bytes changed. With --check it writes nothing, and fails if
-an image is stale, missing or orphaned (an SVG under assets/ that this
-script generated but the manifest no longer lists).
-
-Exit codes: 0 up to date, 1 stale (--check), 2 bad input.
+Every entry of scripts/assets/code_images.toml is checked before any image
+whose bytes changed is written; an SVG of ours it no longer lists is removed.
 """
 
 import difflib
@@ -13,7 +9,6 @@ import math
 import re
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
@@ -22,22 +17,19 @@ from pathlib import Path
 from scripts.assets import code_svg, generator
 from scripts.assets.fonts import Font, FontInfo
 from scripts.assets.highlight import highlight
-from scripts.assets.manifest import ImageSpec, Manifest, load_manifest
+from scripts.assets.manifest import ImageSpec, Limits, Manifest, load_manifest
 from scripts.assets.snippets import Excerpt, read_excerpt
 from scripts.exceptions import InputError
 from scripts.files import shown
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT, ASSETS = generator.ROOT, generator.ASSETS
 MANIFEST = Path("scripts/assets/code_images.toml")
-ASSETS = Path("assets")
 CACHE = Path("dist/cache/code_images")
 DIFF_LINES = 12
 
 
 @dataclass(frozen=True)
 class Image:
-    """One built image, in memory."""
-
     spec: ImageSpec
     excerpt: Excerpt
     box: code_svg.Layout
@@ -48,75 +40,63 @@ def check_excerpt(
     excerpt: Excerpt, spec: ImageSpec, manifest: Manifest, font: FontInfo
 ) -> None:
     """Refuse an excerpt that would be illegible, or that the font lacks."""
-    limits = manifest.limits
+    limits, path = manifest.limits, excerpt.path
     what = f"region {excerpt.region!r}" if excerpt.region else "the file"
     if len(excerpt.lines) > limits.max_lines:
         hint = "" if excerpt.region else "; mark a region to show"
-        raise InputError(
-            excerpt.path,
-            excerpt.first_line,
-            f"{what} is {len(excerpt.lines)} lines, "
-            f"the limit is {limits.max_lines}{hint}",
-        )
+        size = f"{len(excerpt.lines)} lines, the limit is {limits.max_lines}"
+        raise InputError(path, excerpt.first_line, f"{what} is {size}{hint}")
     lines = dict(zip(excerpt.numbers, excerpt.lines, strict=True))
     for number, line in lines.items():
         missing = [c for c in line if ord(c) not in font.codepoints]
         if "\t" in line:
             problem = "tab character; use spaces"
-        elif len(line) > limits.max_columns:
-            problem = f"line is {len(line)} columns, the limit is "
-            problem += str(limits.max_columns)
+        elif len(line) > (most := limits.max_columns):
+            problem = f"line is {len(line)} columns, the limit is {most}"
         elif missing:
-            problem = f"character {missing[0]!r} "
-            problem += f"(U+{ord(missing[0]):04X}) is not in the font"
+            code = f"{missing[0]!r} (U+{ord(missing[0]):04X})"
+            problem = f"character {code} is not in the font"
         else:
             continue
-        raise InputError(excerpt.path, number, problem)
+        raise InputError(path, number, problem)
     for number in spec.highlight:
         if number not in lines:
             first, last = excerpt.numbers[0], excerpt.numbers[-1]
-            spec.fail(
-                "highlight",
-                f"highlight line {number} is not shown: {excerpt.path} "
-                f"{what} shows lines {first}-{last}",
-            )
+            shows = f"is not shown: {path} {what} shows lines {first}-{last}"
+            spec.fail("highlight", f"highlight line {number} {shows}")
         if not lines[number].strip():
             spec.fail("highlight", f"highlight line {number} is blank")
 
 
-def check_size(
-    box: code_svg.Layout, spec: ImageSpec, manifest: Manifest
-) -> None:
+def check_size(box: code_svg.Layout, spec: ImageSpec, limits: Limits) -> None:
     """Refuse a width that makes the code too small or the image too tall."""
-    limits = manifest.limits
-    font_px = box.font_px(spec.width)
-    height = box.shown_height(spec.width)
-    widest = math.floor(Fraction(limits.max_height_px * box.width, box.height))
-    narrowest = math.ceil(Fraction(limits.min_font_px * box.width, box.em))
-    if narrowest > min(widest, limits.slide_width_px):
-        spec.fail(
-            "width",
+    width, most_px = spec.width, limits.max_height_px
+    least_px = limits.min_font_px
+    font_px, height = box.font_px(width), box.shown_height(width)
+    widest = math.floor(Fraction(most_px * box.width, box.height))
+    narrowest = math.ceil(Fraction(least_px * box.width, box.em))
+    tall = box.shown_height(narrowest)
+    for wrong, message in (
+        (
+            narrowest > min(widest, limits.slide_width_px),
             f"{spec.source} cannot fit: {box.rows} lines of {box.columns} "
-            f"columns need {narrowest} px of width for "
-            f"{limits.min_font_px} px text, which makes them "
-            f"{float(box.shown_height(narrowest)):.0f} px tall; "
-            f"the limits are {limits.slide_width_px} px wide and "
-            f"{limits.max_height_px} px tall",
-        )
-    if font_px < limits.min_font_px:
-        spec.fail(
-            "width",
-            f"width {spec.width} shows the code at {float(font_px):.1f} px, "
-            f"under the {limits.min_font_px} px minimum: make it at least "
-            f"{narrowest}",
-        )
-    if height > limits.max_height_px:
-        spec.fail(
-            "width",
-            f"width {spec.width} makes the image {float(height):.0f} px tall, "
-            f"over the {limits.max_height_px} px maximum: make it at most "
-            f"{widest}",
-        )
+            f"columns need {narrowest} px of width for {least_px} px text, "
+            f"which makes them {float(tall):.0f} px tall; the limits are "
+            f"{limits.slide_width_px} px wide and {most_px} px tall",
+        ),
+        (
+            font_px < least_px,
+            f"width {width} shows the code at {float(font_px):.1f} px, under "
+            f"the {least_px} px minimum: make it at least {narrowest}",
+        ),
+        (
+            height > most_px,
+            f"width {width} makes the image {float(height):.0f} px tall, over "
+            f"the {most_px} px maximum: make it at most {widest}",
+        ),
+    ):
+        if wrong:
+            spec.fail("width", message)
 
 
 def build_image(
@@ -127,29 +107,22 @@ def build_image(
     excerpt = read_excerpt(root, spec.source, spec.region, cite)
     check_excerpt(excerpt, spec, manifest, font.info)
     numbers = excerpt.numbers if spec.line_numbers else None
-    box = code_svg.layout(
-        excerpt.lines, numbers, spec.source, font.info.advance_em
-    )
-    check_size(box, spec, manifest)
-    characters = "".join(
-        (*excerpt.lines, spec.source, *map(str, numbers or ()))
-    )
+    advance = font.info.advance_em
+    box = code_svg.layout(excerpt.lines, numbers, spec.source, advance)
+    check_size(box, spec, manifest.limits)
+    shown_text = (*excerpt.lines, spec.source, *map(str, numbers or ()))
     region = f" [{spec.region}]" if spec.region else ""
+    edit = f"edit the demo or {manifest.path}, then run `make assets`"
     svg = code_svg.render(
-        box=box,
-        lines=highlight(excerpt.lines),
-        numbers=excerpt.numbers,
-        highlight=frozenset(spec.highlight),
-        show_numbers=spec.line_numbers,
-        path=spec.source,
-        title=spec.title,
+        box,
+        highlight(excerpt.lines),
+        excerpt.numbers,
+        spec,
         family=font.info.family,
-        woff2=font.woff2(characters),
-        note=f"from {spec.source}{region}; edit the demo or "
-        f"{manifest.path}, then run `make assets`",
+        woff2=font.woff2("".join(shown_text)),
+        note=f"from {spec.source}{region}; {edit}",
     ).encode()
-    budget = manifest.limits.max_kilobytes
-    if len(svg) > budget * 1024:
+    if len(svg) > (budget := manifest.limits.max_kilobytes) * 1024:
         over = f"{len(svg) / 1024:.1f} KB, over the {budget} KB budget"
         spec.fail("output", f"{spec.output} would be {over}")
     return Image(spec, excerpt, box, svg)
@@ -170,10 +143,8 @@ def claims(root: Path) -> list[generator.Claim]:
     """What ``run`` would write, by manifest line; reads only the manifest."""
     manifest = load_manifest(root / MANIFEST, root)
     return [
-        generator.Claim.of(
-            root, spec.output, manifest.path, spec.cite("output")
-        )
-        for spec in manifest.images
+        generator.Claim.of(root, s.output, manifest.path, s.cite("output"))
+        for s in manifest.images
     ]
 
 
@@ -182,9 +153,8 @@ def code_lines(svg: bytes, group: str = "code") -> list[str]:
     tree = ET.fromstring(svg)  # noqa: S314  # our own output, in our repo
     ns = {"svg": code_svg.SVG_NS}
     found = tree.find(f"svg:g[@class='{group}']", ns)
-    if found is None:
-        return []
-    return ["".join(text.itertext()) for text in found.findall("svg:text", ns)]
+    texts = [] if found is None else found.findall("svg:text", ns)
+    return ["".join(text.itertext()) for text in texts]
 
 
 def _diff(old: bytes, image: Image) -> list[str]:
@@ -197,30 +167,22 @@ def _diff(old: bytes, image: Image) -> list[str]:
     if before == after:
         return ["  (same code; highlight, title, width or style changed)"]
     was = [int(n) for n in shown] if len(shown) == len(before) else now
-    names = f"{image.spec.output} (shows)", f"{image.spec.source} (now)"
-    diff = difflib.unified_diff(before, after, *names, n=1, lineterm="")
-    lines = [f"  {_renumber(line, was, now)}" for line in diff]
-    return [*lines[:DIFF_LINES], "  ..."] if len(lines) > DIFF_LINES else lines
 
-
-def _renumber(line: str, was: list[int], now: list[int]) -> str:
-    """Turn a hunk header's positions in the excerpt into file lines."""
-
-    def number(match: re.Match[str]) -> str:
+    def renumber(match: re.Match[str]) -> str:  # excerpt rows -> file lines
         numbers, index = was if match[1] == "-" else now, int(match[2])
         found = numbers[index - 1] if 1 <= index <= len(numbers) else index
         return f"{match[1]}{found}"
 
-    return re.sub(r"([-+])(\d+)", number, line) if line[:2] == "@@" else line
+    names = f"{image.spec.output} (shows)", f"{image.spec.source} (now)"
+    diff = difflib.unified_diff(before, after, *names, n=1, lineterm="")
+    hunk = partial(re.sub, r"([-+])(\d+)", renumber)
+    lines = [f"  {hunk(line) if line[:2] == '@@' else line}" for line in diff]
+    return [*lines[:DIFF_LINES], "  ..."] if len(lines) > DIFF_LINES else lines
 
 
 def run(
-    root: Path,
-    manifest_path: Path,
-    assets: Path,
-    cache: Path | None,
-    check: bool,
-    summary: bool = False,
+    root: Path, manifest_path: Path, assets: Path, cache: Path | None,
+    check: bool, summary: bool = False,
 ) -> int:
     """Build (or with ``check``, verify) every image; return the exit code."""
     manifest, images = build(root, manifest_path, cache)
@@ -235,13 +197,8 @@ def run(
             path, spec.output, image.svg, spec.source, explain
         )
     changes = generator.sync(
-        list(outputs.values()),
-        root,
-        assets,
-        check,
-        marker=code_svg.GENERATED,
-        script="scripts/assets/code_images.py",
-        gone=f"not in {manifest.path}",
+        [*outputs.values()], root, assets, check, marker=code_svg.GENERATED,
+        script="scripts/assets/code_images.py", gone=f"not in {manifest.path}",
     )
     if summary:
         print_summary(images)
@@ -266,19 +223,7 @@ def print_summary(images: list[Image]) -> None:
     print(f"| total | | | | | {total / 1024:.1f} KB |")
 
 
-COMMAND = generator.Command(
-    "python -m scripts.assets.code_images",
-    __doc__,
-    "image",
-    MANIFEST,
-    CACHE,
-    option="--manifest",
-)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return COMMAND.main(argv, run)
-
+main = generator.Main(run, MANIFEST, CACHE, option="manifest")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,12 +1,8 @@
-"""Export every code image as a PNG at twice its size on the slide.
+"""Export every code image (as on disk) as a PNG twice its size on the slide.
 
-For pasting the images into tools that take no SVG. cairosvg ignores the
-``@font-face`` the SVGs embed, so the same font reaches it through
-fontconfig: the font's static instance is written to the font cache with
-a ``fonts.conf`` that lists only that folder, and the PNGs are drawn in a
-child process started with ``FONTCONFIG_FILE`` pointing at it (fontconfig
-reads it once, when cairo first needs a font). The SVGs are read as they
-are on disk: run ``make assets`` first (``make png`` does).
+cairosvg ignores the SVGs' ``@font-face``, so the font reaches it through
+fontconfig: a ``fonts.conf`` listing only the font cache's instance, read
+by a child process started with ``FONTCONFIG_FILE`` pointing at it.
 """
 
 import argparse
@@ -26,14 +22,14 @@ from scripts.files import shown, write_atomic
 
 OUT = Path("dist/png")
 SCALE = 2
+Job = tuple[Path, Path, int]  # SVG, PNG, width
 
-Job = tuple[Path, Path, int]
 
-
-def fonts_conf(font_dir: Path) -> str:
-    """A fontconfig configuration that knows only the fonts in a folder."""
-    folder = escape(str(font_dir.resolve()))
-    return f"""<?xml version="1.0"?>
+def prepare_font(font: Font) -> Path:
+    """Write the font's instance and a fonts.conf that knows only it."""
+    conf = font.instance_path().parent / "fonts.conf"
+    folder = escape(str(conf.parent.resolve()))
+    text = f"""<?xml version="1.0"?>
 <fontconfig>
   <dir>{folder}</dir>
   <cachedir>{folder}/fontconfig</cachedir>
@@ -43,14 +39,7 @@ def fonts_conf(font_dir: Path) -> str:
     <edit name="rgba" mode="assign"><const>none</const></edit>
   </match>
 </fontconfig>
-"""
-
-
-def prepare_font(font: Font) -> Path:
-    """Write the font's instance and a fonts.conf for it; return the conf."""
-    folder = font.instance_path().parent
-    conf = folder / "fonts.conf"
-    text = fonts_conf(folder).encode()
+""".encode()
     if not conf.exists() or conf.read_bytes() != text:
         write_atomic(conf, text)
     return conf
@@ -86,11 +75,7 @@ def _render_here(jobs: Sequence[Sequence[str]]) -> None:
 
 
 def export(
-    root: Path,
-    manifest_path: Path,
-    assets: Path,
-    out: Path,
-    cache: Path,
+    root: Path, manifest_path: Path, assets: Path, out: Path, cache: Path,
     scale: int = SCALE,
 ) -> list[Path]:
     """Write a PNG of every image in the manifest; return their paths."""
@@ -99,48 +84,28 @@ def export(
     for spec in manifest.images:
         svg = root / spec.output
         if not svg.exists():
-            spec.fail(
-                "output", f"{spec.output} does not exist: run `make assets`"
-            )
+            missing = f"{spec.output} does not exist: run `make assets`"
+            spec.fail("output", missing)
         png = out / svg.resolve().relative_to(assets.resolve())
         jobs.append((svg, png.with_suffix(".png"), spec.width * scale))
     render(jobs, prepare_font(Font(manifest.font, manifest.path, cache)))
     return [png for _, png, _ in jobs]
 
 
-def parser() -> argparse.ArgumentParser:
-    result = argparse.ArgumentParser(
-        prog="python -m scripts.assets.code_images_png",
-        description=__doc__.split("\n\n")[0],
-    )
-    generator.add_root(result)
-    for option, default, what in (
-        ("--manifest", MANIFEST, ""),
-        ("--assets", ASSETS, "the SVGs' root "),
-        ("--out", OUT, "where the PNGs go "),
-        ("--cache-dir", CACHE, "font cache "),
-    ):
-        result.add_argument(
-            option, type=Path, help=f"{what}(default: ROOT/{default})"
-        )
-    result.add_argument(
-        "--scale",
-        type=int,
-        default=SCALE,
-        help="PNG width over the width on the slide (default: %(default)s)",
-    )
-    result.add_argument(
-        "--render",
-        nargs=3,
-        action="append",
-        metavar=("SVG", "PNG", "WIDTH"),
-        help=argparse.SUPPRESS,
-    )
-    return result
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    parser = generator.parser(
+        __name__,
+        manifest=f"default: ROOT/{MANIFEST}",
+        assets=f"the SVGs' root (default: ROOT/{ASSETS})",
+        out=f"where the PNGs go (default: ROOT/{OUT})",
+        cache_dir=f"font cache (default: ROOT/{CACHE})",
+    )
+    scale = "PNG width over the width on the slide (default: %(default)s)"
+    parser.add_argument("--scale", type=int, default=SCALE, help=scale)
+    parser.add_argument(  # the child process's jobs
+        "--render", nargs=3, action="append", help=argparse.SUPPRESS
+    )
+    args = parser.parse_args(argv)
     if args.render:
         _render_here(args.render)
         return 0

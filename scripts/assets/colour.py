@@ -1,10 +1,5 @@
-"""Colour arithmetic for the deck: WCAG contrast ratios, and blending.
-
-The deck's rule is that every text colour has a contrast ratio of at least
-7:1 (WCAG's AAA level) against what is behind it. The picture generators
-check their own colours with these functions, and the browser tests check
-the slides' computed styles with them.
-"""
+"""WCAG contrast ratios and blending, for the deck's rule that every text
+has 7:1 (AAA) against what is behind it: the pictures and the slides."""
 
 import re
 
@@ -28,9 +23,8 @@ def parse(colour: str) -> Rgba:
         if len(parts) in (3, 4):
             red, green, blue = (float(p) for p in parts[:3])
             alpha = parts[3] if len(parts) == 4 else "1"
-            if alpha.endswith("%"):
-                return (red, green, blue, float(alpha[:-1]) / 100)
-            return (red, green, blue, float(alpha))
+            scale = 100 if alpha.endswith("%") else 1
+            return (red, green, blue, float(alpha.rstrip("%")) / scale)
     raise ValueError(f"not a colour this module reads: {colour!r}")
 
 
@@ -57,7 +51,5 @@ def contrast(foreground: str | Rgba, background: str | Rgba) -> float:
     back = parse(background) if isinstance(background, str) else background
     front = parse(foreground) if isinstance(foreground, str) else foreground
     back = over(back, (0.0, 0.0, 0.0, 1.0)) if back[3] < 1 else back
-    lighter, darker = sorted((luminance(over(front, back)), luminance(back)))[
-        ::-1
-    ]
+    darker, lighter = sorted((luminance(over(front, back)), luminance(back)))
     return (lighter + 0.05) / (darker + 0.05)

@@ -1,16 +1,14 @@
-"""Embed a font: one static instance, subset to the glyphs an image uses.
-
-The variable font is instantiated once (at the manifest's weight) and
-stripped of its layout tables, so no renderer can form ligatures. Each
-image then gets a WOFF2 subset of only its own characters. The instance
-and the subsets are cached on disk, keyed by the font's bytes and the
-fontTools and brotli versions: a no-op build does not even import fontTools.
+"""Embed a font: one static instance, without layout tables (so without
+ligatures), subset to each image's characters as WOFF2. The instance and
+the subsets are cached on disk, keyed by the font's bytes and the fontTools
+and brotli versions: a no-op build does not even import fontTools.
 """
 
 import hashlib
 import io
 from collections.abc import Callable
-from functools import cached_property
+from dataclasses import dataclass
+from functools import cached_property, partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -31,7 +29,7 @@ INSTANCE_NAME = "instance.ttf"
 
 
 class FontInfo(BaseModel, frozen=True):
-    """What the layout needs to know about the font."""
+    """What the layout needs to know about the (monospaced) font."""
 
     family: str
     units_per_em: int
@@ -40,17 +38,16 @@ class FontInfo(BaseModel, frozen=True):
 
     @property
     def advance_em(self) -> float:
-        """The width of every character, in ems: the font is monospaced."""
         return self.advance / self.units_per_em
 
 
+@dataclass
 class Font:
     """The manifest's font, instantiated, measured and subset on demand."""
 
-    def __init__(
-        self, spec: FontSpec, manifest: str, cache_root: Path | None
-    ) -> None:
-        self.spec, self.manifest, self.cache_root = spec, manifest, cache_root
+    spec: FontSpec
+    manifest: str
+    cache_root: Path | None
 
     def fail(self, reason: str) -> InputError:
         message = f"cannot read font {self.spec.path}: {reason}"
@@ -68,12 +65,8 @@ class Font:
         if self.cache_root is None:
             return None
         digest = hashlib.sha256(self.source)
-        for part in (
-            CACHE_FORMAT,
-            str(self.spec.weight),
-            metadata.version("fonttools"),
-            metadata.version("brotli"),
-        ):
+        versions = (metadata.version(p) for p in ("fonttools", "brotli"))
+        for part in (CACHE_FORMAT, str(self.spec.weight), *versions):
             digest.update(b"\0" + part.encode())
         return self.cache_root / digest.hexdigest()[:16]
 
@@ -113,9 +106,7 @@ class Font:
         return TTFont(io.BytesIO(data), recalcTimestamp=False)
 
     def _instantiate(self) -> bytes:
-        from fontTools.varLib import (  # type: ignore[import-untyped]
-            instancer,
-        )
+        from fontTools.varLib import instancer  # type: ignore[import-untyped]
 
         try:
             font = self._open(self.source)
@@ -153,34 +144,24 @@ class Font:
             raise self.fail("not a monospaced font covering ASCII")
         if not family:
             raise self.fail("not a usable font (it has no family name)")
-        return (
-            FontInfo(
-                family=str(family),
-                units_per_em=units_per_em,
-                advance=advances.pop(),
-                codepoints=frozenset(cmap),
-            )
-            .model_dump_json()
-            .encode()
-        )
+        return FontInfo(
+            family=str(family), units_per_em=units_per_em,
+            advance=advances.pop(), codepoints=frozenset(cmap),
+        ).model_dump_json().encode()
 
     def woff2(self, text: str) -> bytes:
         """A WOFF2 subset of the font with the glyphs ``text`` needs."""
         characters = "".join(sorted(set(text) - {"\n"} | {" "}))
         digest = hashlib.sha256(characters.encode()).hexdigest()[:16]
-        return self._cached(
-            f"subsets/{digest}.woff2", lambda: self._subset(characters)
-        )
+        make = partial(self._subset, characters)
+        return self._cached(f"subsets/{digest}.woff2", make)
 
     def _subset(self, characters: str) -> bytes:
         from fontTools import subset  # type: ignore[import-untyped]
 
         font = self._open(self.instance)
-        options = subset.Options()
-        options.layout_features = []
-        options.hinting = False
-        options.name_IDs = list(NAME_IDS)
-        options.flavor = "woff2"
+        options = subset.Options(hinting=False, flavor="woff2")
+        options.layout_features, options.name_IDs = [], list(NAME_IDS)
         subsetter = subset.Subsetter(options)
         subsetter.populate(text=characters)
         subsetter.subset(font)

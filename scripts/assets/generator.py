@@ -1,15 +1,13 @@
-"""What the picture generators share: their command line, and writing (or
-with --check, verifying) their SVGs under assets/.
-
-Exit codes: 0 up to date, 1 stale (--check), 2 bad input.
+"""What the picture generators share: their command line (``Main``), and
+writing (or with --check, verifying) their SVGs under assets/.
 """
 
 import argparse
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 from scripts.exceptions import InputError, WriteError
 from scripts.files import leftovers, reason, shown, write_atomic
@@ -17,96 +15,63 @@ from scripts.files import leftovers, reason, shown, write_atomic
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = Path("assets")
 EPILOG = "Exit codes: 0 up to date, 1 stale (--check), 2 bad input."
-ROOT_HELP = "the repository root (default: %(default)s)"
-ROOT_IS_BASE = (
-    "the repository root; other paths are relative to it (default: %(default)s)"
-)
 
 # A generator's build: (root, source, assets, cache, check, summary) -> exit.
 Run = Callable[[Path, Path, Path, Path | None, bool, bool], int]
 
 
-def add_root(parser: argparse.ArgumentParser, help: str = ROOT_HELP) -> None:
-    """Add ``--root``, the repository root."""
-    parser.add_argument("--root", type=Path, default=ROOT, help=help)
+def parser(module: str, **paths: str) -> argparse.ArgumentParser:
+    """``python -m module``'s parser: its docstring's first paragraph,
+    --root, and a path option for each of ``paths`` (name=help)."""
+    found = sys.modules[module]
+    result = argparse.ArgumentParser(
+        prog=f"python -m {getattr(found.__spec__, 'name', module)}",
+        description=(found.__doc__ or "").split("\n\n")[0],
+    )
+    root = "the repository root, base of other paths (default: %(default)s)"
+    result.add_argument("--root", type=Path, default=ROOT, help=root)
+    for name, help in paths.items():
+        result.add_argument(f"--{name.replace('_', '-')}", type=Path, help=help)
+    return result
 
 
 @dataclass(frozen=True)
-class Command:
-    """A generator's command line; ``noun`` is what it makes ("image").
+class Main:
+    """A generator's ``main``: ``main = Main(run, source, cache)``.
+    ``source`` (the input) and ``cache`` (the font cache) are under the root
+    unless given; ``option`` names the source's option. Without ``summary``
+    there is no --no-cache nor --summary."""
 
-    ``source`` (the input file) and ``cache`` (the font cache) are defaults
-    under the root; ``option`` lets the user name another source. Without
-    ``summary`` there is no --no-cache nor --summary.
-    """
-
-    prog: str
-    doc: str | None
-    noun: str
+    run: Run
     source: Path
     cache: Path
     option: str | None = None
-    cache_help: str | None = None
-    root_help: str = ROOT_IS_BASE
     summary: bool = True
 
-    def parser(self) -> argparse.ArgumentParser:
-        """The options, with their help."""
-        noun = self.noun
-        article = "an" if noun[:1] in "aeiou" else "a"
-        result = argparse.ArgumentParser(
-            prog=self.prog,
-            description=(self.doc or "").split("\n\n")[0],
-            epilog=EPILOG,
-        )
-        flag = partial(result.add_argument, action="store_true")
-        path = partial(result.add_argument, type=Path)
-        flag(
-            "--check",
-            help=f"write nothing; fail if {article} {noun} is "
-            "stale, missing or orphaned",
-        )
-        add_root(result, self.root_help)
-        if self.option is not None:
-            metavar = self.option.removeprefix("--").upper()
-            path(
-                self.option,
-                dest="source",
-                metavar=metavar,
-                help=f"default: ROOT/{self.source}",
-            )
-        path(
-            "--assets",
-            help=f"where orphans are looked for (default: ROOT/{ASSETS})",
-        )
-        path(
-            "--cache-dir",
-            help=self.cache_help
-            or f"font cache (default: "
-            f"ROOT/{self.cache}); --check may fill it too",
-        )
-        result.set_defaults(source=None, no_cache=False, summary=False)
+    def __call__(self, argv: Sequence[str] | None = None) -> int:
+        """Parse ``argv`` and run; on bad input, say why and return 2."""
+        paths = {
+            "assets": f"where orphans are looked for (default: ROOT/{ASSETS})",
+            "cache_dir": f"font cache (default: ROOT/{self.cache})",
+        }
+        if self.option:
+            paths[self.option] = f"default: ROOT/{self.source}"
+        cli = parser(self.run.__module__, **paths)
+        cli.epilog = EPILOG
+        cli.set_defaults(no_cache=False, summary=False)
+        flags = {"check": "write nothing; fail if any is stale or orphaned"}
         if self.summary:
-            flag("--no-cache", help="use no font cache on disk")
-            flag(
-                "--summary", help=f"also print a Markdown table of the {noun}s"
-            )
-        return result
-
-    def main(self, argv: Sequence[str] | None, run: Run) -> int:
-        """Parse ``argv`` and ``run``; on bad input, say why and return 2."""
-        args = self.parser().parse_args(argv)
+            flags |= {"no-cache": "use no font cache", "summary": "a table too"}
+        for flag, help in flags.items():
+            cli.add_argument(f"--{flag}", action="store_true", help=help)
+        args = cli.parse_args(argv)
         root: Path = args.root
+        source = getattr(args, self.option or "", None) or root / self.source
         cache = None if args.no_cache else args.cache_dir or root / self.cache
+        assets = args.assets or root / ASSETS
         try:
-            return run(
-                root,
-                args.source or root / self.source,
-                args.assets or root / ASSETS,
-                cache,
-                args.check,
-                args.summary,
-            )
+            check, summary = args.check, args.summary
+            return self.run(root, source, assets, cache, check, summary)
         except (InputError, WriteError) as error:
             print(error, file=sys.stderr)
             return 2
@@ -115,10 +80,7 @@ class Command:
 # -- Writing and checking -----------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Output:
-    """One built SVG, and where it goes."""
-
+class Output(NamedTuple):  # one built SVG, and where it goes
     path: Path
     name: str  # the path as the data names it
     data: bytes
@@ -126,58 +88,51 @@ class Output:
     explain: Callable[[bytes], list[str]] | None = None  # why old is stale
 
 
-@dataclass(frozen=True)
-class Changes:
-    """What a build found out of date."""
-
-    stale: int  # stale or missing
+class Changes(NamedTuple):
+    stale: int  # or missing
     orphaned: int
 
 
-def _read(path: Path, name: str, root: Path) -> bytes | None:
-    """The bytes of ``path``, None if it is missing."""
+def _drop(path: Path, root: Path, check: bool, state: str, why: str) -> None:
+    """Remove a file that should not be there; with ``check``, list it."""
+    name = shown(path, root)
+    if check:
+        print(f"{state}: {name} ({why})")
+        return
     try:
-        return path.read_bytes()
-    except (FileNotFoundError, NotADirectoryError):
-        return None
+        path.unlink(missing_ok=True)
     except OSError as exc:
-        raise WriteError(f"cannot read {name}: {reason(exc, root)}") from None
-
-
-def _write(output: Output, root: Path) -> None:
-    try:
-        output.path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(output.path, output.data)
-    except OSError as exc:
-        why = reason(exc, root)
-        raise WriteError(f"cannot write {output.name}: {why}") from None
-    print(f"wrote {output.name} ({len(output.data) / 1024:.1f} KB)")
+        raise WriteError(f"cannot remove {name}: {reason(exc, root)}") from None
+    print(f"removed {name} ({why})")
 
 
 def sync(
-    outputs: Sequence[Output],
-    root: Path,
-    assets: Path,
-    check: bool,
-    *,
-    marker: str,
-    script: str,
-    gone: str,
+    outputs: Sequence[Output], root: Path, assets: Path, check: bool,
+    *, marker: str, script: str, gone: str,
 ) -> Changes:
-    """Write each output whose bytes changed, and remove orphans.
-
-    With ``check`` it only lists them. An orphan is an SVG under ``assets``
-    that ``script`` generated (its ``marker`` is in the first KB) but no
-    longer makes; ``gone`` says why, as in "not in the manifest".
-    """
+    """Write each output whose bytes changed, and remove the orphans: SVGs
+    under ``assets`` with ``marker`` (``script``'s) in their first KB that
+    are no output; ``gone`` says why. With ``check``, only list them."""
     stale = 0
     for output in outputs:
-        old = _read(output.path, output.name, root)
+        try:
+            old: bytes | None = output.path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            old = None
+        except OSError as exc:
+            why = reason(exc, root)
+            raise WriteError(f"cannot read {output.name}: {why}") from None
         if old == output.data:
             continue
         stale += 1
         if not check:
-            _write(output, root)
+            try:
+                output.path.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(output.path, output.data)
+            except OSError as exc:
+                why = reason(exc, root)
+                raise WriteError(f"cannot write {output.name}: {why}") from None
+            print(f"wrote {output.name} ({len(output.data) / 1024:.1f} KB)")
             continue
         state = "missing" if old is None else "stale"
         print(f"{state}: {output.name} ({output.origin})")
@@ -185,23 +140,10 @@ def sync(
             print("\n".join(output.explain(old)))
     made = {output.path.resolve() for output in outputs}
     orphaned = orphans(assets, made, marker)
+    why = f"generated by {script}, {gone}" if check else gone
     for path in orphaned:
-        if check:
-            why = f"generated by {script}, {gone}"
-            print(f"orphaned: {shown(path, root)} ({why})")
-        else:
-            remove(path, root)
-            print(f"removed {shown(path, root)} ({gone})")
+        _drop(path, root, check, "orphaned", why)
     return Changes(stale, len(orphaned))
-
-
-def remove(path: Path, root: Path) -> None:
-    """Delete ``path``; a WriteError if it cannot be."""
-    try:
-        path.unlink(missing_ok=True)
-    except OSError as exc:
-        why = reason(exc, root)
-        raise WriteError(f"cannot remove {shown(path, root)}: {why}") from None
 
 
 def orphans(assets: Path, outputs: set[Path], marker: str) -> list[Path]:
@@ -211,8 +153,7 @@ def orphans(assets: Path, outputs: set[Path], marker: str) -> list[Path]:
         if path.resolve() in outputs or not path.is_file():
             continue
         try:
-            with path.open("rb") as file:
-                head = file.read(1024)
+            head = path.read_bytes()[:1024]
         except OSError as exc:
             name = shown(path, assets.parent)
             raise WriteError(f"cannot read {name}: {exc.strerror}") from None
@@ -222,18 +163,14 @@ def orphans(assets: Path, outputs: set[Path], marker: str) -> list[Path]:
 
 
 def verdict(
-    changes: Changes,
-    built: Sequence[bytes],
-    noun: str,
-    check: bool,
+    changes: Changes, built: Sequence[bytes], noun: str, check: bool,
     summary: Callable[[], None] | None = None,
 ) -> int:
     """Print the outcome; the exit code. ``summary`` prints when up to date."""
     if check and (changes.stale or changes.orphaned):
         count = changes.stale + changes.orphaned
-        print(
-            f"{count} {noun}(s) out of date: run `make assets`", file=sys.stderr
-        )
+        out_of_date = f"{count} {noun}(s) out of date: run `make assets`"
+        print(out_of_date, file=sys.stderr)
         return 1
     if summary is not None:
         summary()
@@ -246,10 +183,7 @@ def verdict(
 # -- What every generator makes, before any makes it -------------------------
 
 
-@dataclass(frozen=True)
-class Claim:
-    """An output a generator makes, and the line that says so."""
-
+class Claim(NamedTuple):  # an output a generator makes, and where it says so
     path: Path  # resolved: two spellings of one file are one claim
     name: str  # as the line spells it
     cite: str  # "file:line"
@@ -264,40 +198,31 @@ def claims_in_code(
 ) -> list[Claim]:
     """Claims of outputs a module names in its code, as string literals."""
     lines = module.read_text(encoding="utf-8").splitlines()
-    found = []
-    for name in names:
-        quoted = f'"{name}"'
-        line = next((n for n, t in enumerate(lines, 1) if quoted in t), 1)
-        found.append(Claim.of(root, name, shown(module, ROOT), line))
-    return found
+
+    def line(name: str) -> int:
+        return next((n for n, t in enumerate(lines, 1) if f'"{name}"' in t), 1)
+
+    return [Claim.of(root, n, shown(module, ROOT), line(n)) for n in names]
 
 
 def shared(claims: Iterable[tuple[str, Claim]]) -> list[tuple[str, str, str]]:
-    """Outputs claimed twice: (first owner, second owner, message).
-
-    ``claims`` are (owner, claim) pairs in run order; the message cites the
-    second claim's line, and names the first's.
-    """
+    """Outputs claimed twice, from (owner, claim) pairs in run order:
+    (first owner, second owner, a message citing both lines)."""
     first: dict[Path, tuple[str, Claim]] = {}
     found = []
     for owner, claim in claims:
         earlier, before = first.setdefault(claim.path, (owner, claim))
         if before is not claim:
-            message = (
-                f"{claim.cite}: {claim.name} is also made by {before.cite}"
-            )
-            found.append((earlier, owner, message))
+            also = f"{claim.name} is also made by {before.cite}"
+            found.append((earlier, owner, f"{claim.cite}: {also}"))
     return found
 
 
 def sweep(assets: Path, root: Path, check: bool) -> int:
     """Remove (with ``check``, list) leftover temporary files; how many."""
     found = leftovers(assets)
-    why = "a temporary file of an interrupted build"
     for path in found:
-        if check:
-            print(f"leftover: {shown(path, root)} ({why})")
-        else:
-            remove(path, root)
-            print(f"removed {shown(path, root)} ({why})")
+        why = "a temporary file of an interrupted build"
+        _drop(path, root, check, "leftover", why)
     return len(found)
+

@@ -1,48 +1,20 @@
 """Split code into coloured spans, line by line, with Pygments."""
 
+from pygments import token as tk
 from pygments.lexers.python import PythonLexer
-from pygments.token import (
-    Comment,
-    Keyword,
-    Name,
-    Number,
-    Operator,
-    Punctuation,
-    String,
-    _TokenType,
-)
 
 # The nearest listed ancestor of a token type gives its CSS class
 # (colours in scripts/assets/theme.py); anything else is plain text.
-CLASSES: dict[_TokenType, str] = {
-    Keyword: "k",
-    Keyword.Constant: "c",
-    Operator.Word: "k",
-    Number: "n",
-    String: "s",
-    String.Doc: "m",
-    String.Interpol: "i",
-    String.Escape: "i",
-    Name.Function: "f",
-    Name.Class: "t",
-    Name.Builtin: "b",
-    Name.Builtin.Pseudo: "p",
-    Name.Decorator: "d",
-    Operator: "o",
-    Comment: "m",
-    Punctuation: "u",
+CLASSES: dict[tk._TokenType, str] = {
+    tk.Keyword: "k", tk.Keyword.Constant: "c", tk.Operator.Word: "k",
+    tk.Number: "n", tk.String: "s", tk.String.Doc: "m",
+    tk.String.Interpol: "i", tk.String.Escape: "i", tk.Name.Function: "f",
+    tk.Name.Class: "t", tk.Name.Builtin: "b", tk.Name.Builtin.Pseudo: "p",
+    tk.Name.Decorator: "d", tk.Operator: "o", tk.Comment: "m",
+    tk.Punctuation: "u",
 }
 
 Span = tuple[str, str | None]
-
-
-def css_class(kind: _TokenType) -> str | None:
-    """The CSS class of a token type, or None for plain text."""
-    while kind not in CLASSES:
-        if kind.parent is None:
-            return None
-        kind = kind.parent
-    return CLASSES[kind]
 
 
 def highlight(lines: tuple[str, ...]) -> list[list[Span]]:
@@ -55,11 +27,12 @@ def highlight(lines: tuple[str, ...]) -> list[list[Span]]:
     result: list[list[Span]] = [[]]
     decorator = False
     for kind, value in lexer.get_tokens("\n".join(lines)):
-        name = css_class(kind)
-        if kind is Name.Decorator:
+        listed = [CLASSES[k] for k in kind.split() if k in CLASSES]
+        name = listed[-1] if listed else None
+        if kind is tk.Name.Decorator:
             decorator = True
-        elif decorator and (kind is Name or value == "."):
-            name = CLASSES[Name.Decorator]
+        elif decorator and (kind is tk.Name or value == "."):
+            name = CLASSES[tk.Name.Decorator]
         else:
             decorator = False
         for index, part in enumerate(value.split("\n")):
@@ -73,6 +46,7 @@ def highlight(lines: tuple[str, ...]) -> list[list[Span]]:
 
 
 def _append(spans: list[Span], text: str, name: str | None) -> None:
+    """Add a span, merged with the one before if its class is the same."""
     if text.isspace():
         name = None
     if len(spans) >= 2 and spans[-1][1] is None and spans[-1][0].isspace():

@@ -1,24 +1,16 @@
-"""Read TOML inputs into pydantic models; every error names file and line.
-
-``load_model`` serves any TOML input of the build; ``load_manifest`` reads
-the code images' manifest, scripts/assets/code_images.toml, with it.
-"""
+"""Read TOML inputs into pydantic models (``load_model``; the code images'
+manifest: ``load_manifest``); every error names the file and the line."""
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar, get_args
+from typing import Annotated, Any, NamedTuple, NoReturn, TypeVar, get_args
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    ValidationError,
-    field_validator,
-)
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from pydantic_core import ErrorDetails
 
 from scripts import files
@@ -30,26 +22,19 @@ HEADER = re.compile(r"^\s*(\[\[?)([^\]]+)\]\]?\s*(#.*)?$")
 KEY = re.compile(
     rf"^\s*((?:{NAME.pattern})(?:\s*\.\s*(?:{NAME.pattern}))*)\s*="
 )
-NOUNS = {
-    "int_type": "an integer",
-    "float_type": "a number",
-    "string_type": "a string",
-    "bool_type": "true or false",
-    "list_type": "a list",
-    "model_type": "a table",
-    "dict_type": "a table",
+NOUNS = {  # pydantic's error type -> what the value must be
+    "int_type": "an integer", "float_type": "a number",
+    "string_type": "a string", "bool_type": "true or false",
+    "list_type": "a list", "model_type": "a table", "dict_type": "a table",
 }
 BOUNDS = {"ge": "at least", "gt": "more than", "le": "at most", "lt": "under"}
 
 
 class Positions:
-    """The line of each table and key of a TOML text, by its location.
-
-    A location is a path of keys and array indices, as in pydantic's
-    errors: ``("image", 2, "width")`` is ``width`` in the third
-    ``[[image]]``. Keys inside multi-line arrays or inline tables are
-    not told apart: they cite the line of the key that holds them.
-    """
+    """The line of each table and key of a TOML text, by its location
+    (pydantic's: ``("image", 2, "width")`` is ``width`` in the third
+    ``[[image]]``). Keys inside multi-line arrays or inline tables cite
+    the line of the key that holds them."""
 
     def __init__(self, text: str) -> None:
         self.lines: dict[Loc, int] = {}
@@ -92,19 +77,15 @@ class Positions:
 
 
 class Model(BaseModel):
-    """A TOML table: strict types, no unknown keys, frozen.
-
-    Once ``load_model`` has read it, ``cite(key)`` is the line of ``key``
-    in this table (of its header if the key is absent), and
-    ``fail(key, message)`` raises the InputError that names that line.
-    """
+    """A TOML table: strict types, no unknown keys, frozen. Once loaded,
+    ``cite(key)`` is the line of ``key`` (else of the table), and ``fail``
+    raises the InputError that names it."""
 
     model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
     _where: tuple[str, Positions, Loc] = PrivateAttr(("", Positions(""), ()))
 
     @property
-    def toml_path(self) -> str:
-        """The file this table was read from, as messages show it."""
+    def toml_path(self) -> str:  # as messages show it
         return self._where[0]
 
     def cite(self, key: str = "") -> int:
@@ -119,18 +100,9 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def load_model(path: Path, root: Path, model: type[M]) -> M:
-    """Read the TOML file at ``path`` into ``model``.
-
-    Every refusal is an InputError naming the file (relative to ``root``)
-    and the line at fault: bad bytes or TOML at their line, and a
-    pydantic ValidationError at the line of the key, or the table, that it
-    is about, said in one line: ``unknown key 'x' (keys: ...)``,
-    ``[font] needs 'file'``, ``width must be an integer``, ``width must be
-    from 1 to 1000`` (from ``Field(ge=..., le=...)``), or the message of a
-    ValueError raised by a validator. Of several errors, the first in the
-    file is said. Each ``Model`` in the result can then ``cite`` its keys'
-    lines and ``fail`` at them, for checks made after loading.
-    """
+    """Read the TOML file at ``path`` into ``model``; refuse it with an
+    InputError at the line of the first error in the file (bad bytes, bad
+    TOML, or the key or table a ValidationError is about), in one line."""
     shown = files.shown(path, root)
     text, data = read_toml(path, root)
     positions = Positions(text)
@@ -179,10 +151,8 @@ def _message(model: type[BaseModel], error: ErrorDetails) -> str:
         return str(ctx["error"])
     field = table.model_fields.get(str(loc[-1])) if table else None
     bounds = dict(ctx)
-    for item in field.metadata if field else []:
-        bounds |= {
-            k: getattr(item, k) for k in ("ge", "le") if hasattr(item, k)
-        }
+    for m in field.metadata if field else []:
+        bounds |= {k: getattr(m, k) for k in ("ge", "le") if hasattr(m, k)}
     if {"ge", "le"} <= bounds.keys():
         return f"{name} must be from {bounds['ge']} to {bounds['le']}"
     for bound, words in BOUNDS.items():
@@ -208,7 +178,7 @@ def _model_at(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
 
 
 def read_toml(path: Path, root: Path) -> tuple[str, dict[str, Any]]:
-    """The text of a TOML file and its data; errors name the file and line."""
+    """The text of a TOML file and its data."""
     shown = files.shown(path, root)
     try:
         data = path.read_bytes()
@@ -224,13 +194,8 @@ def read_toml(path: Path, root: Path) -> tuple[str, dict[str, Any]]:
         raise InputError(shown, line, f"invalid TOML: {reason}") from None
 
 
-# -- The code images' manifest -------------------------------------------------
-
-
 @dataclass(frozen=True)
 class FontSpec:
-    """The font file to embed, and the weight to instantiate it at."""
-
     path: Path
     weight: int
     line: int
@@ -241,7 +206,7 @@ class FontTable(Model):
 
     package: str = ""
     file: str
-    weight: Annotated[int, Field(ge=1, le=1000)]
+    weight: int = Field(ge=1, le=1000)
 
     def spec(self, root: Path) -> FontSpec:
         folder: Any = root
@@ -257,12 +222,12 @@ class FontTable(Model):
 class Limits(Model):
     """What a code image must respect to stay legible on its slide."""
 
-    min_font_px: Annotated[int, Field(ge=1, le=200)]
-    max_height_px: Annotated[int, Field(ge=1, le=10_000)]
-    max_columns: Annotated[int, Field(ge=1, le=1000)]
-    max_lines: Annotated[int, Field(ge=1, le=1000)]
-    slide_width_px: Annotated[int, Field(ge=1, le=10_000)]
-    max_kilobytes: Annotated[int, Field(ge=1, le=100_000)]
+    min_font_px: int = Field(ge=1, le=200)
+    max_height_px: int = Field(ge=1, le=10_000)
+    max_columns: int = Field(ge=1, le=1000)
+    max_lines: int = Field(ge=1, le=1000)
+    slide_width_px: int = Field(ge=1, le=10_000)
+    max_kilobytes: int = Field(ge=1, le=100_000)
 
 
 class ImageSpec(Model):
@@ -276,14 +241,7 @@ class ImageSpec(Model):
     width: Annotated[int, Field(ge=1)]
     line_numbers: bool
 
-    @field_validator("output")
-    @classmethod
-    def _svg(cls, output: str) -> str:
-        if not output.endswith(".svg"):
-            raise ValueError("output must be an .svg file")
-        return output
-
-    @field_validator("highlight")
+    @pydantic.field_validator("highlight")
     @classmethod
     def _once(cls, lines: list[int]) -> list[int]:
         if len(set(lines)) != len(lines):
@@ -297,27 +255,30 @@ class _File(Model):
     image: list[ImageSpec]
 
 
-@dataclass(frozen=True)
-class Manifest:
-    """The whole manifest: the font, the limits and the images."""
-
+class Manifest(NamedTuple):
     path: str
     font: FontSpec
     limits: Limits
     images: tuple[ImageSpec, ...]
 
 
+def check_entries(entries: Sequence[Any], widest: int) -> None:
+    """Refuse an entry wider than ``widest`` px, or writing no SVG, or one
+    another entry writes (entries are Models with output and width)."""
+    seen: dict[str, int] = {}
+    for entry in entries:
+        if entry.width > widest:
+            entry.fail("width", f"width must be from 1 to {widest}")
+        if not entry.output.endswith(".svg"):
+            entry.fail("output", "output must be an .svg file")
+        if made := seen.get(entry.output):
+            entry.fail("output", f"{entry.output} is also made on line {made}")
+        seen[entry.output] = entry.cite("output")
+
+
 def load_manifest(path: Path, root: Path) -> Manifest:
     """Read the manifest at ``path``; relative paths in it are to ``root``."""
     data = load_model(path, root, _File)
-    seen: dict[str, int] = {}
-    for image in data.image:
-        if image.width > data.limits.slide_width_px:
-            most = data.limits.slide_width_px
-            image.fail("width", f"width must be from 1 to {most}")
-        if image.output in seen:
-            made = seen[image.output]
-            image.fail("output", f"{image.output} is also made on line {made}")
-        seen[image.output] = image.cite("output")
+    check_entries(data.image, data.limits.slide_width_px)
     font = data.font.spec(root)
     return Manifest(data.toml_path, font, data.limits, tuple(data.image))

@@ -1,14 +1,12 @@
-"""Read a named region of a demo, marked as pymdownx-snippets sections.
-
-A region runs from ``# --8<-- [start:NAME]`` to ``# --8<-- [end:NAME]``.
-Marker lines never show; the region is dedented, and every line keeps its
-original line number.
+"""Read a region of a demo, from ``# --8<-- [start:NAME]`` to
+``# --8<-- [end:NAME]`` (pymdownx-snippets sections): dedented, without
+marker lines, each line keeping its number in the file.
 """
 
 import re
 import textwrap
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from scripts.exceptions import InputError
 from scripts.files import decode
@@ -17,10 +15,7 @@ SCISSORS = "--8<--"
 MARKER = re.compile(r"^\s*#\s*--8<--\s*\[(start|end):([A-Za-z0-9_.-]+)\]\s*$")
 
 
-@dataclass(frozen=True)
-class Excerpt:
-    """The lines an image shows, with their line numbers in the file."""
-
+class Excerpt(NamedTuple):
     path: str
     region: str | None
     first_line: int
@@ -29,11 +24,7 @@ class Excerpt:
 
 
 def find_regions(path: str, lines: list[str]) -> dict[str, tuple[int, int]]:
-    """Map each region name to the line numbers of its start and end markers.
-
-    Refuse a malformed marker, an end without a start, a region started
-    twice and a region never closed.
-    """
+    """Each region's name -> the lines of its start and end markers."""
     starts: dict[str, int] = {}
     regions: dict[str, tuple[int, int]] = {}
     for number, line in enumerate(lines, start=1):
@@ -59,18 +50,15 @@ def find_regions(path: str, lines: list[str]) -> dict[str, tuple[int, int]]:
 def read_excerpt(
     root: Path, source: str, region: str | None, cite: tuple[str, int, int]
 ) -> Excerpt:
-    """Read ``region`` of ``root / source`` (the whole file if None).
-
-    ``cite`` is the manifest, and its lines that name the source and the
-    region: cited when the file or the region does not exist.
-    """
+    """Read ``region`` of ``root / source`` (the whole file if None); a
+    missing file or region is an error at ``cite``: the manifest, and its
+    lines that name the source and the region."""
     manifest, source_line, region_line = cite
     try:
         data = (root / source).read_bytes()
     except FileNotFoundError:
-        raise InputError(
-            manifest, source_line, f"{source}: no such file"
-        ) from None
+        message = f"{source}: no such file"
+        raise InputError(manifest, source_line, message) from None
     except OSError as exc:
         raise InputError(source, 1, f"cannot read: {exc.strerror}") from None
     lines = decode(data, source).splitlines()

@@ -1,11 +1,6 @@
-"""The deck's SVG toolkit: one canvas, named text styles, one number format.
-
-The ASGI diagram (pictures.py) and the measured charts (charts.py) draw on
-a ``Canvas`` in slide pixels, text in named ``Style``s, placed from the
-monospaced font's advance so that every renderer puts it at the same
-place. ``document`` refuses an illegible picture and embeds a WOFF2 subset
-of the code images' font per weight.
-"""
+"""The deck's SVG toolkit: a ``Canvas`` in slide pixels, text in named
+``Style``s placed by the monospaced font's advance (the same in every
+renderer), and ``document``: the checked SVG, with a WOFF2 font subset."""
 
 import base64
 from dataclasses import dataclass, field, replace
@@ -52,8 +47,7 @@ def n(value: float) -> str:
 
 @dataclass(frozen=True)
 class Style:
-    """A named text style: size, colour, weight, the colour it is drawn on
-    (for the contrast check), and the colour of its inline code if any."""
+    """A text style; ``on``: the colour behind it; ``code``: inline code's."""
 
     size: float
     colour: str
@@ -91,10 +85,9 @@ def wrap(text: str, columns: int, style: Style) -> list[list[Run]]:
     lines: list[list[Run]] = []
     for word in filter(None, words):
         if len(word) > columns:
-            raise LayoutError(
-                f"{''.join(c for c, _ in word)!r} is {len(word)} columns, "
-                f"wider than the {columns} the picture has room for"
-            )
+            said = f"{''.join(c for c, _ in word)!r} is {len(word)} columns"
+            room = f"wider than the {columns} the picture has room for"
+            raise LayoutError(f"{said}, {room}")
         if lines and len(lines[-1]) + 1 + len(word) <= columns:
             lines[-1] += [(" ", False), *word]
         else:
@@ -122,10 +115,7 @@ class Canvas:
 
     width: float
     advance_em: float  # the monospaced font's advance, in ems
-    # A default style, set in the document's CSS, where its size and colour
-    # win over every text's own: the charts' look since they were first
-    # drawn, all their text in one colour. Without, each text shows its own.
-    base: Style | None = None
+    base: Style | None = None  # in the CSS; its size and colour go unsaid
     parts: list[str] = field(default_factory=list)
     inks: list[Ink] = field(default_factory=list)
 
@@ -149,11 +139,7 @@ class Canvas:
         self.shape("path", d=d, stroke=stroke, stroke_width=width)
 
     def text(
-        self,
-        x: float,
-        y: float,
-        text: str | list[Run],
-        style: Style,
+        self, x: float, y: float, text: str | list[Run], style: Style,
         align: str = "",
     ) -> float:
         """One line on baseline ``y``, aligned as said or as its style says;
@@ -197,9 +183,11 @@ class Canvas:
     def shift(self, start: int, end: int, dy: float) -> list[str]:
         """The elements ``parts[start:end]``, moved down by ``dy``."""
         parts = self.parts[start:end]
-        if round(dy, 2) == 0:
-            return parts
-        return [f'<g transform="translate(0 {n(dy)})">', *parts, "</g>"]
+        moved = [f'<g transform="translate(0 {n(dy)})">', *parts, "</g>"]
+        return parts if round(dy, 2) == 0 else moved
+
+
+Px = Annotated[int, Field(ge=1, le=10_000)]
 
 
 class Limits(Model):
@@ -207,8 +195,8 @@ class Limits(Model):
 
     min_font_px: Annotated[float, Field(ge=1, le=200)]
     min_contrast: Annotated[float, Field(ge=1, le=21)]
-    max_width_px: Annotated[int, Field(ge=1, le=10_000)]
-    max_height_px: Annotated[int, Field(ge=1, le=10_000)]
+    max_width_px: Px
+    max_height_px: Px
     max_kilobytes: Annotated[int, Field(ge=1, le=100_000)]
     edge: float = 0  # px: no text closer to the picture's left or right
 
@@ -247,40 +235,34 @@ def document(
         why += f"{limits.max_height_px:g} px maximum: shorten its text"
         raise LayoutError(why, "width")
     check(canvas, fonts[0].info.codepoints, limits)
-    style = []
+    (marker, *labels), w, h = head, n(canvas.width), n(height)
+    tags = ("title", "desc")[: len(labels)]
+    lines = [
+        f'<svg xmlns="{SVG_NS}" width="{w}" height="{h}" viewBox="0 0 {w} {h}"'
+        f' role="img" aria-labelledby="{" ".join(tags)}">',
+        marker,
+        *(f'<{tag} id="{tag}">{escape(label, quote=False)}</{tag}>'
+          for tag, label in zip(tags, labels, strict=False)),
+        "<style>",
+    ]
     for weight, font in zip((400, 700), fonts, strict=False):
         used = [i.text for i in canvas.inks if i.style.bold == (weight > 400)]
         if used:
             data = base64.b64encode(font.woff2("".join(used))).decode()
-            style.append(
+            lines.append(
                 f'@font-face{{font-family:"{FAMILY}";font-weight:{weight};'
                 f'src:url(data:font/woff2;base64,{data}) format("woff2")}}'
             )
     base = canvas.base
     said = f"font-size:{n(base.size)}px;fill:{base.colour};" if base else ""
-    w, h = n(canvas.width), n(height)
-    marker, *labels = head
-    svg = "\n".join(
-        [
-            f'<svg xmlns="{SVG_NS}" width="{w}" height="{h}" viewBox="0 0 '
-            f'{w} {h}" role="img" aria-labelledby="'
-            + " ".join(("title", "desc")[: len(labels)])
-            + '">',
-            marker,
-            *(
-                f'<{tag} id="{tag}">{escape(label, quote=False)}</{tag}>'
-                for tag, label in zip(("title", "desc"), labels, strict=False)
-            ),
-            "<style>",
-            *style,
-            f'text{{font-family:"{FAMILY}",monospace;{said}font-variant-'
-            'ligatures:none;font-feature-settings:"liga" 0,"calt" 0;'
-            "white-space:pre}",
-            "</style>",
-            *canvas.parts,
-            "</svg>\n",
-        ]
-    ).encode()
+    lines += [
+        f'text{{font-family:"{FAMILY}",monospace;{said}font-variant-ligatures:'
+        'none;font-feature-settings:"liga" 0,"calt" 0;white-space:pre}',
+        "</style>",
+        *canvas.parts,
+        "</svg>\n",
+    ]
+    svg = "\n".join(lines).encode()
     if len(svg) > limits.max_kilobytes * 1024:
         why = f"{name} would be {len(svg) / 1024:.1f} KB, over the "
         raise LayoutError(f"{why}{limits.max_kilobytes:g} KB budget", "output")
@@ -288,20 +270,13 @@ def document(
 
 
 def publish(
-    root: Path,
-    assets: Path,
-    check: bool,
-    made: dict[str, tuple[bytes, str]],  # output -> (SVG, what it is from)
-    script: str,
-    gone: str,
+    root: Path, assets: Path, check: bool, made: dict[str, tuple[bytes, str]],
+    script: str, gone: str,
 ) -> generator.Changes:
-    """Write (with ``check``, list) the pictures whose bytes changed, and
-    remove (list) the SVGs under ``assets`` that ``script`` no longer makes."""
-    outputs = [
-        generator.Output(root / name, name, data, origin)
-        for name, (data, origin) in made.items()
-    ]
+    """Write (with ``check``, list) the pictures (output -> SVG, what it is
+    from) that changed, and remove (list) those ``script`` no longer makes."""
+    outputs = [generator.Output(root / k, k, svg, origin)
+               for k, (svg, origin) in made.items()]
     marker = f"<!-- generated by {script}"
-    return generator.sync(
-        outputs, root, assets, check, marker=marker, script=script, gone=gone
-    )
+    return generator.sync(outputs, root, assets, check, marker=marker,
+                          script=script, gone=gone)

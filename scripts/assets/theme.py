@@ -1,9 +1,7 @@
-"""The look of a code image: a dark editor window that suits a black slide.
+"""The look of a code image: a dark editor window on the black slide.
 
-Lengths are in ems of the code font; colours are CSS colours. The palette
-starts from Catppuccin Mocha's, on a darker window, with every text colour
-lifted until it has a contrast of at least 7:1 against what is behind it
-(the window, the highlight band or the title bar), as the deck requires.
+Lengths are in ems of the code font. The palette is Catppuccin Mocha's, on
+a darker window, each text colour lifted to 7:1 against what is behind it.
 """
 
 FONT_SIZE = 20  # px in the SVG's own coordinates; the deck scales the image

@@ -1,14 +1,11 @@
 """Time the code image builds: full rebuilds, and no-op builds and checks.
 
-Each case runs the real command in a fresh process, timed by the standard
-library's timeit, on a copy of the demos, the manifest and the assets in a
-temporary folder, so the repository is left alone; then `make -s check` and
-`make -s assets` run in the repository itself, if it is up to date (so that
-both are no-ops). Prints the best and the median wall time of each, against
-the budgets: a full rebuild under 2 s, a no-op build or check under 1 s.
+Each case runs the real command in a fresh process (timeit) on a copy of the
+demos, the manifest and the assets, then `make -s check` and `make -s assets`
+in the repository if it is up to date (so both are no-ops). Prints the best
+and median times against the budgets: full < 2 s, no-op < 1 s.
 """
 
-import argparse
 import os
 import shutil
 import statistics
@@ -16,9 +13,10 @@ import subprocess
 import sys
 import tempfile
 import timeit
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
+from scripts.assets import generator
 from scripts.assets.code_images import ASSETS, MANIFEST, ROOT
 
 FULL, NO_OP = 2.0, 1.0  # budgets, in seconds
@@ -33,29 +31,18 @@ def copy_tree(root: Path, into: Path) -> None:
     shutil.copytree(root / ASSETS, into / ASSETS)
 
 
-def emptied(*folders: Path) -> Callable[[], None]:
-    """A setup that removes ``folders``, for the next run to make again."""
-
-    def setup() -> None:
-        for path in folders:
-            shutil.rmtree(path, ignore_errors=True)
-
-    return setup
-
-
 def report(
-    name: str,
-    command: list[str],
-    runs: int,
-    budget: float,
-    setup: Callable[[], object] = lambda: None,
+    name: str, command: list[str], runs: int, budget: float, *empty: Path
 ) -> bool:
-    """Time ``command`` (after ``setup``, untimed) and print it; in budget?"""
+    """Time ``command`` (after removing ``empty``, untimed); in budget?"""
 
     def run() -> None:
-        subprocess.run(  # noqa: S603
-            command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL
-        )
+        out = subprocess.DEVNULL
+        subprocess.run(command, cwd=ROOT, check=True, stdout=out)  # noqa: S603
+
+    def setup() -> None:
+        for path in empty:
+            shutil.rmtree(path, ignore_errors=True)
 
     times = timeit.repeat(run, setup, repeat=runs, number=1)
     best, median = min(times), statistics.median(times)
@@ -68,13 +55,9 @@ def report(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m scripts.assets.timing",
-        description=__doc__.split("\n\n")[0],
-    )
-    parser.add_argument(
-        "--runs", type=int, default=5, help="runs per case (default: 5)"
-    )
+    parser = generator.parser(__name__)
+    runs_help = "runs per case (default: %(default)s)"
+    parser.add_argument("--runs", type=int, default=5, help=runs_help)
     runs = parser.parse_args(argv).runs
     build = [sys.executable, "-m", "scripts.assets.code_images"]
     ok = True
@@ -90,11 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         subprocess.run(  # noqa: S603
             copy, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
         )
-
         print(f"{len(os.sched_getaffinity(0))} cores, {runs} runs each:")
-        cold, warm = emptied(tree / ASSETS, cache), emptied(tree / ASSETS)
-        ok &= report("full rebuild, cold font cache", copy, runs, FULL, cold)
-        ok &= report("full rebuild, warm font cache", copy, runs, FULL, warm)
+        assets = tree / ASSETS
+        for font, empty in (("cold", (assets, cache)), ("warm", (assets,))):
+            name = f"full rebuild, {font} font cache"
+            ok &= report(name, copy, runs, FULL, *empty)
+
         ok &= report("no-op build", copy, runs, NO_OP)
         ok &= report("no-op --check", [*copy, "--check"], runs, NO_OP)
     make = shutil.which("make")

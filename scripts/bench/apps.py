@@ -1,19 +1,10 @@
-"""The apps the disconnect benchmark serves (scripts/bench/disconnect.py).
-
-1. The WebSocket equivalents of the three HTTP patterns of the slides
-   (demos/streaming_response.py, demos/disconnect_receive.py and
-   demos/raise_oserror.py): send only, listen for ``websocket.disconnect``,
-   catch ``OSError``. Like the demos, they print one line per message sent
-   and "Client disconnected" when they notice.
-2. "Many small streams" for the throughput measurement: a Starlette
-   ``StreamingResponse`` and a FastAPI streaming endpoint, each served as is
-   (uvicorn says spec 2.3: Starlette runs a task that listens for
-   ``http.disconnect``) and behind ``force_spec`` (spec 2.4: Starlette
-   relies on ``send()`` raising OSError instead).
-"""
+"""The apps the disconnect benchmark serves (scripts/bench/disconnect.py):
+the WebSocket twins of the slides' three HTTP patterns, printing as the
+demos do, and many small streams from Starlette and FastAPI, as served (spec
+2.3) and behind ``force_spec`` (2.4: Starlette relies on OSError instead)."""
 
 import asyncio
-from collections.abc import AsyncIterator, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -27,15 +18,19 @@ DELAY = 0.2  # seconds between messages, as in the HTTP demos
 TEXT = "Hello, world!"
 
 
-# -- 1. The three patterns on a WebSocket -----------------------------------
+def accepted(pattern: Callable[[Receive, Send], Awaitable[None]]) -> ASGIApp:
+    """A WebSocket app that accepts, then runs ``pattern``."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await receive()  # websocket.connect
+            await send({"type": "websocket.accept"})
+            await pattern(receive, send)
+
+    return app
 
 
-async def ws_send_only(scope: Scope, receive: Receive, send: Send) -> None:
-    """Like streaming_response: send, never look at the client."""
-    if scope["type"] != "websocket":
-        return
-    await receive()  # websocket.connect
-    await send({"type": "websocket.accept"})
+async def stream(send: Send) -> None:
     for char in TEXT:
         print(f"Sending {char!r}")
         await send({"type": "websocket.send", "text": char})
@@ -43,22 +38,17 @@ async def ws_send_only(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "websocket.close", "code": 1000})
 
 
-async def ws_listen(scope: Scope, receive: Receive, send: Send) -> None:
+@accepted
+async def ws_send_only(receive: Receive, send: Send) -> None:
+    """Like streaming_response: send, never look at the client."""
+    await stream(send)
+
+
+@accepted
+async def ws_listen(receive: Receive, send: Send) -> None:
     """Like disconnect_receive: stream in a task, stop on disconnect."""
-    if scope["type"] != "websocket":
-        return
-    await receive()  # websocket.connect
-    await send({"type": "websocket.accept"})
-
-    async def stream() -> None:
-        for char in TEXT:
-            print(f"Sending {char!r}")
-            await send({"type": "websocket.send", "text": char})
-            await asyncio.sleep(DELAY)
-        await send({"type": "websocket.close", "code": 1000})
-
     async with asyncio.TaskGroup() as group:
-        streaming = group.create_task(stream())
+        streaming = group.create_task(stream(send))
         while (await receive())["type"] != "websocket.disconnect":
             pass
         if not streaming.done():
@@ -66,23 +56,14 @@ async def ws_listen(scope: Scope, receive: Receive, send: Send) -> None:
             streaming.cancel()
 
 
-async def ws_raise_oserror(scope: Scope, receive: Receive, send: Send) -> None:
+@accepted
+async def ws_raise_oserror(receive: Receive, send: Send) -> None:
     """Like raise_oserror: stop when ``send()`` raises OSError."""
-    if scope["type"] != "websocket":
-        return
-    await receive()  # websocket.connect
-    await send({"type": "websocket.accept"})
     try:
-        for char in TEXT:
-            print(f"Sending {char!r}")
-            await send({"type": "websocket.send", "text": char})
-            await asyncio.sleep(DELAY)
-        await send({"type": "websocket.close", "code": 1000})
+        await stream(send)
     except OSError:
         print("Client disconnected")
 
-
-# -- 2. Many small streams --------------------------------------------------
 
 CHUNKS = 10  # chunks per response
 CHUNK = b"x" * 31 + b"\n"
@@ -98,7 +79,6 @@ async def starlette_stream(request: Request) -> StreamingResponse:
 
 
 starlette_app = Starlette(routes=[Route("/stream", starlette_stream)])
-
 fastapi_app = FastAPI()
 
 
@@ -111,9 +91,8 @@ def force_spec(app: ASGIApp, version: str = "2.4") -> ASGIApp:
     """Serve ``app`` as if the server spoke ASGI spec ``version``."""
 
     async def forced(scope: Scope, receive: Receive, send: Send) -> None:
-        scope = dict(scope)
-        scope["asgi"] = {**scope.get("asgi", {}), "spec_version": version}
-        await app(scope, receive, send)
+        asgi = {**scope.get("asgi", {}), "spec_version": version}
+        await app({**scope, "asgi": asgi}, receive, send)
 
     return forced
 
@@ -133,7 +112,6 @@ async def throughput_app(
     scope: MutableMapping[str, Any], receive: Receive, send: Send
 ) -> None:
     """``/stream?variant=NAME``: one of VARIANTS."""
-    if scope["type"] != "http":
-        return
-    app = _BY_QUERY.get(scope.get("query_string", b""), _MISSING)
-    await app(scope, receive, send)
+    if scope["type"] == "http":
+        app = _BY_QUERY.get(scope.get("query_string", b""), _MISSING)
+        await app(scope, receive, send)

@@ -1,21 +1,11 @@
 """Measure what a client disconnection costs: assets/bench_disconnect.json.
 
-Two measurements, on 127.0.0.1 only, with bounded request counts and time:
-the work apps waste after their client left (scripts/bench/wasted.py), and
-the cost FastAPI pays today, in requests/s and latency p50/p99, median and
-spread (scripts/bench/throughput.py).
-
-``--smoke`` is the tests' few-second version (an asyncio client stands in
-for wrk). ``make bench`` runs the full one. The JSON and the two charts
-drawn from it (assets/bench_wasted.svg, assets/bench_fastapi.svg) are
-drawn and checked in memory, then replaced together; a run that fails
-halfway writes nothing.
-
-Exit codes: 0 done, 2 bad input, 3 the run failed (nothing written).
+The work apps waste after their client left (wasted.py) and what FastAPI
+pays today (throughput.py), on 127.0.0.1; the JSON and its two charts are
+replaced together (``make bench``), or nothing is written.
 """
 
 import argparse
-import datetime
 import shutil
 import subprocess
 import sys
@@ -29,11 +19,10 @@ from scripts.bench import throughput
 from scripts.bench.throughput import LoadRun, wrk_version
 from scripts.bench.wasted import wasted_work
 from scripts.files import shown
-from scripts.matrix.probe import machine, versions, write_together
+from scripts.matrix.probe import command, header, versions, write_together
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = Path("assets/bench_disconnect.json")
-SCHEMA = 1
 VERSIONS = (
     "uvicorn", "starlette", "fastapi", "httptools", "uvloop", "websockets",
     "h11",
@@ -64,29 +53,25 @@ SMOKE = Profile("smoke", 0.01, 3, 1, 3, "asyncio", 4, 0, 60, 1, 10, True)
 
 
 def _load(profile: Profile, wrk: str | None) -> tuple[Any, dict[str, Any]]:
-    """How to load one variant once, and how the JSON describes it."""
-    if wrk is not None:
+    """How to load one variant once (or ``warm`` it up), and how the JSON
+    describes it."""
+    connections, warmup = profile.connections, profile.warmup
 
-        def by_wrk(url: str, warm: bool) -> LoadRun:
-            seconds = profile.warmup if warm else profile.duration
-            return throughput.run_wrk(wrk, url, profile.connections, seconds)
+    def load(url: str, warm: bool) -> LoadRun:
+        if wrk is None:
+            count = warmup if warm else profile.requests
+            return throughput.run_asyncio(url, connections, count)
+        seconds = warmup if warm else profile.duration
+        return throughput.run_wrk(wrk, url, connections, seconds)
 
-        return by_wrk, {
-            "tool": f"wrk {wrk_version(wrk)}", "threads": 1,
-            "connections": profile.connections,
-            "seconds_per_run": profile.duration,
-            "warmup_seconds": profile.warmup,
-        }
-
-    def by_asyncio(url: str, warm: bool) -> LoadRun:
-        count = profile.warmup if warm else profile.requests
-        return throughput.run_asyncio(url, profile.connections, count)
-
-    return by_asyncio, {
+    return load, {
+        "tool": f"wrk {wrk_version(wrk)}", "threads": 1,
+        "connections": connections, "seconds_per_run": profile.duration,
+        "warmup_seconds": warmup,
+    } if wrk else {
         "tool": "asyncio client (scripts/bench/disconnect.py)",
-        "connections": profile.connections,
-        "requests_per_run": profile.requests,
-        "warmup_requests": profile.warmup,
+        "connections": connections, "requests_per_run": profile.requests,
+        "warmup_requests": warmup,
     }
 
 
@@ -94,30 +79,19 @@ def bench(profile: Profile, wrk: str | None) -> Document:
     began = time.monotonic()
     work = (profile.delay, profile.clients, profile.rounds, profile.read)
     with throughput.uvicorn_process() as (server, port):
-        if profile.overlap:  # the server starts while work is measured
-            waste = wasted_work(*work)
+        if not profile.overlap:  # nothing else runs during a measurement
             throughput.ready(server, port)
-        else:  # nothing else runs during a measurement
-            throughput.ready(server, port)
-            waste = wasted_work(*work)
+        waste = wasted_work(*work)
+        throughput.ready(server, port)  # at once if it was already
         load, tool = _load(profile, wrk)
         cost = throughput.measure(port, load, profile.repeats, tool)
     found = versions(VERSIONS)
     if wrk is not None:
         found["wrk"] = wrk_version(wrk)
-    return {
-        "schema": SCHEMA,
-        "generated_by": "scripts/bench/disconnect.py (make bench)",
-        "measured": {
-            "date": datetime.datetime.now(datetime.UTC).date().isoformat(),
-            "profile": profile.name,
-            "seconds": round(time.monotonic() - began, 1),
-            "machine": machine(),
-        },
-        "versions": found,
-        "wasted_work": waste,
-        "throughput": cost,
-    }
+    seconds = round(time.monotonic() - began, 1)
+    return {**header("scripts/bench/disconnect.py (make bench)", "measured",
+                     profile.name, seconds, found),
+            "wasted_work": waste, "throughput": cost}
 
 
 def report(document: Document) -> str:
@@ -169,34 +143,16 @@ def problems(document: Document) -> list[str]:
 
 
 def parser() -> argparse.ArgumentParser:
-    result = argparse.ArgumentParser(
-        prog="python -m scripts.bench.disconnect",
-        description=__doc__.split("\n\n")[0],
+    return command(
+        "scripts.bench.disconnect", __doc__, "2 bad input, 3 the run failed",
+        smoke={"action": "store_true", "help": "a few seconds, asyncio "
+               "client, nothing written unless --output"},
+        output={"type": Path, "help": f"the JSON to write (default: "
+                f"ROOT/{OUTPUT}; none with --smoke)"},
+        client={"choices": ("wrk", "asyncio"), "help": "the load generator "
+                "(default: wrk if installed, for the full run; asyncio with "
+                "--smoke)"},
     )
-    add = result.add_argument
-    add("--smoke", action="store_true",
-        help="a few seconds, asyncio client, nothing written unless --output")
-    add("--output", type=Path,
-        help=f"the JSON to write (default: ROOT/{OUTPUT}; none with --smoke)")
-    add("--client", choices=("wrk", "asyncio"),
-        help="the load generator (default: wrk if installed, for the full "
-        "run; asyncio with --smoke)")
-    return result
-
-
-def _measure(profile: Profile, wrk: str | None, kept: str) -> Document | None:
-    """The run's document, or None once the failure is printed."""
-    try:
-        document = bench(profile, wrk)
-        if found := problems(document):
-            raise RuntimeError("; ".join(found))
-    except (RuntimeError, OSError, ValueError) as exc:
-        print(f"the benchmark failed: {exc}; {kept}", file=sys.stderr)
-        return None
-    except subprocess.SubprocessError as exc:
-        print(f"the load generator failed: {exc}; {kept}", file=sys.stderr)
-        return None
-    return document
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -214,8 +170,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     kept = "nothing written" if output is None else (
         f"{shown(output, ROOT)} and its charts are left as they were"
     )
-    document = _measure(profile, wrk, kept)
-    if document is None:
+    try:
+        document = bench(profile, wrk)
+        if found := problems(document):
+            raise RuntimeError("; ".join(found))
+    except (RuntimeError, OSError, ValueError,
+            subprocess.SubprocessError) as exc:
+        what = "load generator" if isinstance(
+            exc, subprocess.SubprocessError) else "benchmark"
+        print(f"the {what} failed: {exc}; {kept}", file=sys.stderr)
         return 3
     print(report(document))
     if output is None:

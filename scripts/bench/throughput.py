@@ -1,13 +1,6 @@
-"""Measurement 2 of the benchmark: the cost FastAPI pays today
-(scripts/bench/disconnect.py).
-
-A uvicorn subprocess serves many small streams, from a Starlette
-StreamingResponse and a FastAPI endpoint, as uvicorn reports them (spec
-2.3: Starlette runs a task listening for ``http.disconnect``) and forced to
-spec 2.4 by a scope-rewriting wrapper (Starlette relies on OSError
-instead). ``wrk`` (or an asyncio client) loads each variant in turn, round
-after round; the ratio 2.4 over 2.3 is paired per round.
-"""
+"""Measurement 2 of the benchmark: the cost FastAPI pays today. A uvicorn
+subprocess serves apps.VARIANTS; wrk (or an asyncio client) loads each in
+turn, round after round; the ratio 2.4 over 2.3 is paired per round."""
 
 import asyncio
 import os
@@ -26,8 +19,8 @@ from typing import Any
 import httpx2
 
 from scripts.bench import apps
-from scripts.bench.wasted import HOST, TIMEOUT, summary
-from scripts.net.ports import pick_port
+from scripts.bench.wasted import TIMEOUT, summary
+from scripts.net.ports import HOST, pick_port
 from scripts.net.processes import Server, StartError, accepting, running
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,8 +40,7 @@ class LoadRun:
 
 
 def parse_wrk(output: str) -> LoadRun:
-    """Requests, duration, requests/s, p50, p99 and errors from wrk's
-    output (with --latency)."""
+    """What wrk --latency printed."""
 
     def latency(percent: str) -> float:
         pattern = rf"^\s*{percent}%\s+([\d.]+)(us|ms|s|m)\s*$"
@@ -61,14 +53,9 @@ def parse_wrk(output: str) -> LoadRun:
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     if total is None or rate is None:
         raise ValueError("wrk printed no request count")
-    errors = 0
-    if found := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
-        errors += int(found.group(1))
-    if found := re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), "
-        r"timeout (\d+)", output,
-    ):
-        errors += sum(int(n) for n in found.groups())
+    errors = sum(int(n) for line in output.splitlines()
+                 if line.lstrip().startswith(("Non-2xx", "Socket errors:"))
+                 for n in re.findall(r"\d+", line.split(":", 1)[1]))
     return LoadRun(
         requests=int(total.group(1)),
         seconds=float(total.group(2)) * UNITS[total.group(3)] / 1000,
@@ -135,8 +122,7 @@ def run_asyncio(url: str, connections: int, count: int) -> LoadRun:
 @contextmanager
 def uvicorn_process() -> Iterator[tuple[Server, int]]:
     """uvicorn serving ``apps.throughput_app`` in a subprocess, and its
-    port; the whole process tree is stopped when the block ends. Call
-    ``ready()`` before using it."""
+    port, until the block ends; call ``ready()`` before using it."""
     port = pick_port()
     command = [
         sys.executable, "-m", "uvicorn", "scripts.bench.apps:throughput_app",

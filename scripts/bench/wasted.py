@@ -1,13 +1,7 @@
-"""Measurement 1 of the benchmark (scripts/bench/disconnect.py): the work
-an app wastes after its client left.
-
-uvicorn (in this process, on its own thread and loop: scripts/net/servers.py)
-serves the slides' three patterns side by side: send only, listen for the
-disconnect, catch OSError, on HTTP (the demos) and WebSocket (their twins in
-scripts/bench/apps.py). Each client reads a few messages and leaves; the
-apps' prints show what they still produce, and for how long. The demos'
-DELAY is shortened through the module constant.
-"""
+"""Measurement 1 of the benchmark: the work an app wastes after its client
+left. An in-process uvicorn serves the slides' three patterns on HTTP (the
+demos) and WebSocket (their twins in apps.py); clients read a few messages
+and leave; the apps' prints show what they still produce, and how long."""
 
 import asyncio
 import contextlib
@@ -15,11 +9,13 @@ import contextvars
 import statistics
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from types import ModuleType
 from typing import Any
+from unittest import mock
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -28,7 +24,6 @@ from scripts.bench import apps
 from scripts.net import clients
 from scripts.net.servers import UVICORN, run_server
 
-HOST = "127.0.0.1"
 TIMEOUT = 5.0
 
 # The patterns, by (transport, pattern): where they are, and the app.
@@ -54,18 +49,13 @@ CLIENT: contextvars.ContextVar[str] = contextvars.ContextVar("client")
 def summary(values: Sequence[float], digits: int = 4) -> dict[str, float]:
     """Median and spread: min, quartiles, max."""
     ordered = sorted(values)
+    q1 = q3 = ordered[0]
     if len(ordered) >= 2:
         q1, _, q3 = statistics.quantiles(ordered, n=4, method="inclusive")
-    else:
-        q1 = q3 = ordered[0]
-    return {
-        "median": round(statistics.median(ordered), digits),
-        "min": round(ordered[0], digits),
-        "p25": round(q1, digits),
-        "p75": round(q3, digits),
-        "max": round(ordered[-1], digits),
-        "n": len(ordered),
-    }
+    found = {"median": statistics.median(ordered), "min": ordered[0],
+             "p25": q1, "p75": q3, "max": ordered[-1]}
+    return {**{k: round(v, digits) for k, v in found.items()},
+            "n": len(ordered)}
 
 
 class Recorder:
@@ -87,29 +77,23 @@ class Recorder:
 
     def after(self, client: str, moment: float, prefix: str) -> int:
         with self.lock:
-            return sum(
-                1 for who, at, text in self.prints
-                if who == client and at > moment and text.startswith(prefix)
-            )
+            return sum(1 for who, at, text in self.prints if who == client
+                       and at > moment and text.startswith(prefix))
 
     def sample(self, name: str, left: float | None) -> dict[str, Any]:
         """What client ``name``'s app did after the client ``left``."""
         end = self.ends.get(name)
         if left is None:
             return {"left": False, "outcome": "no stream"}
-        counts = {
-            "chunks_after": self.after(name, left, "Sending"),
-            "chunks_total": self.after(name, 0, "Sending"),
-        }
-        if end is None:
-            return {"left": True, "outcome": "still running", "noticed": False,
-                    "seconds_after": time.monotonic() - left, **counts}
         return {
             "left": True,
-            "outcome": end[1],
-            "noticed": self.after(name, 0, "Client disconnected") > 0,
-            "seconds_after": max(0.0, end[0] - left),
-            **counts,
+            "outcome": end[1] if end else "still running",
+            "noticed": bool(end)
+            and self.after(name, 0, "Client disconnected") > 0,
+            "seconds_after": time.monotonic() - left if end is None
+            else max(0.0, end[0] - left),
+            "chunks_after": self.after(name, left, "Sending"),
+            "chunks_total": self.after(name, 0, "Sending"),
         }
 
 
@@ -138,19 +122,14 @@ def router(recorder: Recorder) -> ASGIApp:
 @contextlib.contextmanager
 def patched(delay: float, recorder: Recorder) -> Iterator[None]:
     """Shorten the apps' DELAY and record their prints; undo it after."""
-    saved = {module: getattr(module, "DELAY") for module in DELAYED}  # noqa: B009
-    try:
+    with contextlib.ExitStack() as stack:
         for module in DELAYED:
-            setattr(module, "DELAY", delay)  # noqa: B010
+            stack.enter_context(mock.patch.object(module, "DELAY", delay))
         for module in PRINTING:
-            setattr(module, "print", recorder.print)  # noqa: B010
+            stack.enter_context(mock.patch.object(
+                module, "print", recorder.print, create=True
+            ))
         yield
-    finally:
-        for module, value in saved.items():
-            setattr(module, "DELAY", value)  # noqa: B010
-        for module in PRINTING:
-            with contextlib.suppress(AttributeError):
-                delattr(module, "print")
 
 
 def visit_all(
@@ -174,10 +153,8 @@ def _rounds(
     read: int,
 ) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """Every pattern, round after round, in rotating order: the samples."""
-    samples: dict[tuple[str, str], list[dict[str, Any]]] = {
-        key: [] for key in PATTERNS
-    }
     keys = list(PATTERNS)
+    samples: dict[tuple[str, str], list[dict[str, Any]]] = {k: [] for k in keys}
     for round_ in range(rounds):
         shift = round_ % len(keys)
         for transport, pattern in keys[shift:] + keys[:shift]:
@@ -198,9 +175,6 @@ def _rounds(
 
 def _result(key: tuple[str, str], found: list[dict[str, Any]]) -> Any:
     measured = [s for s in found if s["left"]]
-    outcomes: dict[str, int] = {}
-    for sample in found:
-        outcomes[sample["outcome"]] = outcomes.get(sample["outcome"], 0) + 1
     return {
         "transport": key[0],
         "pattern": key[1],
@@ -210,7 +184,7 @@ def _result(key: tuple[str, str], found: list[dict[str, Any]]) -> Any:
         "chunks_total": summary([s["chunks_total"] for s in measured], 1),
         "seconds_after": summary([s["seconds_after"] for s in measured]),
         "noticed": sum(1 for s in measured if s["noticed"]),
-        "outcomes": outcomes,
+        "outcomes": dict(Counter(sample["outcome"] for sample in found)),
     }
 
 

@@ -1,24 +1,13 @@
 """Build the deck: slides.md to a self-sufficient HTML folder, or to a PDF.
 
-``html`` runs Marp CLI (node_modules/.bin/marp, with .marprc.yml), then
-copies every local file the page refers to into the output folder: the
-pictures keep their paths under assets/; the fonts, which the theme takes
-from node_modules/@fontsource/, go to fonts/ with their licences; the emoji
-pictures, from node_modules/@twemoji/svg/, go to emoji/ (the page's URLs
-are rewritten to match). Files a previous build copied and the page no
-longer uses are removed. The folder then presents on a machine with no
-network and no node_modules.
-
-``pdf`` runs Marp CLI with the system Chromium: $CHROME_PATH if set, else
-the first of chromium, chromium-browser, google-chrome found on PATH; as
-root it sets CHROME_NO_SANDBOX, which Chromium needs there. Code stays
-selectable text in the PDF (the code images keep their <text>).
-
-Every file is written whole or not at all, and each step prints what it
-wrote. Exit codes: 0 built, 1 the build failed, 2 bad input.
+``html`` runs Marp CLI, then copies every local file the page uses beside
+it (pictures under assets/, @fontsource fonts and their licences to fonts/,
+@twemoji pictures to emoji/, the URLs rewritten to match) and removes what
+a previous build copied and the page no longer uses: it presents with no
+network and no node_modules. ``pdf`` prints with the system Chromium
+($CHROME_PATH, else on PATH). Every file is written whole or not at all.
 """
 
-import argparse
 import os
 import re
 import shutil
@@ -38,12 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SLIDES, CONFIG, OUT = Path("slides.md"), Path(".marprc.yml"), Path("dist")
 MARP = Path("node_modules/.bin/marp")
 FONT_PACKAGES = Path("node_modules/@fontsource")
-BROWSERS = (
-    "chromium",
-    "chromium-browser",
-    "google-chrome",
-    "google-chrome-stable",
-)
+BROWSERS = ("chromium", "chromium-browser", "google-chrome",
+            "google-chrome-stable")
 MARP_TIMEOUT = 300  # seconds
 # Local references in the page: <img src>, <a href>, <link href>, CSS url().
 REFERENCE = re.compile(
@@ -72,7 +57,6 @@ class Built:
 
     main: Path
     copied: tuple[Path, ...]
-    seconds: float
 
 
 def find_browser() -> Path | None:
@@ -84,29 +68,25 @@ def find_browser() -> Path | None:
     return Path(found) if found else None
 
 
-def marp(
-    root: Path, args: list[str], env: dict[str, str] | None = None
-) -> None:
+def marp(root: Path, args: list[str], **env: str) -> None:
     """Run Marp CLI on the deck with the project's config."""
     binary = root / MARP
     if not binary.exists():
-        raise BuildError(
-            f"{shown(binary, root)} is missing: "
-            "run `make node_modules/.installed` (npm ci)"
-        )
+        why = "is missing: run `make node_modules/.installed` (npm ci)"
+        raise BuildError(f"{shown(binary, root)} {why}")
     config = ["--no-stdin", "--config-file", str(root / CONFIG)]
     result = subprocess.run(  # noqa: S603  # our own command line
         [str(binary), *config, str(root / SLIDES), *args],
         cwd=root,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=MARP_TIMEOUT,
         check=False,
     )
-    if result.returncode != 0:
+    if code := result.returncode:
         output = (result.stderr + result.stdout).strip()
-        raise BuildError(f"marp failed ({result.returncode}):\n{output}")
+        raise BuildError(f"marp failed ({code}):\n{output}")
 
 
 def local(url: str) -> bool:
@@ -149,11 +129,8 @@ def place(
         target = Path("emoji") / emoji.group("file")
         files[out / "emoji" / "NOTICE.txt"] = TWEMOJI_NOTICE.encode()
     elif path.startswith("node_modules/"):
-        raise InputError(
-            *cite(root, path),
-            f"{url}: only fonts of @fontsource and emoji of @twemoji/svg "
-            "may come from node_modules",
-        )
+        why = "only fonts of @fontsource and emoji of @twemoji/svg may come"
+        raise InputError(*cite(root, path), f"{url}: {why} from node_modules")
     files[out / target] = source
     return target.as_posix() + url[len(path) :]
 
@@ -161,18 +138,14 @@ def place(
 def bundle(
     root: Path, html: str, out: Path
 ) -> tuple[str, dict[Path, bytes | Path]]:
-    """Rewrite the page's URLs into ``out``; what to write there.
-
-    Returns the new page, and each file to write in ``out``: the bytes to
-    write, or the path of the file to copy.
-    """
+    """The page with its URLs into ``out``, and each file to write there:
+    its bytes, or the path of the file to copy."""
     files: dict[Path, bytes | Path] = {}
 
     def replace(match: re.Match[str]) -> str:
-        if match.group("attr"):
-            url = place(root, match.group("url"), out, files)
-            return f'{match.group("attr")}{url}"'
-        return match.group("css") + place(root, match["cssurl"], out, files)
+        if match["attr"]:
+            return f'{match["attr"]}{place(root, match["url"], out, files)}"'
+        return match["css"] + place(root, match["cssurl"], out, files)
 
     return REFERENCE.sub(replace, html), files
 
@@ -216,11 +189,9 @@ def build_html(root: Path, out: Path, quiet: bool = False) -> Built:
             print(f"removed {shown(path, root)} (no slide uses it)")
         size = target.stat().st_size / 1024
         total = size + sum(d.stat().st_size for d in files) / 1024
-        print(
-            f"wrote {shown(target, root)} ({size:.0f} KB; {len(files)} files "
-            f"beside it, {total:.0f} KB in all) in {seconds:.1f} s"
-        )
-    return Built(target, tuple(sorted(files)), seconds)
+        said = f"{size:.0f} KB; {len(files)} files beside it, {total:.0f} KB"
+        print(f"wrote {shown(target, root)} ({said} in all) in {seconds:.1f} s")
+    return Built(target, tuple(sorted(files)))
 
 
 def build_pdf(root: Path, out: Path, quiet: bool = False) -> Built:
@@ -229,10 +200,9 @@ def build_pdf(root: Path, out: Path, quiet: bool = False) -> Built:
     browser = find_browser()
     if browser is None:
         where = os.environ.get("CHROME_PATH") or f"PATH ({', '.join(BROWSERS)})"
-        raise BuildError(
-            f"no Chromium found in {where}: install Debian's chromium, or set "
-            "CHROME_PATH to a Chrome or Chromium executable"
-        )
+        fix = "install Debian's chromium, or set CHROME_PATH to a Chrome or "
+        fix += "Chromium executable"
+        raise BuildError(f"no Chromium found in {where}: {fix}")
     out.mkdir(parents=True, exist_ok=True)
     target = out / "slides.pdf"
     env = {"CHROME_PATH": str(browser), "CHROME_DISABLE_GPU": "1"}
@@ -241,42 +211,27 @@ def build_pdf(root: Path, out: Path, quiet: bool = False) -> Built:
     with tempfile.TemporaryDirectory(prefix="deck-pdf-") as temporary:
         pdf = Path(temporary) / "slides.pdf"
         chrome = ["--browser", "chrome", "--browser-path", str(browser)]
-        marp(
-            root, ["--pdf", "--allow-local-files", *chrome, "-o", str(pdf)], env
-        )
+        marp(root, ["--pdf", "--allow-local-files", *chrome, "-o", str(pdf)],
+             **env)
         write_atomic(target, pdf.read_bytes())
     seconds = time.monotonic() - started
     if not quiet:
-        size = target.stat().st_size / 1024
-        print(
-            f"wrote {shown(target, root)} ({size:.0f} KB, with {browser}) "
-            f"in {seconds:.1f} s"
-        )
-    return Built(target, (), seconds)
+        size = f"{target.stat().st_size / 1024:.0f} KB, with {browser}"
+        print(f"wrote {shown(target, root)} ({size}) in {seconds:.1f} s")
+    return Built(target, ())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m scripts.deck.build",
-        description=(__doc__ or "").split("\n\n")[0],
-        epilog="Exit codes: 0 built, 1 the build failed, 2 bad input.",
-    )
+    parser = generator.parser(__name__, out=f"default: ROOT/{OUT}")
+    parser.epilog = "Exit codes: 0 built, 1 the build failed, 2 bad input."
     parser.add_argument("what", choices=("html", "pdf"), help="what to build")
-    generator.add_root(parser)
-    parser.add_argument(
-        "--out", type=Path, help=f"output folder (default: ROOT/{OUT})"
-    )
     args = parser.parse_args(argv)
-    out: Path = (args.out or args.root / OUT).resolve()
+    build = build_html if args.what == "html" else build_pdf
     try:
-        build = build_html if args.what == "html" else build_pdf
-        build(args.root.resolve(), out)
-    except InputError as error:
+        build(args.root.resolve(), (args.out or args.root / OUT).resolve())
+    except (InputError, BuildError, subprocess.TimeoutExpired) as error:
         print(error, file=sys.stderr)
-        return 2
-    except (BuildError, subprocess.TimeoutExpired) as error:
-        print(error, file=sys.stderr)
-        return 1
+        return 2 if isinstance(error, InputError) else 1
     return 0
 
 

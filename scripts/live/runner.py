@@ -1,6 +1,6 @@
-"""Run a demo live: ``python -m demos NAME`` starts the demo's uvicorn in a
-subprocess, runs a real network client against it, and draws what the
-client sent and received interleaved with what the server logged."""
+"""``python -m demos NAME``: start the demo's uvicorn in a subprocess, run a
+real client against it, and draw what the client sent and received
+interleaved with what the server logged."""
 
 import argparse
 import asyncio
@@ -11,7 +11,6 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
-from urllib.parse import quote
 
 from rich import box
 from rich.console import Console
@@ -19,118 +18,79 @@ from rich.table import Table
 from rich.text import Text
 
 from demos.catalog import BY_NAME, DEMOS, PACED, Demo
-from scripts.live import clients, websocket
+from scripts.live import clients
 from scripts.live.server import HOST, Server, ServerError, python_command
 from scripts.live.timeline import Timeline
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-Script = Callable[[Server], Awaitable[clients.Outcome]]
-SCRIPTS: dict[str, Script] = {
+# The scripted client of each demo: by its name, or else by its transport.
+SCRIPTS: dict[str, Callable[[Server], Awaitable[clients.Outcome]]] = {
     "streaming_response": clients.leave_mid_stream,
     "disconnect_receive": clients.leave_mid_stream,
     "raise_oserror": clients.leave_mid_stream,
-    "ws_with_token": websocket.token_attempts,
-    "ws_disconnect": websocket.ticks_then_leave,
-    "http": clients.get_once,  # the others, by transport
+    "ws_with_token": clients.token_attempts,
+    "ws_disconnect": clients.ticks_then_leave,
+    "http": clients.get_once,
     "http2": clients.get_with_trailers,
-    "websocket": websocket.handshake_once,
+    "websocket": clients.handshake_once,
+}
+CURL = {  # what to type in another terminal, before the URL
+    "http": ["curl", "-N"],
+    "http2": ["curl", "-v", "--http2-prior-knowledge", "-H", "TE: trailers"],
 }
 
 
 def try_command(demo: Demo, port: int) -> str:
     """A command that talks to the served demo from another terminal."""
-    if demo.transport == "websocket":
-        url = f"ws://{HOST}:{port}{demo.path}"
-        if demo.name == "ws_with_token":
-            url += f"?token={quote(websocket.demo_token())}"
-        return shlex.join([python_command(), "-m", "websockets", url])
-    url = f"http://{HOST}:{port}{demo.path}"
-    if demo.transport == "http2":
-        return shlex.join(
-            ["curl", "-v", "--http2-prior-knowledge", "-H", "TE: trailers", url]
-        )
-    return shlex.join(["curl", "-N", url])
+    scheme = "ws" if demo.transport == "websocket" else "http"
+    url = f"{scheme}://{HOST}:{port}{demo.path}{clients.query(demo)}"
+    command = CURL.get(demo.transport, [python_command(), "-m", "websockets"])
+    return shlex.join([*command, url])
 
 
-def show_header(server: Server) -> None:
-    """The demo's name and slide, the server command, the pace if set."""
-    demo, paced = server.demo, ""
-    if server.interval is not None:
-        paced = (
-            f"Paced for this run: {demo.pace} = {server.interval:g} s "
-            "in the server, not the slide's."
-        )
+async def show(server: Server, serve: bool) -> int:
+    """Serve the demo and run its scripted client (or, with ``serve``, wait
+    for Ctrl-C), stop the server, and sum up."""
+    demo, timeline, outcome = server.demo, server.timeline, None
+    paced = "" if server.interval is None else (
+        f"Paced for this run: {demo.pace} = {server.interval:g} s "
+        "in the server, not the slide's."
+    )
     title = Text.assemble((demo.name, "bold"), " · ", (demo.slide, "italic"))
-    server.timeline.header(title, server.command, paced)
-
-
-async def play(server: Server) -> int:
-    """Serve the demo, run its scripted client, then stop the server."""
-    show_header(server)
-    outcome: clients.Outcome | None = None
+    timeline.header(title, server.command, paced)
     try:
         await server.start()
-        script = SCRIPTS.get(server.demo.name, SCRIPTS[server.demo.transport])
-        outcome = await script(server)
+        if serve:
+            timeline.try_it(try_command(demo, server.port))
+            code = await server.wait()
+            error = f"The server exited on its own with code {code}."
+        else:
+            script = SCRIPTS.get(demo.name, SCRIPTS[demo.transport])
+            outcome = await script(server)
     except ServerError as exc:
         error = str(exc)
     except clients.CLIENT_ERRORS as exc:
         what = f"{type(exc).__name__}: {exc}".removesuffix(": ")
         error = f"The client failed: {what}"
     except asyncio.CancelledError:
-        server.timeline.runner("Interrupted")
-        raise
+        if task := asyncio.current_task():
+            task.uncancel()
+        timeline.runner("Ctrl-C" if serve else "Interrupted")
+        return 0 if serve else 130
     finally:
         await server.stop()
     if outcome is None:
-        server.timeline.fail(error)
+        timeline.fail(error)
         return 1
-    server.timeline.summary(server.demo.summary, outcome.findings, outcome.ok)
+    timeline.summary(demo.summary, outcome.findings, outcome.ok)
     return 0 if outcome.ok else 1
 
 
-async def serve_until_stopped(server: Server) -> int:
-    """Serve the demo until Ctrl-C, showing how to try it meanwhile."""
-    command = try_command(server.demo, server.port)
-    show_header(server)
-    try:
-        await server.start()
-        server.timeline.try_it(command)
-        error = f"The server exited on its own with code {await server.wait()}."
-    except ServerError as exc:
-        error = str(exc)
-    except asyncio.CancelledError:
-        uncancel()
-        server.timeline.runner("Ctrl-C")
-        return 0
-    finally:
-        await server.stop()
-    server.timeline.fail(error)
-    return 1
-
-
-def run(
-    demo: Demo, port: int, *, serve: bool = False, interval: float | None = None
-) -> int:
-    """Show ``demo`` live (or just serve it); return the exit code.
-
-    ``interval`` replaces the seconds between the app's sends (its pace
-    constant, see ``Demo.pace``) in the server process.
-    """
-    timeline = Timeline(Console(highlight=False))
-    server = Server(demo, port, timeline, interval)
-    main = serve_until_stopped if serve else play
-    return asyncio.run(interruptible(main(server)))
-
-
 async def interruptible(main: Coroutine[Any, Any, int]) -> int:
-    """Run ``main``; Ctrl-C, SIGTERM or SIGHUP cancel it, once.
-
-    Later signals are ignored: stopping the server is bounded in time.
-    """
-    task = asyncio.current_task()
+    """Run ``main``; Ctrl-C, SIGTERM or SIGHUP cancel it, once (later ones
+    are ignored: stopping the server is bounded in time)."""
+    task, loop = asyncio.current_task(), asyncio.get_running_loop()
     assert task is not None
-    loop = asyncio.get_running_loop()
 
     def interrupt() -> None:
         for signum in SIGNALS:
@@ -142,77 +102,55 @@ async def interruptible(main: Coroutine[Any, Any, int]) -> int:
     try:
         return await main
     except asyncio.CancelledError:
-        uncancel()
+        task.uncancel()
         return 130
 
 
-def uncancel() -> None:
-    """Acknowledge a cancellation that was handled."""
-    if (task := asyncio.current_task()) is not None:
-        task.uncancel()
-
-
 def print_demos(console: Console) -> None:
-    """A table of the demos: name, slide and what each one shows."""
     table = Table(box=box.SIMPLE_HEAD, show_lines=True, title="Demos")
     table.add_column("Name", style="bold cyan", no_wrap=True)
     table.add_column("Slide, and what it shows")
     for demo in DEMOS:
         summary = Text.assemble((demo.slide, "italic"), "\n", demo.summary)
         table.add_row(demo.name, summary)
-    console.print(table)
-    console.print(
-        "Run one: python -m demos NAME [--port N] [--serve] [--interval S]",
-        style="dim",
-    )
+    hint = "Run one: python -m demos NAME [--port N] [--serve] [--interval S]"
+    console.print(table, Text(hint, style="dim"), sep="\n")
 
 
 def port_number(value: str) -> int:
-    """A TCP port, 1 to 65535."""
     if not 0 < (port := int(value)) < 65536:
         raise argparse.ArgumentTypeError(f"{value} is not a TCP port")
     return port
 
 
 def seconds(value: str) -> float:
-    """A positive, finite number of seconds."""
     with contextlib.suppress(ValueError):
         if math.isfinite(number := float(value)) and number > 0:
             return number
-    raise argparse.ArgumentTypeError(
-        f"{value} is not a positive number of seconds"
-    )
+    message = f"{value} is not a positive number of seconds"
+    raise argparse.ArgumentTypeError(message)
 
 
 def command_line() -> argparse.ArgumentParser:
-    """The options of ``python -m demos``."""
-    parser = argparse.ArgumentParser(
+    cli = argparse.ArgumentParser(
         prog="python -m demos",
         description="Start a demo's server, run a scripted client against it "
         "and show both sides in one timeline.",
     )
-    parser.add_argument("name", nargs="?", help="the demo to run")
-    parser.add_argument(
-        "--port", type=port_number, default=8000,
-        help="the port to serve on (default: 8000)",
-    )
-    parser.add_argument(
-        "--serve", action="store_true",
-        help="only serve the demo, until Ctrl-C, and print a command to try",
-    )
-    parser.add_argument(
-        "--list", action="store_true", help="list the demos and exit"
-    )
-    parser.add_argument(
-        "--interval", type=seconds, metavar="SECONDS",
-        help="seconds between the app's sends, instead of the slide's: "
-        f"for {', '.join(PACED)}",
-    )
-    return parser
+    option = cli.add_argument
+    option("name", nargs="?", help="the demo to run")
+    option("--port", type=port_number, default=8000,
+           help="the port to serve on (default: 8000)")
+    option("--serve", action="store_true",
+           help="only serve the demo, until Ctrl-C, and print a command to try")
+    option("--list", action="store_true", help="list the demos and exit")
+    option("--interval", type=seconds, metavar="SECONDS",
+           help="seconds between the app's sends, instead of the slide's: "
+           f"for {', '.join(PACED)}")
+    return cli
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse the command line and run the demo it names."""
     cli = command_line()
     args = cli.parse_args(argv)
     if args.list:
@@ -232,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     else:
-        return run(demo, args.port, serve=args.serve, interval=args.interval)
+        timeline = Timeline(Console(highlight=False))
+        server = Server(demo, args.port, timeline, args.interval)
+        return asyncio.run(interruptible(show(server, args.serve)))
     print_demos(errors)
     return 2

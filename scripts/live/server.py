@@ -9,10 +9,8 @@ import shlex
 import signal
 import socket
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import NamedTuple
 
 from demos.catalog import Demo
 from scripts.live.timeline import Timeline
@@ -23,11 +21,15 @@ ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 10.0  # seconds for the server to accept connections
 STOP_TIMEOUT = 3.0  # seconds for the server to exit after SIGINT
 DRAIN_TIMEOUT = 2.0  # seconds to collect the server's last lines
-T = TypeVar("T")
 
 
 class ServerError(Exception):
     """The server did not start, or did not stay up."""
+
+
+class LogLine(NamedTuple):
+    at: float  # when it arrived
+    text: str
 
 
 def python_command() -> str:
@@ -39,21 +41,11 @@ def python_command() -> str:
 
 def port_is_free(port: int) -> bool:
     """Whether uvicorn, which reuses addresses, could listen on ``port``."""
-    with socket.socket() as probe:
+    with socket.socket() as probe, contextlib.suppress(OSError):
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((HOST, port))
-        except OSError:
-            return False
+        probe.bind((HOST, port))
         return True
-
-
-@dataclass(frozen=True)
-class LogLine:
-    """One line the server wrote, and when it arrived."""
-
-    at: float
-    text: str
+    return False
 
 
 class Server:
@@ -64,7 +56,7 @@ class Server:
         self, demo: Demo, port: int, timeline: Timeline, interval: float | None
     ) -> None:
         self.demo, self.port, self.interval = demo, port, interval
-        self.timeline = timeline
+        self.timeline, self.lines = timeline, list[LogLine]()
         self.args = ["-m", "uvicorn", demo.target]
         if interval is not None:
             module, name = demo.pace_constant()
@@ -72,10 +64,9 @@ class Server:
             self.args[:2] = ["-c", f"import uvicorn, {module}; {code}"]
         self.args += ["--host", HOST, "--port", str(port), *demo.server_args]
         self.command = shlex.join([python_command(), *self.args])
-        self.lines: list[LogLine] = []
-        self._changed = asyncio.Condition()
-        self._process: processes.Server | None = None
-        self._reader: asyncio.Task[None] | None = None
+        self.changed = asyncio.Condition()
+        self.process: processes.Server | None = None
+        self.reader: asyncio.Task[None] | None = None
 
     def pace(self) -> float:
         """Seconds between the app's sends, in this run."""
@@ -88,103 +79,90 @@ class Server:
                 f"Port {self.port} is already in use; "
                 "choose another one with --port."
             )
-        self._process, output = self._spawn()
-        stream = asyncio.StreamReader()
+        read_end, write_end = os.pipe()
+        with os.fdopen(write_end, "wb") as output:
+            self.process = process = processes.Server(
+                [sys.executable, *self.args], cwd=ROOT, output=output,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        stream, pipe = asyncio.StreamReader(), os.fdopen(read_end, "rb")
         await asyncio.get_running_loop().connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(stream), output
+            lambda: asyncio.StreamReaderProtocol(stream), pipe
         )
-        self._reader = asyncio.create_task(self._read(stream))
+        self.reader = asyncio.create_task(self.read(stream))
         running = f"Uvicorn running on http://{HOST}:{self.port} "
         try:  # uvicorn says it listens on our port, and the port accepts
             await asyncio.to_thread(
-                self._process.wait_ready,
+                process.wait_ready,
                 lambda: any(running in line.text for line in self.lines)
                 and processes.accepting(self.port),
                 READY_TIMEOUT,
             )
         except processes.StartError as exc:
-            raise await self._failed(exc.code) from None
+            why = f"did not accept connections on port {self.port} within "
+            why += f"{READY_TIMEOUT:.0f} s"
+            if exc.code is not None:
+                await self.drain()
+                why = f"exited with code {exc.code} before accepting "
+                why += "connections"
+            why += "; its output is above."
+            raise ServerError(f"The server {why}") from None
         self.timeline.runner(f"The server accepts connections on {self.port}")
-
-    def _spawn(self) -> tuple[processes.Server, IO[bytes]]:
-        """The started server, and the read end of its output."""
-        read_end, write_end = os.pipe()
-        with os.fdopen(write_end, "wb") as output:
-            process = processes.Server(
-                [sys.executable, *self.args],
-                cwd=ROOT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                output=output,
-            )
-        return process, os.fdopen(read_end, "rb")
-
-    async def _failed(self, code: int | None) -> ServerError:
-        """Why the server is not ready: it exited, or it is too slow."""
-        if code is None:
-            return ServerError(
-                f"The server did not accept connections on port {self.port} "
-                f"within {READY_TIMEOUT:.0f} s; its output is above."
-            )
-        await self._drain()
-        return ServerError(
-            f"The server exited with code {code} before accepting "
-            "connections; its output is above."
-        )
 
     async def wait(self) -> int:
         """Wait for the server to exit on its own; return its exit code."""
-        if self._process is None or self._reader is None:
+        if not (self.process and self.reader):
             raise ServerError("The server was not started.")
-        await asyncio.shield(self._reader)  # its output ends as it exits
-        return await asyncio.to_thread(self._process.popen.wait)
+        await asyncio.shield(self.reader)  # its output ends as it exits
+        return await asyncio.to_thread(self.process.popen.wait)
 
     async def stop(self) -> None:
         """Ask the server to shut down (SIGINT), then insist (SIGKILL)."""
-        if (process := self._process) is None:
+        if (process := self.process) is None:
             return
         if process.alive():
             self.timeline.runner("Stopping the server (SIGINT)")
-        stopped = await asyncio.to_thread(
-            process.stop, signal.SIGINT, STOP_TIMEOUT
-        )
-        if stopped.how == "SIGKILL":
+        stop = asyncio.to_thread(process.stop, signal.SIGINT, STOP_TIMEOUT)
+        if (stopped := await stop).how == "SIGKILL":
             self.timeline.runner(
                 f"Still running after {STOP_TIMEOUT:.0f} s: "
                 "killing it (SIGKILL)"
             )
-        await self._drain()
+        await self.drain()
         self.timeline.runner(f"The server exited with code {stopped.code}")
 
     async def wait_for(
-        self, find: Callable[[], T | None], seconds: float
-    ) -> T | None:
-        """Wait until ``find()`` finds something in the lines, or give up."""
+        self, prefix: str, since: float, seconds: float, count: int = 1
+    ) -> list[LogLine]:
+        """The lines since ``since`` that start with ``prefix``, once there
+        are ``count`` of them or ``seconds`` have passed."""
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds), self._changed:
-                await self._changed.wait_for(lambda: find() is not None)
-        return find()
+            async with asyncio.timeout(seconds), self.changed:
+                await self.changed.wait_for(
+                    lambda: len(self.lines_since(since, prefix)) >= count
+                )
+        return self.lines_since(since, prefix)
 
     def lines_since(self, at: float, prefix: str) -> list[LogLine]:
-        """The lines that start with ``prefix`` and arrived after ``at``."""
         return [
             line for line in self.lines
             if line.at > at and line.text.startswith(prefix)
         ]
 
-    async def _read(self, stream: asyncio.StreamReader) -> None:
+    async def read(self, stream: asyncio.StreamReader) -> None:
         while raw := await stream.readline():
             text = raw.decode(errors="replace").rstrip()
             line = LogLine(self.timeline.now(), text)
             self.timeline.server(line.text, line.at)
-            async with self._changed:
+            async with self.changed:
                 self.lines.append(line)
-                self._changed.notify_all()
+                self.changed.notify_all()
 
-    async def _drain(self) -> None:
+    async def drain(self) -> None:
         """Let the last lines of output reach the timeline."""
-        if self._reader is None or self._reader.done():
+        if self.reader is None or self.reader.done():
             return
         try:
-            await asyncio.wait_for(self._reader, DRAIN_TIMEOUT)
+            await asyncio.wait_for(self.reader, DRAIN_TIMEOUT)
         except TimeoutError:
             self.timeline.runner("The server's output did not end; moving on")

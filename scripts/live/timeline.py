@@ -1,5 +1,5 @@
-"""What the live runner prints: a header, one timeline of both sides, in the
-order things happened and stamped from the start, then a summary."""
+"""What the live runner prints: a header, one timeline of both sides in the
+order things happened, stamped from the start, then a summary."""
 
 import re
 import time
@@ -20,89 +20,73 @@ KNOWN_ISSUES = {
 }
 LEVEL_STYLE = {"INFO": "green", "WARNING": "yellow", "ERROR": "bold red"}
 LOG_LINE = re.compile(r"(?P<level>[A-Z]+):\s+(?P<message>.*)")
+Content = str | Text
 Headers = Iterable[tuple[str | bytes, str | bytes]]
 
 
+def style(ok: bool) -> str:  # for what went as it should, or did not
+    return "green" if ok else "red"
+
+
 def status_text(code: int, reason: str) -> Text:
-    """An HTTP status, green when it went through, red when refused."""
-    style = "bold green" if code < 400 else "bold red"
-    return Text(f"{code} {reason}".strip(), style=style)
-
-
-def as_text(value: str | bytes) -> str:
-    """A header name or value as text."""
-    return value.decode("latin-1") if isinstance(value, bytes) else value
+    return Text(f"{code} {reason}".strip(), style=f"bold {style(code < 400)}")
 
 
 def header_lines(headers: Headers) -> list[str]:
     """``name: value`` lines, as they read on the wire."""
-    return [f"{as_text(name)}: {as_text(value)}" for name, value in headers]
+    return [
+        ": ".join(x.decode("latin-1") if isinstance(x, bytes) else x for x in h)
+        for h in headers
+    ]
 
 
 class Timeline:
     """Client events and server lines, in arrival order, stamped."""
 
     def __init__(self, console: Console) -> None:
-        self.console = console
-        self.start = time.monotonic()
+        self.console, self.start = console, time.monotonic()
 
     def now(self) -> float:
-        """Seconds since the start."""
         return time.monotonic() - self.start
 
-    def sent(self, what: str | Text, details: Iterable[str] = ()) -> None:
-        """The client sent something."""
+    # What the client sent, received, and did or checked.
+    def sent(self, what: Content, details: Iterable[str] = ()) -> None:
         self.row(self.now(), "client", "→", what, details)
 
-    def received(self, what: str | Text, details: Iterable[str] = ()) -> None:
-        """The client received something."""
+    def received(self, what: Content, details: Iterable[str] = ()) -> None:
         self.row(self.now(), "client", "←", what, details)
 
-    def note(self, what: str | Text, details: Iterable[str] = ()) -> None:
-        """Something the client did or checked."""
+    def note(self, what: Content, details: Iterable[str] = ()) -> None:
         self.row(self.now(), "client", "•", what, details)
 
-    def detail(self, line: str) -> None:
-        """One more line for the row above."""
-        self.row(None, "", "", Text(f"  {line}", style="dim"))
-
-    def runner(self, what: str) -> None:
-        """Something this runner did to the server."""
+    def runner(self, what: str) -> None:  # what it did to the server
         self.row(self.now(), "runner", "»", Text(what, style="dim"))
 
     def server(self, line: str, at: float) -> None:
         """One line of the server's output: uvicorn's log or the app's."""
-        match = LOG_LINE.fullmatch(line)
-        if match is None:
+        if (match := LOG_LINE.fullmatch(line)) is None:
             body = Text(line, style="bold yellow")  # the app's own print()
         else:
-            level = match["level"]
-            body = Text.assemble(
-                (level, LEVEL_STYLE.get(level, "")), " ", match["message"]
-            )
-            if known := KNOWN_ISSUES.get(match["message"]):
+            level, message = match["level"], match["message"]
+            body = Text(level, LEVEL_STYLE.get(level, "")).append(f" {message}")
+            if known := KNOWN_ISSUES.get(message):
                 body.append(f"\n  ↳ known issue: {known}", style="dim")
         self.row(at, "server", "│", body)
 
     def row(
-        self,
-        at: float | None,
-        who: str,
-        mark: str,
-        what: str | Text,
+        self, at: float | None, who: str, mark: str, what: Content,
         details: Iterable[str] = (),
     ) -> None:
         """One row: when, who, which way, what, and lines under it."""
         body = Text(what) if isinstance(what, str) else what.copy()
         for line in details:
             body.append(f"\n  {line}", style="dim")
-        style = WHO_STYLE.get(who, "")
         grid = Table.grid(padding=(0, 1))
         grid.add_column(justify="right", width=9, style="dim")
-        grid.add_column(width=6, style=style)
-        grid.add_column(width=1, style=style)
+        grid.add_column(width=8, style=WHO_STYLE.get(who, ""))
         grid.add_column()
-        grid.add_row("" if at is None else f"+{at:.3f}s", who, mark, body)
+        stamp = "" if at is None else f"+{at:.3f}s"
+        grid.add_row(stamp, f"{who:6} {mark}", body)
         self.console.print(grid)
 
     def header(self, title: Text, command: str, paced: str) -> None:
@@ -113,10 +97,8 @@ class Timeline:
             self.console.print(Text(paced, style="dim"))
         self.console.print()
 
-    def command(self, command: str) -> None:
-        """A command line, ready to copy."""
-        text = Text(f"$ {command}", style="bold green")
-        self.console.print(text, soft_wrap=True)
+    def command(self, command: str) -> None:  # ready to copy
+        self.console.print(Text(f"$ {command}", "bold green"), soft_wrap=True)
 
     def summary(self, summary: str, findings: list[str], ok: bool) -> None:
         """What the demo proves, and what was measured to show it."""
@@ -124,25 +106,13 @@ class Timeline:
         for finding in findings:
             grid.add_row("•", finding)
         body = Group(Text(summary, style="bold"), grid)
-        self.console.print()
-        self.console.print(
-            Panel(body, title="What this shows", border_style=style(ok))
-        )
+        panel = Panel(body, title="What this shows", border_style=style(ok))
+        self.console.print("", panel)
 
     def try_it(self, command: str) -> None:
-        """The command to type in another terminal, and how to stop."""
-        self.console.print()
-        self.console.print(Text("In another terminal, try:", style="bold"))
+        self.console.print(Text("\nIn another terminal, try:", style="bold"))
         self.command(command)
-        self.console.print(Text("Press Ctrl-C to stop.", style="dim"))
-        self.console.print()
+        self.console.print(Text("Press Ctrl-C to stop.\n", style="dim"))
 
     def fail(self, message: str) -> None:
-        """Why the demo could not be shown."""
-        self.console.print()
-        self.console.print(Text(f"Error: {message}", style="bold red"))
-
-
-def style(ok: bool) -> str:
-    """Green for what went as it should, red for what did not."""
-    return "green" if ok else "red"
+        self.console.print(Text(f"\nError: {message}", style="bold red"))

@@ -1,31 +1,17 @@
 """The ASGI app the support-matrix probe serves on every real server.
 
-Each path exercises one feature. What only the app can see (the scope, an
-exception raised by ``send()``, when ``http.disconnect`` arrived) is
-appended as one JSON line to the file named by ``PROBE_EVENTS``, tagged
-with the probe's ``id`` from the query string and stamped with
-``time.monotonic()``, which every process on the machine shares. What the
-client sees on the wire is the probe's business (scripts/matrix/cells.py).
-
-HTTP paths:
-    /scope          the scope's ``asgi`` and ``extensions``, as JSON
-    /trailers       two body chunks, then two trailers messages
-    /disconnect     one chunk, then wait for ``http.disconnect``
-    /send           a chunk every ``interval`` s for ``seconds`` s, each
-                    send's start and outcome recorded
-WebSocket paths:
-    /scope          accept, send the scope as JSON, close
-    /deny           a 401 denial response, its body in ``parts`` messages
-    /close          close before accept
-    /send           accept, optionally ``burst`` bytes at once, then a
-                    message every ``interval`` s, as above
+One path a feature, HTTP: /scope, /trailers, /disconnect, /send; WebSocket:
+/scope, /deny, /close, /send. What only the app sees (the scope, what
+``send()`` raised, when ``http.disconnect`` came) is appended as a JSON line
+to the file ``PROBE_EVENTS`` names, tagged with the query's ``id`` and
+stamped with ``time.monotonic()`` (shared by every process on the machine).
 """
 
 import asyncio
 import json
 import os
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -33,8 +19,7 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-Args = dict[str, str]
-Handler = Callable[[Scope, Receive, Send, Args], Awaitable[None]]
+Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 EVENTS = "PROBE_EVENTS"
 DENIAL_STATUS = 401
@@ -49,40 +34,49 @@ BURST_MESSAGE = 256 * 1024  # bytes: a burst's messages at most
 
 def record(probe: str, **fields: Any) -> None:
     """Append one observation to the events file (one write: atomic)."""
-    path = os.environ.get(EVENTS)
-    if not path:
-        return
-    line = {"id": probe, "at": time.monotonic(), **fields}
-    data = (json.dumps(line, default=repr) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
+    if path := os.environ.get(EVENTS):
+        line = {"id": probe, "at": time.monotonic(), **fields}
+        data = (json.dumps(line, default=repr) + "\n").encode()
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+
+
+def query(scope: Scope, name: str, default: object = "") -> str:
+    """The last value of ``name`` in the query string."""
+    raw: bytes = scope.get("query_string", b"")
+    return parse_qs(raw.decode("latin-1")).get(name, [str(default)])[-1]
 
 
 def exception_fields(exc: BaseException) -> dict[str, Any]:
     """How an exception raised by ``send()`` is recorded."""
     kind = type(exc)
-    return {
-        "exception": f"{kind.__module__}.{kind.__qualname__}",
-        "oserror": isinstance(exc, OSError),
-        "message": str(exc)[:200],
-    }
+    return {"exception": f"{kind.__module__}.{kind.__qualname__}",
+            "oserror": isinstance(exc, OSError), "message": str(exc)[:200]}
+
+
+def in_parts(kind: str, pieces: Iterable[Message], more: str) -> list[Message]:
+    """One ``kind`` message a piece, ``more`` true on all but the last."""
+    found = list(pieces)
+    return [{"type": kind, **piece, more: index < len(found) - 1}
+            for index, piece in enumerate(found)]
 
 
 async def send_all(
-    send: Send, messages: list[Message], probe: str, advertised: bool
+    scope: Scope, send: Send, messages: list[Message], extension: str
 ) -> None:
     """Send ``messages`` in turn; record how many went, or what failed."""
+    advertised = extension in scope.get("extensions", {})
     for sent, message in enumerate(messages):
         try:
             await send(message)
         except Exception as exc:  # what the server raised
-            record(probe, advertised=advertised, sent=sent,
+            record(query(scope, "id"), advertised=advertised, sent=sent,
                    failed=message["type"], **exception_fields(exc))
             return
-    record(probe, advertised=advertised, sent=len(messages))
+    record(query(scope, "id"), advertised=advertised, sent=len(messages))
 
 
 def scope_fields(scope: Scope) -> dict[str, Any]:
@@ -98,17 +92,9 @@ def scope_fields(scope: Scope) -> dict[str, Any]:
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] == "http":
-        handler = HTTP.get(scope["path"], not_found)
+        await HTTP.get(scope["path"], not_found)(scope, receive, send)
     elif scope["type"] == "websocket":
-        handler = WEBSOCKET.get(scope["path"], ws_close)
-    else:
-        return  # lifespan: nothing to set up
-    raw = scope.get("query_string", b"").decode("latin-1")
-    args = {key: values[-1] for key, values in parse_qs(raw).items()}
-    await handler(scope, receive, send, args)
-
-
-# -- HTTP -------------------------------------------------------------------
+        await WEBSOCKET.get(scope["path"], ws_close)(scope, receive, send)
 
 
 def start(status: int, *headers: tuple[bytes, bytes]) -> Message:
@@ -120,51 +106,38 @@ def body(data: bytes, more: bool = False) -> Message:
     return {"type": "http.response.body", "body": data, "more_body": more}
 
 
-async def not_found(
-    scope: Scope, receive: Receive, send: Send, args: Args
-) -> None:
+async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
     await send(start(404))
     await send(body(b""))
 
 
-async def http_scope(
-    scope: Scope, receive: Receive, send: Send, args: Args
-) -> None:
+async def http_scope(scope: Scope, receive: Receive, send: Send) -> None:
     await send(start(200, (b"content-type", b"application/json")))
     await send(body(json.dumps(scope_fields(scope)).encode()))
 
 
-async def trailers(
-    scope: Scope, receive: Receive, send: Send, args: Args
-) -> None:
-    """Trailers, sent even where the extension is not advertised.
-
-    The client learns from the wire what reached it; the app records
-    whether the extension was advertised and what its sends raised.
-    """
-    advertised = "http.response.trailers" in scope.get("extensions", {})
+async def trailers(scope: Scope, receive: Receive, send: Send) -> None:
+    """Trailers, sent even where the extension is not advertised: the
+    client sees what reached it, the app records what its sends raised."""
     names = b", ".join(name for name, _ in TRAILERS)
     head = start(200, (b"content-type", b"text/plain"), (b"trailer", names))
     messages: list[Message] = [
         {**head, "trailers": True},
-        *(body(chunk, more=True) for chunk in TRAILER_BODY),
-        body(b""),
-        *({"type": "http.response.trailers", "headers": [trailer],
-           "more_trailers": index < len(TRAILERS) - 1}
-          for index, trailer in enumerate(TRAILERS)),
+        *(body(chunk, more=True) for chunk in TRAILER_BODY), body(b""),
+        *in_parts("http.response.trailers",
+                  ({"headers": [trailer]} for trailer in TRAILERS),
+                  "more_trailers"),
     ]
-    await send_all(send, messages, args.get("id", ""), advertised)
+    await send_all(scope, send, messages, "http.response.trailers")
 
 
-async def disconnect(
-    scope: Scope, receive: Receive, send: Send, args: Args
-) -> None:
+async def disconnect(scope: Scope, receive: Receive, send: Send) -> None:
     """One chunk, then listen: when does ``http.disconnect`` arrive?"""
-    probe = args.get("id", "")
+    probe = query(scope, "id")
     await send(start(200))
     await send(body(b"x", more=True))
     try:
-        async with asyncio.timeout(float(args.get("seconds", 2))):
+        async with asyncio.timeout(float(query(scope, "seconds", 2))):
             while True:
                 message = await receive()
                 if message["type"] == "http.disconnect":
@@ -175,20 +148,18 @@ async def disconnect(
 
 
 async def keep_sending(
-    args: Args, send_one: Callable[[int], Awaitable[None]]
+    scope: Scope, send_one: Callable[[int], Awaitable[None]]
 ) -> None:
     """Send until time is up, whatever ``send()`` does; record every send.
 
-    A send that raises does not stop the app: a server may raise only in
-    a window (daphne, inside the closing handshake) and drop sends after
-    it, so the probe needs every send's start time and outcome. The first
-    raise is also recorded at once, as ``{probe}.raised``, for a client
-    that waits for it.
+    A server may raise only in a window (daphne, inside the closing
+    handshake) and drop sends after it, so every send's start and outcome
+    is kept; the first raise is also recorded at once, as ``{id}.raised``.
     """
-    probe = args.get("id", "")
-    interval = float(args.get("interval", 0.02))
-    deadline = time.monotonic() + min(float(args.get("seconds", 1)),
-                                      MAX_SECONDS)
+    probe = query(scope, "id")
+    interval = float(query(scope, "interval", 0.02))
+    seconds = min(float(query(scope, "seconds", 1)), MAX_SECONDS)
+    deadline = time.monotonic() + seconds
     sent: list[float] = []
     raises: list[list[Any]] = []  # [start, exception, is an OSError]
     first: dict[str, Any] = {}
@@ -210,32 +181,23 @@ async def keep_sending(
            **{k: v for k, v in first.items() if k != "at"})
 
 
-async def http_send(
-    scope: Scope, receive: Receive, send: Send, args: Args
-) -> None:
+async def http_send(scope: Scope, receive: Receive, send: Send) -> None:
     """Spec 2.4: ``send()`` raises OSError once the client has gone."""
     await send(start(200))
 
     async def chunk(number: int) -> None:
         await send(body(b"x", more=True))
 
-    await keep_sending(args, chunk)
+    await keep_sending(scope, chunk)
 
 
 HTTP: dict[str, Handler] = {
-    "/scope": http_scope,
-    "/trailers": trailers,
-    "/disconnect": disconnect,
-    "/send": http_send,
+    "/scope": http_scope, "/trailers": trailers,
+    "/disconnect": disconnect, "/send": http_send,
 }
 
 
-# -- WebSocket --------------------------------------------------------------
-
-
-async def ws_scope(
-    scope: Scope, receive: Receive, send: Send, args: Args
-) -> None:
+async def ws_scope(scope: Scope, receive: Receive, send: Send) -> None:
     await receive()  # websocket.connect
     await send({"type": "websocket.accept"})
     text = json.dumps(scope_fields(scope))
@@ -243,41 +205,32 @@ async def ws_scope(
     await send({"type": "websocket.close", "code": 1000})
 
 
-async def ws_deny(
-    scope: Scope, receive: Receive, send: Send, args: Args
-) -> None:
+async def ws_deny(scope: Scope, receive: Receive, send: Send) -> None:
     """A 401 denial response, sent even where it is not advertised."""
-    parts = max(1, int(args.get("parts", 1)))
-    advertised = "websocket.http.response" in scope.get("extensions", {})
     await receive()  # websocket.connect
-    size = -(-len(DENIAL_BODY) // parts)
-    pieces = [DENIAL_BODY[i : i + size]
-              for i in range(0, len(DENIAL_BODY), size)]
+    size = -(-len(DENIAL_BODY) // max(1, int(query(scope, "parts", 1))))
+    pieces = range(0, len(DENIAL_BODY), size)
     messages: list[Message] = [
         {"type": "websocket.http.response.start", "status": DENIAL_STATUS,
          "headers": DENIAL_HEADERS},
-        *({"type": "websocket.http.response.body", "body": piece,
-           "more_body": index < len(pieces) - 1}
-          for index, piece in enumerate(pieces)),
+        *in_parts("websocket.http.response.body",
+                  ({"body": DENIAL_BODY[i : i + size]} for i in pieces),
+                  "more_body"),
     ]
-    await send_all(send, messages, args.get("id", ""), advertised)
+    await send_all(scope, send, messages, "websocket.http.response")
 
 
-async def ws_close(
-    scope: Scope, receive: Receive, send: Send, args: Args
-) -> None:
+async def ws_close(scope: Scope, receive: Receive, send: Send) -> None:
     """Close before accept: the spec says the client gets a 403."""
     await receive()  # websocket.connect
     await send({"type": "websocket.close", "code": 1000})
 
 
-async def ws_send(
-    scope: Scope, receive: Receive, send: Send, args: Args
-) -> None:
+async def ws_send(scope: Scope, receive: Receive, send: Send) -> None:
     """Spec 2.4 on WebSockets: ``send()`` raises once the client left."""
     await receive()  # websocket.connect
     await send({"type": "websocket.accept"})
-    burst = min(int(args.get("burst", 0)), MAX_BURST)
+    burst = min(int(query(scope, "burst", 0)), MAX_BURST)
     # A burst first, for a client that does not read: the server's buffers
     # fill. In messages of at most 256 KiB (daphne refuses over 1 MiB).
     for begin in range(0, burst, BURST_MESSAGE):
@@ -287,12 +240,9 @@ async def ws_send(
     async def message(number: int) -> None:
         await send({"type": "websocket.send", "text": f"tick {number}"})
 
-    await keep_sending(args, message)
+    await keep_sending(scope, message)
 
 
 WEBSOCKET: dict[str, Handler] = {
-    "/scope": ws_scope,
-    "/deny": ws_deny,
-    "/close": ws_close,
-    "/send": ws_send,
+    "/scope": ws_scope, "/deny": ws_deny, "/close": ws_close, "/send": ws_send,
 }

@@ -1,12 +1,10 @@
-"""What the support matrix covers: its servers, its features, its slides.
+"""What the support matrix covers: its servers, its features (features.toml)
+and the slides that claim them. Light to import: no server, no client."""
 
-Shared by the probe (scripts/matrix/probe.py), the picture generator
-(scripts/assets/charts.py) and the tests, and light to import: no
-server and no client is imported here.
-"""
-
+import tomllib
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Literal, NamedTuple
 
 Transport = Literal["http", "websocket"]
 
@@ -18,6 +16,13 @@ RESULTS = (YES, PARTIAL, NO, HANGS, NOT_APPLICABLE)
 VALUE = "value"  # a cell that reports a value (a spec version), not support
 
 MATRIX_SLIDE = "Who supports what, measured (assets/support_matrix.svg)"
+DENIAL = "WebSocket Denial Response"
+TRAILERS = "HTTP Trailers"
+DISCONNECT = "Client Disconnection"
+OSERROR = "Client Disconnection: Uvicorn raises OSError on... WebSockets!"
+BENEFITS = "FastAPI reaps the benefits (assets/bench_fastapi.svg)"
+SLIDES = {"denial": DENIAL, "trailers": TRAILERS, "disconnect": DISCONNECT,
+          "oserror": OSERROR, "benefits": BENEFITS}
 
 
 @dataclass(frozen=True)
@@ -25,56 +30,30 @@ class Feature:
     """One row of the matrix: what is probed, and which slides claim it."""
 
     id: str
-    label: str  # as the picture shows it (at most 21 characters)
+    label: str
     transport: Transport
     slides: tuple[str, ...]
-    question: str  # what the probe asks, for the README and the JSON
+    question: str
 
 
-DENIAL = "WebSocket Denial Response"
-TRAILERS = "HTTP Trailers"
-DISCONNECT = "Client Disconnection"
-OSERROR = "Client Disconnection: Uvicorn raises OSError on... WebSockets!"
-BENEFITS = "FastAPI reaps the benefits (assets/bench_fastapi.svg)"
-
-FEATURES = tuple(Feature(*row) for row in (
-    ("spec_http", "spec_version, HTTP", "http", (OSERROR, BENEFITS),
-     "scope['asgi']['spec_version'] of an HTTP request"),
-    ("spec_websocket", "spec_version, WS", "websocket", (OSERROR,),
-     "scope['asgi']['spec_version'] of a WebSocket"),
-    ("close_before_accept", "close before accept", "websocket", (DENIAL,),
-     "websocket.close before accept: does the client get a 403?"),
-    ("denial", "denial response", "websocket", (DENIAL,),
-     "a 401 denial response with headers and a one-message body"),
-    ("denial_streamed", "denial, streamed", "websocket", (DENIAL,),
-     "a 401 denial response whose body comes in 3 messages (more_body)"),
-    ("trailers_http1", "trailers, HTTP/1.1", "http", (TRAILERS,),
-     "two http.response.trailers messages, te: trailers, HTTP/1.1"),
-    ("trailers_http2", "trailers, HTTP/2", "http", (TRAILERS,),
-     "two http.response.trailers messages, te: trailers, cleartext "
-     "HTTP/2 with prior knowledge"),
-    ("http_disconnect", "http.disconnect", "http", (DISCONNECT,),
-     "does receive() give http.disconnect when the client leaves?"),
-    ("oserror_http", "OSError on send, HTTP", "http", (OSERROR, BENEFITS),
-     "does send() raise an OSError once the HTTP client has left?"),
-    ("oserror_websocket", "OSError on send, WS", "websocket", (OSERROR,),
-     "does send() raise an OSError once the WebSocket client has left?"),
-))
+_TABLE = tomllib.loads(Path(__file__).with_name("features.toml").read_text())
+FEATURES = tuple(
+    Feature(**{**row, "slides": tuple(SLIDES[key] for key in row["slides"])})
+    for row in _TABLE["feature"]
+)
 BY_ID = {feature.id: feature for feature in FEATURES}
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """One server implementation: a row of the JSON, part of a column."""
 
     id: str
     package: str
     implementation: str
-    transports: tuple[Transport, ...]
+    transports: tuple[Transport, ...] = ("http", "websocket")
 
 
-@dataclass(frozen=True)
-class Process:
+class Process(NamedTuple):
     """One server process, probed for one or two targets."""
 
     id: str
@@ -99,32 +78,22 @@ def _uvicorn(http: str, ws: str, *extra: str) -> Process:
     )
 
 
-def _both(package: str, implementation: str) -> tuple[Target]:
-    return (Target(package, package, implementation, ("http", "websocket")),)
-
-
 PROCESSES = (
     _uvicorn("h11", "websockets-sansio"),
     _uvicorn("httptools", "wsproto"),
     _uvicorn("zttp", "websockets", "--http2"),
-    Process(
-        "hypercorn", "hypercorn",
-        ("-m", "hypercorn", APP, "--bind", "127.0.0.1:{port}",
-         "--log-level", "warning", "--graceful-timeout", "1"),
-        _both("hypercorn", "asyncio worker, h11 and h2"),
-    ),
-    Process(
-        "granian", "granian",
-        ("-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
-         "--port", "{port}", "--workers", "1", "--log-level", "warning",
-         "--no-access-log", APP),
-        _both("granian", "--interface asgi, --http auto"),
-    ),
-    Process(
-        "daphne", "daphne",
-        ("-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", "-v", "0", APP),
-        _both("daphne", "twisted"),
-    ),
+    Process("hypercorn", "hypercorn",
+            ("-m", "hypercorn", APP, "--bind", "127.0.0.1:{port}",
+             "--log-level", "warning", "--graceful-timeout", "1"),
+            (Target("hypercorn", "hypercorn", "asyncio worker, h11 and h2"),)),
+    Process("granian", "granian",
+            ("-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
+             "--port", "{port}", "--workers", "1", "--log-level", "warning",
+             "--no-access-log", APP),
+            (Target("granian", "granian", "--interface asgi, --http auto"),)),
+    Process("daphne", "daphne",
+            ("-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", "-v", "0", APP),
+            (Target("daphne", "daphne", "twisted"),)),
 )
 TARGETS = tuple(t for process in PROCESSES for t in process.targets)
 TARGET_IDS = tuple(t.id for t in TARGETS)

@@ -1,14 +1,11 @@
-"""The probes: one function per feature, asking a running server with real
-clients (scripts/net/clients.py) and reading what its app recorded
-(scripts/matrix/app.py). Each returns one cell of the support matrix.
-"""
+"""The probes: one a feature, each asks a running server with real clients
+and reads what its app recorded; each returns one cell of the matrix."""
 
 import json
 from collections.abc import Callable
 from typing import Any
 
-from scripts.matrix import app as probe_app
-from scripts.matrix import catalog
+from scripts.matrix import app, catalog
 from scripts.matrix.catalog import HANGS, NO, PARTIAL, VALUE, YES
 from scripts.matrix.run import Run
 from scripts.net import clients
@@ -28,20 +25,14 @@ def cell(
     note: str = "", seconds: float | None = None, **observed: Any,
 ) -> Cell:
     """One cell: the categorical fields first, then timing and raw data."""
-    data: Cell = {"result": result}
-    if value is not None:
-        data["value"] = value
-    data["status"] = status
-    data["exception"] = exception
-    if extensions is not None:
-        data["extensions"] = extensions
-    if note:
-        data["note"] = note
-    if seconds is not None:
-        data["seconds"] = round(seconds, 4)
-    if observed:
-        data["observed"] = observed
-    return data
+    data: Cell = {
+        "result": result, "value": value, "status": status,
+        "exception": exception, "extensions": extensions, "note": note or None,
+        "seconds": None if seconds is None else round(seconds, 4),
+        "observed": observed or None,
+    }
+    kept = ("status", "exception")
+    return {k: v for k, v in data.items() if v is not None or k in kept}
 
 
 def no_reply(reply: Reply) -> Cell:
@@ -101,23 +92,23 @@ def _denial(run: Run, parts: int) -> Cell:
     probe = run.next_id("denial")
     target = f"/deny?id={probe}&parts={parts}"
     reply = clients.websocket_handshake(run.port, target, run.profile.timeout)
-    app = _app_record(run, probe, reply)
-    exception = app.get("exception")
-    observed: dict[str, Any] = {"reply": reply.as_json(), "app": app}
+    seen = _app_record(run, probe, reply)
+    exception = seen.get("exception")
+    observed: dict[str, Any] = {"reply": reply.as_json(), "app": seen}
     problems = []
-    if app and not app.get("advertised"):
+    if seen and not seen.get("advertised"):
         problems.append("not advertised")
     if exception:
-        problems.append(f"{app.get('failed')} raises {short(exception)}")
+        problems.append(f"{seen.get('failed')} raises {short(exception)}")
     if reply.status is None:
         base = no_reply(reply)
         note = "; ".join([*problems, base["note"]])
         return cell(base["result"], exception=exception, note=note, **observed)
-    if reply.status != probe_app.DENIAL_STATUS:
+    if reply.status != app.DENIAL_STATUS:
         problems.insert(0, f"the client gets {reply.status}")
         return cell(NO, status=reply.status, exception=exception,
                     note="; ".join(problems), **observed)
-    if reply.body != probe_app.DENIAL_BODY:
+    if reply.body != app.DENIAL_BODY:
         problems.append("body missing" if not reply.body else "body cut")
     if reply.header("x-probe") != "denied":
         problems.append("headers lost")
@@ -138,46 +129,42 @@ def _trailers(run: Run, http2: bool) -> Cell:
     if http2 and reply.ending == NOT_SPOKEN:
         return cell(catalog.NOT_APPLICABLE, note="no cleartext HTTP/2",
                     reply=reply.as_json())
-    app = _app_record(run, probe, reply)
-    exception = app.get("exception")
-    observed: dict[str, Any] = {"reply": reply.as_json(), "app": app}
+    seen = _app_record(run, probe, reply)
+    exception = seen.get("exception")
+    observed: dict[str, Any] = {"reply": reply.as_json(), "app": seen}
     if reply.status is None:
         return no_reply(reply)
     if reply.ending == TIMED_OUT:
         return cell(HANGS, status=reply.status, exception=exception,
                     note="the body never ends", **observed)
-    body_ok = reply.body == b"".join(probe_app.TRAILER_BODY)
+    body_ok = reply.body == b"".join(app.TRAILER_BODY)
     if reply.ending != COMPLETE or not body_ok:
         what = "the chunked body never ends" if body_ok else (
             "the body is cut short"
         )
         return cell(NO, status=reply.status, exception=exception,
                     note=f"{what} (connection {reply.ending})", **observed)
-    result, problems = _trailers_result(reply, app, exception)
+    result, problems = _trailers_result(reply, seen, exception)
     return cell(result, status=reply.status, exception=exception,
                 note="; ".join(problems), seconds=reply.seconds, **observed)
 
 
 def _trailers_result(
-    reply: Reply, app: dict[str, Any], exception: str | None
+    reply: Reply, seen: dict[str, Any], exception: str | None
 ) -> tuple[str, list[str]]:
     """A complete reply: which of the trailers arrived."""
-    wanted = [name.decode() for name, _ in probe_app.TRAILERS]
+    wanted = [name.decode() for name, _ in app.TRAILERS]
     got = [name for name, _ in reply.trailers if name in wanted]
-    problems = ["not advertised"] if app and not app.get("advertised") else []
+    problems = ["not advertised"] if seen and not seen.get("advertised") else []
     if got == wanted:
         return (PARTIAL if problems else YES), problems
     if got:
         which = "the first" if got == wanted[:1] else len(got)
-        problems.append(
-            f"only {which} of {len(wanted)} trailers messages arrives"
-        )
+        problems.append(f"only {which} of {len(wanted)} trailers messages "
+                        "arrives")
         return PARTIAL, problems
-    problems.append(
-        f"the app's send raises {short(exception)}"
-        if exception
-        else "dropped silently"
-    )
+    problems.append(f"the app's send raises {short(exception)}" if exception
+                    else "dropped silently")
     return NO, problems
 
 
@@ -190,49 +177,38 @@ def probe_http_disconnect(run: Run) -> Cell:
     gone = clients.http1_leave(run.port, target, run.profile.timeout)
     if gone is None:
         return cell(HANGS, note="no first chunk")
-    app = run.event(probe, watch + 1.0)
-    if app is None:
+    seen = run.event(probe, watch + 1.0)
+    if seen is None:
         return cell(HANGS, note="the app never finished")
-    if app.get("disconnect"):
-        return cell(YES, seconds=app["at"] - gone.left,
-                    message_keys=app["keys"])
+    if seen.get("disconnect"):
+        return cell(YES, seconds=seen["at"] - gone.left,
+                    message_keys=seen["keys"])
     return cell(NO, note=f"no http.disconnect within {watch:.1f} s")
 
 
 def _oserror(run: Run, leave: Callable[[int, str, float], Left | None]) -> Cell:
-    """Does ``send()`` raise once the client has left?
-
-    The app sends every ``interval`` s, whatever ``send()`` does, and
-    records each send's start and outcome. Only the sends that start once
-    the connection is over for the client decide the cell. A WebSocket
-    server may answer a send inside the closing handshake otherwise than
-    after it: daphne raises autobahn's ``Disconnected`` while autobahn
-    closes the connection and before daphne hears of it, a window of one
-    or two loop turns that a send hits by chance. The result must not
-    depend on such a race; what the window sends got is kept in
-    ``observed``.
-    """
+    """Does ``send()`` raise once the client has left? (see ``sends_cell``)"""
     probe, profile = run.next_id("send"), run.profile
-    target = (
-        f"/send?id={probe}&seconds={profile.watch + 0.2}"
-        f"&interval={profile.interval}"
-    )
+    target = (f"/send?id={probe}&seconds={profile.watch + 0.2}"
+              f"&interval={profile.interval}")
     gone = leave(run.port, target, profile.timeout)
     if gone is None:
         return cell(HANGS, note="no first message")
-    app = run.event(probe, profile.watch + 2.0)
-    if app is None:
+    seen = run.event(probe, profile.watch + 2.0)
+    if seen is None:
         return cell(HANGS, note="the app never finished")
-    return sends_cell(app, gone)
+    return sends_cell(seen, gone)
 
 
-def sends_cell(app: dict[str, Any], gone: Left) -> Cell:
-    """The cell for the app's record of /send, once its client is ``gone``:
-    decided by the sends that started after the connection was over."""
+def sends_cell(seen: dict[str, Any], gone: Left) -> Cell:
+    """The cell for the app's record of /send, once its client is ``gone``.
+    Only the sends that start once the connection is over decide: inside
+    the closing handshake daphne may raise autobahn's ``Disconnected``, a
+    race (kept in observed)."""
     left, closed = gone.left, gone.closed
-    after = sum(1 for at in app["sends"] if at > left)
-    raises = [(at, name, os) for at, name, os in app["raises"] if at > left]
-    later = [at for at in app["sends"] if at > closed]
+    after = sum(1 for at in seen["sends"] if at > left)
+    raises = [(at, name, os) for at, name, os in seen["raises"] if at > left]
+    later = [at for at in seen["sends"] if at > closed]
     later_raises = [r for r in raises if r[0] > closed]
     if not later and not later_raises:
         raise ProbeError(
@@ -254,7 +230,7 @@ def sends_cell(app: dict[str, Any], gone: Left) -> Cell:
             f"{len(later_raises)} raised: no single answer"
         )
     _, exception, oserror = later_raises[0]
-    seconds = app["first_raise"]["at"] - left
+    seconds = seen["first_raise"]["at"] - left
     if oserror:
         return cell(YES, exception=exception, seconds=seconds, **observed)
     return cell(PARTIAL, exception=exception, seconds=seconds,

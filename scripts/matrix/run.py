@@ -1,10 +1,8 @@
-"""One server process of the probe: started, watched, read, stopped.
-
-The process itself is scripts/net/processes.py's: a session of its own,
-its whole tree stopped for sure (SIGTERM, then SIGKILL).
-"""
+"""One server process of the probe (scripts/net/processes.py): started,
+watched, read (its app's events file, its log), its whole tree stopped."""
 
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -17,8 +15,8 @@ from typing import Any
 
 from scripts.matrix import app
 from scripts.matrix.catalog import Process
-from scripts.net.ports import pick_port
-from scripts.net.processes import Server, StartError, accepting
+from scripts.net.ports import accepting, pick_port
+from scripts.net.processes import Server, StartError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,24 +45,21 @@ class Run:
     def __init__(self, process: Process, profile: Profile, folder: Path):
         self.process, self.profile = process, profile
         slug = re.sub(r"[^a-z0-9]+", "-", process.id.lower()).strip("-")
-        self.events = folder / f"{slug}.events.jsonl"
-        self.log = folder / f"{slug}.log"
-        self.port = 0
+        self.events, self.log = (folder / f"{slug}.{kind}"
+                                 for kind in ("events.jsonl", "log"))
+        self.port, self.started = 0, False
         self.server: Server | None = None
-        self.started = False
         self.start_seconds: float | None = None
-        self.stopped = ""
-        self.crashed = ""
+        self.stopped = self.crashed = ""
         self.leftovers: list[int] = []
-        self._counter = 0
+        self._ids = itertools.count(1)
 
     def start(self) -> None:
-        """Start the server; a server that does not come up is recorded
-        in ``crashed``. A port taken meanwhile is tried again."""
-        env = {
-            **os.environ, app.EVENTS: str(self.events),
-            "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
-        }
+        """Start the server (a port taken meanwhile is tried again); one
+        that does not come up is recorded in ``crashed``."""
+        env = {**os.environ, app.EVENTS: str(self.events),
+               "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+        timeout = self.profile.start_timeout
         for _attempt in range(3):
             self.port = pick_port()
             args = [a.replace("{port}", str(self.port))
@@ -73,15 +68,12 @@ class Run:
             self.server = Server([sys.executable, *args], cwd=ROOT, env=env,
                                  output=self.log)
             try:
-                self.server.wait_ready(lambda: accepting(self.port),
-                                       self.profile.start_timeout)
+                self.server.wait_ready(lambda: accepting(self.port), timeout)
             except StartError as error:
                 self.crashed = (
-                    f"not accepting connections after "
-                    f"{self.profile.start_timeout:.0f} s"
-                    if error.code is None else
-                    f"exited with code {error.code} while starting: "
-                    f"{self.last_log_line()}"
+                    f"not accepting connections after {timeout:.0f} s"
+                    if error.code is None else f"exited with code "
+                    f"{error.code} while starting: {self.last_log_line()}"
                 )
             else:
                 self.started = True
@@ -98,31 +90,25 @@ class Run:
             self.stopped, self.leftovers = stopped.how, stopped.leftovers
 
     def next_id(self, feature: str) -> str:
-        self._counter += 1
-        return f"{feature}-{self._counter}"
+        return f"{feature}-{next(self._ids)}"
 
     def event(self, probe: str, timeout: float) -> dict[str, Any] | None:
         """The app's record for ``probe``, waiting up to ``timeout``."""
         deadline = time.monotonic() + timeout
-        while True:
+        while time.monotonic() <= deadline:
             with contextlib.suppress(OSError):
                 for line in self.events.read_text().splitlines():
-                    try:
+                    with contextlib.suppress(ValueError):  # half-written
                         record: dict[str, Any] = json.loads(line)
-                    except ValueError:  # a line still being written
-                        continue
-                    if record.get("id") == probe:
-                        return record
-            if time.monotonic() > deadline:
-                return None
+                        if record.get("id") == probe:
+                            return record
             time.sleep(0.01)
+        return None
 
     def death(self) -> str:
-        """Why the server is gone; "" if it still accepts connections.
-
-        A server that died resets its connections before its parent can
-        see that it exited: a refused connection waits for its exit code.
-        """
+        """Why the server is gone; "" if it still accepts connections. A
+        refused connection waits for the exit code: a server that died
+        resets its connections before its parent sees it exit."""
         assert self.server is not None
         if self.server.alive() and accepting(self.port, timeout=1.0):
             return ""
@@ -133,8 +119,7 @@ class Run:
         return f"exit code {code}: {self.last_log_line()}"
 
     def last_log_line(self) -> str:
-        lines = self.log_lines()
-        return lines[-1] if lines else "(no output)"
+        return (self.log_lines() or ["(no output)"])[-1]
 
     def log_lines(self) -> list[str]:
         with contextlib.suppress(OSError):
@@ -144,14 +129,10 @@ class Run:
 
     def logged_errors(self) -> list[str]:
         """ERROR lines and exceptions the server logged, deduplicated."""
-        found: list[str] = []
+        found: dict[str, None] = {}
         for line in self.log_lines():
-            if not re.search(r"ERROR|Error:|Exception|Traceback", line):
-                continue
-            line = re.sub(
-                r"^\S*\d{4}-\d\d-\d\d[ T][\d:,.]+( \+\d+)?\]?\s*", "", line
-            )
-            line = re.sub(r"^\[\d+\]\s*", "", line)[:160]
-            if line not in found:
-                found.append(line)
-        return found[:12]
+            if re.search(r"ERROR|Error:|Exception|Traceback", line):
+                line = re.sub(r"^\S*\d{4}-\d\d-\d\d[ T][\d:,.]+( \+\d+)?\]?\s*",
+                              "", line)
+                found[re.sub(r"^\[\d+\]\s*", "", line)[:160]] = None
+        return list(found)[:12]

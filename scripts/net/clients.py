@@ -1,20 +1,15 @@
-"""Real clients on 127.0.0.1, for the probe, the benchmark and the tests.
+"""Real clients (h11, h2, websockets) for the probe, the bench and the tests.
 
-Each has a deadline and never raises for what the server does: a response
-that never ends, a reset, or a protocol it does not speak are results,
-recorded in ``Reply.ending``. HTTP/1.1 (and the WebSocket handshake) goes
-through h11, HTTP/2 through h2: they show the wire, trailers included. An
-accepted WebSocket goes through the ``websockets`` library. They are
-independent of the demos' runner, so a test checks a server with something
-other than the code it tests.
+Each has a deadline and never raises for what the server does: a reply that
+never ends, a reset or a protocol not spoken is recorded in ``Reply.ending``.
 """
 
 import base64
 import os
 import socket
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import h2.config
@@ -25,7 +20,8 @@ import h11
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
-HOST = "127.0.0.1"
+from scripts.net.ports import HOST
+
 TIMEOUT = 5.0
 Headers = list[tuple[str, str]]
 
@@ -55,19 +51,14 @@ class Reply:
         return self.ending == COMPLETE
 
     def header(self, name: str) -> str | None:
-        """The value of the first header called ``name``, if any."""
         return next((v for k, v in self.headers if k == name), None)
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "headers": [list(pair) for pair in self.headers],
-            "body": self.body.decode("utf-8", "replace"),
-            "trailers": [list(pair) for pair in self.trailers],
-            "ending": self.ending,
-            "seconds": round(self.seconds, 4),
-            **({"detail": self.detail} if self.detail else {}),
-        }
+        data = {**asdict(self), "body": self.body.decode("utf-8", "replace"),
+                "seconds": round(self.seconds, 4)}
+        if not self.detail:
+            del data["detail"]
+        return data
 
 
 @dataclass(frozen=True)
@@ -82,17 +73,21 @@ def _decode(headers: Sequence[tuple[bytes, bytes]]) -> Headers:
     return [(k.decode().lower(), v.decode("latin-1")) for k, v in headers]
 
 
-def _failure(exc: BaseException) -> tuple[str, str]:
-    if isinstance(exc, TimeoutError):
-        return TIMED_OUT, ""
-    if isinstance(exc, ConnectionRefusedError):
-        return REFUSED, ""
-    if isinstance(exc, ConnectionResetError | BrokenPipeError):
-        return RESET, ""
-    return CLOSED, f"{type(exc).__name__}: {exc}"[:200]
-
-
-# -- HTTP/1.1 ---------------------------------------------------------------
+def _timed(read: Callable[[Reply, float], str], timeout: float) -> Reply:
+    """The reply ``read(reply, deadline)`` fills in, however it ended."""
+    reply, start = Reply(), time.monotonic()
+    try:
+        reply.ending = read(reply, start + timeout)
+    except (TimeoutError, ConnectionRefusedError) as exc:
+        reply.ending = TIMED_OUT if isinstance(exc, TimeoutError) else REFUSED
+    except (ConnectionResetError, BrokenPipeError):
+        reply.ending = RESET
+    except (OSError, h11.ProtocolError, h2.exceptions.H2Error) as exc:
+        spoken = not isinstance(exc, h2.exceptions.H2Error)
+        reply.ending = CLOSED if spoken else NOT_SPOKEN
+        reply.detail = f"{type(exc).__name__}: {exc}"[:200]
+    reply.seconds = time.monotonic() - start
+    return reply
 
 
 def http1_open(
@@ -125,37 +120,30 @@ def http1(
     port: int, target: str = "/", headers: Headers | None = None,
     timeout: float = TIMEOUT,
 ) -> Reply:
-    """GET ``target`` over HTTP/1.1 and read the whole reply, or until the
-    deadline. Handshake headers may be passed: a 101 ends the read."""
-    reply, start = Reply(), time.monotonic()
-    try:
+    """GET ``target`` over HTTP/1.1 until the reply or the deadline ends
+    (a 101 to handshake headers ends it too)."""
+
+    def read(reply: Reply, deadline: float) -> str:
         sock, conn = http1_open(port, target, headers, timeout)
         with sock:
-            events = _events(sock, conn, start + timeout)
-            reply.ending = _read_http1(events, reply)
-    except (OSError, h11.ProtocolError) as exc:
-        reply.ending, reply.detail = _failure(exc)
-    reply.seconds = time.monotonic() - start
-    return reply
+            for event in _events(sock, conn, deadline):
+                if event is h11.PAUSED:
+                    break
+                if isinstance(event, h11.InformationalResponse | h11.Response):
+                    reply.status = event.status_code
+                    reply.headers = _decode(event.headers)
+                    if event.status_code == 101:
+                        break
+                elif isinstance(event, h11.Data):
+                    reply.body += bytes(event.data)
+                elif isinstance(event, h11.EndOfMessage):
+                    reply.trailers = _decode(event.headers)
+                    break
+                elif isinstance(event, h11.ConnectionClosed):
+                    return CLOSED
+        return COMPLETE
 
-
-def _read_http1(events: Iterator[Any], reply: Reply) -> str:
-    for event in events:
-        if event is h11.PAUSED:
-            break
-        if isinstance(event, h11.InformationalResponse | h11.Response):
-            reply.status = event.status_code
-            reply.headers = _decode(event.headers)
-            if event.status_code == 101:
-                break
-        elif isinstance(event, h11.Data):
-            reply.body += bytes(event.data)
-        elif isinstance(event, h11.EndOfMessage):
-            reply.trailers = _decode(event.headers)
-            break
-        elif isinstance(event, h11.ConnectionClosed):
-            return CLOSED
-    return COMPLETE
+    return _timed(read, timeout)
 
 
 def websocket_handshake(
@@ -173,10 +161,8 @@ def websocket_handshake(
 def http1_leave(
     port: int, target: str, timeout: float = TIMEOUT, read: int = 1
 ) -> Left | None:
-    """GET ``target``, leave after ``read`` body bytes; when it left.
-
-    None if they did not come in time (then there is nothing to measure).
-    """
+    """GET ``target``, leave after ``read`` body bytes; when it left (None
+    if they did not come in time: then there is nothing to measure)."""
     got = 0
     try:
         sock, conn = http1_open(port, target, timeout=timeout)
@@ -206,18 +192,16 @@ def raw_exchange(port: int, request: bytes, timeout: float = TIMEOUT) -> bytes:
     return bytes(received)
 
 
-# -- HTTP/2 -----------------------------------------------------------------
-
-
 def http2(
     port: int, target: str = "/", headers: Headers | None = None,
     timeout: float = TIMEOUT,
 ) -> Reply:
     """GET ``target`` over cleartext HTTP/2 with prior knowledge."""
-    reply, start = Reply(), time.monotonic()
-    config = h2.config.H2Configuration(client_side=True)
-    conn = h2.connection.H2Connection(config)
-    try:
+
+    def read(reply: Reply, deadline: float) -> str:
+        conn = h2.connection.H2Connection(
+            h2.config.H2Configuration(client_side=True)
+        )
         with socket.create_connection((HOST, port), timeout=timeout) as sock:
             conn.initiate_connection()
             conn.send_headers(1, [
@@ -225,48 +209,38 @@ def http2(
                 (":authority", f"{HOST}:{port}"), (":path", target),
                 *(headers or []),
             ], end_stream=True)
-            sock.sendall(conn.data_to_send())
-            reply.ending = _read_http2(sock, conn, reply, start + timeout)
-    except h2.exceptions.H2Error as exc:
-        reply.ending = NOT_SPOKEN
-        reply.detail = f"{type(exc).__name__}: {exc}"[:200]
-    except OSError as exc:
-        reply.ending, reply.detail = _failure(exc)
-    reply.seconds = time.monotonic() - start
-    return reply
+            spoken = False
+            while True:
+                sock.sendall(conn.data_to_send())
+                sock.settimeout(max(deadline - time.monotonic(), 0.001))
+                if not (data := sock.recv(65536)):
+                    return CLOSED if spoken else NOT_SPOKEN
+                for event in conn.receive_data(data):
+                    spoken = True
+                    if ending := _http2_event(conn, event, reply):
+                        return ending
+
+    return _timed(read, timeout)
 
 
-def _read_http2(
-    sock: socket.socket, conn: h2.connection.H2Connection, reply: Reply,
-    deadline: float,
+def _http2_event(
+    conn: h2.connection.H2Connection, event: h2.events.Event, reply: Reply
 ) -> str:
-    spoken = False
-    while True:
-        sock.settimeout(max(deadline - time.monotonic(), 0.001))
-        data = sock.recv(65536)
-        if not data:
-            return CLOSED if spoken else NOT_SPOKEN
-        for event in conn.receive_data(data):
-            spoken = True
-            if isinstance(event, h2.events.ResponseReceived):
-                fields = _decode(event.headers or [])
-                reply.status = int(dict(fields)[":status"])
-                reply.headers = [(k, v) for k, v in fields if k[0] != ":"]
-            elif isinstance(event, h2.events.DataReceived):
-                reply.body += event.data or b""
-                conn.acknowledge_received_data(
-                    event.flow_controlled_length or 0, event.stream_id or 1
-                )
-            elif isinstance(event, h2.events.TrailersReceived):
-                reply.trailers += _decode(event.headers or [])
-            elif isinstance(event, h2.events.StreamEnded):
-                return COMPLETE
-            elif isinstance(event, h2.events.StreamReset):
-                return RESET
-        sock.sendall(conn.data_to_send())
-
-
-# -- WebSocket --------------------------------------------------------------
+    """Take in one event; how the reply ended, if it did."""
+    if isinstance(event, h2.events.ResponseReceived):
+        fields = _decode(event.headers or [])
+        reply.status = int(dict(fields)[":status"])
+        reply.headers = [(k, v) for k, v in fields if k[0] != ":"]
+    elif isinstance(event, h2.events.DataReceived):
+        reply.body += event.data or b""
+        conn.acknowledge_received_data(
+            event.flow_controlled_length or 0, event.stream_id or 1
+        )
+    elif isinstance(event, h2.events.TrailersReceived):
+        reply.trailers += _decode(event.headers or [])
+    return COMPLETE if isinstance(event, h2.events.StreamEnded) else (
+        RESET if isinstance(event, h2.events.StreamReset) else ""
+    )
 
 
 def _websocket(port: int, target: str, timeout: float) -> ClientConnection:
@@ -292,11 +266,8 @@ def websocket_leave(
     port: int, target: str, timeout: float = TIMEOUT, read: int = 1
 ) -> Left | None:
     """Connect, take ``read`` messages, close (code 1000), go; when it left.
-
-    The close frame is sent at once; the client then waits at most 0.2 s
-    for the server's close frame and its end of the TCP connection.
-    ``closed`` is when that wait ended: a server that closes its end
-    first (as RFC 6455 says a server does) has done so by then.
+    ``closed``: once the client waited (0.2 s at most) for the server's close
+    frame and end of the TCP connection (RFC 6455: the server closes first).
     """
     left = None
     try:

@@ -9,12 +9,8 @@ HOST = "127.0.0.1"
 
 
 def port_range() -> tuple[int, int]:
-    """Ports just below the kernel's ephemeral range.
-
-    A port from ``bind(port 0)`` comes from the ephemeral range, which every
-    client socket and in-process server draws from too, so it can be taken
-    between our choice and the subprocess's bind. Ports below it are not.
-    """
+    """Ports just below the kernel's ephemeral range: any client socket may
+    take a ``bind(port 0)`` port before the subprocess binds it, not these."""
     low = 32768
     with contextlib.suppress(OSError, ValueError):
         text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text()
@@ -22,9 +18,11 @@ def port_range() -> tuple[int, int]:
     return max(1024, low - 12000), low - 1
 
 
-def bindable(port: int) -> bool:
-    """Whether a server could listen on ``port`` now."""
+def bindable(port: int, *, reuse: bool = False) -> bool:
+    """Whether a server could listen on ``port`` now; ``reuse``: a server
+    that sets SO_REUSEADDR, as uvicorn does (TIME_WAIT does not stop it)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, int(reuse))
         try:
             sock.bind((HOST, port))
         except OSError:
@@ -32,11 +30,12 @@ def bindable(port: int) -> bool:
     return True
 
 
-def answers(port: int) -> bool:
-    """Whether something accepts connections on ``port``."""
-    with socket.socket() as sock:
-        sock.settimeout(0.05)
-        return sock.connect_ex((HOST, port)) == 0
+def accepting(port: int, host: str = HOST, timeout: float = 0.2) -> bool:
+    """Whether something accepts TCP connections on ``host:port``."""
+    with contextlib.suppress(OSError):
+        socket.create_connection((host, port), timeout).close()
+        return True
+    return False
 
 
 def pick_port() -> int:
@@ -44,6 +43,6 @@ def pick_port() -> int:
     low, high = port_range()
     for _ in range(50):
         port = random.randint(low, high)
-        if not answers(port) and bindable(port):
+        if not accepting(port, timeout=0.05) and bindable(port):
             return port
     raise OSError(f"no free port found between {low} and {high}")

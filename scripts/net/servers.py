@@ -1,10 +1,6 @@
-"""Real ASGI servers, each run on its own event loop in a background thread.
-
-Running in-process keeps start-up at a few milliseconds, lets a test shorten
-a demo's delays through its module constant, and lets the leak check look
-inside the server's event loop. The servers still speak to real clients
-over real sockets on 127.0.0.1.
-"""
+"""Real ASGI servers, each on its own event loop in a background thread:
+start-up in milliseconds, a demo's delays shortened through its module
+constant, and the server's loop in reach of the leak check."""
 
 from __future__ import annotations
 
@@ -26,10 +22,10 @@ from hypercorn.config import Config as HypercornConfig
 from hypercorn.typing import Framework
 from starlette.types import ASGIApp
 
-T = TypeVar("T")
+from scripts.net.ports import HOST, accepting
 
-START_TIMEOUT = 10.0
-STOP_TIMEOUT = 10.0
+T = TypeVar("T")
+START_TIMEOUT = STOP_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -45,17 +41,19 @@ class ServerSpec:
         return self.id
 
 
+def _uvicorn_spec(name: str, **options: Any) -> ServerSpec:
+    return ServerSpec(f"uvicorn-{name}", "uvicorn", options,
+                      http2=bool(options.get("http2")))
+
+
 UVICORN = ServerSpec("uvicorn", "uvicorn")  # its defaults: httptools, ...
-UVICORN_H11 = ServerSpec("uvicorn-h11", "uvicorn", {"http": "h11"})
-UVICORN_HTTPTOOLS = ServerSpec("uvicorn-httptools", "uvicorn",
-                               {"http": "httptools"})
-UVICORN_ZTTP_H2 = ServerSpec("uvicorn-zttp-h2", "uvicorn",
-                             {"http": "zttp", "http2": True}, http2=True)
-UVICORN_WEBSOCKETS = ServerSpec("uvicorn-websockets", "uvicorn",
-                                {"ws": "websockets"})
-UVICORN_WEBSOCKETS_SANSIO = ServerSpec("uvicorn-websockets-sansio", "uvicorn",
-                                       {"ws": "websockets-sansio"})
-UVICORN_WSPROTO = ServerSpec("uvicorn-wsproto", "uvicorn", {"ws": "wsproto"})
+UVICORN_H11 = _uvicorn_spec("h11", http="h11")
+UVICORN_HTTPTOOLS = _uvicorn_spec("httptools", http="httptools")
+UVICORN_ZTTP_H2 = _uvicorn_spec("zttp-h2", http="zttp", http2=True)
+UVICORN_WEBSOCKETS = _uvicorn_spec("websockets", ws="websockets")
+UVICORN_WEBSOCKETS_SANSIO = _uvicorn_spec("websockets-sansio",
+                                          ws="websockets-sansio")
+UVICORN_WSPROTO = _uvicorn_spec("wsproto", ws="wsproto")
 HYPERCORN = ServerSpec("hypercorn", "hypercorn", http2=True)
 
 HTTP1_SERVERS = (UVICORN_H11, UVICORN_HTTPTOOLS, UVICORN_ZTTP_H2, HYPERCORN)
@@ -75,23 +73,19 @@ class RunningServer:
     port: int
     loop: asyncio.AbstractEventLoop
     thread: threading.Thread
-
-    @property
-    def host(self) -> str:
-        return "127.0.0.1"
+    host = HOST
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"http://{HOST}:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://{self.host}:{self.port}"
+        return f"ws://{HOST}:{self.port}"
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float = 5.0) -> T:
         """Run ``coro`` on the server's own loop and return its result."""
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        return future.result(timeout)
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
 
 @dataclass
@@ -109,41 +103,19 @@ class Stopping:
 
 
 Started = tuple[RunningServer, Callable[[], Stopping]]
-
-
-def listening_socket() -> socket.socket:
-    """A socket bound to a free port on 127.0.0.1, ready to accept."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    return sock
-
-
-@contextlib.contextmanager
-def run_server(app: ASGIApp, spec: ServerSpec) -> Iterator[RunningServer]:
-    """Serve ``app`` with ``spec`` until the block ends, then stop it."""
-    server, stop = start_server(app, spec)
-    try:
-        yield server
-    finally:
-        stop().join()
-
-
-_serial = itertools.count(1)
 Serve = Callable[[], Coroutine[Any, Any, None]]
 # How to serve on a socket: the coroutine, how to stop it, whether it is up.
 Parts = tuple[Serve, Callable[[], None], Callable[[], bool]]
+_serial = itertools.count(1)
 
 
 def start_server(app: ASGIApp, spec: ServerSpec) -> Started:
-    """Serve ``app`` with ``spec`` on its own thread and loop; the function
-    returned tells it to stop.
-
-    Stopping only signals: uvicorn takes 0.2 s to wind down, which the
-    caller can wait for later, all servers at once (see ``Stopping``).
-    """
-    sock = listening_socket()
+    """Serve ``app`` on its own thread and loop; the function returned only
+    tells it to stop (uvicorn takes 0.2 s: see ``Stopping``)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, 0))
+    sock.listen(128)
     loops: list[asyncio.AbstractEventLoop] = []
     parts = _uvicorn if spec.kind == "uvicorn" else _hypercorn
     serve, stop, ready = parts(app, spec, sock, loops)
@@ -157,9 +129,8 @@ def start_server(app: ASGIApp, spec: ServerSpec) -> Started:
         return Stopping(spec, thread)
 
     # Named uniquely, so that its log lines are known.
-    name = f"{spec.id}-{next(_serial)}"
-    thread = threading.Thread(target=lambda: asyncio.run(run()), name=name,
-                              daemon=True)
+    thread = threading.Thread(target=lambda: asyncio.run(run()), daemon=True,
+                              name=f"{spec.id}-{next(_serial)}")
     thread.start()
     deadline = time.monotonic() + START_TIMEOUT
     while not (loops and ready()):
@@ -175,6 +146,16 @@ def start_server(app: ASGIApp, spec: ServerSpec) -> Started:
         time.sleep(0.005)
     port = sock.getsockname()[1]
     return RunningServer(spec, port, loops[0], thread), stopping
+
+
+@contextlib.contextmanager
+def run_server(app: ASGIApp, spec: ServerSpec) -> Iterator[RunningServer]:
+    """Serve ``app`` with ``spec`` until the block ends, then stop it."""
+    server, stop = start_server(app, spec)
+    try:
+        yield server
+    finally:
+        stop().join()
 
 
 def _uvicorn(
@@ -196,12 +177,11 @@ def _hypercorn(
     app: ASGIApp, spec: ServerSpec, sock: socket.socket,
     loops: list[asyncio.AbstractEventLoop],
 ) -> Parts:
-    config = HypercornConfig()
     # Hypercorn takes ownership of the descriptor it is given: give it a copy.
-    config.bind = [f"fd://{os.dup(sock.fileno())}"]
-    config.graceful_timeout = 0.2
-    config.accesslog = None
-    config.errorlog = logging.getLogger("hypercorn.error")
+    config = HypercornConfig.from_mapping(
+        bind=[f"fd://{os.dup(sock.fileno())}"], graceful_timeout=0.2,
+        accesslog=None, errorlog=logging.getLogger("hypercorn.error"),
+    )
     stop_serving = asyncio.Event()
 
     async def serve() -> None:
@@ -215,10 +195,5 @@ def _hypercorn(
         if loops:
             loops[0].call_soon_threadsafe(stop_serving.set)
 
-    def ready() -> bool:
-        with contextlib.suppress(OSError):
-            socket.create_connection(sock.getsockname(), 1).close()
-            return True
-        return False
-
-    return serve, stop, ready
+    port = sock.getsockname()[1]
+    return serve, stop, lambda: accepting(port, timeout=1)

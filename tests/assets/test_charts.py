@@ -1,52 +1,43 @@
-"""The measured pictures: the support matrix and the benchmark charts.
+"""The measured pictures (charts.py): fresh, self-contained, legible on the
+slide and inside their frame; the table shows every cell and footnote;
+--check finds stale, missing and orphaned pictures; bad input exits 2."""
 
-Each committed SVG equals a fresh build from the committed JSON, is
-self-contained, legible on a 1280x720 slide (text at least 20 px, light on
-black at 7:1 or more, under 560 px tall) and rasterises inside its frame.
-The table shows every cell of the JSON, and a footnote for each partial
-or hanging one. `--check` finds stale, missing and orphaned pictures, and
-bad input exits 2 naming the file and line, writing nothing.
-"""
-
-import base64
-import io
 import json
 import re
-import shutil
 import xml.etree.ElementTree as ET
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from PIL import Image as PILImage
 
-from scripts.assets import charts, code_images_png, svg
-from scripts.assets.charts import (
+from scripts.assets import chart_style, charts, code_images_png, svg
+from scripts.assets.chart_style import (
     BACKGROUND,
     FONT,
-    GENERATED,
     MAX_HEIGHT,
-    PICTURES,
     TEXT_COLOURS,
     WIDTH,
 )
+from scripts.assets.charts import GENERATED, PICTURES
 from scripts.assets.code_images import MANIFEST
+from scripts.assets.colour import contrast
 from scripts.assets.fonts import Font
 from scripts.assets.manifest import load_manifest
 from scripts.assets.svg import SVG_NS, Canvas, LayoutError, Style
 from scripts.exceptions import InputError
 from scripts.matrix.catalog import HANGS, PARTIAL
+from tests.assets.conftest import (
+    ROOT,
+    assert_embeds_a_subset,
+    copy_tree,
+    run_main,
+    snapshot,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
 NS = {"svg": SVG_NS}
 OUTPUTS = [picture.output for picture in PICTURES]
-
-
-@pytest.fixture(scope="module")
-def font_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One font cache for the session (the same path in every module)."""
-    return tmp_path_factory.getbasetemp() / "code_images_font_cache"
 
 
 @pytest.fixture(scope="module")
@@ -62,21 +53,6 @@ def texts(data: bytes) -> list[str]:
     return [
         "".join(t.itertext()) for t in parse(data).iter(f"{{{SVG_NS}}}text")
     ]
-
-
-def luminance(colour: str) -> float:
-    """WCAG relative luminance of ``#rrggbb``."""
-    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [
-        c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-        for c in channels
-    ]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast(a: str, b: str) -> float:
-    high, low = sorted((luminance(a), luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
 
 
 def test_the_committed_pictures_equal_a_fresh_build(
@@ -118,14 +94,7 @@ def test_the_picture_is_self_contained_and_legible(
     for fill in fills:
         assert contrast(fill, BACKGROUND) >= 7, fill
     assert f'fill="{BACKGROUND}"' in text
-    found = re.search(r"url\(data:font/woff2;base64,([A-Za-z0-9+/=]+)\)", text)
-    assert found is not None, "no embedded WOFF2 font"
-    font = TTFont(io.BytesIO(base64.b64decode(found.group(1))))
-    assert font.flavor == "woff2"
-    assert not {"GSUB", "GPOS"} & set(font.keys())
-    covered = set(font.getBestCmap())
-    assert {ord(c) for c in "".join(texts(data))} <= covered
-    assert len(covered) < 120, "the font is not subset"
+    assert_embeds_a_subset(text, "".join(texts(data)))
     title = svg.find("svg:title", NS)
     desc = svg.find("svg:desc", NS)
     assert title is not None
@@ -224,34 +193,11 @@ def test_the_alt_text_reads_the_table(built: dict[str, bytes]) -> None:
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     """A copy of what the generator reads and writes."""
-    (tmp_path / "scripts" / "assets").mkdir(parents=True)
-    shutil.copy2(ROOT / MANIFEST, tmp_path / MANIFEST)
-    (tmp_path / "assets").mkdir()
-    for picture in PICTURES:
-        for name in (picture.output, picture.source):
-            shutil.copy2(ROOT / name, tmp_path / name)
-    return tmp_path
+    made = [name for p in PICTURES for name in (p.output, p.source)]
+    return copy_tree(tmp_path, MANIFEST, *made)
 
 
-def run(
-    tree: Path,
-    font_cache: Path,
-    capsys: pytest.CaptureFixture[str],
-    *args: str,
-) -> tuple[int, str, str]:
-    code = charts.main(
-        ["--root", str(tree), "--cache-dir", str(font_cache), *args]
-    )
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    return {
-        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
+run = partial(run_main, charts.main)
 
 
 def test_check_passes_on_the_repository(
@@ -351,16 +297,16 @@ def test_bad_input_exits_2_and_writes_nothing(
 @pytest.mark.parametrize(
     ("x", "style", "message"),
     [
-        (20, Style(12, charts.TEXT, BACKGROUND), "under the 20 px minimum"),
-        (1000, charts.BODY, "does not fit in 1160 px"),
+        (20, Style(12, TEXT_COLOURS[0], BACKGROUND), "under the 20 px minimum"),
+        (1000, chart_style.BODY, "does not fit in 1160 px"),
         (20, Style(FONT, "#444444", BACKGROUND), "contrast ratio of 2.16"),
     ],
 )
 def test_illegible_text_is_refused(x: int, style: Style, message: str) -> None:
-    canvas = Canvas(WIDTH, 0.6, charts.BODY)
+    canvas = Canvas(WIDTH, 0.6, chart_style.BODY)
     canvas.text(x, 30, "far too long or too dim", style)
     with pytest.raises(LayoutError, match=message):
-        svg.check(canvas, frozenset(range(128)), charts.LIMITS)
+        svg.check(canvas, frozenset(range(128)), chart_style.LIMITS)
 
 
 # -- A measuring command's files: all replaced, or none ---------------------

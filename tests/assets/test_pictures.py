@@ -7,6 +7,7 @@ import re
 import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,10 @@ import pytest
 from scripts.assets import pictures
 from scripts.assets.code_images import CACHE, MANIFEST
 from scripts.assets.svg import SVG_NS
+from tests.assets.conftest import ROOT, copy_tree, edit, run_main, snapshot
 
-ROOT = Path(__file__).resolve().parents[2]
 DATA = pictures.DATA
 DIAGRAM = "assets/diagrams/asgi_stack.svg"
-
-Snapshot = dict[str, tuple[bytes, int]]
 
 
 @pytest.fixture(scope="module")
@@ -30,12 +29,8 @@ def font_cache() -> Path:
 
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
-    """A copy of what the generator reads and writes."""
-    (tmp_path / "scripts" / "assets").mkdir(parents=True)
-    shutil.copy2(ROOT / DATA, tmp_path / DATA)
-    shutil.copy2(ROOT / MANIFEST, tmp_path / MANIFEST)  # the font
-    shutil.copytree(ROOT / "assets", tmp_path / "assets")
-    return tmp_path
+    """A copy of what the generator reads and writes (the manifest: font)."""
+    return copy_tree(tmp_path, DATA, MANIFEST, "assets")
 
 
 Run = Callable[..., tuple[int, str, str]]
@@ -45,34 +40,7 @@ Run = Callable[..., tuple[int, str, str]]
 def run(
     tree: Path, font_cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> Run:
-    def call(*args: str) -> tuple[int, str, str]:
-        code = pictures.main(
-            ["--root", str(tree), "--cache-dir", str(font_cache), *args]
-        )
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return call
-
-
-def snapshot(folder: Path) -> Snapshot:
-    return {
-        str(path.relative_to(folder)): (
-            path.read_bytes(),
-            path.stat().st_mtime_ns,
-        )
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
-
-
-def edit(path: Path, old: str, new: str) -> int:
-    """Replace ``old`` once; return the line where ``new`` starts."""
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} is not once in {path}"
-    text = text.replace(old, new)
-    path.write_text(text, encoding="utf-8")
-    return text[: text.index(new)].count("\n") + 1
+    return partial(run_main, pictures.main, tree, font_cache, capsys)
 
 
 def texts(svg: bytes) -> str:

@@ -24,6 +24,7 @@ from scripts.bench import apps, disconnect
 from scripts.bench.disconnect import SMOKE
 from scripts.bench.throughput import parse_wrk, wrk_version
 from scripts.matrix.catalog import BENEFITS, OSERROR
+from tests.conftest import usage
 
 ROOT = Path(__file__).resolve().parents[2]
 Document = dict[str, Any]
@@ -268,9 +269,5 @@ def test_wrk_reports_its_version_if_installed() -> None:
 
 
 def test_the_benchmark_has_help(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_:
-        disconnect.main(["--help"])
-    assert exit_.value.code == 0
-    assert capsys.readouterr().out.startswith(
-        "usage: python -m scripts.bench.disconnect"
-    )
+    text = usage(disconnect.main, capsys)
+    assert text.startswith("usage: python -m scripts.bench.disconnect")

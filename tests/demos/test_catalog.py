@@ -1,6 +1,7 @@
 """Every demo module is in the catalog, and every catalog entry runs."""
 
 import importlib
+import inspect
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,18 @@ def test_exposes_an_asgi_app(demo: Demo) -> None:
 def test_serves_at_the_documented_path(demo: Demo) -> None:
     expected = "/ws" if demo.transport == "websocket" else "/"
     assert demo.path == expected
+
+
+@pytest.mark.parametrize(
+    "demo", [demo for demo in DEMOS if demo.pace], ids=lambda demo: demo.name
+)
+def test_the_pace_is_the_constant_the_app_sleeps_for(demo: Demo) -> None:
+    module, name = demo.pace_constant()
+    assert demo.interval() > 0
+    paced = inspect.getsource(importlib.import_module(module))
+    assert f"await asyncio.sleep({name})" in paced, demo.pace
+    if module != f"demos.{demo.name}":  # it serves that module's app
+        served_module = demo.target.partition(":")[0]
+        served = inspect.getsource(importlib.import_module(served_module))
+        assert f"from {module} import app" in served, demo.pace
+

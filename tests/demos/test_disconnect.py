@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Protocol
 
 import h11
 import pytest
@@ -165,18 +166,35 @@ def test_ws_disconnect_ticks_in_process() -> None:
 HTTP_SERVERS = pytest.mark.parametrize("spec", HTTP1_SERVERS, ids=str)
 
 
+class Leave(Protocol):
+    def __call__(
+        self, spec: ServerSpec, module: ModuleType, *printing: ModuleType
+    ) -> AfterDisconnect: ...
+
+
+@pytest.fixture
+def left(serve: Serve, prints: WatchPrints, figure: Report) -> Leave:
+    """Serve ``module``'s app on ``spec``, leave its stream midway, and
+    record what the app did as the figure of ``module``'s demo on ``spec``."""
+
+    def leave(
+        spec: ServerSpec, module: ModuleType, *printing: ModuleType
+    ) -> AfterDisconnect:
+        recorder = prints(module, *printing)
+        app = Returns(module.app)
+        after = leave_mid_stream(serve(app, spec).port, recorder, app)
+        figure(module.__name__.rpartition(".")[2], spec.id, str(after))
+        return after
+
+    return leave
+
+
 @HTTP_SERVERS
 def test_streaming_response_keeps_producing(
-    serve: Serve,
-    prints: WatchPrints,
-    figure: Report,
-    spec: ServerSpec,
+    left: Leave, spec: ServerSpec
 ) -> None:
     """Sends to a closed connection are silently dropped (spec 2.3)."""
-    recorder = prints(streaming_response)
-    app = Returns(streaming_response.app)
-    after = leave_mid_stream(serve(app, spec).port, recorder, app)
-    figure("streaming_response", spec.id, str(after))
+    after = left(spec, streaming_response)
     assert after.total_chunks == len(STREAM), (
         f"{slide('streaming_response')} says {spec} lets the app stream to "
         f"the end after the client left; it produced {after.total_chunks} "
@@ -204,16 +222,10 @@ def test_the_bound_counts_what_the_client_read(
 
 @HTTP_SERVERS
 def test_raise_oserror_is_not_raised_on_http(
-    serve: Serve,
-    prints: WatchPrints,
-    figure: Report,
-    spec: ServerSpec,
+    left: Leave, spec: ServerSpec
 ) -> None:
     """No HTTP server raises OSError from send() yet: the app never stops."""
-    recorder = prints(raise_oserror)
-    app = Returns(raise_oserror.app)
-    after = leave_mid_stream(serve(app, spec).port, recorder, app)
-    figure("raise_oserror", spec.id, str(after))
+    after = left(spec, raise_oserror)
     assert after.stopped_after is None, (
         f"{slide('raise_oserror')} says {spec} does not raise OSError on "
         "HTTP sends, but the app caught one: the slide "
@@ -225,15 +237,9 @@ def test_raise_oserror_is_not_raised_on_http(
 
 @HTTP_SERVERS
 def test_disconnect_receive_stops_at_once(
-    serve: Serve,
-    prints: WatchPrints,
-    figure: Report,
-    spec: ServerSpec,
+    left: Leave, spec: ServerSpec
 ) -> None:
-    recorder = prints(disconnect_receive, streaming_response)
-    app = Returns(disconnect_receive.app)
-    after = leave_mid_stream(serve(app, spec).port, recorder, app)
-    figure("disconnect_receive", spec.id, str(after))
+    after = left(spec, disconnect_receive, streaming_response)
     where = slide("disconnect_receive")
     assert after.stopped_after is not None, (
         f"{where} says {spec} delivers http.disconnect when the client "

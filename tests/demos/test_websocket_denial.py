@@ -4,6 +4,7 @@ import asyncio
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 
 import pytest
 from starlette.testclient import TestClient, WebSocketDenialResponse
@@ -38,6 +39,17 @@ def handshake(url: str) -> Handshake:
     response = refused.value.response
     headers = {k.lower(): v for k, v in response.headers.raw_items()}
     return Handshake(response.status_code, headers, bytes(response.body))
+
+
+def refused_401(
+    serve: Serve, spec: ServerSpec, demo: ModuleType, query: str = ""
+) -> tuple[Handshake, str]:
+    """Serve ``demo`` on ``spec``, where a handshake must get a 401; the
+    response, and how a failure names the slide."""
+    where = slide(demo.__name__.rpartition(".")[2])
+    response = handshake(f"{serve(demo.app, spec).ws_url}/ws{query}")
+    assert response.status == 401, where
+    return response, where
 
 
 def denied_in_process(app: ASGIApp, path: str) -> WebSocketDenialResponse:
@@ -136,10 +148,7 @@ def test_send_denial_response_in_process() -> None:
 
 
 def test_send_denial_response(serve: Serve, spec: ServerSpec) -> None:
-    server = serve(ws_send_denial_response.app, spec)
-    response = handshake(f"{server.ws_url}/ws")
-    where = slide("ws_send_denial_response")
-    assert response.status == 401, where
+    response, where = refused_401(serve, spec, ws_send_denial_response)
     assert response.headers["www-authenticate"] == "Bearer", where
     assert response.headers["content-type"].startswith("text/plain"), where
     assert response.body == b"Unauthorized", where
@@ -155,10 +164,7 @@ def test_http_exception_in_process() -> None:
 
 
 def test_http_exception(serve: Serve, spec: ServerSpec) -> None:
-    server = serve(ws_http_exception.app, spec)
-    response = handshake(f"{server.ws_url}/ws")
-    where = slide("ws_http_exception")
-    assert response.status == 401, where
+    response, where = refused_401(serve, spec, ws_http_exception)
     assert response.headers["content-type"] == "application/json", where
     assert response.body == b'{"detail":"Unauthorized"}', where
 
@@ -206,10 +212,7 @@ def test_right_token(serve: Serve, spec: ServerSpec) -> None:
 
 
 def test_wrong_token_is_401(serve: Serve, spec: ServerSpec) -> None:
-    server = serve(ws_with_token.app, spec)
-    response = handshake(f"{server.ws_url}/ws?token=wrong")
-    where = slide("ws_with_token")
-    assert response.status == 401, where
+    response, where = refused_401(serve, spec, ws_with_token, "?token=wrong")
     assert response.body == b'{"detail":"Invalid token"}', where
 
 

@@ -1,0 +1,228 @@
+"""The support matrix picture: features down, servers across, drawn from
+assets/support_matrix.json (``make matrix``)."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from scripts.assets import svg
+from scripts.assets.chart_style import (
+    BAD,
+    BAND,
+    BODY,
+    FAIR,
+    FOOTNOTE,
+    GOOD,
+    HEADING,
+    MARGIN,
+    NOTE,
+    RULE,
+    WIDTH,
+    centred,
+    wrapped,
+)
+from scripts.assets.svg import Canvas
+from scripts.matrix import catalog
+
+ICON, GAP = 20, 8  # px: an icon's width, and the gap to its text
+ROUND = {"fill": "none", "stroke_linecap": "round", "stroke_linejoin": "round"}
+BREAKS = ("spec_websocket", "denial_streamed", "trailers_http2")  # rule after
+HANGS, NO, PARTIAL, YES, VALUE, NOT_APPLICABLE = WORST = (  # worst first
+    catalog.HANGS, catalog.NO, catalog.PARTIAL, catalog.YES, catalog.VALUE,
+    catalog.NOT_APPLICABLE,
+)
+MERGED = (
+    "uvicorn HTTP/1.1: h11 and httptools, alike; WebSocket: websockets-sansio "
+    "(the default), wsproto and websockets (legacy), all alike"
+)
+
+
+def icon(canvas: Canvas, kind: str, x: float, middle: float) -> None:
+    """A 20 px mark with its left edge at ``x``: check, cross, half."""
+    n, top = svg.n, middle - 10
+    if kind == YES:
+        d = f"M{n(x + 2)} {n(top + 10.5)}l5 5L{n(x + 18)} {n(top + 4)}"
+        canvas.shape("path", d=d, stroke=GOOD.colour, stroke_width=3, **ROUND)
+    elif kind in (NO, HANGS):
+        d = f"M{n(x + 4)} {n(top + 4)}l12 12M{n(x + 16)} {n(top + 4)}l-12 12"
+        canvas.shape("path", d=d, stroke=BAD.colour, stroke_width=3, **ROUND)
+    else:
+        ring = {"cx": x + 10, "cy": middle, "r": 8, "stroke_width": 2.5}
+        canvas.shape("circle", **ring, fill="none", stroke=FAIR.colour)
+        d = f"M{n(x + 10)} {n(middle - 8)}A8 8 0 0 0 {n(x + 10)} "
+        canvas.shape("path", d=d + f"{n(middle + 8)}Z", fill=FAIR.colour)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the table: one or more targets of the JSON."""
+
+    group: str  # the package, shown over its columns
+    detail: str  # under it: implementations, or the version
+    targets: tuple[str, ...]
+
+
+def columns(versions: dict[str, str]) -> list[Column]:
+    sockets = ("websockets-sansio", "wsproto", "websockets")
+    return [
+        Column("uvicorn", "HTTP/1.1", ("uvicorn-h11", "uvicorn-httptools")),
+        Column("uvicorn", "zttp HTTP/2", ("uvicorn-zttp-h2",)),
+        Column("uvicorn", "WebSocket", tuple(f"uvicorn-{s}" for s in sockets)),
+        *(
+            Column(name, versions.get(name, "?"), (name,))
+            for name in ("hypercorn", "granian", "daphne")
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a cell shows: a mark, a text, and the footnote it needs."""
+
+    kind: str
+    text: str = ""
+    note: str = ""
+
+
+def show_cell(feature: str, cells: dict[str, dict[str, Any] | None]) -> Shown:
+    """Merge the cells of a column's targets into what the table shows."""
+    present = {k: v for k, v in cells.items() if v is not None}
+    results = {v["result"] for v in present.values()}
+    if results == {VALUE}:
+        values = sorted({str(v.get("value")) for v in present.values()})
+        return Shown(VALUE, "/".join(values))
+    worst = min(results, key=WORST.index, default=NOT_APPLICABLE)
+    if len(results) > 1:
+        said = [f"{k.removeprefix('uvicorn-')} {v['result']}"
+                for k, v in present.items()]
+        return Shown(worst, "", ", ".join(said))
+    text = {HANGS: "hangs", NOT_APPLICABLE: "\u2013"}.get(worst, "")
+    if worst == YES and next(iter(present.values())).get("status") == 403:
+        text = "403"
+    elif worst == YES and feature.startswith("oserror"):
+        seconds = [v.get("seconds") or 0.0 for v in present.values()]
+        text = f"{max(seconds) * 1000:.0f} ms"
+    notes = dict.fromkeys(v.get("note", "") for v in present.values())
+    note = "; ".join(n for n in notes if n) if worst in (PARTIAL, HANGS) else ""
+    return Shown(worst, text, note)
+
+
+@dataclass
+class Table:
+    """The matrix: its columns, what each cell shows, and the footnotes."""
+
+    data: dict[str, Any]
+    columns: list[Column]
+    rows: list[list[Shown]]
+    numbers: dict[tuple[int, str], int]  # (column, note) -> footnote
+    noted: dict[int, list[str]]  # footnote -> the features it is about
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> "Table":
+        """Each cell first, so that footnotes number in reading order."""
+        servers = {s["id"]: s.get("cells", {}) for s in data["servers"]}
+        table = cls(data, columns(data["versions"]), [], {}, {})
+        for feature in data["features"]:
+            table.rows.append([])
+            for index, column in enumerate(table.columns):
+                found = {t: servers.get(t, {}) for t in column.targets}
+                cells = {t: c.get(feature["id"]) for t, c in found.items()}
+                cell = show_cell(feature["id"], cells)
+                table.rows[-1].append(cell)
+                if cell.note:
+                    new = len(table.numbers) + 1
+                    number = table.numbers.setdefault((index, cell.note), new)
+                    table.noted.setdefault(number, []).append(feature["label"])
+        return table
+
+    def alt(self) -> str:
+        said = []
+        for feature, row in zip(self.data["features"], self.rows, strict=True):
+            cells = zip(self.columns, row, strict=True)
+            what = [f"{c.group} {c.detail}: {s.kind} {s.text}".strip()
+                    for c, s in cells]
+            said.append(f"{feature['label']}: " + "; ".join(what))
+        intro = "ASGI feature support measured on real servers. "
+        return intro + ". ".join(said)
+
+
+def draw_matrix(data: dict[str, Any], canvas: Canvas) -> tuple[float, str]:
+    """The table: features down, servers across; returns height and alt."""
+    table = Table.of(data)
+    label = max(canvas.width_of(f["label"], BODY) for f in data["features"])
+    left = MARGIN + label + 24
+    pitch = (WIDTH - MARGIN - left) / len(table.columns)
+    groups: dict[str, list[int]] = {}
+    for index, column in enumerate(table.columns):
+        groups.setdefault(column.group, []).append(index)
+        centre = left + pitch * (index + 0.5)
+        canvas.text(centre, 52, column.detail, NOTE, "middle")
+    for group, (first, *more) in groups.items():
+        last = more[-1] if more else first
+        if more:
+            group += f" {data['versions'].get(group, '?')}"
+            x1, x2 = left + pitch * first + 10, left + pitch * (last + 1) - 10
+            canvas.line(x1, 33, x2, 33, stroke=RULE)
+        middle = left + pitch * (first + last + 1) / 2
+        canvas.text(middle, 26, group, HEADING, "middle")
+    y = matrix_rows(canvas, table, left, pitch) + 4
+    for (index, note), number in table.numbers.items():
+        column = table.columns[index]
+        where = column.group
+        if where == "uvicorn":
+            where = f"uvicorn {column.detail}"
+        canvas.text(MARGIN + 12, y + 26, str(number), FAIR)
+        said = f"{where}, {' and '.join(table.noted[number])}: {note}"
+        y = wrapped(canvas, MARGIN + 42, y + 26, said, FOOTNOTE)
+    y = wrapped(canvas, MARGIN + 42, y + 26, MERGED, FOOTNOTE) + 34
+    x: float = MARGIN + 12
+    for kind, word in ((YES, "works"), (PARTIAL, "partly"), (NO, "no")):
+        icon(canvas, kind, x, y - 7)
+        x = canvas.text(x + ICON + GAP, y, word, NOTE) + 28
+    x = canvas.text(x, y, "\u2013", NOTE)
+    canvas.text(x + GAP, y, "not applicable", NOTE)
+    probed = f"probed {data['probed']['date']} on 127.0.0.1"
+    canvas.text(WIDTH - MARGIN, y, probed, NOTE, "end")
+    return y + 14, table.alt()
+
+
+def matrix_rows(
+    canvas: Canvas, table: Table, left: float, pitch: float
+) -> float:
+    """One banded row per feature, from 64 px; returns where they end."""
+    y, height = 64, 31
+    rows = zip(table.data["features"], table.rows, strict=True)
+    for row, (feature, cells) in enumerate(rows):
+        if row % 2 == 0:
+            band = {"width": WIDTH - 2 * MARGIN, "height": height}
+            canvas.shape("rect", x=MARGIN, y=y, **band, fill=BAND)
+        middle = y + height / 2
+        canvas.text(MARGIN + 12, centred(middle), feature["label"], BODY)
+        for index, cell in enumerate(cells):
+            marker = str(table.numbers.get((index, cell.note), ""))
+            centre = left + pitch * (index + 0.5)
+            draw_cell(canvas, cell, marker, centre, middle)
+        y += height
+        if feature["id"] in BREAKS:
+            canvas.line(MARGIN, y, WIDTH - MARGIN, y, stroke=RULE, width=2)
+    return y
+
+
+def draw_cell(
+    canvas: Canvas, cell: Shown, marker: str, centre: float, middle: float
+) -> None:
+    baseline = centred(middle)
+    if cell.kind in (VALUE, NOT_APPLICABLE):
+        style = NOTE if cell.kind == NOT_APPLICABLE else BODY
+        if cell.text >= "2.4" and cell.text[0].isdigit():
+            style = GOOD
+        canvas.text(centre, baseline, cell.text, style, "middle")
+        return
+    style = {YES: BODY, PARTIAL: FAIR, NO: BAD, HANGS: BAD}[cell.kind]
+    width = ICON + (GAP + canvas.width_of(cell.text, style)) * bool(cell.text)
+    width += (2 + canvas.width_of(marker, FAIR)) * bool(marker)
+    x = centre - width / 2 + ICON
+    icon(canvas, cell.kind, x - ICON, middle)
+    if cell.text:
+        x = canvas.text(x + GAP, baseline, cell.text, style)
+    if marker:
+        canvas.text(x + 2, baseline - 6, marker, FAIR)

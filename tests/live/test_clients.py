@@ -1,0 +1,245 @@
+"""Every demo of the catalog run live, ``python -m demos NAME``, its output
+checked for the facts its slide states. The runs start together when this
+module starts, a few at a time, longest first, so the module takes about as
+long as its slowest demos. ``--interval`` shortens the waits of the paced
+demos (``ws_disconnect`` ticks every 10 s); one streaming demo keeps the
+slide's pace, so that path is run too."""
+
+import base64
+import hashlib
+import re
+import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from demos.catalog import BY_NAME, DEMOS, Demo
+from demos.content_md5 import CHUNKS as CONTENT_MD5_CHUNKS
+from demos.fastapi_trailers import CHUNKS as FASTAPI_CHUNKS
+from scripts.net.ports import pick_port
+from tests.live.cli import (
+    PACED,
+    STOP_TIMEOUT,
+    Runner,
+    port_is_free,
+    server_alive,
+)
+
+RUN_TIMEOUT = 60.0  # seconds for one demo run (the slowest: ~5 s)
+LANES = 3  # demo runs at once
+SLOWEST_FIRST = (
+    "disconnect_receive",
+    "streaming_response",
+    "raise_oserror",
+    "ws_disconnect",
+)
+STREAMING = ("streaming_response", "disconnect_receive", "raise_oserror")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One finished ``python -m demos NAME`` run."""
+
+    demo: Demo
+    port: int
+    code: int
+    output: str
+    server_pids: list[int]
+
+
+def run_demo(name: str, runners: list[Runner], logs: Path) -> Run:
+    """Run one demo on a free port, to the end, at its test pace."""
+    port = pick_port()
+    paced = ("--interval", str(PACED[name])) if name in PACED else ()
+    runner = Runner(logs / f"{name}.log", name, "--port", str(port), *paced)
+    runners.append(runner)
+    try:
+        code = runner.finish(RUN_TIMEOUT)
+    finally:
+        runner.stop()
+    return Run(BY_NAME[name], port, code, runner.output, runner.server_pids())
+
+
+def selected_demos(session: pytest.Session) -> list[str]:
+    """The demos this module's selected tests ask for, slowest first."""
+    names = set()
+    for item in session.items:
+        callspec = getattr(item, "callspec", None)
+        if getattr(item, "module", None) is sys.modules[__name__] and (
+            callspec is not None and "demo" in callspec.params
+        ):
+            names.add(callspec.params["demo"].name)
+    order = {name: index for index, name in enumerate(SLOWEST_FIRST)}
+    return sorted(names, key=lambda name: order.get(name, len(order)))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def live_runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Future[Run]]]:
+    """Start the selected demos' runs, a few at a time; stop them at the end.
+
+    It starts with the module, so the other tests run meanwhile.
+    """
+    runners: list[Runner] = []
+    logs = tmp_path_factory.mktemp("runs")
+    executor = ThreadPoolExecutor(LANES, thread_name_prefix="demo")
+    runs = {
+        name: executor.submit(run_demo, name, runners, logs)
+        for name in selected_demos(request.session)
+    }
+    try:
+        yield runs
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+        for runner in list(runners):
+            runner.stop()
+        executor.shutdown(wait=True)
+
+
+def finished(live_runs: dict[str, Future[Run]], demo: Demo) -> Run:
+    """The run of ``demo``, once it is over."""
+    return live_runs[demo.name].result(RUN_TIMEOUT + STOP_TIMEOUT)
+
+
+def content_md5(chunks: list[bytes]) -> str:
+    """The Content-MD5 of a body: base64 of its MD5 digest (RFC 1864)."""
+    return base64.b64encode(hashlib.md5(b"".join(chunks)).digest()).decode()
+
+
+# What each demo's output must show, besides what every run shows.
+FACTS: dict[str, tuple[str, ...]] = {
+    "asgi_app": (
+        "GET / HTTP/1.1",
+        "HTTP/1.1 200 OK",
+        "content-type: text/plain",
+        "body b'Hello, world!'",
+    ),
+    "ws": (
+        "GET /ws HTTP/1.1 (WebSocket handshake)",
+        "HTTP/1.1 403 Forbidden (handshake refused)",
+        "body: b''",
+    ),
+    "ws_send_denial_response": (
+        "HTTP/1.1 401 Unauthorized (handshake refused)",
+        "www-authenticate: Bearer",
+        "body: b'Unauthorized'",
+    ),
+    "ws_http_exception": (
+        "HTTP/1.1 401 Unauthorized (handshake refused)",
+        """body: b'{"detail":"Unauthorized"}'""",
+    ),
+    "ws_with_token": (
+        "No token: HTTP 403 Forbidden, body b''.",
+        "GET /ws?token=guess HTTP/1.1",
+        """Wrong token: HTTP 401 Unauthorized, """
+        """body b'{"detail":"Invalid token"}'.""",
+        "GET /ws?token=let-me-in HTTP/1.1",
+        "HTTP/1.1 101 Switching Protocols (handshake accepted)",
+        "message 'Hello, authenticated client!'",
+        "close 1000 (OK)",
+    ),
+    "content_md5": (
+        "GET / HTTP/2 (prior knowledge)",
+        "te: trailers",
+        "trailer: content-md5",
+        f"content-md5: {content_md5(CONTENT_MD5_CHUNKS)}",
+        "content-md5 matches",
+    ),
+    "fastapi_trailers": (
+        "GET / HTTP/2 (prior knowledge)",
+        "te: trailers",
+        "trailer: content-md5",
+        f"content-md5: {content_md5(FASTAPI_CHUNKS)}",
+        "content-md5 matches",
+    ),
+    "streaming_response": ("Sending 'H'", "Hangs up mid-stream"),
+    "disconnect_receive": ("Sending 'H'", "Client disconnected"),
+    "raise_oserror": ("Sending 'H'", "Hangs up mid-stream"),
+    "ws_disconnect": (
+        "HTTP/1.1 101 Switching Protocols (handshake accepted)",
+        "message 'tick 1'",
+        "Sent tick 1",
+        "close 1000 (the client leaves)",
+        "Client disconnected (code 1006)",
+        "The app noticed",
+    ),
+}
+
+
+@pytest.mark.parametrize("demo", DEMOS, ids=lambda demo: demo.name)
+def test_every_demo_runs_live(
+    demo: Demo, live_runs: dict[str, Future[Run]]
+) -> None:
+    run = finished(live_runs, demo)
+    assert run.code == 0, run.output
+    paced: tuple[str, ...] = ()
+    if demo.name in PACED:  # the slide's module, its constant set first
+        module, name = demo.pace_constant()
+        code = f"{module}.{name} = {PACED[demo.name]!r}; uvicorn.main()"
+        launch = [f"-c 'import uvicorn, {module}; {code}'", demo.target]
+        paced = (f"Paced for this run: {demo.pace} = {PACED[demo.name]:g} s",)
+    else:
+        launch = ["-m uvicorn", demo.target]
+    command = " ".join([
+        *launch,
+        f"--host 127.0.0.1 --port {run.port}",
+        *demo.server_args,
+    ])
+    for fact in (
+        command,
+        *paced,
+        "Started server process",
+        "What this shows",
+        demo.summary,
+        "The server exited with code 0",
+        *FACTS[demo.name],
+    ):
+        assert fact in run.output, f"{fact!r} missing from:\n{run.output}"
+    assert "\x1b[" not in run.output  # piped: plain text, no colours
+
+
+@pytest.mark.parametrize("demo", DEMOS, ids=lambda demo: demo.name)
+def test_no_server_outlives_its_run(
+    demo: Demo, live_runs: dict[str, Future[Run]]
+) -> None:
+    run = finished(live_runs, demo)
+    assert len(run.server_pids) == 1, run.output
+    assert not server_alive(run.server_pids[0])
+    assert port_is_free(run.port)
+
+
+@pytest.mark.parametrize(
+    "demo", [BY_NAME[name] for name in STREAMING], ids=lambda demo: demo.name
+)
+def test_chunks_sent_after_the_client_left(
+    demo: Demo, live_runs: dict[str, Future[Run]]
+) -> None:
+    run = finished(live_runs, demo)
+    match = re.search(
+        r"the app printed (\d+) more 'Sending' lines? in", run.output
+    )
+    assert match is not None, run.output
+    after = int(match[1])
+    if demo.name == "disconnect_receive":
+        assert after == 0, run.output
+    else:  # uvicorn drops the sends silently: the app streams to the end
+        assert after > 0, run.output
+
+
+def test_the_paced_tick_is_the_one_the_app_waited(
+    live_runs: dict[str, Future[Run]],
+) -> None:
+    demo = BY_NAME["ws_disconnect"]
+    run = finished(live_runs, demo)
+    match = re.search(
+        r"The app printed 'Client disconnected \(code 1006\)' "
+        r"([\d.]+) s after the client left",
+        run.output,
+    )
+    assert match is not None, run.output
+    # At the slide's pace the app notices at its next tick, 10 s on.
+    assert float(match[1]) < demo.interval(), run.output

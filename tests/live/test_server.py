@@ -1,0 +1,72 @@
+"""The demo's server under the runner: ``--serve`` until Ctrl-C, and Ctrl-C
+in the middle of a demo; neither leaves a server behind."""
+
+import http.client
+import signal
+from pathlib import Path
+
+from scripts.live import server as live_server
+from scripts.net.ports import pick_port
+from tests.live.cli import (
+    START_TIMEOUT,
+    STOP_TIMEOUT,
+    Runner,
+    port_is_free,
+    server_alive,
+)
+
+
+def http_get(port: int) -> tuple[int, bytes]:
+    """GET / on the demo server: status and body."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/")
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_serve_until_ctrl_c(tmp_path: Path) -> None:
+    port = pick_port()
+    args = ("asgi_app", "--serve", "--port", str(port))
+    runner = Runner(tmp_path / "log", *args)
+    try:
+        try_it = f"$ curl -N http://127.0.0.1:{port}/"
+        assert runner.wait_for(try_it, START_TIMEOUT), runner.output
+        assert http_get(port) == (200, b"Hello, world!")
+        assert runner.wait_for('"GET / HTTP/1.1" 200', 5), runner.output
+        runner.process.popen.send_signal(signal.SIGINT)
+        assert runner.finish(STOP_TIMEOUT) == 0, runner.output
+    finally:
+        runner.stop()
+    assert "The server exited with code 0" in runner.output
+    assert not any(server_alive(pid) for pid in runner.server_pids())
+    assert port_is_free(port)
+
+
+def test_ctrl_c_mid_demo_stops_the_server(tmp_path: Path) -> None:
+    # A tick far longer than the runner's patience with the server: Ctrl-C
+    # lands while the client waits for the app to notice, and the app is
+    # still asleep when the runner gives up on a clean stop.
+    interval = 20 * live_server.STOP_TIMEOUT
+    port = pick_port()
+    runner = Runner(
+        tmp_path / "log",
+        *("ws_disconnect", "--port", str(port), "--interval", str(interval)),
+    )
+    try:
+        assert runner.wait_for("Sent tick 1", START_TIMEOUT), runner.output
+        runner.process.popen.send_signal(signal.SIGINT)
+        assert runner.finish(STOP_TIMEOUT) == 130, runner.output
+    finally:
+        runner.stop()
+    # The app still sleeps between ticks: uvicorn waits for it, up to
+    # the runner's patience, and then it is killed.
+    assert "Interrupted" in runner.output
+    assert "Client disconnected" not in runner.output
+    assert "killing it (SIGKILL)" in runner.output
+    assert "The server exited with code -9" in runner.output
+    assert not any(server_alive(pid) for pid in runner.server_pids())
+    assert port_is_free(port)
+

@@ -1,0 +1,113 @@
+"""daphne's closing-handshake window, forced open: the race behind a flaky
+cell of the probe (scripts/matrix/cells.py), made deterministic."""
+
+import base64
+import os
+import socket
+import struct
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scripts.matrix import app as probe_app
+from scripts.matrix.catalog import NO, PROCESSES
+from scripts.matrix.cells import sends_cell
+from scripts.matrix.run import QUICK, Run
+from scripts.net.clients import Left
+
+LINUX_ONLY = pytest.mark.skipif(
+    sys.platform != "linux", reason="socket buffer sizes are read from /proc"
+)
+
+DAPHNE = next(p for p in PROCESSES if p.id == "daphne")
+
+
+@pytest.fixture(scope="module")
+def daphne(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Run]:
+    run = Run(
+        DAPHNE, QUICK, tmp_path_factory.mktemp("daphne")
+    )
+    try:
+        run.start()
+        assert run.started, run.crashed
+        yield run
+    finally:
+        run.stop()
+
+
+def masked_close() -> bytes:
+    """A client's close frame, code 1000 (client frames are masked)."""
+    mask = os.urandom(4)
+    payload = struct.pack("!H", 1000)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return bytes([0x88, 0x80 | len(payload)]) + mask + masked
+
+
+def send_buffer_limit() -> int:
+    """The most a socket's send buffer grows to (tcp_wmem's maximum)."""
+    return int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
+
+
+@LINUX_ONLY
+def test_daphne_raises_inside_the_closing_handshake_and_drops_after_it(
+    daphne: Run,
+) -> None:
+    """The race behind a flaky cell, made deterministic.
+
+    When autobahn reads the client's close frame it marks the connection
+    closed and asks Twisted to drop it; daphne hears of it only when the
+    TCP connection is gone (onClose). A send in between raises autobahn's
+    Disconnected. Twisted drops a connection only once its write buffer is
+    flushed: a client that does not read keeps that window open as long
+    as it likes. Here it keeps it open until the app has seen a send
+    raise, then reads everything; every send after that is dropped.
+    """
+    burst = 2 * send_buffer_limit() + 4 * 1024 * 1024
+    assert burst <= probe_app.MAX_BURST
+    probe = f"window-{os.getpid()}"
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (
+        f"GET /send?id={probe}&seconds=1.0&interval=0.02&burst={burst} "
+        f"HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n"
+    )
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.settimeout(10)
+        sock.connect(("127.0.0.1", daphne.port))
+        sock.sendall(request.encode())
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            head += sock.recv(1)
+        assert head.startswith(b"HTTP/1.1 101 "), head
+        # The first bytes of the burst: all of it is in daphne's buffers
+        # (the app sends it without yielding), more than the sockets hold.
+        assert sock.recv(1) == b"\x82"  # a binary frame, FIN set
+        sock.sendall(masked_close())
+        left = time.monotonic()
+        raised = daphne.event(f"{probe}.raised", 5.0)
+        assert raised is not None, "no send raised inside the window"
+        assert raised["exception"] == "autobahn.exception.Disconnected"
+        assert not raised["oserror"]
+        while sock.recv(1 << 20):  # now read: the window closes
+            pass
+        closed = time.monotonic()
+    app = daphne.event(probe, 5.0)
+    assert app is not None
+    assert raised["at"] > left
+    later = [at for at in app["sends"] if at > closed]
+    assert later, "no send after the connection was over"
+    assert [r for r in app["raises"] if r[0] > closed] == []
+    # The probe's cell is decided after the close: the window's raise is
+    # kept in observed, and the result is what the committed matrix says.
+    found = sends_cell(app, Left(left, closed))
+    assert found["result"] == NO
+    assert found["exception"] is None
+    assert found["observed"]["raised_inside_close"] >= 1
+    assert found["observed"]["raised_after_close"] == 0

@@ -1,0 +1,160 @@
+"""The committed support matrix backs the slides' claims, and a comparison
+with it names each changed cell and the slides it makes wrong (never
+timings)."""
+
+import copy
+
+from scripts.matrix.catalog import (
+    BY_ID,
+    FEATURES,
+    HANGS,
+    NO,
+    OSERROR,
+    PARTIAL,
+    TARGET_IDS,
+    TARGETS,
+    VALUE,
+    YES,
+)
+from scripts.matrix.probe import differences
+from tests.matrix.conftest import Document, cells
+
+
+def test_the_committed_matrix_covers_every_server_and_feature(
+    committed: Document,
+) -> None:
+    assert [s["id"] for s in committed["servers"]] == list(TARGET_IDS)
+    assert [f["id"] for f in committed["features"]] == [f.id for f in FEATURES]
+    for server, target in zip(committed["servers"], TARGETS, strict=True):
+        expected = [f.id for f in FEATURES if f.transport in target.transports]
+        assert list(server["cells"]) == expected, server["id"]
+        assert server["version"] == committed["versions"][target.package]
+    probed = committed["probed"]
+    assert probed["profile"] == "full"
+    assert probed["date"]
+    assert probed["machine"]["cores"]
+
+
+def claim(feature: str) -> str:
+    """How a failed claim names the slides it contradicts."""
+    slides = ", ".join(repr(slide) for slide in BY_ID[feature].slides)
+    return f"the matrix contradicts slide(s) {slides}"
+
+
+def test_only_uvicorn_raises_oserror_and_only_on_websockets(
+    committed: Document,
+) -> None:
+    """Slide 'Uvicorn raises OSError on... WebSockets!'."""
+    http = cells(committed, "oserror_http")
+    assert {cell["result"] for cell in http.values()} == {NO}, claim(
+        "oserror_http"
+    )
+    websocket = cells(committed, "oserror_websocket")
+    raising = {
+        target for target, cell in websocket.items() if cell["result"] == YES
+    }
+    assert raising == {
+        "uvicorn-websockets-sansio",
+        "uvicorn-wsproto",
+        "uvicorn-websockets",
+    }, claim("oserror_websocket")
+    for target in raising:
+        assert websocket[target]["exception"] == (
+            "uvicorn.protocols.utils.ClientDisconnected"
+        ), OSERROR
+        assert websocket[target]["observed"]["sends_after_leaving"] == 0
+
+
+def test_no_http_server_claims_spec_2_4_yet(committed: Document) -> None:
+    """Starlette trusts spec 2.4 to raise: claiming it without raising
+    would let every StreamingResponse run on after its client left."""
+    for target, cell in cells(committed, "spec_http").items():
+        assert cell["result"] == VALUE
+        version = cell["value"]
+        assert version == "unset" or version < "2.4", (
+            f"{target} now reports spec {version} on HTTP: "
+            + claim("spec_http")
+        )
+
+
+def test_every_server_delivers_http_disconnect(committed: Document) -> None:
+    """Slide 'Client Disconnection': listening is what works today."""
+    found = cells(committed, "http_disconnect")
+    assert {cell["result"] for cell in found.values()} == {YES}, claim(
+        "http_disconnect"
+    )
+
+
+def test_closing_before_accept_is_a_403_everywhere(
+    committed: Document,
+) -> None:
+    for target, cell in cells(committed, "close_before_accept").items():
+        assert (cell["result"], cell["status"]) == (YES, 403), (
+            f"{target}: " + claim("close_before_accept")
+        )
+
+
+def test_trailers_reach_the_client_on_http2_only(committed: Document) -> None:
+    http1 = cells(committed, "trailers_http1")
+    assert {cell["result"] for cell in http1.values()} == {NO}, claim(
+        "trailers_http1"
+    )
+    assert cells(committed, "trailers_http2")["uvicorn-zttp-h2"]["result"] == (
+        YES
+    ), claim("trailers_http2")
+
+
+def test_every_partial_or_hanging_cell_says_why(committed: Document) -> None:
+    for server in committed["servers"]:
+        for feature, cell in server["cells"].items():
+            if cell["result"] in (PARTIAL, HANGS):
+                assert cell.get("note"), f"{server['id']} {feature}"
+
+
+# -- The comparison ---------------------------------------------------------
+
+
+# -- The comparison ---------------------------------------------------------
+
+
+def test_a_changed_cell_names_itself_and_its_slides(
+    committed: Document,
+) -> None:
+    now = copy.deepcopy(committed)
+    granian = next(s for s in now["servers"] if s["id"] == "granian")
+    granian["cells"]["denial"].update(result=YES, note="")
+    uvicorn = next(s for s in now["servers"] if s["id"] == "uvicorn-h11")
+    uvicorn["cells"]["oserror_http"].update(
+        result=YES, exception="uvicorn.protocols.utils.ClientDisconnected"
+    )
+    found = differences(committed, now)
+    assert len(found) == 2
+    denial, oserror = sorted(found, key=lambda m: "uvicorn" in m)
+    assert denial.startswith("granian \u00d7 denial response: the committed ")
+    assert "says partial" in denial
+    assert "now gives yes" in denial
+    assert "'WebSocket Denial Response'" in denial
+    assert "assets/support_matrix.svg" in denial
+    assert oserror.startswith("uvicorn-h11 \u00d7 OSError on send, HTTP")
+    assert "exception ClientDisconnected" in oserror
+    assert "Uvicorn raises OSError on... WebSockets!" in oserror
+    assert "FastAPI reaps the benefits" in oserror
+
+
+def test_timings_and_notes_are_not_compared(committed: Document) -> None:
+    now = copy.deepcopy(committed)
+    for server in now["servers"]:
+        for cell in server["cells"].values():
+            cell["seconds"] = 99.0
+            cell["note"] = "different words"
+            cell.pop("observed", None)
+    assert differences(committed, now) == []
+
+
+def test_a_new_server_version_is_reported(committed: Document) -> None:
+    now = copy.deepcopy(committed)
+    now["versions"]["granian"] = "9.9.9"
+    assert differences(committed, now) == [
+        "granian 9.9.9 is installed, the matrix was probed with "
+        f"{committed['versions']['granian']}"
+    ]
