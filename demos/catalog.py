@@ -77,6 +77,10 @@ DEMOS = (
     Demo("ws_disconnect", LEFT,
          "Ticks every 10 s; WebSocketDisconnect ends it.", "websocket",
          "/ws", pace="demos.ws_disconnect.INTERVAL"),
+    Demo("fastapi_streaming", "FastAPI reaps the benefits",
+         "A FastAPI StreamingResponse: stopped by Starlette's listener at "
+         "spec 2.3, by OSError at 2.4.", "http",
+         pace="demos.fastapi_streaming.DELAY"),
 )
 BY_NAME = {demo.name: demo for demo in DEMOS}
 PACED = [demo.name for demo in DEMOS if demo.pace]
