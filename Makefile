@@ -47,8 +47,8 @@ lint: install ## Check the code with ruff and mypy --strict.
 	$(VENV)/bin/ruff check demos scripts tests
 	$(VENV)/bin/mypy
 
-demo: install ## Run one demo live: make demo NAME=ws_with_token
-	$(PYTHON) -m demos $(NAME)
+demo: install ## Run one demo live: make demo NAME=ws_with_token [HTTP=oserror]
+	$(PYTHON) -m demos $(NAME) $(if $(HTTP),--http $(HTTP))
 
 demos: install ## List the demos.
 	$(PYTHON) -m demos --list

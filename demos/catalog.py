@@ -7,9 +7,8 @@ from typing import Literal
 
 @dataclass(frozen=True)
 class Demo:
-    """``demos/<name>.py`` exposing ``app``. ``pace``: the module constant
-    (``module.NAME``) of the seconds between the app's sends, if any, which
-    ``python -m demos --interval`` overrides."""
+    """``demos/<name>.py`` exposing ``app``; ``pace``: the constant
+    (``module.NAME``) of the seconds between its sends, for ``--interval``."""
 
     name: str
     slide: str
@@ -20,12 +19,10 @@ class Demo:
     pace: str = ""
 
     @property
-    def target(self) -> str:
-        """The import string uvicorn is given."""
+    def target(self) -> str:  # what uvicorn is given
         return f"demos.{self.name}:app"
 
     def pace_constant(self) -> tuple[str, str]:
-        """The module and the name of the constant that paces the app."""
         module, _, name = self.pace.rpartition(".")
         if not module:
             raise ValueError(f"the demo {self.name!r} sends at no set interval")
@@ -71,8 +68,8 @@ DEMOS = (
          "Listens for http.disconnect in a second task and stops at once.",
          "http", pace="demos.streaming_response.DELAY"),
     Demo("raise_oserror", LEFT,
-         "Would stop when send() raises OSError (spec 2.4); no HTTP server "
-         "raises yet, so it streams on.", "http",
+         "Stops when send() raises OSError (spec 2.4); stock uvicorn does not "
+         "raise on HTTP, so it streams on (try --http oserror).", "http",
          pace="demos.raise_oserror.DELAY"),
     Demo("ws_disconnect", LEFT,
          "Ticks every 10 s; WebSocketDisconnect ends it.", "websocket",
@@ -84,3 +81,12 @@ DEMOS = (
 )
 BY_NAME = {demo.name: demo for demo in DEMOS}
 PACED = [demo.name for demo in DEMOS if demo.pace]
+HTTP1 = [demo.name for demo in DEMOS if demo.transport == "http"]
+# --http NAME: uvicorn --http classes for the HTTP/1.1 demos, and what differs.
+HTTP_CLASSES = {
+    "oserror": (
+        "demos.oserror_protocols:HttpToolsProtocol",
+        "the prototype of uvicorn #3085, whose send() raises OSError once "
+        "the client has left",
+    ),
+}

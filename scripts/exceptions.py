@@ -8,7 +8,6 @@ class InputError(Exception):
 
     def __init__(self, path: Path | str, line: int, message: str) -> None:
         super().__init__(f"{path}:{line}: {message}")
-        self.path, self.line, self.message = str(path), line, message
 
 
 class WriteError(Exception):

@@ -9,19 +9,15 @@ import psutil
 
 from scripts.exceptions import InputError
 
-# write_atomic's temporary file: ".NAME.PID.tmp", beside NAME.
+# write_atomic's temporary file, ".NAME.PID.tmp" beside NAME, lives for one
+# write: older than this, its writer is gone even if its id was reused.
 TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.tmp")
-# A temporary file lives for one write: older than this, its writer is gone
-# even if another process now has the writer's id.
 TEMPORARY_LIFETIME_S = 300
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` beside ``path``, then rename: never a partial file.
-
-    A process killed before the rename leaves the temporary file behind:
-    see ``leftovers``.
-    """
+    """Write ``data`` beside ``path``, then rename: never a partial file (a
+    process killed before the rename leaves one: see ``leftovers``)."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         temporary.write_bytes(data)
@@ -31,11 +27,8 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def leftovers(folder: Path) -> list[Path]:
-    """write_atomic's temporary files under ``folder`` that no write owns.
-
-    One is left over if its writer is gone or it is older than any write
-    takes; a fresh one of a live process is a write in progress.
-    """
+    """write_atomic's temporary files under ``folder`` whose writer is gone,
+    or older than any write takes (not a live process's write in progress)."""
     found = []
     for path in sorted(folder.rglob(".*.tmp")):
         match = TEMPORARY.fullmatch(path.name)

@@ -1,7 +1,5 @@
 """The README's measured figures, written by cog (``make readme``) from
-assets/support_matrix.json and assets/bench_disconnect.json into the words
-of scripts/readme.md; ``make check`` fails when they drift (``cog --check``).
-"""
+assets/*.json into the words of scripts/readme.md (``make check``: no drift)."""
 # ruff: noqa: RUF001 (the README's typography: times and en dash)
 
 import json
@@ -11,10 +9,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from scripts.matrix.catalog import FEATURES, HANGS, NO, PARTIAL, VALUE, YES
+from scripts.matrix.catalog import FEATURES, NO, PARTIAL, VALUE, YES
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMAND = ".venv/bin/cog -r -I . README.md"
 # The README's columns: several targets behave alike.
 COLUMNS = (
     ("uvicorn h11, httptools", ("uvicorn-h11", "uvicorn-httptools")),
@@ -75,9 +72,7 @@ def mark(feature: str, cell: dict[str, Any] | None) -> str:
         return f"✓{shown}"
     if result == NO:
         return f"✗ ({short})" if short else "✗"
-    if result == PARTIAL:
-        return f"partial: {short or note}"
-    return HANGS if result == HANGS else str(result)
+    return f"partial: {short or note}" if result == PARTIAL else str(result)
 
 
 def _column(cells: dict[str, dict[str, Any]], targets: tuple[str, ...],
@@ -107,9 +102,8 @@ def matrix_table() -> str:
 
 
 def matrix_intro() -> str:
-    """The paragraph that names the servers probed, with their versions."""
-    return words("matrix_intro").format(v=load("support_matrix.json")[
-        "versions"])
+    versions = load("support_matrix.json")["versions"]
+    return words("matrix_intro").format(v=versions)
 
 
 def _ms(seconds: dict[str, float], spread: bool) -> str:

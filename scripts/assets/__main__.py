@@ -1,5 +1,5 @@
 """``python -m scripts.assets``: build or check every generated picture."""
 
-from scripts.assets.build import main
+from scripts.assets.generator import main
 
 raise SystemExit(main())

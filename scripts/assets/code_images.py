@@ -1,146 +1,177 @@
 """Build the deck's code images from regions of the demos.
 
-Every entry of scripts/assets/code_images.toml is checked before any image
-whose bytes changed is written; an SVG of ours it no longer lists is removed.
-"""
+A region runs from ``# --8<-- [start:NAME]`` to ``# --8<-- [end:NAME]``.
+Every entry of scripts/assets/code_images.toml is checked before any is
+written; an SVG of ours it no longer lists is removed."""
 
 import difflib
 import math
 import re
 import sys
+import textwrap
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 from scripts.assets import code_svg, generator
-from scripts.assets.fonts import Font, FontInfo
-from scripts.assets.highlight import highlight
+from scripts.assets.fonts import Font
 from scripts.assets.manifest import ImageSpec, Limits, Manifest, load_manifest
-from scripts.assets.snippets import Excerpt, read_excerpt
 from scripts.exceptions import InputError
-from scripts.files import shown
+from scripts.files import decode, shown
 
 ROOT, ASSETS = generator.ROOT, generator.ASSETS
-MANIFEST = Path("scripts/assets/code_images.toml")
+MANIFEST = generator.MANIFEST
 CACHE = Path("dist/cache/code_images")
 DIFF_LINES = 12
+SCISSORS = "--8<--"
+MARKER = re.compile(r"^\s*#\s*--8<--\s*\[(start|end):([A-Za-z0-9_.-]+)\]\s*$")
 
 
-@dataclass(frozen=True)
-class Image:
+class Image(NamedTuple):
     spec: ImageSpec
-    excerpt: Excerpt
+    lines: tuple[str, ...]  # dedented, as shown
+    numbers: tuple[int, ...]  # each line's in the file
     box: code_svg.Layout
     svg: bytes
 
 
-def check_excerpt(
-    excerpt: Excerpt, spec: ImageSpec, manifest: Manifest, font: FontInfo
-) -> None:
-    """Refuse an excerpt that would be illegible, or that the font lacks."""
-    limits, path = manifest.limits, excerpt.path
-    what = f"region {excerpt.region!r}" if excerpt.region else "the file"
-    if len(excerpt.lines) > limits.max_lines:
-        hint = "" if excerpt.region else "; mark a region to show"
-        size = f"{len(excerpt.lines)} lines, the limit is {limits.max_lines}"
-        raise InputError(path, excerpt.first_line, f"{what} is {size}{hint}")
-    lines = dict(zip(excerpt.numbers, excerpt.lines, strict=True))
-    for number, line in lines.items():
-        missing = [c for c in line if ord(c) not in font.codepoints]
+def find_regions(path: str, lines: list[str]) -> dict[str, tuple[int, int]]:
+    """Each region's name -> the lines of its start and end markers."""
+    starts: dict[str, int] = {}
+    regions: dict[str, tuple[int, int]] = {}
+    for number, line in enumerate(lines, start=1):
+        if SCISSORS not in line:
+            continue
+        if (match := MARKER.match(line)) is None:
+            raise InputError(path, number, f"unknown marker: {line.strip()}")
+        kind, name = match.groups()
+        if kind == "start":
+            if name in starts or name in regions:
+                raise InputError(path, number, f"duplicate region {name!r}")
+            starts[name] = number
+        elif name not in starts:
+            raise InputError(path, number, f"end of unopened region {name!r}")
+        else:
+            regions[name] = (starts.pop(name), number)
+    for name, number in starts.items():
+        raise InputError(path, number, f"region {name!r} is never closed")
+    return regions
+
+
+def read_excerpt(
+    root: Path, spec: ImageSpec, manifest: Manifest, font: Font
+) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The lines ``spec`` shows, and their numbers; refused if illegible."""
+    source, region, limits = spec.source, spec.region, manifest.limits
+    try:
+        data = (root / source).read_bytes()
+    except FileNotFoundError:
+        message = f"{source}: no such file"
+        raise InputError(manifest.path, spec.cite("source"), message) from None
+    except OSError as exc:
+        raise InputError(source, 1, f"cannot read: {exc.strerror}") from None
+    lines = decode(data, source).splitlines()
+    regions = find_regions(source, lines)
+    first, last = 1, len(lines)
+    if region in regions:
+        first, last = regions[region][0] + 1, regions[region][1] - 1
+    elif region is not None:
+        known = ", ".join(sorted(regions)) or "none"
+        message = f"{source} has no region {region!r} (it has: {known})"
+        raise InputError(manifest.path, spec.cite("region"), message)
+    numbers = tuple(
+        n for n in range(first, last + 1) if SCISSORS not in lines[n - 1]
+    )
+    if not numbers:
+        raise InputError(source, first, "the region is empty")
+    text = textwrap.dedent("\n".join(lines[n - 1] for n in numbers))
+    shown = dict(zip(numbers, text.split("\n"), strict=True))
+    what = f"region {region!r}" if region else "the file"
+    if len(shown) > limits.max_lines:
+        hint = "" if region else "; mark a region to show"
+        size = f"{len(shown)} lines, the limit is {limits.max_lines}"
+        raise InputError(source, first, f"{what} is {size}{hint}")
+    for number, line in shown.items():
+        missing = [c for c in line if ord(c) not in font.info.codepoints]
         if "\t" in line:
-            problem = "tab character; use spaces"
-        elif len(line) > (most := limits.max_columns):
-            problem = f"line is {len(line)} columns, the limit is {most}"
-        elif missing:
+            raise InputError(source, number, "tab character; use spaces")
+        if len(line) > (most := limits.max_columns):
+            wide = f"line is {len(line)} columns, the limit is {most}"
+            raise InputError(source, number, wide)
+        if missing:
             code = f"{missing[0]!r} (U+{ord(missing[0]):04X})"
             problem = f"character {code} is not in the font"
-        else:
-            continue
-        raise InputError(path, number, problem)
+            raise InputError(source, number, problem)
     for number in spec.highlight:
-        if number not in lines:
-            first, last = excerpt.numbers[0], excerpt.numbers[-1]
-            shows = f"is not shown: {path} {what} shows lines {first}-{last}"
-            spec.fail("highlight", f"highlight line {number} {shows}")
-        if not lines[number].strip():
+        if number not in shown:
+            span = f"{source} {what} shows lines {numbers[0]}-{numbers[-1]}"
+            spec.fail(
+                "highlight", f"highlight line {number} is not shown: {span}"
+            )
+        if not shown[number].strip():
             spec.fail("highlight", f"highlight line {number} is blank")
+    return tuple(shown.values()), numbers
 
 
 def check_size(box: code_svg.Layout, spec: ImageSpec, limits: Limits) -> None:
     """Refuse a width that makes the code too small or the image too tall."""
-    width, most_px = spec.width, limits.max_height_px
-    least_px = limits.min_font_px
-    font_px, height = box.font_px(width), box.shown_height(width)
-    widest = math.floor(Fraction(most_px * box.width, box.height))
-    narrowest = math.ceil(Fraction(least_px * box.width, box.em))
-    tall = box.shown_height(narrowest)
-    for wrong, message in (
-        (
-            narrowest > min(widest, limits.slide_width_px),
+    width, least, most = spec.width, limits.min_font_px, limits.max_height_px
+    widest = math.floor(Fraction(most * box.width, box.height))
+    narrowest = math.ceil(Fraction(least * box.width, box.em))
+    font_px, height = box.on_slide(width)
+    if narrowest > min(widest, limits.slide_width_px):
+        tall = float(box.on_slide(narrowest)[1])
+        problem = (
             f"{spec.source} cannot fit: {box.rows} lines of {box.columns} "
-            f"columns need {narrowest} px of width for {least_px} px text, "
-            f"which makes them {float(tall):.0f} px tall; the limits are "
-            f"{limits.slide_width_px} px wide and {most_px} px tall",
-        ),
-        (
-            font_px < least_px,
+            f"columns need {narrowest} px of width for {least} px text, "
+            f"which makes them {tall:.0f} px tall; the limits are "
+            f"{limits.slide_width_px} px wide and {most} px tall"
+        )
+    elif font_px < least:
+        problem = (
             f"width {width} shows the code at {float(font_px):.1f} px, under "
-            f"the {least_px} px minimum: make it at least {narrowest}",
-        ),
-        (
-            height > most_px,
+            f"the {least} px minimum: make it at least {narrowest}"
+        )
+    elif height > most:
+        problem = (
             f"width {width} makes the image {float(height):.0f} px tall, over "
-            f"the {most_px} px maximum: make it at most {widest}",
-        ),
-    ):
-        if wrong:
-            spec.fail("width", message)
+            f"the {most} px maximum: make it at most {widest}"
+        )
+    else:
+        return
+    spec.fail("width", problem)
 
 
 def build_image(
     root: Path, manifest: Manifest, spec: ImageSpec, font: Font
 ) -> Image:
-    """Check one manifest entry and draw its SVG, in memory."""
-    cite = (manifest.path, spec.cite("source"), spec.cite("region"))
-    excerpt = read_excerpt(root, spec.source, spec.region, cite)
-    check_excerpt(excerpt, spec, manifest, font.info)
-    numbers = excerpt.numbers if spec.line_numbers else None
-    advance = font.info.advance_em
-    box = code_svg.layout(excerpt.lines, numbers, spec.source, advance)
+    lines, numbers = read_excerpt(root, spec, manifest, font)
+    gutter = numbers if spec.line_numbers else None
+    box = code_svg.layout(lines, gutter, spec.source, font.info.advance_em)
     check_size(box, spec, manifest.limits)
-    shown_text = (*excerpt.lines, spec.source, *map(str, numbers or ()))
     region = f" [{spec.region}]" if spec.region else ""
     edit = f"edit the demo or {manifest.path}, then run `make assets`"
-    svg = code_svg.render(
-        box,
-        highlight(excerpt.lines),
-        excerpt.numbers,
-        spec,
-        family=font.info.family,
-        woff2=font.woff2("".join(shown_text)),
-        note=f"from {spec.source}{region}; {edit}",
-    ).encode()
+    note = f"from {spec.source}{region}; {edit}"
+    svg = code_svg.render(box, lines, numbers, spec, font, note).encode()
     if len(svg) > (budget := manifest.limits.max_kilobytes) * 1024:
         over = f"{len(svg) / 1024:.1f} KB, over the {budget} KB budget"
         spec.fail("output", f"{spec.output} would be {over}")
-    return Image(spec, excerpt, box, svg)
+    return Image(spec, lines, numbers, box, svg)
 
 
 def build(
     root: Path, manifest_path: Path, cache: Path | None
 ) -> tuple[Manifest, list[Image]]:
-    """Check every entry and build every image, in memory."""
     manifest = load_manifest(manifest_path, root)
     font = Font(manifest.font, manifest.path, cache)
-    return manifest, [
-        build_image(root, manifest, spec, font) for spec in manifest.images
-    ]
+    images = [build_image(root, manifest, s, font) for s in manifest.images]
+    return manifest, images
 
 
 def claims(root: Path) -> list[generator.Claim]:
-    """What ``run`` would write, by manifest line; reads only the manifest."""
+    """What ``run`` would write; reads only the manifest."""
     manifest = load_manifest(root / MANIFEST, root)
     return [
         generator.Claim.of(root, s.output, manifest.path, s.cite("output"))
@@ -163,7 +194,7 @@ def _diff(old: bytes, image: Image) -> list[str]:
         before, shown = code_lines(old), code_lines(old, "numbers")
     except ET.ParseError:
         return ["  (the file is not valid XML)"]
-    after, now = list(image.excerpt.lines), list(image.excerpt.numbers)
+    after, now = list(image.lines), list(image.numbers)
     if before == after:
         return ["  (same code; highlight, title, width or style changed)"]
     was = [int(n) for n in shown] if len(shown) == len(before) else now
@@ -181,10 +212,13 @@ def _diff(old: bytes, image: Image) -> list[str]:
 
 
 def run(
-    root: Path, manifest_path: Path, assets: Path, cache: Path | None,
-    check: bool, summary: bool = False,
+    root: Path,
+    manifest_path: Path,
+    assets: Path,
+    cache: Path | None,
+    check: bool,
+    summary: bool = False,
 ) -> int:
-    """Build (or with ``check``, verify) every image; return the exit code."""
     manifest, images = build(root, manifest_path, cache)
     outputs = {}
     for image in images:
@@ -196,31 +230,26 @@ def run(
         outputs[path] = generator.Output(
             path, spec.output, image.svg, spec.source, explain
         )
+    made, marker = [*outputs.values()], code_svg.GENERATED
+    script, gone = "scripts/assets/code_images.py", f"not in {manifest.path}"
     changes = generator.sync(
-        [*outputs.values()], root, assets, check, marker=code_svg.GENERATED,
-        script="scripts/assets/code_images.py", gone=f"not in {manifest.path}",
+        made, root, assets, check, marker=marker, script=script, gone=gone
     )
     if summary:
-        print_summary(images)
-    built = [image.svg for image in images]
-    return generator.verdict(changes, built, "code image", check)
-
-
-def print_summary(images: list[Image]) -> None:
-    """A Markdown table of the images: where from, how big, how legible."""
-    print("| Image | Source | Width | Font | Height | Size |")
-    print("|---|---|---:|---:|---:|---:|")
-    for image in images:
-        spec, box = image.spec, image.box
-        region = f" `[{spec.region}]`" if spec.region else ""
-        print(
-            f"| `{spec.output}` | `{spec.source}`{region} | {spec.width} px "
-            f"| {float(box.font_px(spec.width)):.1f} px "
-            f"| {float(box.shown_height(spec.width)):.0f} px "
-            f"| {len(image.svg) / 1024:.1f} KB |"
-        )
-    total = sum(len(image.svg) for image in images)
-    print(f"| total | | | | | {total / 1024:.1f} KB |")
+        print("| Image | Source | Width | Font | Height | Size |")
+        print("|---|---|---:|---:|---:|---:|")
+        for spec, _, _, box, svg in images:
+            region = f" `[{spec.region}]`" if spec.region else ""
+            font_px, height = box.on_slide(spec.width)
+            print(
+                f"| `{spec.output}` | `{spec.source}`{region} "
+                f"| {spec.width} px | {float(font_px):.1f} px "
+                f"| {float(height):.0f} px | {len(svg) / 1024:.1f} KB |"
+            )
+        total = sum(len(image.svg) for image in images) / 1024
+        print(f"| total | | | | | {total:.1f} KB |")
+    svgs = [image.svg for image in images]
+    return generator.verdict(changes, svgs, "code image", check)
 
 
 main = generator.Main(run, MANIFEST, CACHE, option="manifest")

@@ -1,9 +1,7 @@
 """Export every code image (as on disk) as a PNG twice its size on the slide.
 
-cairosvg ignores the SVGs' ``@font-face``, so the font reaches it through
-fontconfig: a ``fonts.conf`` listing only the font cache's instance, read
-by a child process started with ``FONTCONFIG_FILE`` pointing at it.
-"""
+cairosvg ignores ``@font-face``: a child process, its ``FONTCONFIG_FILE`` a
+``fonts.conf`` listing only the font cache's instance, draws them."""
 
 import argparse
 import os
@@ -26,7 +24,6 @@ Job = tuple[Path, Path, int]  # SVG, PNG, width
 
 
 def prepare_font(font: Font) -> Path:
-    """Write the font's instance and a fonts.conf that knows only it."""
     conf = font.instance_path().parent / "fonts.conf"
     folder = escape(str(conf.parent.resolve()))
     text = f"""<?xml version="1.0"?>
@@ -46,7 +43,6 @@ def prepare_font(font: Font) -> Path:
 
 
 def render(jobs: Sequence[Job], conf: Path) -> None:
-    """Draw each SVG as a PNG ``width`` px wide, in a child process."""
     command = [sys.executable, "-m", "scripts.assets.code_images_png"]
     for svg, png, width in jobs:
         command += ["--render", str(svg), str(png), str(width)]
@@ -55,16 +51,14 @@ def render(jobs: Sequence[Job], conf: Path) -> None:
 
 
 def _render_here(jobs: Sequence[Sequence[str]]) -> None:
-    """The child's side: fontconfig is set up, so cairo may load now."""
+    """The child's side: with fontconfig set up, cairo may load."""
     import cairocffi  # type: ignore[import-untyped]
     import cairosvg  # type: ignore[import-untyped]
 
-    # cairosvg sets cairo's hint metrics from each node's `text-rendering`,
-    # and where the SVG leaves it unset, cairo rounds every advance to whole
-    # pixels: lines come out shorter than in a browser, which places glyphs
-    # at their exact advances. Make "unset" mean exact advances too
-    # (`geometricPrecision` would, but it also asks for ANTIALIAS_BEST,
-    # which breaks this font's glyphs in cairo).
+    # Where the SVG leaves `text-rendering` unset, cairo rounds each advance
+    # to whole pixels: lines come out shorter than in a browser. Make it
+    # exact (`geometricPrecision` would, but its ANTIALIAS_BEST breaks this
+    # font's glyphs in cairo).
     cairosvg.surface.TEXT_HINT_METRICS[None] = cairocffi.HINT_METRICS_OFF
     for svg, png, width in jobs:
         data = cairosvg.svg2png(url=svg, output_width=int(width))
@@ -75,17 +69,21 @@ def _render_here(jobs: Sequence[Sequence[str]]) -> None:
 
 
 def export(
-    root: Path, manifest_path: Path, assets: Path, out: Path, cache: Path,
+    root: Path,
+    manifest_path: Path,
+    assets: Path,
+    out: Path,
+    cache: Path,
     scale: int = SCALE,
 ) -> list[Path]:
-    """Write a PNG of every image in the manifest; return their paths."""
     manifest = load_manifest(manifest_path, root)
     jobs: list[Job] = []
     for spec in manifest.images:
         svg = root / spec.output
         if not svg.exists():
-            missing = f"{spec.output} does not exist: run `make assets`"
-            spec.fail("output", missing)
+            spec.fail(
+                "output", f"{spec.output} does not exist: run `make assets`"
+            )
         png = out / svg.resolve().relative_to(assets.resolve())
         jobs.append((svg, png.with_suffix(".png"), spec.width * scale))
     render(jobs, prepare_font(Font(manifest.font, manifest.path, cache)))
@@ -112,12 +110,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     root: Path = args.root
     try:
         pngs = export(
-            root=root,
-            manifest_path=args.manifest or root / MANIFEST,
-            assets=args.assets or root / ASSETS,
-            out=args.out or root / OUT,
-            cache=args.cache_dir or root / CACHE,
-            scale=args.scale,
+            root,
+            args.manifest or root / MANIFEST,
+            args.assets or root / ASSETS,
+            args.out or root / OUT,
+            args.cache_dir or root / CACHE,
+            args.scale,
         )
     except InputError as error:
         print(error, file=sys.stderr)

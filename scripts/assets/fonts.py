@@ -1,8 +1,6 @@
-"""Embed a font: one static instance, without layout tables (so without
-ligatures), subset to each image's characters as WOFF2. The instance and
-the subsets are cached on disk, keyed by the font's bytes and the fontTools
-and brotli versions: a no-op build does not even import fontTools.
-"""
+"""Embed a font: one static instance without layout tables (so without
+ligatures), subset to each image's characters as WOFF2. Both are cached on
+disk, keyed by the font's bytes and fontTools' and brotli's versions."""
 
 import hashlib
 import io
@@ -20,11 +18,9 @@ from scripts.exceptions import InputError, WriteError
 from scripts.files import reason, write_atomic
 
 CACHE_FORMAT = "1"
-# Layout tables go: with no GSUB there are no ligatures (`->` stays two
-# characters) in Chromium, in cairo, or anywhere else.
+# With no GSUB there are no ligatures (`->` stays two characters) anywhere.
 DROP_TABLES = ("GSUB", "GPOS", "GDEF", "STAT", "DSIG")
-# Name IDs kept in each subset: the default ones, plus the licence (13, 14).
-NAME_IDS = (0, 1, 2, 3, 4, 5, 6, 13, 14)
+NAME_IDS = (0, 1, 2, 3, 4, 5, 6, 13, 14)  # the default ones, and the licence
 INSTANCE_NAME = "instance.ttf"
 
 
@@ -41,9 +37,22 @@ class FontInfo(BaseModel, frozen=True):
         return self.advance / self.units_per_em
 
 
+def _open(data: bytes) -> Any:
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+
+    return TTFont(io.BytesIO(data), recalcTimestamp=False)
+
+
+def _save(font: Any) -> bytes:
+    output = io.BytesIO()
+    font.save(output)
+    return output.getvalue()
+
+
 @dataclass
 class Font:
-    """The manifest's font, instantiated, measured and subset on demand."""
+    """The manifest's font, instantiated, measured and subset on demand
+    (from the cache: a no-op build does not even import fontTools)."""
 
     spec: FontSpec
     manifest: str
@@ -71,7 +80,6 @@ class Font:
         return self.cache_root / digest.hexdigest()[:16]
 
     def _cached(self, name: str, make: Callable[[], bytes]) -> bytes:
-        """The cached file ``name``, else ``make()``'s bytes, stored."""
         if self.cache_dir is None:
             return make()
         path = self.cache_dir / name
@@ -90,26 +98,20 @@ class Font:
 
     @cached_property
     def instance(self) -> bytes:
-        """The static instance, as TrueType bytes."""
         return self._cached(INSTANCE_NAME, self._instantiate)
 
     def instance_path(self) -> Path:
-        """The static instance as a file on disk (for fontconfig)."""
+        """The static instance's file (for fontconfig)."""
         if self.cache_dir is None:
             raise RuntimeError("the font has no cache directory")
         self.instance  # noqa: B018  # builds and stores it if need be
         return self.cache_dir / INSTANCE_NAME
 
-    def _open(self, data: bytes) -> Any:
-        from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
-
-        return TTFont(io.BytesIO(data), recalcTimestamp=False)
-
     def _instantiate(self) -> bytes:
         from fontTools.varLib import instancer  # type: ignore[import-untyped]
 
         try:
-            font = self._open(self.source)
+            font = _open(self.source)
             if "fvar" in font:
                 if "wght" not in {axis.axisTag for axis in font["fvar"].axes}:
                     raise self.fail("a variable font without a wght axis")
@@ -125,13 +127,14 @@ class Font:
 
     @cached_property
     def info(self) -> FontInfo:
-        data = self._cached("info.json", self._measure)
-        return FontInfo.model_validate_json(data)
+        return FontInfo.model_validate_json(
+            self._cached("info.json", self._measure)
+        )
 
     def _measure(self) -> bytes:
-        instance = self.instance
+        instance = self.instance  # its errors are its own
         try:
-            font = self._open(instance)
+            font = _open(instance)
             cmap: dict[int, str] = font.getBestCmap()
             metrics: dict[str, tuple[int, int]] = font["hmtx"].metrics
             names = font["name"]
@@ -144,10 +147,13 @@ class Font:
             raise self.fail("not a monospaced font covering ASCII")
         if not family:
             raise self.fail("not a usable font (it has no family name)")
-        return FontInfo(
-            family=str(family), units_per_em=units_per_em,
-            advance=advances.pop(), codepoints=frozenset(cmap),
-        ).model_dump_json().encode()
+        info = FontInfo(
+            family=str(family),
+            units_per_em=units_per_em,
+            advance=advances.pop(),
+            codepoints=frozenset(cmap),
+        )
+        return info.model_dump_json().encode()
 
     def woff2(self, text: str) -> bytes:
         """A WOFF2 subset of the font with the glyphs ``text`` needs."""
@@ -159,7 +165,7 @@ class Font:
     def _subset(self, characters: str) -> bytes:
         from fontTools import subset  # type: ignore[import-untyped]
 
-        font = self._open(self.instance)
+        font = _open(self.instance)
         options = subset.Options(hinting=False, flavor="woff2")
         options.layout_features, options.name_IDs = [], list(NAME_IDS)
         subsetter = subset.Subsetter(options)
@@ -167,9 +173,3 @@ class Font:
         subsetter.subset(font)
         font.flavor = "woff2"
         return _save(font)
-
-
-def _save(font: Any) -> bytes:
-    output = io.BytesIO()
-    font.save(output)
-    return output.getvalue()

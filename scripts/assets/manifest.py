@@ -6,6 +6,7 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple, NoReturn, TypeVar, get_args
 
@@ -19,67 +20,69 @@ from scripts.exceptions import InputError
 Loc = tuple[str | int, ...]
 NAME = re.compile(r'"[^"]*"|\'[^\']*\'|[A-Za-z0-9_-]+')
 HEADER = re.compile(r"^\s*(\[\[?)([^\]]+)\]\]?\s*(#.*)?$")
-KEY = re.compile(
-    rf"^\s*((?:{NAME.pattern})(?:\s*\.\s*(?:{NAME.pattern}))*)\s*="
-)
+DOTTED = rf"(?:{NAME.pattern})(?:\s*\.\s*(?:{NAME.pattern}))*"
+KEY = re.compile(rf"^\s*({DOTTED})\s*=")
 NOUNS = {  # pydantic's error type -> what the value must be
-    "int_type": "an integer", "float_type": "a number",
-    "string_type": "a string", "bool_type": "true or false",
-    "list_type": "a list", "model_type": "a table", "dict_type": "a table",
+    "int_type": "an integer",
+    "float_type": "a number",
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "model_type": "a table",
+    "dict_type": "a table",
 }
 BOUNDS = {"ge": "at least", "gt": "more than", "le": "at most", "lt": "under"}
 
 
-class Positions:
-    """The line of each table and key of a TOML text, by its location
-    (pydantic's: ``("image", 2, "width")`` is ``width`` in the third
-    ``[[image]]``). Keys inside multi-line arrays or inline tables cite
-    the line of the key that holds them."""
+def _names(dotted: str) -> list[str]:
+    return [name.strip("\"'") for name in NAME.findall(dotted)]
+
+
+class Positions(dict[Loc, int]):
+    """Each table's and key's line, by pydantic's location: ("image", 2,
+    "width") is the third [[image]]'s width. Keys in multi-line values cite
+    the key holding them."""
 
     def __init__(self, text: str) -> None:
-        self.lines: dict[Loc, int] = {}
-        arrays: dict[Loc, int] = {}
+        super().__init__()
+        arrays: dict[Loc, int] = {}  # array of tables -> its length so far
         table: Loc = ()
-        quote = ""
+        quote = ""  # while inside a multi-line string, its quotes
         for number, line in enumerate(text.splitlines(), start=1):
-            if quote:  # inside a multi-line string
+            if quote:
                 quote = "" if line.count(quote) % 2 else quote
                 continue
             if header := HEADER.match(line):
-                *parents, last = (
-                    n.strip("\"'") for n in NAME.findall(header[2])
-                )
+                *parents, last = _names(header[2])
                 table = ()
                 for name in parents:
                     table += (name,)
                     if table in arrays:
                         table += (arrays[table] - 1,)
                 table += (last,)
-                self.lines.setdefault(table, number)
+                self.setdefault(table, number)
                 if header[1] == "[[":
                     arrays[table] = arrays.get(table, 0) + 1
                     table += (arrays[table] - 1,)
-                    self.lines[table] = number
+                    self[table] = number
             elif key := KEY.match(line):
-                names = [n.strip("\"'") for n in NAME.findall(key[1])]
+                names = _names(key[1])
                 for end in range(1, len(names) + 1):
-                    self.lines.setdefault((*table, *names[:end]), number)
+                    self.setdefault((*table, *names[:end]), number)
             quote = next((q for q in ('"""', "'''") if line.count(q) % 2), "")
 
-    def line(self, loc: Loc) -> int:
-        """The line of ``loc``, else of the nearest table holding it, or 1."""
+    def line(self, loc: Loc) -> int:  # else the nearest table's, or 1
         found, path = 1, Loc()
         for part in loc:
-            if (*path, part) in self.lines:
+            if (*path, part) in self:
                 path = (*path, part)
-                found = self.lines[path]
+                found = self[path]
         return found
 
 
 class Model(BaseModel):
-    """A TOML table: strict types, no unknown keys, frozen. Once loaded,
-    ``cite(key)`` is the line of ``key`` (else of the table), and ``fail``
-    raises the InputError that names it."""
+    """A TOML table: strict, no unknown keys, frozen. Once loaded, ``cite``
+    gives a key's line (else the table's), and ``fail`` raises there."""
 
     model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
     _where: tuple[str, Positions, Loc] = PrivateAttr(("", Positions(""), ()))
@@ -100,11 +103,19 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def load_model(path: Path, root: Path, model: type[M]) -> M:
-    """Read the TOML file at ``path`` into ``model``; refuse it with an
-    InputError at the line of the first error in the file (bad bytes, bad
-    TOML, or the key or table a ValidationError is about), in one line."""
+    """Read a TOML file into ``model``; InputError at its first error."""
     shown = files.shown(path, root)
-    text, data = read_toml(path, root)
+    try:
+        text = files.decode(path.read_bytes(), shown)
+    except OSError as exc:
+        raise InputError(shown, 1, f"cannot read: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"at line (\d+)", str(exc))
+        reason = str(exc).split(" (at line")[0]
+        line = int(found[1]) if found else 1
+        raise InputError(shown, line, f"invalid TOML: {reason}") from None
     positions = Positions(text)
     try:
         result = model.model_validate(data)
@@ -120,7 +131,6 @@ def load_model(path: Path, root: Path, model: type[M]) -> M:
 
 
 def _locate(value: object, loc: Loc, shown: str, positions: Positions) -> None:
-    """Tell each Model in ``value`` where it was read from."""
     if isinstance(value, Model):
         value._where = (shown, positions, loc)
     if isinstance(value, BaseModel):
@@ -132,7 +142,6 @@ def _locate(value: object, loc: Loc, shown: str, positions: Positions) -> None:
 
 
 def _message(model: type[BaseModel], error: ErrorDetails) -> str:
-    """A pydantic error in a line, naming the key at fault."""
     loc, kind, ctx = error["loc"], error["type"], error.get("ctx", {})
     name = ""
     for part in loc:  # ("image", 0, "highlight", 2) -> "highlight[2]"
@@ -162,7 +171,6 @@ def _message(model: type[BaseModel], error: ErrorDetails) -> str:
 
 
 def _model_at(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
-    """The model of the table at ``loc``, if the locations lead to one."""
     kind: Any = model
     for part in (*loc, None):
         while not (isinstance(kind, type) and issubclass(kind, BaseModel)):
@@ -175,23 +183,6 @@ def _model_at(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
                 return None
             kind = kind.model_fields[part].annotation
     return kind if isinstance(kind, type) else None
-
-
-def read_toml(path: Path, root: Path) -> tuple[str, dict[str, Any]]:
-    """The text of a TOML file and its data."""
-    shown = files.shown(path, root)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(shown, 1, f"cannot read: {exc.strerror}") from None
-    text = files.decode(data, shown)
-    try:
-        return text, tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"at line (\d+)", str(exc))
-        line = int(found.group(1)) if found else 1
-        reason = str(exc).split(" (at line")[0]
-        raise InputError(shown, line, f"invalid TOML: {reason}") from None
 
 
 @dataclass(frozen=True)
@@ -207,16 +198,6 @@ class FontTable(Model):
     package: str = ""
     file: str
     weight: int = Field(ge=1, le=1000)
-
-    def spec(self, root: Path) -> FontSpec:
-        folder: Any = root
-        if self.package:
-            try:
-                folder = resources.files(self.package)
-            except ModuleNotFoundError:
-                self.fail("package", f"no installed package {self.package!r}")
-        path = Path(str(folder.joinpath(self.file)))
-        return FontSpec(path, self.weight, self.cite("file"))
 
 
 class Limits(Model):
@@ -263,8 +244,7 @@ class Manifest(NamedTuple):
 
 
 def check_entries(entries: Sequence[Any], widest: int) -> None:
-    """Refuse an entry wider than ``widest`` px, or writing no SVG, or one
-    another entry writes (entries are Models with output and width)."""
+    """Refuse an entry too wide, not an SVG, or another entry's output."""
     seen: dict[str, int] = {}
     for entry in entries:
         if entry.width > widest:
@@ -277,8 +257,16 @@ def check_entries(entries: Sequence[Any], widest: int) -> None:
 
 
 def load_manifest(path: Path, root: Path) -> Manifest:
-    """Read the manifest at ``path``; relative paths in it are to ``root``."""
+    """Read the code images' manifest; its paths are under ``root``."""
     data = load_model(path, root, _File)
     check_entries(data.image, data.limits.slide_width_px)
-    font = data.font.spec(root)
-    return Manifest(data.toml_path, font, data.limits, tuple(data.image))
+    font = data.font
+    folder: Traversable = root
+    if font.package:
+        try:
+            folder = resources.files(font.package)
+        except ModuleNotFoundError:
+            font.fail("package", f"no installed package {font.package!r}")
+    path = Path(str(folder.joinpath(font.file)))
+    spec = FontSpec(path, font.weight, font.cite("file"))
+    return Manifest(data.toml_path, spec, data.limits, tuple(data.image))

@@ -1,28 +1,28 @@
-"""The support matrix picture: features down, servers across, drawn from
-assets/support_matrix.json (``make matrix``)."""
+"""The measured pictures' look (1160 px wide, every text 20 px, the code
+images' palette on black), and the support matrix drawn in it: features down,
+servers across, from assets/support_matrix.json (``make matrix``)."""
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from scripts.assets import svg
-from scripts.assets.chart_style import (
-    BAD,
-    BAND,
-    BODY,
-    FAIR,
-    FOOTNOTE,
-    GOOD,
-    HEADING,
-    MARGIN,
-    NOTE,
-    RULE,
-    WIDTH,
-    centred,
-    wrapped,
-)
-from scripts.assets.svg import Canvas
+from scripts.assets import svg, theme
+from scripts.assets.svg import Canvas, Style
 from scripts.matrix import catalog
 
+WIDTH, MAX_HEIGHT = 1160, 560  # px: the slide's content box, under a title
+MARGIN, FONT = 20, 20  # every text is 20 px, the smallest allowed
+LIMITS = svg.Limits(  # no text closer than 8 px to the picture's edge
+    min_font_px=FONT, min_contrast=7, max_width_px=WIDTH,
+    max_height_px=MAX_HEIGHT, max_kilobytes=60, edge=8,
+)
+BACKGROUND, RULE, BAND = "#000000", theme.FRAME, theme.WINDOW
+TEXT, MUTED, BLUE = theme.TEXT, theme.TITLE, theme.TOKENS["f"]
+GREEN, YELLOW, RED = theme.TOKENS["s"], theme.TOKENS["t"], theme.TOKENS["p"]
+TEXT_COLOURS = (TEXT, MUTED, BLUE, GREEN, YELLOW, RED, theme.TOKENS["n"])
+BODY, NOTE, HEADING, GOOD, FAIR, BAD, SLOW = (
+    Style(FONT, colour, BACKGROUND) for colour in TEXT_COLOURS
+)
+FOOTNOTE = Style(FONT, MUTED, BACKGROUND, leading=1.3)
 ICON, GAP = 20, 8  # px: an icon's width, and the gap to its text
 ROUND = {"fill": "none", "stroke_linecap": "round", "stroke_linejoin": "round"}
 BREAKS = ("spec_websocket", "denial_streamed", "trailers_http2")  # rule after
@@ -34,6 +34,22 @@ MERGED = (
     "uvicorn HTTP/1.1: h11 and httptools, alike; WebSocket: websockets-sansio "
     "(the default), wsproto and websockets (legacy), all alike"
 )
+
+
+def centred(middle: float) -> float:
+    """The baseline of a line of text centred on ``middle``."""
+    return middle + theme.INK_MIDDLE * FONT
+
+
+def wrapped(
+    canvas: Canvas, x: float, y: float, text: str, style: Style
+) -> float:
+    """``text`` wrapped to the margin from baseline ``y``; the last one."""
+    columns = canvas.columns(WIDTH - MARGIN - x, style)
+    for line in svg.wrap(text, columns, style):
+        canvas.text(x, y, line, style)
+        y += style.pitch
+    return y - style.pitch
 
 
 def icon(canvas: Canvas, kind: str, x: float, middle: float) -> None:
@@ -52,10 +68,7 @@ def icon(canvas: Canvas, kind: str, x: float, middle: float) -> None:
         canvas.shape("path", d=d + f"{n(middle + 8)}Z", fill=FAIR.colour)
 
 
-@dataclass(frozen=True)
-class Column:
-    """One column of the table: one or more targets of the JSON."""
-
+class Column(NamedTuple):  # one or more targets of the JSON
     group: str  # the package, shown over its columns
     detail: str  # under it: implementations, or the version
     targets: tuple[str, ...]
@@ -63,21 +76,16 @@ class Column:
 
 def columns(versions: dict[str, str]) -> list[Column]:
     sockets = ("websockets-sansio", "wsproto", "websockets")
+    servers = ("hypercorn", "granian", "daphne")
     return [
         Column("uvicorn", "HTTP/1.1", ("uvicorn-h11", "uvicorn-httptools")),
         Column("uvicorn", "zttp HTTP/2", ("uvicorn-zttp-h2",)),
         Column("uvicorn", "WebSocket", tuple(f"uvicorn-{s}" for s in sockets)),
-        *(
-            Column(name, versions.get(name, "?"), (name,))
-            for name in ("hypercorn", "granian", "daphne")
-        ),
+        *(Column(s, versions.get(s, "?"), (s,)) for s in servers),
     ]
 
 
-@dataclass(frozen=True)
-class Shown:
-    """What a cell shows: a mark, a text, and the footnote it needs."""
-
+class Shown(NamedTuple):  # what a cell shows, and the footnote it needs
     kind: str
     text: str = ""
     note: str = ""
@@ -166,10 +174,8 @@ def draw_matrix(data: dict[str, Any], canvas: Canvas) -> tuple[float, str]:
         canvas.text(middle, 26, group, HEADING, "middle")
     y = matrix_rows(canvas, table, left, pitch) + 4
     for (index, note), number in table.numbers.items():
-        column = table.columns[index]
-        where = column.group
-        if where == "uvicorn":
-            where = f"uvicorn {column.detail}"
+        group, detail, _ = table.columns[index]
+        where = f"uvicorn {detail}" if group == "uvicorn" else group
         canvas.text(MARGIN + 12, y + 26, str(number), FAIR)
         said = f"{where}, {' and '.join(table.noted[number])}: {note}"
         y = wrapped(canvas, MARGIN + 42, y + 26, said, FOOTNOTE)

@@ -1,25 +1,19 @@
-"""Draw the ASGI diagram from pictures.toml beside it.
-
-The server, the app's layers and the channels between them, as a
+"""Draw the ASGI diagram of pictures.toml (server, app layers, channels) as a
 self-contained SVG; illegible text, or a picture too big for its slide, is
-refused naming the data file and line. --check writes nothing.
-"""
+refused naming the data file and line. --check writes nothing."""
 
 import math
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal, NamedTuple, get_args
 
 from pydantic import Field
 
 from scripts.assets import generator, svg, theme
 from scripts.assets.code_images import CACHE
 from scripts.assets.colour import contrast
-from scripts.assets.manifest import Model, load_model
+from scripts.assets.manifest import Model, check_entries, load_model
 from scripts.assets.svg import Canvas, LayoutError, Style
 from scripts.files import shown
 
@@ -44,16 +38,13 @@ CHANNELS = {name: Style(26, colour, SLIDE, bold=True, align="middle")
 SERVER_WIDTH, APP_WIDTH, RADIUS = 290, 400, 12
 BOX_PAD, ARROW_GAP, ROW_GAP = 22, 14, 30  # ROW_GAP: between two channels
 
-# -- The data file ------------------------------------------------------------
-
 Text = Annotated[str, Field(min_length=1)]
-Texts = Annotated[list[Text], Field(min_length=1)]
 
 
 class Server(Model):
     name: Text
     role: Text
-    notes: Texts
+    notes: Annotated[list[Text], Field(min_length=1)]
 
 
 class Layer(Model):
@@ -87,16 +78,8 @@ class Data(Model):
 def load(path: Path, root: Path) -> Data:
     """Read and check the data file (not yet the text of each picture)."""
     data = load_model(path, root, Data)
-    seen: dict[str, int] = {}
+    check_entries(data.diagram, data.limits.max_width_px)
     for entry in data.diagram:
-        if entry.width > (most := data.limits.max_width_px):
-            entry.fail("width", f"width must be from 1 to {most}")
-        if not entry.output.endswith(".svg"):
-            entry.fail("output", "output must be an .svg file")
-        if entry.output in seen:
-            made = f"is also made on line {seen[entry.output]}"
-            entry.fail("output", f"{entry.output} {made}")
-        seen[entry.output] = entry.cite("output")
         *above, last = entry.layers
         for layer in above:
             if layer.relation is None:
@@ -106,26 +89,16 @@ def load(path: Path, root: Path) -> Data:
     return data
 
 
-@contextmanager
-def cited(table: Model, key: str) -> Iterator[None]:
-    """Turn a layout error into an InputError at the data's line."""
-    try:
-        yield
-    except LayoutError as error:
-        table.fail(key, str(error))
-
-
 def write(
     canvas: Canvas, table: Model, key: str, at: tuple[float, float],
     style: Style, width: float, text: str = "",
 ) -> float:
-    """``table``'s ``key`` (or ``text`` of it) wrapped; the height taken."""
-    with cited(table, key):
-        value = text or getattr(table, key)
-        return canvas.paragraph(*at, value, style, width)
-
-
-# -- Drawing -------------------------------------------------------------------
+    """``table``'s ``key`` (or ``text`` of it) wrapped; the height taken.
+    A layout error is an InputError at the data's line."""
+    try:
+        return canvas.paragraph(*at, text or getattr(table, key), style, width)
+    except LayoutError as error:
+        table.fail(key, str(error))
 
 
 def draw_server(canvas: Canvas, server: Server) -> float:
@@ -187,10 +160,13 @@ def draw_diagram(entry: Diagram, canvas: Canvas) -> float:
     server_end = len(canvas.parts)
     app_height, app_end = draw_app(canvas, entry, app_left), len(canvas.parts)
     left, right = SERVER_WIDTH + ARROW_GAP, app_left - ARROW_GAP
-    blocks, inner = [], right - left - 16
+    blocks, columns = [], canvas.columns(right - left - 16, CAPTION)
     for channel in entry.channels:
-        with cited(channel, "caption"):
-            caption = canvas.measure(channel.caption, CAPTION, inner)
+        try:
+            lines = svg.wrap(channel.caption, columns, CAPTION)
+        except LayoutError as error:
+            channel.fail("caption", str(error))
+        caption = len(lines) * CAPTION.pitch
         blocks.append(CHANNELS[channel.colour].pitch + 24 + caption)
     needed = sum(blocks) + ROW_GAP * (len(blocks) - 1) + 2 * BOX_PAD
     height = max(server_height, app_height, needed)
@@ -212,13 +188,7 @@ def draw_diagram(entry: Diagram, canvas: Canvas) -> float:
     return height
 
 
-# -- Building -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Picture:
-    """One built picture, in memory, with what its legibility rests on."""
-
+class Picture(NamedTuple):  # one built picture, and how legible it is
     entry: Diagram
     svg: bytes
     height: float
@@ -235,7 +205,7 @@ def build_picture(data: Data, entry: Diagram, fonts: svg.Fonts) -> Picture:
         height = draw_diagram(entry, canvas)
         made = svg.document(canvas, math.ceil(height), entry.output,
                             [marker, entry.title], fonts, data.limits)
-    except LayoutError as error:  # text outside a `cited` block, or checks
+    except LayoutError as error:  # not cited by ``write``: the checks
         entry.fail(error.key, str(error))
     inks = canvas.inks
     least = min(contrast(ink.colour, ink.style.on) for ink in inks)

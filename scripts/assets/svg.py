@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from html import escape
 from itertools import groupby
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from pydantic import Field
 
@@ -26,9 +26,8 @@ Fonts = tuple[Font, Font]  # regular and bold
 def fonts(root: Path, cache: Path | None) -> Fonts:
     """The code images' font (their manifest's), regular and bold."""
     manifest = load_manifest(root / MANIFEST, root)
-    bold = replace(manifest.font, weight=700)
-    regular = Font(manifest.font, manifest.path, cache)
-    return regular, Font(bold, manifest.path, cache)
+    font, path = manifest.font, manifest.path
+    return Font(font, path, cache), Font(replace(font, weight=700), path, cache)
 
 
 class LayoutError(ValueError):
@@ -45,10 +44,7 @@ def n(value: float) -> str:
     return "0" if text == "-0" else text
 
 
-@dataclass(frozen=True)
-class Style:
-    """A text style; ``on``: the colour behind it; ``code``: inline code's."""
-
+class Style(NamedTuple):  # on: the colour behind it; code: inline code's
     size: float
     colour: str
     on: str
@@ -98,10 +94,7 @@ def wrap(text: str, columns: int, style: Style) -> list[list[Run]]:
     ]
 
 
-@dataclass(frozen=True)
-class Ink:
-    """A piece of text as drawn, for the legibility checks."""
-
+class Ink(NamedTuple):  # a piece of text as drawn, for ``check``
     text: str
     style: Style
     colour: str
@@ -176,10 +169,6 @@ class Canvas:
             self.text(x, y, line, style)
         return len(lines) * style.pitch
 
-    def measure(self, text: str, style: Style, width: float) -> float:
-        """The height ``paragraph`` would take, drawing nothing."""
-        return len(wrap(text, self.columns(width, style), style)) * style.pitch
-
     def shift(self, start: int, end: int, dy: float) -> list[str]:
         """The elements ``parts[start:end]``, moved down by ``dy``."""
         parts = self.parts[start:end]
@@ -187,16 +176,13 @@ class Canvas:
         return parts if round(dy, 2) == 0 else moved
 
 
-Px = Annotated[int, Field(ge=1, le=10_000)]
-
-
 class Limits(Model):
     """What a picture must respect to stay legible on its slide."""
 
     min_font_px: Annotated[float, Field(ge=1, le=200)]
     min_contrast: Annotated[float, Field(ge=1, le=21)]
-    max_width_px: Px
-    max_height_px: Px
+    max_width_px: Annotated[int, Field(ge=1, le=10_000)]
+    max_height_px: Annotated[int, Field(ge=1, le=10_000)]
     max_kilobytes: Annotated[int, Field(ge=1, le=100_000)]
     edge: float = 0  # px: no text closer to the picture's left or right
 

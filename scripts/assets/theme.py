@@ -1,15 +1,11 @@
-"""The look of a code image: a dark editor window on the black slide.
-
-Lengths are in ems of the code font. The palette is Catppuccin Mocha's, on
-a darker window, each text colour lifted to 7:1 against what is behind it.
-"""
+"""The look of a code image: a dark editor window on the black slide. Lengths
+are in ems of the code font; the palette is Catppuccin Mocha's on a darker
+window, each text colour lifted to 7:1 against what is behind it."""
 
 FONT_SIZE = 20  # px in the SVG's own coordinates; the deck scales the image
 TITLE_SIZE = 0.7  # the path in the title bar
 LINE_HEIGHT = 1.15
-# Where the middle of the ink sits above the baseline, for centring a line
-# in its band: between the x-height and the cap height of JetBrains Mono.
-INK_MIDDLE = 0.32
+INK_MIDDLE = 0.32  # above the baseline: between x-height and cap height
 PAD_X = 1.2
 PAD_TOP = 0.5
 PAD_BOTTOM = 0.7
@@ -30,7 +26,7 @@ NUMBER = "#a2a5b7"
 NUMBER_HIGHLIGHTED = "#cdd6f4"
 DOTS = ("#ff5f57", "#febc2e", "#28c840")
 
-# CSS class -> colour, for the token kinds in scripts/assets/highlight.py.
+# CSS class -> colour, for the token kinds in scripts/assets/code_svg.py.
 TOKENS = {
     "k": "#d0aef8",  # keyword
     "c": "#fab387",  # constant: None, True, False

@@ -1,11 +1,9 @@
-"""The apps the disconnect benchmark serves (scripts/bench/disconnect.py):
-the WebSocket twins of the slides' three HTTP patterns, printing as the
-demos do, and many small streams from Starlette and FastAPI, as served (spec
-2.3) and behind ``force_spec`` (2.4: Starlette relies on OSError instead)."""
+"""The apps the disconnect benchmark serves: the WebSocket twins of the slides'
+three HTTP patterns, printing as the demos do, and many small streams from
+Starlette and FastAPI, as served (spec 2.3) and forced to spec 2.4."""
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import FastAPI
 from starlette.applications import Starlette
@@ -88,7 +86,8 @@ async def fastapi_stream() -> StreamingResponse:
 
 
 def force_spec(app: ASGIApp, version: str = "2.4") -> ASGIApp:
-    """Serve ``app`` as if the server spoke ASGI spec ``version``."""
+    """Serve ``app`` as if the server spoke ASGI spec ``version`` (Starlette
+    then relies on OSError instead of listening for the disconnect)."""
 
     async def forced(scope: Scope, receive: Receive, send: Send) -> None:
         asgi = {**scope.get("asgi", {}), "spec_version": version}
@@ -108,9 +107,7 @@ _BY_QUERY = {f"variant={name}".encode(): app for name, app in VARIANTS.items()}
 _MISSING = PlainTextResponse("no such variant", status_code=404)
 
 
-async def throughput_app(
-    scope: MutableMapping[str, Any], receive: Receive, send: Send
-) -> None:
+async def throughput_app(scope: Scope, receive: Receive, send: Send) -> None:
     """``/stream?variant=NAME``: one of VARIANTS."""
     if scope["type"] == "http":
         app = _BY_QUERY.get(scope.get("query_string", b""), _MISSING)

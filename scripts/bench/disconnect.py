@@ -1,25 +1,35 @@
 """Measure what a client disconnection costs: assets/bench_disconnect.json.
 
-The work apps waste after their client left (wasted.py) and what FastAPI
-pays today (throughput.py), on 127.0.0.1; the JSON and its two charts are
-replaced together (``make bench``), or nothing is written.
+The work apps waste after their client left (wasted.py), and the cost FastAPI
+pays today: a uvicorn subprocess serves apps.VARIANTS, which wrk (or an asyncio
+client) loads in turn, round after round. The JSON and its two charts are
+replaced together.
 """
 
 import argparse
+import asyncio
+import os
+import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from scripts.bench import throughput
-from scripts.bench.throughput import LoadRun, wrk_version
-from scripts.bench.wasted import wasted_work
+import httpx2
+
+from scripts.bench import apps
+from scripts.bench.wasted import TIMEOUT, summary, wasted_work
 from scripts.files import shown
 from scripts.matrix.probe import command, header, versions, write_together
+from scripts.net.ports import HOST, accepting, pick_port
+from scripts.net.processes import Server, StartError
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = Path("assets/bench_disconnect.json")
@@ -27,6 +37,7 @@ VERSIONS = (
     "uvicorn", "starlette", "fastapi", "httptools", "uvloop", "websockets",
     "h11",
 )
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 Document = dict[str, Any]
 
 
@@ -39,7 +50,6 @@ class Profile:
     clients: int  # concurrent clients per pattern and round
     rounds: int  # of the wasted-work measurement
     read: int  # messages a client reads before it leaves
-    load: str  # "wrk" or "asyncio"
     connections: int  # concurrent connections of the load generator
     duration: int  # seconds per wrk run
     requests: int  # requests per run of the asyncio client
@@ -48,21 +58,199 @@ class Profile:
     overlap: bool  # start the throughput server during the wasted work
 
 
-FULL = Profile("full", 0.02, 20, 5, 3, "wrk", 16, 3, 0, 10, 2, False)
-SMOKE = Profile("smoke", 0.01, 3, 1, 3, "asyncio", 4, 0, 60, 1, 10, True)
+FULL = Profile("full", 0.02, 20, 5, 3, 16, 3, 0, 10, 2, False)
+SMOKE = Profile("smoke", 0.01, 3, 1, 3, 4, 0, 60, 1, 10, True)
+
+
+@dataclass(frozen=True)
+class LoadRun:
+    """One run of the load generator on one variant."""
+
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def parse_wrk(output: str) -> LoadRun:
+    """What wrk --latency printed."""
+
+    def latency(percent: str) -> float:
+        pattern = rf"^\s*{percent}%\s+([\d.]+)(us|ms|s|m)\s*$"
+        found = re.search(pattern, output, re.M)
+        if found is None:
+            raise ValueError(f"wrk printed no {percent}% latency")
+        return float(found.group(1)) * UNITS[found.group(2)]
+
+    total = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", output)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if total is None or rate is None:
+        raise ValueError("wrk printed no request count")
+    errors = sum(int(n) for line in output.splitlines()
+                 if line.lstrip().startswith(("Non-2xx", "Socket errors:"))
+                 for n in re.findall(r"\d+", line.split(":", 1)[1]))
+    return LoadRun(
+        requests=int(total.group(1)),
+        seconds=float(total.group(2)) * UNITS[total.group(3)] / 1000,
+        rps=float(rate.group(1)), p50_ms=latency("50"), p99_ms=latency("99"),
+        errors=errors,
+    )
+
+
+def run_wrk(wrk: str, url: str, connections: int, seconds: int) -> LoadRun:
+    command = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+               "--timeout", "5s", url]
+    result = subprocess.run(  # noqa: S603
+        command, capture_output=True, text=True, timeout=seconds + 30,
+        check=True,
+    )
+    return parse_wrk(result.stdout)
+
+
+def wrk_version(wrk: str) -> str:
+    result = subprocess.run(  # noqa: S603
+        [wrk, "--version"], capture_output=True, text=True, check=False
+    )
+    output = result.stdout + result.stderr
+    found = re.search(r"wrk \S*?(\d+\.\d+(\.\d+)?)", output)
+    return found.group(1) if found else "?"
+
+
+def run_asyncio(url: str, connections: int, count: int) -> LoadRun:
+    """``count`` GETs over ``connections`` keep-alive connections."""
+    latencies: list[float] = []
+    errors = 0
+
+    async def worker(client: httpx2.AsyncClient) -> None:
+        nonlocal count, errors
+        while count > 0:
+            count -= 1
+            start = time.perf_counter()
+            response = await client.get(url)
+            latencies.append((time.perf_counter() - start) * 1000)
+            errors += response.status_code != 200
+
+    async def run() -> None:
+        limits = httpx2.Limits(max_connections=connections)
+        async with httpx2.AsyncClient(
+            limits=limits, timeout=TIMEOUT, trust_env=False
+        ) as client:
+            await asyncio.gather(*(worker(client) for _ in range(connections)))
+
+    start = time.perf_counter()
+    asyncio.run(run())
+    seconds = time.perf_counter() - start
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    return LoadRun(
+        requests=len(latencies), seconds=seconds,
+        rps=len(latencies) / seconds, p50_ms=statistics.median(latencies),
+        p99_ms=cuts[98], errors=errors,
+    )
+
+
+@contextmanager
+def uvicorn_process() -> Iterator[tuple[Callable[[], None], int]]:
+    """uvicorn serving ``apps.throughput_app`` in a subprocess until the
+    block ends: how to wait until it accepts connections, and its port."""
+    port = pick_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "scripts.bench.apps:throughput_app",
+        "--host", HOST, "--port", str(port), "--lifespan", "off",
+        "--log-level", "warning", "--no-access-log",
+    ]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    server = Server(command, cwd=ROOT, env=env)
+
+    def ready() -> None:
+        try:
+            server.wait_ready(lambda: accepting(port), 20.0)
+        except StartError as error:
+            code = "" if error.code is None else f" (exit code {error.code})"
+            message = f"the benchmark's uvicorn did not start{code}"
+            raise RuntimeError(message) from None
+
+    try:
+        yield ready, port
+    finally:
+        server.stop(timeout=5.0)
+
+
+def _variant(name: str, found: list[LoadRun]) -> dict[str, Any]:
+    framework, spec = name.rsplit("-", 1)
+    return {
+        "variant": name,
+        "framework": framework,
+        "spec_version": spec,
+        "rps": summary([r.rps for r in found], 1),
+        "p50_ms": summary([r.p50_ms for r in found], 3),
+        "p99_ms": summary([r.p99_ms for r in found], 3),
+        "requests": sum(r.requests for r in found),
+        "errors": sum(r.errors for r in found),
+        "runs": [asdict(r) for r in found],
+    }
+
+
+def _paired(runs: dict[str, list[LoadRun]], framework: str) -> dict[str, Any]:
+    """Each round's 2.4 run over the same round's 2.3 run, so that what
+    else the machine did at the time cancels out."""
+    pairs = list(
+        zip(runs[f"{framework}-2.3"], runs[f"{framework}-2.4"], strict=True)
+    )
+    paired = {
+        key: summary([getattr(n, name) / getattr(o, name) for o, n in pairs], 3)
+        for key, name in (("rps", "rps"), ("p50", "p50_ms"), ("p99", "p99_ms"))
+    }
+    return {**{key: value["median"] for key, value in paired.items()},
+            "paired": paired}
+
+
+def measure(
+    port: int, load: Callable[[str, bool], LoadRun], repeats: int,
+    tool: dict[str, Any],
+) -> dict[str, Any]:
+    """Measurement 2, on the server at ``port``: each variant warmed up,
+    then each in turn, round after round. ``load(url, warm)`` runs once."""
+    variants = list(apps.VARIANTS)
+    base = f"http://{HOST}:{port}/stream?variant="
+    for name in variants:
+        check = httpx2.get(base + name, timeout=TIMEOUT, trust_env=False)
+        expected = apps.CHUNK * apps.CHUNKS
+        if check.status_code != 200 or check.content != expected:
+            raise RuntimeError(f"{name} does not stream as expected")
+    for name in variants:
+        load(base + name, True)
+    runs: dict[str, list[LoadRun]] = {name: [] for name in variants}
+    for repeat in range(repeats):
+        shift = repeat % len(variants)
+        for name in variants[shift:] + variants[:shift]:
+            runs[name].append(load(base + name, False))
+    return {
+        "server": f"uvicorn {metadata.version('uvicorn')}, subprocess, "
+        "defaults: --http auto (httptools), --loop auto (uvloop)",
+        "stream": {"chunks": apps.CHUNKS, "chunk_bytes": len(apps.CHUNK)},
+        "load": {**tool, "runs_per_variant": repeats,
+                 "order": "variants in turn, rotating each round"},
+        "results": [_variant(name, runs[name]) for name in variants],
+        "ratios_2_4_over_2_3": {
+            framework: _paired(runs, framework)
+            for framework in ("starlette", "fastapi")
+        },
+        "ratios_are": "per round, the 2.4 run over the 2.3 run; median",
+    }
 
 
 def _load(profile: Profile, wrk: str | None) -> tuple[Any, dict[str, Any]]:
-    """How to load one variant once (or ``warm`` it up), and how the JSON
-    describes it."""
+    """How to load one variant once (or warm it up); how the JSON says it."""
     connections, warmup = profile.connections, profile.warmup
 
     def load(url: str, warm: bool) -> LoadRun:
         if wrk is None:
             count = warmup if warm else profile.requests
-            return throughput.run_asyncio(url, connections, count)
+            return run_asyncio(url, connections, count)
         seconds = warmup if warm else profile.duration
-        return throughput.run_wrk(wrk, url, connections, seconds)
+        return run_wrk(wrk, url, connections, seconds)
 
     return load, {
         "tool": f"wrk {wrk_version(wrk)}", "threads": 1,
@@ -78,13 +266,13 @@ def _load(profile: Profile, wrk: str | None) -> tuple[Any, dict[str, Any]]:
 def bench(profile: Profile, wrk: str | None) -> Document:
     began = time.monotonic()
     work = (profile.delay, profile.clients, profile.rounds, profile.read)
-    with throughput.uvicorn_process() as (server, port):
+    with uvicorn_process() as (ready, port):
         if not profile.overlap:  # nothing else runs during a measurement
-            throughput.ready(server, port)
+            ready()
         waste = wasted_work(*work)
-        throughput.ready(server, port)  # at once if it was already
+        ready()  # at once if it was already
         load, tool = _load(profile, wrk)
-        cost = throughput.measure(port, load, profile.repeats, tool)
+        cost = measure(port, load, profile.repeats, tool)
     found = versions(VERSIONS)
     if wrk is not None:
         found["wrk"] = wrk_version(wrk)
@@ -127,8 +315,7 @@ def report(document: Document) -> str:
 
 
 def problems(document: Document) -> list[str]:
-    """What makes a finished run unfit to write: a client that got no
-    stream, an app that never ended, a request that failed."""
+    """What makes a finished run unfit to write."""
     found = [
         f"wasted work, {row['transport']} {row['pattern']}: "
         f"{row['outcomes'][outcome]} client(s) {outcome}"
@@ -158,14 +345,14 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     profile = SMOKE if args.smoke else FULL
-    client = args.client or profile.load
+    client = args.client or ("asyncio" if args.smoke else "wrk")
     wrk = shutil.which("wrk") if client == "wrk" else None
     if client == "wrk" and wrk is None:
         print("wrk is not installed (apt-get install wrk), or pass "
               "--client asyncio", file=sys.stderr)
         return 2
     if wrk is None and profile.requests == 0:
-        profile = replace(profile, load="asyncio", requests=2000, warmup=200)
+        profile = replace(profile, requests=2000, warmup=200)
     output = args.output or (None if args.smoke else ROOT / OUTPUT)
     kept = "nothing written" if output is None else (
         f"{shown(output, ROOT)} and its charts are left as they were"

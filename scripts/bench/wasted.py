@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from demos import disconnect_receive, raise_oserror, streaming_response
 from scripts.bench import apps
 from scripts.net import clients
-from scripts.net.servers import UVICORN, run_server
+from scripts.net.servers import UVICORN, start_server
 
 TIMEOUT = 5.0
 
@@ -44,6 +44,7 @@ PRINTING: tuple[ModuleType, ...] = (
 )
 DELAYED: tuple[ModuleType, ...] = (streaming_response, raise_oserror, apps)
 CLIENT: contextvars.ContextVar[str] = contextvars.ContextVar("client")
+LEAVE = {"http": clients.http1_leave, "websocket": clients.websocket_leave}
 
 
 def summary(values: Sequence[float], digits: int = 4) -> dict[str, float]:
@@ -59,21 +60,37 @@ def summary(values: Sequence[float], digits: int = 4) -> dict[str, float]:
 
 
 class Recorder:
-    """What the apps printed, and when each request's app ended."""
+    """The app ``/{transport}/{pattern}/{client}``: it runs a pattern, and
+    records what the apps print and when each request's app ends."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.prints: list[tuple[str, float, str]] = []
         self.ends: dict[str, tuple[float, str]] = {}
 
+    async def __call__(
+        self, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            return
+        _, _, pattern, client = scope["path"].split("/")
+        CLIENT.set(client)
+        outcome = "returned"
+        try:
+            await PATTERNS[scope["type"], pattern][1](scope, receive, send)
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        except Exception as exc:  # an app that does not catch it
+            outcome = f"raised {type(exc).__name__}"
+        finally:
+            with self.lock:
+                self.ends[client] = (time.monotonic(), outcome)
+
     def print(self, *args: Any, **kwargs: Any) -> None:
         text = " ".join(str(arg) for arg in args)
         with self.lock:
             self.prints.append((CLIENT.get(""), time.monotonic(), text))
-
-    def end(self, client: str, outcome: str) -> None:
-        with self.lock:
-            self.ends[client] = (time.monotonic(), outcome)
 
     def after(self, client: str, moment: float, prefix: str) -> int:
         with self.lock:
@@ -97,28 +114,6 @@ class Recorder:
         }
 
 
-def router(recorder: Recorder) -> ASGIApp:
-    """``/{transport}/{pattern}/{client}``: run a pattern, time its end."""
-
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            return
-        _, _, pattern, client = scope["path"].split("/")
-        CLIENT.set(client)
-        outcome = "returned"
-        try:
-            await PATTERNS[scope["type"], pattern][1](scope, receive, send)
-        except asyncio.CancelledError:
-            outcome = "cancelled"
-            raise
-        except Exception as exc:  # an app that does not catch it
-            outcome = f"raised {type(exc).__name__}"
-        finally:
-            recorder.end(client, outcome)
-
-    return app
-
-
 @contextlib.contextmanager
 def patched(delay: float, recorder: Recorder) -> Iterator[None]:
     """Shorten the apps' DELAY and record their prints; undo it after."""
@@ -136,9 +131,7 @@ def visit_all(
     port: int, transport: str, pattern: str, names: list[str], read: int
 ) -> list[float | None]:
     """All clients at once: each reads ``read`` messages and leaves; when."""
-    leave = clients.http1_leave if transport == "http" else (
-        clients.websocket_leave
-    )
+    leave = LEAVE[transport]
     with ThreadPoolExecutor(len(names)) as pool:
         found = pool.map(
             lambda name: leave(port, f"/{transport}/{pattern}/{name}",
@@ -193,8 +186,12 @@ def wasted_work(
 ) -> dict[str, Any]:
     """Measurement 1: every pattern, round after round, on one server."""
     recorder = Recorder()
-    with patched(delay, recorder), run_server(router(recorder), UVICORN) as s:
-        samples = _rounds(recorder, s.port, delay, clients, rounds, read)
+    with patched(delay, recorder):
+        s, stop = start_server(recorder, UVICORN)
+        try:
+            samples = _rounds(recorder, s.port, delay, clients, rounds, read)
+        finally:
+            stop().join()
     return {
         "server": f"uvicorn {metadata.version('uvicorn')}, in-process, "
         "defaults: --http auto (httptools), --ws auto (websockets-sansio)",

@@ -1,12 +1,6 @@
-"""Build the deck: slides.md to a self-sufficient HTML folder, or to a PDF.
-
-``html`` runs Marp CLI, then copies every local file the page uses beside
-it (pictures under assets/, @fontsource fonts and their licences to fonts/,
-@twemoji pictures to emoji/, the URLs rewritten to match) and removes what
-a previous build copied and the page no longer uses: it presents with no
-network and no node_modules. ``pdf`` prints with the system Chromium
-($CHROME_PATH, else on PATH). Every file is written whole or not at all.
-"""
+"""Build the deck with Marp CLI: slides.md to an HTML folder holding every
+file it uses (it presents with no network, no node_modules), or to a PDF
+printed by the system Chromium. Each file is written whole or not at all."""
 
 import os
 import re
@@ -16,7 +10,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from scripts.assets import generator
@@ -26,7 +19,6 @@ from scripts.files import shown, write_atomic
 ROOT = Path(__file__).resolve().parents[2]
 SLIDES, CONFIG, OUT = Path("slides.md"), Path(".marprc.yml"), Path("dist")
 MARP = Path("node_modules/.bin/marp")
-FONT_PACKAGES = Path("node_modules/@fontsource")
 BROWSERS = ("chromium", "chromium-browser", "google-chrome",
             "google-chrome-stable")
 MARP_TIMEOUT = 300  # seconds
@@ -44,19 +36,10 @@ The emoji pictures in this folder are Twemoji, copyright Twitter, Inc and
 other contributors (github.com/jdecked/twemoji), licensed under CC-BY 4.0.
 They come from the npm package @twemoji/svg (MIT licence).
 """
-OUTPUT_FOLDERS = ("assets", "fonts", "emoji")
 
 
 class BuildError(Exception):
     """A tool the build runs failed, or is missing."""
-
-
-@dataclass(frozen=True)
-class Built:
-    """What a build wrote: its main file and every file copied beside it."""
-
-    main: Path
-    copied: tuple[Path, ...]
 
 
 def find_browser() -> Path | None:
@@ -68,25 +51,28 @@ def find_browser() -> Path | None:
     return Path(found) if found else None
 
 
-def marp(root: Path, args: list[str], **env: str) -> None:
-    """Run Marp CLI on the deck with the project's config."""
+def marp(root: Path, name: str, *args: str, **env: str) -> bytes:
+    """Run Marp CLI on the deck with the project's config; the file made."""
     binary = root / MARP
     if not binary.exists():
         why = "is missing: run `make node_modules/.installed` (npm ci)"
         raise BuildError(f"{shown(binary, root)} {why}")
     config = ["--no-stdin", "--config-file", str(root / CONFIG)]
-    result = subprocess.run(  # noqa: S603  # our own command line
-        [str(binary), *config, str(root / SLIDES), *args],
-        cwd=root,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=MARP_TIMEOUT,
-        check=False,
-    )
-    if code := result.returncode:
-        output = (result.stderr + result.stdout).strip()
-        raise BuildError(f"marp failed ({code}):\n{output}")
+    with tempfile.TemporaryDirectory(prefix="deck-") as temporary:
+        made = Path(temporary) / name
+        result = subprocess.run(  # noqa: S603  # our own command line
+            [str(binary), *config, str(root / SLIDES), *args, "-o", str(made)],
+            cwd=root,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=MARP_TIMEOUT,
+            check=False,
+        )
+        if code := result.returncode:
+            output = (result.stderr + result.stdout).strip()
+            raise BuildError(f"marp failed ({code}):\n{output}")
+        return made.read_bytes()
 
 
 def local(url: str) -> bool:
@@ -123,7 +109,7 @@ def place(
     if font := FONT.fullmatch(path):
         target = Path("fonts") / font.group("file")
         package = font.group("package")
-        licence = root / FONT_PACKAGES / package / "LICENSE"
+        licence = root / "node_modules/@fontsource" / package / "LICENSE"
         files[out / "fonts" / f"LICENSE-{package}.txt"] = licence
     elif emoji := EMOJI.fullmatch(path):
         target = Path("emoji") / emoji.group("file")
@@ -150,10 +136,10 @@ def bundle(
     return REFERENCE.sub(replace, html), files
 
 
-def prune(out: Path, keep: set[Path], folders: Sequence[str]) -> list[Path]:
-    """Remove files under ``out``'s ``folders`` that the page no longer uses."""
+def prune(out: Path, keep: set[Path]) -> list[Path]:
+    """Remove files the page no longer uses from its folders under ``out``."""
     removed = []
-    for base in (out / folder for folder in folders if (out / folder).is_dir()):
+    for base in (out / f for f in ("assets", "fonts", "emoji")):
         for path in sorted(base.rglob("*")):
             if path.is_file() and path.resolve() not in keep:
                 path.unlink()
@@ -164,14 +150,12 @@ def prune(out: Path, keep: set[Path], folders: Sequence[str]) -> list[Path]:
     return removed
 
 
-def build_html(root: Path, out: Path, quiet: bool = False) -> Built:
+def build_html(root: Path, out: Path, quiet: bool = False) -> Path:
     """slides.md to ``out``/slides.html, with its pictures and fonts."""
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="deck-html-") as temporary:
-        page = Path(temporary) / "slides.html"
-        marp(root, ["--html", "-o", str(page)])
-        html, files = bundle(root, page.read_text(encoding="utf-8"), out)
+    page = marp(root, "slides.html", "--html").decode()
+    html, files = bundle(root, page, out)
     target, written = out / "slides.html", []
     for destination, content in sorted(files.items()):
         data = content if isinstance(content, bytes) else content.read_bytes()
@@ -180,7 +164,7 @@ def build_html(root: Path, out: Path, quiet: bool = False) -> Built:
             write_atomic(destination, data)
             written.append(destination)
     write_atomic(target, html.encode())
-    removed = prune(out, {d.resolve() for d in files}, OUTPUT_FOLDERS)
+    removed = prune(out, {d.resolve() for d in files})
     seconds = time.monotonic() - started
     if not quiet:
         for path in written:
@@ -191,10 +175,10 @@ def build_html(root: Path, out: Path, quiet: bool = False) -> Built:
         total = size + sum(d.stat().st_size for d in files) / 1024
         said = f"{size:.0f} KB; {len(files)} files beside it, {total:.0f} KB"
         print(f"wrote {shown(target, root)} ({said} in all) in {seconds:.1f} s")
-    return Built(target, tuple(sorted(files)))
+    return target
 
 
-def build_pdf(root: Path, out: Path, quiet: bool = False) -> Built:
+def build_pdf(root: Path, out: Path, quiet: bool = False) -> Path:
     """slides.md to ``out``/slides.pdf, printed by the system Chromium."""
     started = time.monotonic()
     browser = find_browser()
@@ -208,17 +192,14 @@ def build_pdf(root: Path, out: Path, quiet: bool = False) -> Built:
     env = {"CHROME_PATH": str(browser), "CHROME_DISABLE_GPU": "1"}
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         env["CHROME_NO_SANDBOX"] = "1"  # Chromium refuses root otherwise
-    with tempfile.TemporaryDirectory(prefix="deck-pdf-") as temporary:
-        pdf = Path(temporary) / "slides.pdf"
-        chrome = ["--browser", "chrome", "--browser-path", str(browser)]
-        marp(root, ["--pdf", "--allow-local-files", *chrome, "-o", str(pdf)],
-             **env)
-        write_atomic(target, pdf.read_bytes())
+    chrome = ["--browser", "chrome", "--browser-path", str(browser)]
+    args = ("--pdf", "--allow-local-files", *chrome)
+    write_atomic(target, marp(root, "slides.pdf", *args, **env))
     seconds = time.monotonic() - started
     if not quiet:
         size = f"{target.stat().st_size / 1024:.0f} KB, with {browser}"
         print(f"wrote {shown(target, root)} ({size}) in {seconds:.1f} s")
-    return Built(target, ())
+    return target
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,6 +1,5 @@
-"""The scripted clients: HTTP/1.1 (h11), HTTP/2 (h2) and WebSocket
-(websockets). Each shows what it sends and gets as it goes, and returns what
-it measured; asyncio lets the server's lines join the timeline meanwhile."""
+"""The scripted clients, on h11, h2 and websockets: each shows what it sends
+and gets as it goes, and returns what it measured."""
 
 import asyncio
 import base64
@@ -17,8 +16,7 @@ from h2 import config, connection, events, exceptions
 from rich.text import Text
 
 from demos.catalog import Demo
-from scripts.live.server import HOST, Server
-from scripts.live.timeline import header_lines, status_text, style
+from scripts.live.server import HOST, Server, header_lines, status_text, style
 
 IO_TIMEOUT = 5.0  # seconds for any one network wait
 CHUNKS_BEFORE_LEAVING = 3  # body chunks read before hanging up mid-stream
@@ -39,9 +37,7 @@ CLIENT_ERRORS = (
 )
 
 
-class Outcome(NamedTuple):
-    """What the scripted client measured, for the closing summary."""
-
+class Outcome(NamedTuple):  # what the client measured, for the summary
     findings: list[str]
     ok: bool = True
 
@@ -58,9 +54,9 @@ class Wire:
         self.host, self.path = f"{HOST}:{server.port}", server.demo.path
 
     async def __aenter__(self) -> Self:
-        async with asyncio.timeout(IO_TIMEOUT):
-            connecting = asyncio.open_connection(HOST, self.server.port)
-            self.reader, self.writer = await connecting
+        connecting = asyncio.open_connection(HOST, self.server.port)
+        connected = await asyncio.wait_for(connecting, IO_TIMEOUT)
+        self.reader, self.writer = connected
         return self
 
     async def __aexit__(self, *_: object) -> None:
@@ -69,8 +65,7 @@ class Wire:
             await self.writer.wait_closed()
 
     async def read(self) -> bytes:
-        async with asyncio.timeout(IO_TIMEOUT):
-            return await self.reader.read(65536)
+        return await asyncio.wait_for(self.reader.read(65536), IO_TIMEOUT)
 
 
 class Http1(Wire):
@@ -85,8 +80,7 @@ class Http1(Wire):
             self.writer.write(self.h11.send(event) or b"")
         await self.writer.drain()
         self.timeline.sent(f"GET {self.path} HTTP/1.1", header_lines(headers))
-        response = await self.next_event()
-        if not isinstance(response, h11.Response):
+        if not isinstance(response := await self.next_event(), h11.Response):
             raise ClientError(f"expected a response, got {response!r}")
         status = status_text(response.status_code, response.reason.decode())
         self.timeline.received(
@@ -103,18 +97,14 @@ class Http1(Wire):
         return event
 
     async def chunk(self) -> bytes | None:
-        """The next body chunk, shown; None at the end (trailers shown)."""
-        event = await self.next_event()
-        if isinstance(event, h11.Data):
-            self.timeline.received(f"body {bytes(event.data)!r}")
-            return bytes(event.data)
-        if isinstance(event, h11.EndOfMessage) and event.headers:
-            self.timeline.received("trailers", header_lines(event.headers))
-        return None
+        """The next body chunk, shown; None at the end."""
+        if not isinstance(event := await self.next_event(), h11.Data):
+            return None
+        self.timeline.received(f"body {bytes(event.data)!r}")
+        return bytes(event.data)
 
 
 async def get_once(server: Server) -> Outcome:
-    """A plain GET: status, headers, body."""
     async with Http1(server) as http:
         response, body = await http.get(), b""
         while (chunk := await http.chunk()) is not None:
@@ -151,64 +141,59 @@ async def leave_mid_stream(server: Server) -> Outcome:
     ])
 
 
-class Http2(Wire):
-    """A GET with ``te: trailers`` on stream 1 of an h2 connection."""
-
-    async def get(self) -> None:
-        """Send the request, then take in the response until it ends."""
-        self.body, self.trailers, self.ended = b"", dict[str, str](), False
-        settings = config.H2Configuration(header_encoding="utf-8")
-        self.h2 = h2c = connection.H2Connection(settings)
-        h2c.initiate_connection()
-        shown = [(":authority", self.host), ("te", "trailers")]
-        request = [(":method", "GET"), (":scheme", "http")]
-        h2c.send_headers(1, [*request, (":path", self.path), *shown], True)
-        self.writer.write(h2c.data_to_send())
-        self.timeline.sent(
-            f"GET {self.path} HTTP/2 (prior knowledge)", header_lines(shown)
-        )
-        while not self.ended:
-            if not (data := await self.read()):
-                raise ClientError("the server closed the connection")
-            for event in h2c.receive_data(data):
-                self.take(event)
-            self.writer.write(h2c.data_to_send())
-        self.timeline.note("end of stream")
-        h2c.close_connection()
-        self.writer.write(h2c.data_to_send())
-
-    def take(self, event: events.Event) -> None:
-        """Take in one event from the server, and show it."""
-        if isinstance(event, events.ResponseReceived):
-            fields = [(str(n), str(v)) for n, v in event.headers or ()]
-            status = next(v for n, v in fields if n == ":status")
-            self.timeline.received(
-                Text.assemble("HTTP/2 ", status_text(int(status), "")),
-                header_lines((n, v) for n, v in fields if n[0] != ":"),
-            )
-        elif isinstance(event, events.DataReceived) and event.data:
-            self.body += event.data
-            size = event.flow_controlled_length or 0
-            self.h2.acknowledge_received_data(size, 1)
-            self.timeline.received(f"DATA {event.data!r}")
-        elif isinstance(event, events.TrailersReceived):
-            pairs = [(str(n), str(v)) for n, v in event.headers or ()]
-            self.trailers.update(pairs)
-            trailers = Text("trailers", style="bold")
-            self.timeline.received(trailers, header_lines(pairs))
-        elif isinstance(event, events.StreamEnded):
-            self.ended = True
-        elif isinstance(event, events.StreamReset):
-            raise ClientError(f"stream reset: {event.error_code!r}")
+async def http2_get(wire: Wire) -> tuple[bytes, dict[str, str]]:
+    """GET with ``te: trailers`` on stream 1 over HTTP/2, shown as it goes;
+    the body and the trailers."""
+    settings = config.H2Configuration(header_encoding="utf-8")
+    h2c, body = connection.H2Connection(settings), b""
+    trailers: dict[str, str] = {}
+    h2c.initiate_connection()
+    shown = [(":authority", wire.host), ("te", "trailers")]
+    request = [(":method", "GET"), (":scheme", "http"), (":path", wire.path)]
+    h2c.send_headers(1, [*request, *shown], end_stream=True)
+    wire.writer.write(h2c.data_to_send())
+    wire.timeline.sent(
+        f"GET {wire.path} HTTP/2 (prior knowledge)", header_lines(shown)
+    )
+    ended = False
+    while not ended:
+        if not (data := await wire.read()):
+            raise ClientError("the server closed the connection")
+        for event in h2c.receive_data(data):
+            headers = getattr(event, "headers", None) or ()
+            fields = [(str(name), str(value)) for name, value in headers]
+            if isinstance(event, events.ResponseReceived):
+                status = status_text(int(dict(fields)[":status"]), "")
+                wire.timeline.received(
+                    Text.assemble("HTTP/2 ", status),
+                    header_lines((n, v) for n, v in fields if n[0] != ":"),
+                )
+            elif isinstance(event, events.DataReceived) and event.data:
+                body += event.data
+                size = event.flow_controlled_length or 0
+                h2c.acknowledge_received_data(size, 1)
+                wire.timeline.received(f"DATA {event.data!r}")
+            elif isinstance(event, events.TrailersReceived):
+                trailers.update(fields)
+                shown_as = Text("trailers", style="bold")
+                wire.timeline.received(shown_as, header_lines(fields))
+            elif isinstance(event, events.StreamReset):
+                raise ClientError(f"stream reset: {event.error_code!r}")
+            ended = ended or isinstance(event, events.StreamEnded)
+        wire.writer.write(h2c.data_to_send())
+    wire.timeline.note("end of stream")
+    h2c.close_connection()
+    wire.writer.write(h2c.data_to_send())
+    return body, trailers
 
 
 async def get_with_trailers(server: Server) -> Outcome:
     """GET over HTTP/2 with ``te: trailers``; check the Content-MD5."""
-    async with Http2(server) as http:
-        await http.get()
-    body, timeline = http.body, server.timeline
+    async with Wire(server) as wire:
+        body, trailers = await http2_get(wire)
+    timeline = server.timeline
     computed = base64.b64encode(hashlib.md5(body).digest()).decode()
-    if (trailer := http.trailers.get("content-md5")) is None:
+    if (trailer := trailers.get("content-md5")) is None:
         timeline.note(Text("No content-md5 trailer arrived", style="bold red"))
         return Outcome([f"Body {body!r}, but no content-md5 trailer."], False)
     ok = trailer == computed
@@ -286,8 +271,7 @@ async def listen(server: Server, client: ws.ClientConnection) -> str:
     messages = 0
     while True:
         try:
-            async with asyncio.timeout(IO_TIMEOUT):
-                message = await client.recv()
+            message = await asyncio.wait_for(client.recv(), IO_TIMEOUT)
         except ws.ConnectionClosed as exc:
             closed = exc.rcvd or "without a close frame"
             server.timeline.received(f"close {closed}")
@@ -324,7 +308,6 @@ async def leave_after_first(server: Server, client: ws.ClientConnection) -> str:
 
 
 async def handshake_once(server: Server) -> Outcome:
-    """One handshake; listen if it is accepted."""
     result = await ws_attempt(server, server.demo.path, listen)
     return Outcome([f"The handshake got {', '.join(result)}."])
 
@@ -349,3 +332,20 @@ async def ticks_then_leave(server: Server) -> Outcome:
     path = server.demo.path
     status, *after = await ws_attempt(server, path, leave_after_first)
     return Outcome([f"The handshake got {status}.", *after])
+
+
+# The scripted client of a demo: by its name, or else by its transport; a
+# paced demo sends over time, and its client leaves midway.
+SCRIPTS: dict[str, Callable[[Server], Awaitable[Outcome]]] = {
+    "ws_with_token": token_attempts,
+    "http": get_once,
+    "http paced": leave_mid_stream,
+    "http2": get_with_trailers,
+    "websocket": handshake_once,
+    "websocket paced": ticks_then_leave,
+}
+
+
+def script(demo: Demo) -> Callable[[Server], Awaitable[Outcome]]:
+    paced = " paced" if demo.pace else ""
+    return SCRIPTS.get(demo.name) or SCRIPTS[demo.transport + paced]

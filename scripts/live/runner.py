@@ -1,6 +1,5 @@
-"""``python -m demos NAME``: start the demo's uvicorn in a subprocess, run a
-real client against it, and draw what the client sent and received
-interleaved with what the server logged."""
+"""``python -m demos NAME``: start the demo's uvicorn, run a real client
+against it, and show both sides in one timeline."""
 
 import argparse
 import asyncio
@@ -9,31 +8,20 @@ import math
 import shlex
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, Group
+from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from demos.catalog import BY_NAME, DEMOS, PACED, Demo
+from demos.catalog import BY_NAME, DEMOS, HTTP1, HTTP_CLASSES, PACED, Demo
 from scripts.live import clients
-from scripts.live.server import HOST, Server, ServerError, python_command
-from scripts.live.timeline import Timeline
+from scripts.live import server as live
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-# The scripted client of each demo: by its name, or else by its transport.
-SCRIPTS: dict[str, Callable[[Server], Awaitable[clients.Outcome]]] = {
-    "streaming_response": clients.leave_mid_stream,
-    "disconnect_receive": clients.leave_mid_stream,
-    "raise_oserror": clients.leave_mid_stream,
-    "ws_with_token": clients.token_attempts,
-    "ws_disconnect": clients.ticks_then_leave,
-    "http": clients.get_once,
-    "http2": clients.get_with_trailers,
-    "websocket": clients.handshake_once,
-}
 CURL = {  # what to type in another terminal, before the URL
     "http": ["curl", "-N"],
     "http2": ["curl", "-v", "--http2-prior-knowledge", "-H", "TE: trailers"],
@@ -43,31 +31,34 @@ CURL = {  # what to type in another terminal, before the URL
 def try_command(demo: Demo, port: int) -> str:
     """A command that talks to the served demo from another terminal."""
     scheme = "ws" if demo.transport == "websocket" else "http"
-    url = f"{scheme}://{HOST}:{port}{demo.path}{clients.query(demo)}"
-    command = CURL.get(demo.transport, [python_command(), "-m", "websockets"])
+    url = f"{scheme}://{live.HOST}:{port}{demo.path}{clients.query(demo)}"
+    websockets = [live.python_command(), "-m", "websockets"]
+    command = CURL.get(demo.transport, websockets)
     return shlex.join([*command, url])
 
 
-async def show(server: Server, serve: bool) -> int:
+async def show(server: live.Server, serve: bool) -> int:
     """Serve the demo and run its scripted client (or, with ``serve``, wait
     for Ctrl-C), stop the server, and sum up."""
     demo, timeline, outcome = server.demo, server.timeline, None
-    paced = "" if server.interval is None else (
-        f"Paced for this run: {demo.pace} = {server.interval:g} s "
-        "in the server, not the slide's."
-    )
+    console = timeline.console
     title = Text.assemble((demo.name, "bold"), " · ", (demo.slide, "italic"))
-    timeline.header(title, server.command, paced)
+    console.rule(title)
+    timeline.command(server.command)
+    for note in server.notes:
+        console.print(Text(note, style="dim"))
+    console.print()
     try:
         await server.start()
         if serve:
-            timeline.try_it(try_command(demo, server.port))
+            console.print(Text("\nIn another terminal, try:", "bold"))
+            timeline.command(try_command(demo, server.port))
+            console.print(Text("Press Ctrl-C to stop.\n", style="dim"))
             code = await server.wait()
             error = f"The server exited on its own with code {code}."
         else:
-            script = SCRIPTS.get(demo.name, SCRIPTS[demo.transport])
-            outcome = await script(server)
-    except ServerError as exc:
+            outcome = await clients.script(demo)(server)
+    except live.ServerError as exc:
         error = str(exc)
     except clients.CLIENT_ERRORS as exc:
         what = f"{type(exc).__name__}: {exc}".removesuffix(": ")
@@ -80,9 +71,14 @@ async def show(server: Server, serve: bool) -> int:
     finally:
         await server.stop()
     if outcome is None:
-        timeline.fail(error)
+        console.print(Text(f"\nError: {error}", style="bold red"))
         return 1
-    timeline.summary(demo.summary, outcome.findings, outcome.ok)
+    findings = Table.grid(padding=(0, 1))
+    for finding in outcome.findings:
+        findings.add_row("•", finding)
+    body = Group(Text(demo.summary, style="bold"), findings)
+    border = live.style(outcome.ok)
+    console.print("", Panel(body, title="What this shows", border_style=border))
     return 0 if outcome.ok else 1
 
 
@@ -114,6 +110,7 @@ def print_demos(console: Console) -> None:
         summary = Text.assemble((demo.slide, "italic"), "\n", demo.summary)
         table.add_row(demo.name, summary)
     hint = "Run one: python -m demos NAME [--port N] [--serve] [--interval S]"
+    hint += f" [--http {'|'.join(HTTP_CLASSES)}]"
     console.print(table, Text(hint, style="dim"), sep="\n")
 
 
@@ -147,7 +144,16 @@ def command_line() -> argparse.ArgumentParser:
     option("--interval", type=seconds, metavar="SECONDS",
            help="seconds between the app's sends, instead of the slide's: "
            f"for {', '.join(PACED)}")
+    http = "; ".join(f"{k}, {what}" for k, (_, what) in HTTP_CLASSES.items())
+    option("--http", choices=HTTP_CLASSES, help=f"HTTP/1.1 demos only: {http}")
     return cli
+
+
+# An option, the demos it applies to, and why another demo refuses it.
+REFUSALS = (
+    ("interval", PACED, "sends at no set interval"),
+    ("http", HTTP1, "is not served over HTTP/1.1"),
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,22 +162,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         print_demos(Console(highlight=False))
         return 0
-    errors = Console(stderr=True, highlight=False)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
     demo = BY_NAME.get(args.name or "")
     if args.name is None:
         cli.print_usage(sys.stderr)
     elif demo is None:
         errors.print(f"Unknown demo: {args.name!r}.", style="bold red")
-    elif args.interval is not None and not demo.pace:
-        errors.print(
-            f"The demo {demo.name!r} sends at no set interval; --interval "
-            f"applies to {', '.join(PACED)}.",
-            style="bold red",
-        )
-        return 2
     else:
-        timeline = Timeline(Console(highlight=False))
-        server = Server(demo, args.port, timeline, args.interval)
+        for option, demos, why in REFUSALS:
+            if getattr(args, option) is not None and demo.name not in demos:
+                applies = f"--{option} applies to {', '.join(demos)}"
+                message = f"The demo {demo.name!r} {why}; {applies}."
+                errors.print(message, style="bold red")
+                return 2
+        timeline = live.Timeline(Console(highlight=False))
+        server = live.Server(
+            demo, args.port, timeline, args.interval, args.http
+        )
         return asyncio.run(interruptible(show(server, args.serve)))
     print_demos(errors)
     return 2

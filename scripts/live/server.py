@@ -1,26 +1,114 @@
-"""The demo's uvicorn, run by ``scripts.net.processes`` in a session of its
-own (Ctrl-C reaches the runner, which then stops it); every line it writes
-joins the timeline as it comes."""
+"""The demo's uvicorn, in a session of its own (Ctrl-C reaches the runner,
+which then stops it), and the timeline where its lines meet the client's, in
+the order things happened, stamped from the start."""
 
 import asyncio
 import contextlib
 import os
+import re
 import shlex
 import signal
-import socket
 import sys
+import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from demos.catalog import Demo
-from scripts.live.timeline import Timeline
-from scripts.net import processes
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
-HOST = "127.0.0.1"
+from demos.catalog import HTTP_CLASSES, Demo
+from scripts.net import ports, processes
+
+HOST = ports.HOST
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 10.0  # seconds for the server to accept connections
 STOP_TIMEOUT = 3.0  # seconds for the server to exit after SIGINT
 DRAIN_TIMEOUT = 2.0  # seconds to collect the server's last lines
+
+
+WHO_STYLE = {"client": "bold cyan", "server": "bold magenta", "runner": "dim"}
+# Server lines that look alarming on a projector but are known server bugs.
+KNOWN_ISSUES = {
+    "ASGI callable returned without completing handshake.": (
+        "uvicorn 0.54's websockets-sansio logs this after every denial "
+        "response, though the client got all of it (uvicorn PR #3138)"
+    ),
+}
+LEVEL_STYLE = {"INFO": "green", "WARNING": "yellow", "ERROR": "bold red"}
+LOG_LINE = re.compile(r"(?P<level>[A-Z]+):\s+(?P<message>.*)")
+Content = str | Text
+Headers = Iterable[tuple[str | bytes, str | bytes]]
+
+
+def style(ok: bool) -> str:  # what went as it should, or did not
+    return "green" if ok else "red"
+
+
+def status_text(code: int, reason: str) -> Text:
+    return Text(f"{code} {reason}".strip(), style=f"bold {style(code < 400)}")
+
+
+def header_lines(headers: Headers) -> list[str]:
+    """``name: value`` lines, as they read on the wire."""
+    return [
+        ": ".join(x.decode("latin-1") if isinstance(x, bytes) else x for x in h)
+        for h in headers
+    ]
+
+
+class Timeline:
+    """Client events and server lines, in arrival order, stamped."""
+
+    def __init__(self, console: Console) -> None:
+        self.console, self.start = console, time.monotonic()
+
+    def now(self) -> float:
+        return time.monotonic() - self.start
+
+    # What the client sent, received, and did or checked.
+    def sent(self, what: Content, details: Iterable[str] = ()) -> None:
+        self.row(self.now(), "client", "→", what, details)
+
+    def received(self, what: Content, details: Iterable[str] = ()) -> None:
+        self.row(self.now(), "client", "←", what, details)
+
+    def note(self, what: Content, details: Iterable[str] = ()) -> None:
+        self.row(self.now(), "client", "•", what, details)
+
+    def runner(self, what: str) -> None:  # what it did to the server
+        self.row(self.now(), "runner", "»", Text(what, style="dim"))
+
+    def server(self, line: str, at: float) -> None:
+        """One line of the server's output: uvicorn's log or the app's."""
+        if (match := LOG_LINE.fullmatch(line)) is None:
+            body = Text(line, style="bold yellow")  # the app's own print()
+        else:
+            level, message = match["level"], match["message"]
+            body = Text(level, LEVEL_STYLE.get(level, "")).append(f" {message}")
+            if known := KNOWN_ISSUES.get(message):
+                body.append(f"\n  ↳ known issue: {known}", style="dim")
+        self.row(at, "server", "│", body)
+
+    def row(
+        self, at: float | None, who: str, mark: str, what: Content,
+        details: Iterable[str] = (),
+    ) -> None:
+        """One row: when, who, which way, what, and lines under it."""
+        body = Text(what) if isinstance(what, str) else what.copy()
+        for line in details:
+            body.append(f"\n  {line}", style="dim")
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(justify="right", width=9, style="dim")
+        grid.add_column(width=8, style=WHO_STYLE.get(who, ""))
+        grid.add_column()
+        stamp = "" if at is None else f"+{at:.3f}s"
+        grid.add_row(stamp, f"{who:6} {mark}", body)
+        self.console.print(grid)
+
+    def command(self, command: str) -> None:  # ready to copy
+        self.console.print(Text(f"$ {command}", "bold green"), soft_wrap=True)
 
 
 class ServerError(Exception):
@@ -39,30 +127,31 @@ def python_command() -> str:
     return "python"
 
 
-def port_is_free(port: int) -> bool:
-    """Whether uvicorn, which reuses addresses, could listen on ``port``."""
-    with socket.socket() as probe, contextlib.suppress(OSError):
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind((HOST, port))
-        return True
-    return False
-
-
 class Server:
-    """The demo's uvicorn on ``port``; ``interval``, if given, replaces the
-    demo's pace constant in the server process (the slide's code stays)."""
+    """The demo's uvicorn on ``port``; ``interval`` replaces the demo's pace
+    constant in the server only; ``http``: a key of ``HTTP_CLASSES``.
+    ``notes``: how this run differs from the slide's."""
 
     def __init__(
-        self, demo: Demo, port: int, timeline: Timeline, interval: float | None
+        self, demo: Demo, port: int, timeline: Timeline,
+        interval: float | None = None, http: str | None = None,
     ) -> None:
         self.demo, self.port, self.interval = demo, port, interval
         self.timeline, self.lines = timeline, list[LogLine]()
-        self.args = ["-m", "uvicorn", demo.target]
+        self.args, self.notes = ["-m", "uvicorn", demo.target], list[str]()
         if interval is not None:
             module, name = demo.pace_constant()
             code = f"{module}.{name} = {interval!r}; uvicorn.main()"
             self.args[:2] = ["-c", f"import uvicorn, {module}; {code}"]
+            self.notes.append(
+                f"Paced for this run: {demo.pace} = {interval:g} s "
+                "in the server, not the slide's."
+            )
         self.args += ["--host", HOST, "--port", str(port), *demo.server_args]
+        if http is not None:
+            protocol, what = HTTP_CLASSES[http]
+            self.args += ["--http", protocol]
+            self.notes.append(f"HTTP for this run: {what}.")
         self.command = shlex.join([python_command(), *self.args])
         self.changed = asyncio.Condition()
         self.process: processes.Server | None = None
@@ -74,7 +163,7 @@ class Server:
 
     async def start(self) -> None:
         """Launch uvicorn, unbuffered, and wait until it accepts."""
-        if not port_is_free(self.port):
+        if not ports.bindable(self.port, reuse=True):
             raise ServerError(
                 f"Port {self.port} is already in use; "
                 "choose another one with --port."
@@ -95,7 +184,7 @@ class Server:
             await asyncio.to_thread(
                 process.wait_ready,
                 lambda: any(running in line.text for line in self.lines)
-                and processes.accepting(self.port),
+                and ports.accepting(self.port),
                 READY_TIMEOUT,
             )
         except processes.StartError as exc:
@@ -105,14 +194,14 @@ class Server:
                 await self.drain()
                 why = f"exited with code {exc.code} before accepting "
                 why += "connections"
-            why += "; its output is above."
-            raise ServerError(f"The server {why}") from None
+            message = f"The server {why}; its output is above."
+            raise ServerError(message) from None
         self.timeline.runner(f"The server accepts connections on {self.port}")
 
     async def wait(self) -> int:
         """Wait for the server to exit on its own; return its exit code."""
-        if not (self.process and self.reader):
-            raise ServerError("The server was not started.")
+        assert self.process, "the server was not started"
+        assert self.reader, "the server was not started"
         await asyncio.shield(self.reader)  # its output ends as it exits
         return await asyncio.to_thread(self.process.popen.wait)
 
@@ -123,13 +212,14 @@ class Server:
         if process.alive():
             self.timeline.runner("Stopping the server (SIGINT)")
         stop = asyncio.to_thread(process.stop, signal.SIGINT, STOP_TIMEOUT)
-        if (stopped := await stop).how == "SIGKILL":
+        if (await stop).how == "SIGKILL":
             self.timeline.runner(
                 f"Still running after {STOP_TIMEOUT:.0f} s: "
                 "killing it (SIGKILL)"
             )
         await self.drain()
-        self.timeline.runner(f"The server exited with code {stopped.code}")
+        code = process.popen.returncode
+        self.timeline.runner(f"The server exited with code {code}")
 
     async def wait_for(
         self, prefix: str, since: float, seconds: float, count: int = 1

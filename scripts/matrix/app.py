@@ -1,25 +1,17 @@
-"""The ASGI app the support-matrix probe serves on every real server.
-
-One path a feature, HTTP: /scope, /trailers, /disconnect, /send; WebSocket:
-/scope, /deny, /close, /send. What only the app sees (the scope, what
-``send()`` raised, when ``http.disconnect`` came) is appended as a JSON line
-to the file ``PROBE_EVENTS`` names, tagged with the query's ``id`` and
-stamped with ``time.monotonic()`` (shared by every process on the machine).
-"""
+"""The ASGI app the support-matrix probe serves on every real server: one
+path a feature. What only the app sees (the scope, what ``send()`` raised, when
+``http.disconnect`` came) is appended as a JSON line to the file PROBE_EVENTS
+names, with the query's ``id`` and ``time.monotonic()`` (machine-wide)."""
 
 import asyncio
 import json
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 EVENTS = "PROBE_EVENTS"
 DENIAL_STATUS = 401
@@ -36,22 +28,16 @@ def record(probe: str, **fields: Any) -> None:
     """Append one observation to the events file (one write: atomic)."""
     if path := os.environ.get(EVENTS):
         line = {"id": probe, "at": time.monotonic(), **fields}
-        data = (json.dumps(line, default=repr) + "\n").encode()
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
+        with open(path, "ab", buffering=0) as file:
+            file.write((json.dumps(line, default=repr) + "\n").encode())
 
 
 def query(scope: Scope, name: str, default: object = "") -> str:
-    """The last value of ``name`` in the query string."""
     raw: bytes = scope.get("query_string", b"")
     return parse_qs(raw.decode("latin-1")).get(name, [str(default)])[-1]
 
 
 def exception_fields(exc: BaseException) -> dict[str, Any]:
-    """How an exception raised by ``send()`` is recorded."""
     kind = type(exc)
     return {"exception": f"{kind.__module__}.{kind.__qualname__}",
             "oserror": isinstance(exc, OSError), "message": str(exc)[:200]}
@@ -117,8 +103,7 @@ async def http_scope(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 async def trailers(scope: Scope, receive: Receive, send: Send) -> None:
-    """Trailers, sent even where the extension is not advertised: the
-    client sees what reached it, the app records what its sends raised."""
+    """Trailers, sent even where the extension is not advertised."""
     names = b", ".join(name for name, _ in TRAILERS)
     head = start(200, (b"content-type", b"text/plain"), (b"trailer", names))
     messages: list[Message] = [
@@ -150,12 +135,9 @@ async def disconnect(scope: Scope, receive: Receive, send: Send) -> None:
 async def keep_sending(
     scope: Scope, send_one: Callable[[int], Awaitable[None]]
 ) -> None:
-    """Send until time is up, whatever ``send()`` does; record every send.
-
-    A server may raise only in a window (daphne, inside the closing
-    handshake) and drop sends after it, so every send's start and outcome
-    is kept; the first raise is also recorded at once, as ``{id}.raised``.
-    """
+    """Send until time is up, whatever ``send()`` does; record every send's
+    start and outcome (daphne raises only inside the closing handshake, then
+    drops sends), and the first raise at once, as ``{id}.raised``."""
     probe = query(scope, "id")
     interval = float(query(scope, "interval", 0.02))
     seconds = min(float(query(scope, "seconds", 1)), MAX_SECONDS)
@@ -184,14 +166,10 @@ async def keep_sending(
 async def http_send(scope: Scope, receive: Receive, send: Send) -> None:
     """Spec 2.4: ``send()`` raises OSError once the client has gone."""
     await send(start(200))
-
-    async def chunk(number: int) -> None:
-        await send(body(b"x", more=True))
-
-    await keep_sending(scope, chunk)
+    await keep_sending(scope, lambda number: send(body(b"x", more=True)))
 
 
-HTTP: dict[str, Handler] = {
+HTTP: dict[str, ASGIApp] = {
     "/scope": http_scope, "/trailers": trailers,
     "/disconnect": disconnect, "/send": http_send,
 }
@@ -236,13 +214,11 @@ async def ws_send(scope: Scope, receive: Receive, send: Send) -> None:
     for begin in range(0, burst, BURST_MESSAGE):
         size = min(BURST_MESSAGE, burst - begin)
         await send({"type": "websocket.send", "bytes": b"b" * size})
-
-    async def message(number: int) -> None:
-        await send({"type": "websocket.send", "text": f"tick {number}"})
-
-    await keep_sending(scope, message)
+    await keep_sending(
+        scope, lambda n: send({"type": "websocket.send", "text": f"tick {n}"})
+    )
 
 
-WEBSOCKET: dict[str, Handler] = {
+WEBSOCKET: dict[str, ASGIApp] = {
     "/scope": ws_scope, "/deny": ws_deny, "/close": ws_close, "/send": ws_send,
 }

@@ -8,11 +8,9 @@ from typing import Literal, NamedTuple
 
 Transport = Literal["http", "websocket"]
 
-# The results a cell can have, from best to worst. "hangs" is a server
-# that started, stayed up and did not answer; one that never started or
-# died is a failure of the probe, which then writes nothing.
+# The results a cell can have, from best to worst. "hangs": a server that
+# started, stayed up and did not answer (one that died fails the probe).
 YES, PARTIAL, NO, HANGS, NOT_APPLICABLE = "yes", "partial", "no", "hangs", "n/a"
-RESULTS = (YES, PARTIAL, NO, HANGS, NOT_APPLICABLE)
 VALUE = "value"  # a cell that reports a value (a spec version), not support
 
 MATRIX_SLIDE = "Who supports what, measured (assets/support_matrix.svg)"
@@ -100,7 +98,6 @@ TARGET_IDS = tuple(t.id for t in TARGETS)
 
 
 def cell_name(target: str, feature: str) -> str:
-    """How a message names one cell of the matrix."""
     return f"{target} \u00d7 {BY_ID[feature].label}"
 
 

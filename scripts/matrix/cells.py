@@ -1,22 +1,149 @@
-"""The probes: one a feature, each asks a running server with real clients
-and reads what its app recorded; each returns one cell of the matrix."""
+"""One server process of the probe (``Run``), and the probes: one a feature,
+each asks the server with real clients and reads what its app recorded."""
 
+import contextlib
+import itertools
 import json
+import os
+import re
+import subprocess
+import sys
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from scripts.matrix import app, catalog
-from scripts.matrix.catalog import HANGS, NO, PARTIAL, VALUE, YES
-from scripts.matrix.run import Run
+from scripts.matrix.catalog import HANGS, NO, PARTIAL, VALUE, YES, Process
 from scripts.net import clients
 from scripts.net.clients import COMPLETE, NOT_SPOKEN, TIMED_OUT, Left, Reply
+from scripts.net.ports import accepting, pick_port
+from scripts.net.processes import Server, StartError
 
+ROOT = Path(__file__).resolve().parents[2]
 Cell = dict[str, Any]
 APP_WAIT = 1.0  # seconds for the app's record once the client has its reply
 
 
+@dataclass(frozen=True)
+class Profile:
+    """How hard to look: timeouts (seconds), and how much runs at once."""
+
+    name: str
+    jobs: int  # server processes at once
+    concurrent: bool  # a server's features at once
+    timeout: float  # a client waits for a reply: longer "hangs"
+    watch: float  # an app keeps sending after its client left
+    interval: float  # between the app's sends
+    start_timeout: float  # for a server to accept connections
+    stop_timeout: float  # between SIGTERM and SIGKILL
+
+
+FULL = Profile("full", 1, False, 3.0, 2.0, 0.02, 20.0, 3.0)
+QUICK = Profile("quick", 16, True, 1.0, 0.6, 0.02, 20.0, 1.0)
+
+
 class ProbeError(Exception):
     """A probe that could not measure: the command fails, naming the cell."""
+
+
+class Run:
+    """One server process: its port, its events file and its log."""
+
+    def __init__(self, process: Process, profile: Profile, folder: Path):
+        self.process, self.profile = process, profile
+        slug = re.sub(r"[^a-z0-9]+", "-", process.id.lower()).strip("-")
+        self.events, self.log = (folder / f"{slug}.{kind}"
+                                 for kind in ("events.jsonl", "log"))
+        self.port, self.started = 0, False
+        self.server: Server | None = None
+        self.start_seconds: float | None = None
+        self.stopped = self.crashed = ""
+        self.leftovers: list[int] = []
+        self._ids = itertools.count(1)
+
+    def start(self) -> None:
+        """Start the server (again if its port was taken); else ``crashed``."""
+        env = {**os.environ, app.EVENTS: str(self.events),
+               "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+        timeout = self.profile.start_timeout
+        for _attempt in range(3):
+            self.port = pick_port()
+            args = [a.replace("{port}", str(self.port))
+                    for a in self.process.args]
+            begun = time.monotonic()
+            self.server = Server([sys.executable, *args], cwd=ROOT, env=env,
+                                 output=self.log)
+            try:
+                self.server.wait_ready(lambda: accepting(self.port), timeout)
+            except StartError as error:
+                self.crashed = (
+                    f"not accepting connections after {timeout:.0f} s"
+                    if error.code is None else f"exited with code "
+                    f"{error.code} while starting: {self.last_log_line()}"
+                )
+            else:
+                self.started = True
+                self.start_seconds = time.monotonic() - begun
+                return
+            self.stop()
+            if not any("in use" in line.lower() for line in self.log_lines()):
+                return
+
+    def stop(self) -> None:
+        """Stop the whole tree; how, and what is left, are recorded."""
+        if self.server is not None:
+            stopped = self.server.stop(timeout=self.profile.stop_timeout)
+            self.stopped, self.leftovers = stopped.how, stopped.leftovers
+
+    def next_id(self, feature: str) -> str:
+        return f"{feature}-{next(self._ids)}"
+
+    def event(self, probe: str, timeout: float) -> dict[str, Any] | None:
+        """The app's record for ``probe``, waiting up to ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() <= deadline:
+            with contextlib.suppress(OSError):
+                for line in self.events.read_text().splitlines():
+                    with contextlib.suppress(ValueError):  # half-written
+                        record: dict[str, Any] = json.loads(line)
+                        if record.get("id") == probe:
+                            return record
+            time.sleep(0.01)
+        return None
+
+    def death(self) -> str:
+        """Why the server is gone; "" if it still accepts connections. A
+        refused connection waits for the exit code: a server that died
+        resets its connections before its parent sees it exit."""
+        assert self.server is not None
+        if self.server.alive() and accepting(self.port, timeout=1.0):
+            return ""
+        try:
+            code = self.server.popen.wait(2)
+        except subprocess.TimeoutExpired:
+            return "it stopped accepting connections"
+        return f"exit code {code}: {self.last_log_line()}"
+
+    def last_log_line(self) -> str:
+        return (self.log_lines() or ["(no output)"])[-1]
+
+    def log_lines(self) -> list[str]:
+        with contextlib.suppress(OSError):
+            text = self.log.read_text(errors="replace")
+            return [line.rstrip() for line in text.splitlines() if line.strip()]
+        return []
+
+    def logged_errors(self) -> list[str]:
+        """ERROR lines and exceptions the server logged, deduplicated."""
+        found: dict[str, None] = {}
+        for line in self.log_lines():
+            if re.search(r"ERROR|Error:|Exception|Traceback", line):
+                line = re.sub(r"^\S*\d{4}-\d\d-\d\d[ T][\d:,.]+( \+\d+)?\]?\s*",
+                              "", line)
+                found[re.sub(r"^\[\d+\]\s*", "", line)[:160]] = None
+        return list(found)[:12]
 
 
 def cell(
@@ -83,21 +210,20 @@ def probe_close_before_accept(run: Run) -> Cell:
                 reply=reply.as_json())
 
 
-def _app_record(run: Run, probe: str, reply: Reply) -> dict[str, Any]:
-    """What the app recorded, waiting longer once the client has a reply."""
-    return run.event(probe, APP_WAIT if reply.status else 0.2) or {}
+def _app_record(
+    run: Run, probe: str, reply: Reply
+) -> tuple[dict[str, Any], str | None, dict[str, Any]]:
+    """What the app recorded, what its send raised, the observed data."""
+    seen = run.event(probe, APP_WAIT if reply.status else 0.2) or {}
+    return seen, seen.get("exception"), {"reply": reply.as_json(), "app": seen}
 
 
 def _denial(run: Run, parts: int) -> Cell:
     probe = run.next_id("denial")
     target = f"/deny?id={probe}&parts={parts}"
     reply = clients.websocket_handshake(run.port, target, run.profile.timeout)
-    seen = _app_record(run, probe, reply)
-    exception = seen.get("exception")
-    observed: dict[str, Any] = {"reply": reply.as_json(), "app": seen}
-    problems = []
-    if seen and not seen.get("advertised"):
-        problems.append("not advertised")
+    seen, exception, observed = _app_record(run, probe, reply)
+    problems = ["not advertised"] if seen and not seen.get("advertised") else []
     if exception:
         problems.append(f"{seen.get('failed')} raises {short(exception)}")
     if reply.status is None:
@@ -129,9 +255,7 @@ def _trailers(run: Run, http2: bool) -> Cell:
     if http2 and reply.ending == NOT_SPOKEN:
         return cell(catalog.NOT_APPLICABLE, note="no cleartext HTTP/2",
                     reply=reply.as_json())
-    seen = _app_record(run, probe, reply)
-    exception = seen.get("exception")
-    observed: dict[str, Any] = {"reply": reply.as_json(), "app": seen}
+    seen, exception, observed = _app_record(run, probe, reply)
     if reply.status is None:
         return no_reply(reply)
     if reply.ending == TIMED_OUT:
@@ -187,7 +311,6 @@ def probe_http_disconnect(run: Run) -> Cell:
 
 
 def _oserror(run: Run, leave: Callable[[int, str, float], Left | None]) -> Cell:
-    """Does ``send()`` raise once the client has left? (see ``sends_cell``)"""
     probe, profile = run.next_id("send"), run.profile
     target = (f"/send?id={probe}&seconds={profile.watch + 0.2}"
               f"&interval={profile.interval}")
@@ -249,3 +372,13 @@ PROBES: dict[str, Callable[[Run], Cell]] = {
     "oserror_http": lambda run: _oserror(run, clients.http1_leave),
     "oserror_websocket": lambda run: _oserror(run, clients.websocket_leave),
 }
+
+
+def guarded(run: Run, feature: str) -> Cell:
+    """A probe's cell; a probe that raises is a failure of the command."""
+    try:
+        return PROBES[feature](run)
+    except Exception as exc:  # the probe could not measure
+        name = type(exc).__name__
+        return cell(HANGS, note=f"probe failed: {name}",
+                    error=f"{name}: {exc}"[:200])

@@ -1,8 +1,7 @@
 """Probe real ASGI servers for the talk's features: the support matrix.
 
-Each server of catalog.py runs as a subprocess serving app.py (run.py) and
-is asked every feature (cells.py); assets/support_matrix.json and its
-picture are replaced together (``make matrix``). A server that started and
+Each server of catalog.py serves app.py and is asked every feature (cells.py);
+the JSON and its picture are replaced together (``make matrix``). A server that
 does not answer "hangs"; one that does not start or dies, or a probe that
 raises, fails the command, which then writes nothing.
 """
@@ -29,9 +28,9 @@ from scripts.exceptions import InputError
 from scripts.files import shown
 from scripts.matrix import catalog
 from scripts.matrix.catalog import FEATURES, PROCESSES, Feature, Process, Target
-from scripts.matrix.cells import PROBES, Cell, cell, short
-from scripts.matrix.run import FULL, QUICK, ROOT, Profile, Run
+from scripts.matrix.cells import FULL, QUICK, Cell, Profile, Run, guarded, short
 
+ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = Path("assets/support_matrix.json")
 SCHEMA = 1
 CATEGORICAL = ("result", "value", "status", "exception", "extensions")
@@ -45,19 +44,8 @@ def features_of(target: Target) -> list[Feature]:
     return [f for f in FEATURES if f.transport in target.transports]
 
 
-def _guarded(run: Run, feature: Feature) -> Cell:
-    """A probe's cell; a probe that raises is a failure of the command."""
-    try:
-        return PROBES[feature.id](run)
-    except Exception as exc:  # the probe could not measure
-        name = type(exc).__name__
-        return cell(catalog.HANGS, note=f"probe failed: {name}",
-                    error=f"{name}: {exc}"[:200])
-
-
 def _failures(run: Run, jobs: Jobs, cells: dict[str, Cell]) -> list[str]:
-    """Why the probe did not measure: the server did not start, died
-    during the probe, or a probe raised (one message each)."""
+    """Why the probe did not measure: no start, a death, a probe raised."""
     names = ", ".join(catalog.cell_name(t.id, f.id) for t, f in jobs)
     if not run.started:
         return [f"{run.process.id}: the server did not start: {run.crashed} "
@@ -80,7 +68,7 @@ def probe_process(process: Process, profile: Profile, folder: Path) -> Document:
     try:
         run.start()
         with ThreadPoolExecutor(len(jobs) if profile.concurrent else 1) as pool:
-            futures = {f"{t.id}|{f.id}": pool.submit(_guarded, run, f)
+            futures = {f"{t.id}|{f.id}": pool.submit(guarded, run, f.id)
                        for t, f in jobs if run.started}
             cells = {key: future.result() for key, future in futures.items()}
         failures = _failures(run, jobs, cells)
@@ -104,7 +92,7 @@ def probe_process(process: Process, profile: Profile, folder: Path) -> Document:
 
 
 def versions(names: Iterable[str]) -> dict[str, str]:
-    """The versions of those of the packages ``names`` that are installed."""
+    """The installed versions of the packages ``names``."""
     found = {}
     for name in names:
         with contextlib.suppress(metadata.PackageNotFoundError):
@@ -131,11 +119,12 @@ def header(
             "versions": found}
 
 
-def _runs(
-    processes: Sequence[Process], profile: Profile,
-    progress: Callable[[str], None],
-) -> list[Document]:
-    jobs = max(1, min(profile.jobs, len(processes)))
+def probe(
+    processes: Sequence[Process] = PROCESSES, profile: Profile = FULL,
+    progress: Callable[[str], None] = lambda line: None,
+) -> Document:
+    """Probe ``processes``; return the support matrix document."""
+    began, jobs = time.monotonic(), max(1, min(profile.jobs, len(processes)))
     with tempfile.TemporaryDirectory(prefix="probe-servers-") as folder, (
         ThreadPoolExecutor(jobs)
     ) as pool:
@@ -146,32 +135,9 @@ def _runs(
         for future in futures:
             run = future.result()
             progress(f"  {run['process']:<40} {run['seconds']:5.1f} s")
-        return [future.result() for future in futures]
-
-
-def _server(target: Target, run: Document, found: dict[str, str]) -> Document:
-    cells, process = run["cells"], dict(run)
-    for key in ("cells", "failures"):
-        process.pop(key, None)
-    return {
-        "id": target.id, "package": target.package,
-        "version": found.get(target.package, "?"),
-        "implementation": target.implementation,
-        "transports": list(target.transports), "process": process,
-        "cells": {f.id: cells[f"{target.id}|{f.id}"] for f in features_of(
-            target) if f"{target.id}|{f.id}" in cells},
-    }
-
-
-def probe(
-    processes: Sequence[Process] = PROCESSES, profile: Profile = FULL,
-    progress: Callable[[str], None] = lambda line: None,
-) -> Document:
-    """Probe ``processes``; return the support matrix document."""
-    began = time.monotonic()
-    runs = _runs(processes, profile, progress)
+        runs = [future.result() for future in futures]
     found = versions(VERSIONS)
-    failures = [message for run in runs for message in run.get("failures", [])]
+    failures = [message for run in runs for message in run.pop("failures", [])]
     seconds = round(time.monotonic() - began, 2)
     return {
         **({"failures": failures} if failures else {}),
@@ -185,6 +151,19 @@ def probe(
         "servers": [_server(target, run, found)
                     for process, run in zip(processes, runs, strict=True)
                     for target in process.targets],
+    }
+
+
+def _server(target: Target, run: Document, found: dict[str, str]) -> Document:
+    cells = run["cells"]
+    return {
+        "id": target.id, "package": target.package,
+        "version": found.get(target.package, "?"),
+        "implementation": target.implementation,
+        "transports": list(target.transports),
+        "process": {key: value for key, value in run.items() if key != "cells"},
+        "cells": {f.id: cells[f"{target.id}|{f.id}"] for f in features_of(
+            target) if f"{target.id}|{f.id}" in cells},
     }
 
 

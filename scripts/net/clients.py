@@ -1,5 +1,4 @@
 """Real clients (h11, h2, websockets) for the probe, the bench and the tests.
-
 Each has a deadline and never raises for what the server does: a reply that
 never ends, a reset or a protocol not spoken is recorded in ``Reply.ending``.
 """
@@ -120,8 +119,7 @@ def http1(
     port: int, target: str = "/", headers: Headers | None = None,
     timeout: float = TIMEOUT,
 ) -> Reply:
-    """GET ``target`` over HTTP/1.1 until the reply or the deadline ends
-    (a 101 to handshake headers ends it too)."""
+    """GET ``target`` over HTTP/1.1 until the reply (or a 101) ends."""
 
     def read(reply: Reply, deadline: float) -> str:
         sock, conn = http1_open(port, target, headers, timeout)
@@ -146,15 +144,11 @@ def http1(
     return _timed(read, timeout)
 
 
-def websocket_handshake(
-    port: int, target: str, timeout: float = TIMEOUT
-) -> Reply:
+def websocket_handshake(port: int, target: str, timeout: float) -> Reply:
     """Open a WebSocket handshake and read the HTTP reply to it."""
     key = base64.b64encode(os.urandom(16)).decode()
-    headers = [
-        ("upgrade", "websocket"), ("connection", "Upgrade"),
-        ("sec-websocket-key", key), ("sec-websocket-version", "13"),
-    ]
+    headers = [("upgrade", "websocket"), ("connection", "Upgrade"),
+               ("sec-websocket-key", key), ("sec-websocket-version", "13")]
     return http1(port, target, headers, timeout)
 
 
@@ -250,9 +244,7 @@ def _websocket(port: int, target: str, timeout: float) -> ClientConnection:
     )
 
 
-def websocket_text(
-    port: int, target: str, timeout: float = TIMEOUT
-) -> str | None:
+def websocket_text(port: int, target: str, timeout: float) -> str | None:
     """Connect, return the first text message (None if none came)."""
     try:
         with _websocket(port, target, timeout) as client:
@@ -266,9 +258,8 @@ def websocket_leave(
     port: int, target: str, timeout: float = TIMEOUT, read: int = 1
 ) -> Left | None:
     """Connect, take ``read`` messages, close (code 1000), go; when it left.
-    ``closed``: once the client waited (0.2 s at most) for the server's close
-    frame and end of the TCP connection (RFC 6455: the server closes first).
-    """
+    ``closed``: once it waited (0.2 s at most) for the server's close frame
+    and end of the TCP connection (RFC 6455: the server closes first)."""
     left = None
     try:
         with _websocket(port, target, timeout) as client:

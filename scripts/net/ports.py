@@ -8,16 +8,6 @@ from pathlib import Path
 HOST = "127.0.0.1"
 
 
-def port_range() -> tuple[int, int]:
-    """Ports just below the kernel's ephemeral range: any client socket may
-    take a ``bind(port 0)`` port before the subprocess binds it, not these."""
-    low = 32768
-    with contextlib.suppress(OSError, ValueError):
-        text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text()
-        low = int(text.split()[0])
-    return max(1024, low - 12000), low - 1
-
-
 def bindable(port: int, *, reuse: bool = False) -> bool:
     """Whether a server could listen on ``port`` now; ``reuse``: a server
     that sets SO_REUSEADDR, as uvicorn does (TIME_WAIT does not stop it)."""
@@ -30,17 +20,22 @@ def bindable(port: int, *, reuse: bool = False) -> bool:
     return True
 
 
-def accepting(port: int, host: str = HOST, timeout: float = 0.2) -> bool:
-    """Whether something accepts TCP connections on ``host:port``."""
+def accepting(port: int, timeout: float = 0.2) -> bool:
+    """Whether something accepts TCP connections on 127.0.0.1:``port``."""
     with contextlib.suppress(OSError):
-        socket.create_connection((host, port), timeout).close()
+        socket.create_connection((HOST, port), timeout).close()
         return True
     return False
 
 
 def pick_port() -> int:
-    """A random free port below the ephemeral range."""
-    low, high = port_range()
+    """A random free port just below the kernel's ephemeral range: a client
+    socket may take a ``bind(port 0)`` port before the subprocess binds it."""
+    low = 32768
+    with contextlib.suppress(OSError, ValueError):
+        text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text()
+        low = int(text.split()[0])
+    low, high = max(1024, low - 12000), low - 1
     for _ in range(50):
         port = random.randint(low, high)
         if not accepting(port, timeout=0.05) and bindable(port):

@@ -10,10 +10,9 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, NamedTuple
 
 import psutil
 
@@ -23,22 +22,19 @@ KILL_TIMEOUT = 5.0  # seconds for SIGKILLed processes to be gone
 
 
 class StartError(Exception):
-    """A server that did not become ready; ``code``: its exit code, or None
-    if it was still running at the timeout."""
+    """A server that did not become ready; ``code``: its exit code, if any."""
 
     def __init__(self, message: str, code: int | None) -> None:
         super().__init__(message)
         self.code = code
 
 
-@dataclass(frozen=True)
-class Stopped:
+class Stopped(NamedTuple):
     """``how``: "exited by itself", the signal that sufficed, or "SIGKILL";
     ``leftovers``: the pids still alive after all that."""
 
     how: str
     leftovers: list[int]
-    code: int | None = None
 
 
 def _alive(processes: Sequence[psutil.Process]) -> list[psutil.Process]:
@@ -143,42 +139,24 @@ class Server:
         return self.popen.poll() is None
 
     def wait_ready(self, ready: Callable[[], bool], timeout: float) -> None:
-        """Poll ``ready()``; ``StartError`` if the process exits first or
-        ``timeout`` seconds pass."""
+        """Poll ``ready()``; StartError if the process exits or times out."""
         deadline = time.monotonic() + timeout
-        while True:
-            if (code := self.popen.poll()) is not None:
-                message = f"exited with code {code} while starting"
-                raise StartError(message, code)
+        while (code := self.popen.poll()) is None:
             if ready():
                 return
             if time.monotonic() > deadline:
                 raise StartError(f"not ready after {timeout:.0f} s", None)
             time.sleep(0.02)
+        raise StartError(f"exited with code {code} while starting", code)
 
     def stop(
         self, signum: int = signal.SIGTERM, timeout: float = 3.0
     ) -> Stopped:
         """Stop the tree and reap the process (once: later calls repeat)."""
         if self.stopped is None:
-            stopped = stop_tree(self.pid, signum, timeout, group=True)
-            code = None
+            self.stopped = stop_tree(self.pid, signum, timeout, group=True)
             with contextlib.suppress(subprocess.TimeoutExpired):
-                code = self.popen.wait(1)
+                self.popen.wait(1)
             with _LIVE_LOCK:
                 _LIVE.discard(self)
-            self.stopped = Stopped(stopped.how, stopped.leftovers, code)
         return self.stopped
-
-
-@contextlib.contextmanager
-def running(
-    command: Sequence[str], *, signum: int = signal.SIGTERM,
-    timeout: float = 3.0, **options: Any,
-) -> Iterator[Server]:
-    """A ``Server`` for the block; its tree is stopped when the block ends."""
-    server = Server(command, **options)
-    try:
-        yield server
-    finally:
-        server.stop(signum, timeout)

@@ -1,18 +1,16 @@
 """Real ASGI servers, each on its own event loop in a background thread:
-start-up in milliseconds, a demo's delays shortened through its module
-constant, and the server's loop in reach of the leak check."""
+start-up in milliseconds, and the server's loop in reach of a test."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, cast
 
@@ -33,7 +31,7 @@ class ServerSpec:
     """How to run one server: its name and its implementation options."""
 
     id: str
-    kind: Literal["uvicorn", "hypercorn"]
+    kind: Literal["uvicorn", "hypercorn"] = "uvicorn"
     options: dict[str, Any] = field(default_factory=dict)
     http2: bool = False
 
@@ -42,11 +40,11 @@ class ServerSpec:
 
 
 def _uvicorn_spec(name: str, **options: Any) -> ServerSpec:
-    return ServerSpec(f"uvicorn-{name}", "uvicorn", options,
+    return ServerSpec(f"uvicorn-{name}", options=options,
                       http2=bool(options.get("http2")))
 
 
-UVICORN = ServerSpec("uvicorn", "uvicorn")  # its defaults: httptools, ...
+UVICORN = ServerSpec("uvicorn")  # its defaults: httptools, ...
 UVICORN_H11 = _uvicorn_spec("h11", http="h11")
 UVICORN_HTTPTOOLS = _uvicorn_spec("httptools", http="httptools")
 UVICORN_ZTTP_H2 = _uvicorn_spec("zttp-h2", http="zttp", http2=True)
@@ -73,7 +71,6 @@ class RunningServer:
     port: int
     loop: asyncio.AbstractEventLoop
     thread: threading.Thread
-    host = HOST
 
     @property
     def url(self) -> str:
@@ -103,29 +100,40 @@ class Stopping:
 
 
 Started = tuple[RunningServer, Callable[[], Stopping]]
-Serve = Callable[[], Coroutine[Any, Any, None]]
-# How to serve on a socket: the coroutine, how to stop it, whether it is up.
-Parts = tuple[Serve, Callable[[], None], Callable[[], bool]]
 _serial = itertools.count(1)
 
 
 def start_server(app: ASGIApp, spec: ServerSpec) -> Started:
     """Serve ``app`` on its own thread and loop; the function returned only
     tells it to stop (uvicorn takes 0.2 s: see ``Stopping``)."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, 0))
-    sock.listen(128)
+    sock = socket.create_server((HOST, 0), backlog=128)  # SO_REUSEADDR
+    port = sock.getsockname()[1]
     loops: list[asyncio.AbstractEventLoop] = []
-    parts = _uvicorn if spec.kind == "uvicorn" else _hypercorn
-    serve, stop, ready = parts(app, spec, sock, loops)
+    stop_serving = asyncio.Event()  # hypercorn's shutdown trigger
+    if spec.kind == "uvicorn":
+        server = uvicorn.Server(uvicorn.Config(
+            app, lifespan="off", log_config=None, log_level="warning",
+            timeout_graceful_shutdown=1, **spec.options,
+        ))
+        serve = server.serve(sockets=[sock])  # which closes ``sock``
+
+        def ready() -> bool:
+            return server.started
+    else:
+        serve = _hypercorn(app, sock, stop_serving)
+
+        def ready() -> bool:
+            return accepting(port, timeout=1)
 
     async def run() -> None:
         loops.append(asyncio.get_running_loop())
-        await serve()
+        await serve
 
     def stopping() -> Stopping:
-        stop()
+        if spec.kind == "uvicorn":
+            server.should_exit = True
+        elif loops:
+            loops[0].call_soon_threadsafe(stop_serving.set)
         return Stopping(spec, thread)
 
     # Named uniquely, so that its log lines are known.
@@ -144,56 +152,20 @@ def start_server(app: ASGIApp, spec: ServerSpec) -> Started:
             sock.close()
             raise RuntimeError(f"{spec} {problem}")
         time.sleep(0.005)
-    port = sock.getsockname()[1]
     return RunningServer(spec, port, loops[0], thread), stopping
 
 
-@contextlib.contextmanager
-def run_server(app: ASGIApp, spec: ServerSpec) -> Iterator[RunningServer]:
-    """Serve ``app`` with ``spec`` until the block ends, then stop it."""
-    server, stop = start_server(app, spec)
-    try:
-        yield server
-    finally:
-        stop().join()
-
-
-def _uvicorn(
-    app: ASGIApp, spec: ServerSpec, sock: socket.socket,
-    loops: list[asyncio.AbstractEventLoop],
-) -> Parts:
-    config = uvicorn.Config(app, lifespan="off", log_config=None,
-                            log_level="warning", timeout_graceful_shutdown=1,
-                            **spec.options)
-    server = uvicorn.Server(config)
-
-    def stop() -> None:
-        server.should_exit = True  # uvicorn closes the socket it was given
-
-    return lambda: server.serve(sockets=[sock]), stop, lambda: server.started
-
-
-def _hypercorn(
-    app: ASGIApp, spec: ServerSpec, sock: socket.socket,
-    loops: list[asyncio.AbstractEventLoop],
-) -> Parts:
+async def _hypercorn(
+    app: ASGIApp, sock: socket.socket, stop_serving: asyncio.Event
+) -> None:
     # Hypercorn takes ownership of the descriptor it is given: give it a copy.
     config = HypercornConfig.from_mapping(
         bind=[f"fd://{os.dup(sock.fileno())}"], graceful_timeout=0.2,
         accesslog=None, errorlog=logging.getLogger("hypercorn.error"),
     )
-    stop_serving = asyncio.Event()
+    try:
+        await hypercorn_serve(cast(Framework, app), config,
+                              shutdown_trigger=stop_serving.wait)
+    finally:
+        sock.close()
 
-    async def serve() -> None:
-        try:
-            await hypercorn_serve(cast(Framework, app), config,
-                                  shutdown_trigger=stop_serving.wait)
-        finally:
-            sock.close()
-
-    def stop() -> None:
-        if loops:
-            loops[0].call_soon_threadsafe(stop_serving.set)
-
-    port = sock.getsockname()[1]
-    return serve, stop, lambda: accepting(port, timeout=1)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.assets import build as assets
+from scripts.assets import generator as assets
 from scripts.assets.code_images import MANIFEST
 from tests.assets.conftest import ROOT, copy_tree, edit, snapshot
 
@@ -144,7 +144,7 @@ def test_a_malformed_picture_manifest_leaves_the_code_images_running(
         code, out, err = build_all(whole_tree, capsys, *args)
         assert code == 2
         assert re.fullmatch(rf"{DECK_DATA}:1: invalid TOML: [^\n]*\n", err)
-        assert "12 code images up to date" in out
+        assert "14 code images up to date" in out
         assert "measured pictures up to date" in out
 
 

@@ -12,19 +12,21 @@ from typing import Any
 import pytest
 from PIL import Image as PILImage
 
-from scripts.assets import chart_style, charts, code_images_png, svg
-from scripts.assets.chart_style import (
-    BACKGROUND,
-    FONT,
-    MAX_HEIGHT,
-    TEXT_COLOURS,
-    WIDTH,
-)
+from scripts.assets import charts, code_images_png, svg
 from scripts.assets.charts import GENERATED, PICTURES
 from scripts.assets.code_images import MANIFEST
 from scripts.assets.colour import contrast
 from scripts.assets.fonts import Font
 from scripts.assets.manifest import load_manifest
+from scripts.assets.matrix_picture import (
+    BACKGROUND,
+    BODY,
+    FONT,
+    LIMITS,
+    MAX_HEIGHT,
+    TEXT_COLOURS,
+    WIDTH,
+)
 from scripts.assets.svg import SVG_NS, Canvas, LayoutError, Style
 from scripts.exceptions import InputError
 from scripts.matrix.catalog import HANGS, PARTIAL
@@ -298,15 +300,15 @@ def test_bad_input_exits_2_and_writes_nothing(
     ("x", "style", "message"),
     [
         (20, Style(12, TEXT_COLOURS[0], BACKGROUND), "under the 20 px minimum"),
-        (1000, chart_style.BODY, "does not fit in 1160 px"),
+        (1000, BODY, "does not fit in 1160 px"),
         (20, Style(FONT, "#444444", BACKGROUND), "contrast ratio of 2.16"),
     ],
 )
 def test_illegible_text_is_refused(x: int, style: Style, message: str) -> None:
-    canvas = Canvas(WIDTH, 0.6, chart_style.BODY)
+    canvas = Canvas(WIDTH, 0.6, BODY)
     canvas.text(x, 30, "far too long or too dim", style)
     with pytest.raises(LayoutError, match=message):
-        svg.check(canvas, frozenset(range(128)), chart_style.LIMITS)
+        svg.check(canvas, frozenset(range(128)), LIMITS)
 
 
 # -- A measuring command's files: all replaced, or none ---------------------

@@ -43,6 +43,8 @@ EXPECTED_OUTPUTS = {
             "ws_disconnect",
             "fastapi_trailers",
             "trailers_response",
+            "oserror_protocols",
+            "fastapi_streaming",
         )
     ),
 }
@@ -135,7 +137,7 @@ def test_a_build_without_any_cache_is_byte_identical(
     }
 
 
-SCRIPTS = ("build", "code_images", "code_images_png", "timing")
+SCRIPTS = ("generator", "code_images", "code_images_png", "timing")
 
 
 @pytest.mark.parametrize("module", [f"assets.{name}" for name in SCRIPTS])
@@ -148,7 +150,7 @@ def test_every_script_has_help(
         main(["--help"])
     assert exited.value.code == 0
     out = capsys.readouterr().out
-    prog = f"scripts.{module}".removesuffix(".build")
+    prog = f"scripts.{module}".removesuffix(".generator")
     assert out.startswith(f"usage: python -m {prog}")
 
 

@@ -57,7 +57,7 @@ def test_a_change_outside_every_region_leaves_the_images_fresh(
     )
     code, out, _ = build(tree, font_cache, capsys, "--check")
     assert code == 0, out
-    assert "12 code images up to date" in out
+    assert "14 code images up to date" in out
 
 
 def test_a_whole_file_image_shows_the_docstring_too(

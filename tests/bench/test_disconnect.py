@@ -21,8 +21,7 @@ from demos import disconnect_receive, raise_oserror, streaming_response
 from scripts.assets import charts
 from scripts.assets.code_images import CACHE
 from scripts.bench import apps, disconnect
-from scripts.bench.disconnect import SMOKE
-from scripts.bench.throughput import parse_wrk, wrk_version
+from scripts.bench.disconnect import SMOKE, parse_wrk, wrk_version
 from scripts.matrix.catalog import BENEFITS, OSERROR
 from tests.conftest import usage
 

@@ -101,7 +101,7 @@ def built(
     return Built(
         html=html,
         folder=html.parent,
-        pdf=pdf.main if isinstance(pdf, deck_build.Built) else None,
+        pdf=pdf if isinstance(pdf, Path) else None,
         pdf_error=error if isinstance(error, BaseException) else None,
         seen=seen,
     )

@@ -273,7 +273,8 @@ def test_the_pdf_has_one_page_per_slide(
 def words(markdown: str) -> set[str]:
     """The lines a slide's Markdown puts on its page, roughly."""
     text = re.sub(r"<!--.*?-->", "", markdown, flags=re.S)
-    text = re.sub(r"<[^>]+>|!\[[^\]]*\]\([^)]*\)|[#*`]", "", text)
+    markup = r"<[^>]+>|!\[[^\]]*\]\([^)]*\)|^#+ |[*`]"
+    text = re.sub(markup, "", text, flags=re.M)
     return {squash(line) for line in text.splitlines() if line.strip()}
 
 

@@ -5,8 +5,9 @@ import inspect
 from pathlib import Path
 
 import pytest
+from uvicorn.protocols.http import httptools_impl
 
-from demos.catalog import DEMOS, Demo
+from demos.catalog import DEMOS, HTTP_CLASSES, Demo
 
 DEMOS_DIR = Path(__file__).resolve().parents[2] / "demos"
 # Modules in demos/ that are not a demo of their own.
@@ -49,3 +50,9 @@ def test_the_pace_is_the_constant_the_app_sleeps_for(demo: Demo) -> None:
         served = inspect.getsource(importlib.import_module(served_module))
         assert f"from {module} import app" in served, demo.pace
 
+
+@pytest.mark.parametrize("key", HTTP_CLASSES)
+def test_http_classes_are_uvicorn_protocols(key: str) -> None:
+    module, _, name = HTTP_CLASSES[key][0].partition(":")
+    protocol = getattr(importlib.import_module(module), name)
+    assert issubclass(protocol, httptools_impl.HttpToolsProtocol)

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import psutil
 
-from scripts.live import server as live_server
-from scripts.net import processes
+from scripts.net import ports, processes
 
 ROOT = Path(__file__).resolve().parents[2]
 # Wide, UTF-8 output: no line of the timeline is wrapped.
@@ -31,7 +30,7 @@ PACED = {
 
 def port_is_free(port: int) -> bool:
     """Whether a server could listen on ``port`` and none answers there."""
-    return live_server.port_is_free(port) and not processes.accepting(port)
+    return ports.bindable(port, reuse=True) and not ports.accepting(port)
 
 
 def server_alive(pid: int) -> bool:

@@ -1,8 +1,9 @@
 """Every demo of the catalog run live, ``python -m demos NAME``, its output
-checked for the facts its slide states. The runs start together when this
+checked for the facts its slide states, and two streams on the prototype of
+uvicorn #3085 (``--http oserror``). The runs start together when this
 module starts, a few at a time, longest first, so the module takes about as
 long as its slowest demos. ``--interval`` shortens the waits of the paced
-demos (``ws_disconnect`` ticks every 10 s); one streaming demo keeps the
+demos (``ws_disconnect`` ticks every 10 s); two streaming demos keep the
 slide's pace, so that path is run too."""
 
 import base64
@@ -32,11 +33,25 @@ RUN_TIMEOUT = 60.0  # seconds for one demo run (the slowest: ~5 s)
 LANES = 3  # demo runs at once
 SLOWEST_FIRST = (
     "disconnect_receive",
+    "fastapi_streaming",
     "streaming_response",
     "raise_oserror",
     "ws_disconnect",
 )
-STREAMING = ("streaming_response", "disconnect_receive", "raise_oserror")
+STREAMING = (
+    "streaming_response",
+    "disconnect_receive",
+    "raise_oserror",
+    "fastapi_streaming",
+)
+# Streams that stop when the client leaves: a listener task on stock uvicorn.
+STOPPING = ("disconnect_receive", "fastapi_streaming")
+# The same streams on the prototype of uvicorn #3085, at a test pace.
+PROTOTYPE = {
+    name: f"{name} --http oserror --interval 0.1"
+    for name in ("raise_oserror", "fastapi_streaming")
+}
+CHUNKS = len("Hello, world!")  # what every streaming demo sends, in full
 
 
 @dataclass(frozen=True)
@@ -50,11 +65,15 @@ class Run:
     server_pids: list[int]
 
 
-def run_demo(name: str, runners: list[Runner], logs: Path) -> Run:
-    """Run one demo on a free port, to the end, at its test pace."""
+def run_demo(key: str, runners: list[Runner], logs: Path) -> Run:
+    """Run ``key`` (a demo's name, then any options) on a free port, to the
+    end; a demo alone runs at its test pace."""
+    name, *args = key.split()
+    if not args and name in PACED:
+        args = ["--interval", str(PACED[name])]
     port = pick_port()
-    paced = ("--interval", str(PACED[name])) if name in PACED else ()
-    runner = Runner(logs / f"{name}.log", name, "--port", str(port), *paced)
+    log = logs / f"{key.replace(' ', '_')}.log"
+    runner = Runner(log, name, "--port", str(port), *args)
     runners.append(runner)
     try:
         code = runner.finish(RUN_TIMEOUT)
@@ -63,17 +82,20 @@ def run_demo(name: str, runners: list[Runner], logs: Path) -> Run:
     return Run(BY_NAME[name], port, code, runner.output, runner.server_pids())
 
 
-def selected_demos(session: pytest.Session) -> list[str]:
-    """The demos this module's selected tests ask for, slowest first."""
-    names = set()
+def selected_runs(session: pytest.Session) -> list[str]:
+    """The runs this module's selected tests ask for, slowest first."""
+    keys = set()
     for item in session.items:
         callspec = getattr(item, "callspec", None)
         if getattr(item, "module", None) is sys.modules[__name__] and (
-            callspec is not None and "demo" in callspec.params
+            callspec is not None
         ):
-            names.add(callspec.params["demo"].name)
+            if demo := callspec.params.get("demo"):
+                keys.add(demo.name)
+            if key := callspec.params.get("key"):
+                keys.add(key)
     order = {name: index for index, name in enumerate(SLOWEST_FIRST)}
-    return sorted(names, key=lambda name: order.get(name, len(order)))
+    return sorted(keys, key=lambda key: order.get(key, len(order)))
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -88,8 +110,8 @@ def live_runs(
     logs = tmp_path_factory.mktemp("runs")
     executor = ThreadPoolExecutor(LANES, thread_name_prefix="demo")
     runs = {
-        name: executor.submit(run_demo, name, runners, logs)
-        for name in selected_demos(request.session)
+        key: executor.submit(run_demo, key, runners, logs)
+        for key in selected_runs(request.session)
     }
     try:
         yield runs
@@ -100,9 +122,9 @@ def live_runs(
         executor.shutdown(wait=True)
 
 
-def finished(live_runs: dict[str, Future[Run]], demo: Demo) -> Run:
-    """The run of ``demo``, once it is over."""
-    return live_runs[demo.name].result(RUN_TIMEOUT + STOP_TIMEOUT)
+def finished(live_runs: dict[str, Future[Run]], key: str) -> Run:
+    """The run of ``key`` (a demo's name, or more), once it is over."""
+    return live_runs[key].result(RUN_TIMEOUT + STOP_TIMEOUT)
 
 
 def content_md5(chunks: list[bytes]) -> str:
@@ -159,6 +181,12 @@ FACTS: dict[str, tuple[str, ...]] = {
     "streaming_response": ("Sending 'H'", "Hangs up mid-stream"),
     "disconnect_receive": ("Sending 'H'", "Client disconnected"),
     "raise_oserror": ("Sending 'H'", "Hangs up mid-stream"),
+    "fastapi_streaming": (
+        "content-type: text/plain; charset=utf-8",
+        "Sending 'H'",
+        "body b'H'",
+        "Hangs up mid-stream",
+    ),
     "ws_disconnect": (
         "HTTP/1.1 101 Switching Protocols (handshake accepted)",
         "message 'tick 1'",
@@ -174,7 +202,7 @@ FACTS: dict[str, tuple[str, ...]] = {
 def test_every_demo_runs_live(
     demo: Demo, live_runs: dict[str, Future[Run]]
 ) -> None:
-    run = finished(live_runs, demo)
+    run = finished(live_runs, demo.name)
     assert run.code == 0, run.output
     paced: tuple[str, ...] = ()
     if demo.name in PACED:  # the slide's module, its constant set first
@@ -202,11 +230,13 @@ def test_every_demo_runs_live(
     assert "\x1b[" not in run.output  # piped: plain text, no colours
 
 
-@pytest.mark.parametrize("demo", DEMOS, ids=lambda demo: demo.name)
+@pytest.mark.parametrize(
+    "key", [demo.name for demo in DEMOS] + list(PROTOTYPE.values())
+)
 def test_no_server_outlives_its_run(
-    demo: Demo, live_runs: dict[str, Future[Run]]
+    key: str, live_runs: dict[str, Future[Run]]
 ) -> None:
-    run = finished(live_runs, demo)
+    run = finished(live_runs, key)
     assert len(run.server_pids) == 1, run.output
     assert not server_alive(run.server_pids[0])
     assert port_is_free(run.port)
@@ -218,23 +248,54 @@ def test_no_server_outlives_its_run(
 def test_chunks_sent_after_the_client_left(
     demo: Demo, live_runs: dict[str, Future[Run]]
 ) -> None:
-    run = finished(live_runs, demo)
+    run = finished(live_runs, demo.name)
+    after = sent_after_leaving(run)
+    if demo.name in STOPPING:
+        assert after == 0, run.output
+    else:  # uvicorn drops the sends silently: the app streams to the end
+        assert after > 0, run.output
+        assert len(re.findall(SENDING, run.output)) == CHUNKS, run.output
+
+
+SENDING = r"server │ Sending '"  # a chunk the app sends, as the runner shows it
+
+
+def sent_after_leaving(run: Run) -> int:
+    """How many more 'Sending' lines the app printed after the client left."""
     match = re.search(
         r"the app printed (\d+) more 'Sending' lines? in", run.output
     )
     assert match is not None, run.output
-    after = int(match[1])
-    if demo.name == "disconnect_receive":
-        assert after == 0, run.output
-    else:  # uvicorn drops the sends silently: the app streams to the end
-        assert after > 0, run.output
+    return int(match[1])
+
+
+@pytest.mark.parametrize("key", PROTOTYPE.values())
+def test_the_prototype_stops_the_stream_at_once(
+    key: str, live_runs: dict[str, Future[Run]]
+) -> None:
+    run = finished(live_runs, key)
+    assert run.code == 0, run.output
+    for fact in (
+        f"--port {run.port} --http demos.oserror_protocols:HttpToolsProtocol",
+        "HTTP for this run: the prototype of uvicorn #3085",
+        "Hangs up mid-stream",
+        "The server exited with code 0",
+    ):
+        assert fact in run.output, f"{fact!r} missing from:\n{run.output}"
+    # At most the chunk the app was producing as the client left: its send
+    # raises, and the server logs nothing about it (spec 2.4).
+    assert sent_after_leaving(run) <= 1, run.output
+    assert 0 < len(re.findall(SENDING, run.output)) < CHUNKS, run.output
+    assert "ERROR" not in run.output, run.output
+    if key.startswith("raise_oserror"):  # it catches OSError, and says so
+        assert "It printed 'Client disconnected' " in run.output, run.output
 
 
 def test_the_paced_tick_is_the_one_the_app_waited(
     live_runs: dict[str, Future[Run]],
 ) -> None:
     demo = BY_NAME["ws_disconnect"]
-    run = finished(live_runs, demo)
+    run = finished(live_runs, demo.name)
     match = re.search(
         r"The app printed 'Client disconnected \(code 1006\)' "
         r"([\d.]+) s after the client left",

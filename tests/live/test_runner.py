@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from demos.__main__ import main
-from demos.catalog import DEMOS
+from demos.catalog import DEMOS, HTTP1
 from demos.catalog import PACED as PACED_DEMOS
 from scripts.net.ports import pick_port
 from tests.live.cli import ENV, PACED, ROOT
@@ -32,7 +32,7 @@ def test_list(capsys: pytest.CaptureFixture[str]) -> None:
     for demo in DEMOS:
         for text in (demo.name, demo.slide, demo.summary):
             assert text in out
-    assert "[--interval S]" in out
+    assert "[--interval S] [--http oserror]" in out
 
 
 def test_unknown_demo() -> None:
@@ -63,7 +63,10 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for option in ("--port", "--serve", "--list", "--interval SECONDS"):
         assert option in out
-    assert all(name in " ".join(out.split()) for name in PACED)
+    words = " ".join(out.split())
+    assert all(name in words for name in PACED)
+    assert "--http {oserror}" in words
+    assert "oserror, the prototype of uvicorn #3085" in words
 
 
 @pytest.mark.usefixtures("wide")
@@ -89,3 +92,19 @@ def test_interval_is_a_positive_number(
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert f"{value} is not a positive number of seconds" in err
+
+
+@pytest.mark.parametrize("name", ["ws_with_token", "content_md5"])
+def test_http_of_a_demo_not_on_http1(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = str(pick_port())  # should the check fail, the demo would run
+    assert main([name, "--port", port, "--http", "oserror"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""  # no server, no timeline
+    assert err == (  # one line, however narrow the terminal
+        f"The demo {name!r} is not served over HTTP/1.1; --http applies "
+        f"to {', '.join(HTTP1)}.\n"
+    )
+    http1 = [demo.name for demo in DEMOS if demo.transport == "http"]
+    assert http1 == HTTP1

@@ -69,4 +69,3 @@ def test_ctrl_c_mid_demo_stops_the_server(tmp_path: Path) -> None:
     assert "The server exited with code -9" in runner.output
     assert not any(server_alive(pid) for pid in runner.server_pids())
     assert port_is_free(port)
-

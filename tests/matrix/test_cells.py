@@ -14,8 +14,7 @@ import pytest
 
 from scripts.matrix import app as probe_app
 from scripts.matrix.catalog import NO, PROCESSES
-from scripts.matrix.cells import sends_cell
-from scripts.matrix.run import QUICK, Run
+from scripts.matrix.cells import QUICK, Run, sends_cell
 from scripts.net.clients import Left
 
 LINUX_ONLY = pytest.mark.skipif(

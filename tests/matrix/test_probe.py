@@ -17,8 +17,8 @@ from scripts.assets import charts
 from scripts.assets.code_images import CACHE
 from scripts.matrix import probe
 from scripts.matrix.catalog import HANGS, PROCESSES, TARGET_IDS, Process, Target
+from scripts.matrix.cells import QUICK
 from scripts.matrix.probe import differences
-from scripts.matrix.run import QUICK
 from scripts.net.processes import group_members
 from tests.conftest import usage
 from tests.matrix.conftest import ROOT, Document
