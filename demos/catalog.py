@@ -7,8 +7,7 @@ from typing import Literal
 
 @dataclass(frozen=True)
 class Demo:
-    """``demos/<name>.py`` exposing ``app``; ``pace``: the constant
-    (``module.NAME``) of the seconds between its sends, for ``--interval``."""
+    """``demos/<name>.py``'s ``app``; ``pace``: ``module.NAME``, its delay."""
 
     name: str
     slide: str
@@ -24,22 +23,16 @@ class Demo:
 
     def pace_constant(self) -> tuple[str, str]:
         module, _, name = self.pace.rpartition(".")
-        if not module:
-            raise ValueError(f"the demo {self.name!r} sends at no set interval")
         return module, name
 
-    def interval(self) -> float:
-        """The seconds between the app's sends, as its module sets them."""
+    def interval(self) -> float:  # the seconds its module sets
         module, name = self.pace_constant()
-        value = getattr(importlib.import_module(module), name)
-        assert isinstance(value, float), f"{self.pace} is not a float"
-        return value
+        return float(getattr(importlib.import_module(module), name))
 
 
 HTTP2 = ("--http", "zttp", "--http2")
-DENIAL, TRAILERS, LEFT = (
-    "WebSocket Denial Response", "HTTP Trailers", "Client Disconnection"
-)
+DENIAL, TRAILERS = "WebSocket Denial Response", "HTTP Trailers"
+LEFT = "Client Disconnection"
 DEMOS = (
     Demo("asgi_app", "What is ASGI?",
          "The bare ASGI callable answers a request.", "http"),

@@ -3,9 +3,7 @@
 from pathlib import Path
 
 
-class InputError(Exception):
-    """Input the tools refuse, reported as ``path:line: message``."""
-
+class InputError(Exception):  # input refused: ``path:line: message``
     def __init__(self, path: Path | str, line: int, message: str) -> None:
         super().__init__(f"{path}:{line}: {message}")
 

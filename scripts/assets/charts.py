@@ -1,6 +1,5 @@
-"""Draw the measured pictures under assets/ from the JSON of ``make matrix``
-(the support matrix, matrix_picture.py) and ``make bench`` (the charts of the
-work wasted after a disconnect, and what the listener costs, drawn here)."""
+"""Draw the measured pictures from the JSON of ``make matrix`` (the matrix,
+matrix_picture.py) and ``make bench`` (the disconnect charts, drawn here)."""
 
 import json
 import os
@@ -22,7 +21,6 @@ from scripts.assets.matrix_picture import (
     MARGIN,
     NOTE,
     SLOW,
-    TEXT,
     WIDTH,
     centred,
     draw_matrix,
@@ -51,7 +49,7 @@ def bar(
     canvas.shape("rect", x=left, **box, rx=3, fill=style.colour)
     low, high = left + scale * values["min"], left + scale * values["max"]
     if high > low:
-        canvas.line(low, middle, high, middle, stroke=TEXT, width=2)
+        canvas.line(low, middle, high, middle, stroke=BODY.colour, width=2)
     return max(high, left + length)
 
 
@@ -167,7 +165,7 @@ def fastapi_row(
     style = GOOD if "2.4" in label else SLOW
     right = bar(canvas, left, middle, rps, scale, style, 24)
     for x in (left + scale * rps["min"], left + scale * rps["max"]):
-        canvas.line(x, middle - 6, x, middle + 6, stroke=TEXT, width=2)
+        canvas.line(x, middle - 6, x, middle + 6, stroke=BODY.colour, width=2)
     value = f"{rps['median']:,.0f}/s"
     canvas.text(right + 12, centred(middle), value, BODY)
     latency = f"{p50:.1f} · {p99:.1f} ms"
@@ -235,23 +233,20 @@ def build(
     cache: Path | None,
     measured: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, bytes]:
-    """The pictures, in memory, by output path: every one from the committed
-    JSON; or with ``measured`` (source -> document, not yet written), only
-    those drawn from it, to validate it before anything is replaced."""
+    """The pictures by output path, from the committed JSON; with ``measured``
+    (source -> unwritten document), only those drawn from it."""
     fonts, loaded = svg.fonts(root, cache), dict(measured or {})
     built = {}
-    for picture in PICTURES:
-        if measured is not None and picture.source not in measured:
-            continue
-        source = picture.source
-        if source not in loaded:
-            loaded[source] = load_json(root, source, picture.make)
-        built[picture.output] = draw(picture, loaded[source], fonts)
+    for p in PICTURES:
+        if measured is None or p.source in measured:
+            if p.source not in loaded:
+                loaded[p.source] = load_json(root, p.source, p.make)
+            built[p.output] = draw(p, loaded[p.source], fonts)
     return built
 
 
 def run(
-    root: Path, _: Path, assets: Path, cache: Path | None, check: bool, __: bool
+    root: Path, _: Path, assets: Path, cache: Path | None, check: bool
 ) -> int:
     built = build(root, cache)
     made = {p.output: (built[p.output], f"from {p.source}") for p in PICTURES}
@@ -262,8 +257,7 @@ def run(
 
 
 def replace_together(files: dict[Path, bytes], root: Path) -> None:
-    """Write a measurement and its pictures, all or none: each is written
-    whole beside its target, and only then are they renamed into place."""
+    """Write ``files`` all or none: each staged whole, then renamed."""
     staged: list[tuple[Path, Path]] = []
     try:
         for path, data in files.items():
@@ -282,13 +276,12 @@ def replace_together(files: dict[Path, bytes], root: Path) -> None:
 def pictures_for(
     source: str, document: dict[str, Any], folder: Path, cache: Path | None
 ) -> dict[Path, bytes]:
-    """The pictures drawn from ``document`` (the new ``source``), by the
-    path they go to in ``folder``; InputError if one is illegible."""
+    """The pictures of the new ``source``, by their path in ``folder``."""
     built = build(generator.ROOT, cache, {source: document})
     return {folder / Path(name).name: data for name, data in built.items()}
 
 
-main = generator.Main(run, MANIFEST, CACHE, summary=False)
+main = generator.Main(run, MANIFEST, CACHE)
 
 if __name__ == "__main__":
     sys.exit(main())

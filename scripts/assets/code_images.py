@@ -1,8 +1,6 @@
-"""Build the deck's code images from regions of the demos.
-
-A region runs from ``# --8<-- [start:NAME]`` to ``# --8<-- [end:NAME]``.
-Every entry of scripts/assets/code_images.toml is checked before any is
-written; an SVG of ours it no longer lists is removed."""
+"""Build the deck's code images from regions of the demos (``# --8<--
+[start:NAME]`` to ``# --8<-- [end:NAME]``): every entry of the manifest is
+checked before any is written; an SVG of ours it no longer lists goes."""
 
 import difflib
 import math
@@ -17,11 +15,11 @@ from typing import NamedTuple
 
 from scripts.assets import code_svg, generator
 from scripts.assets.fonts import Font
+from scripts.assets.generator import Output
 from scripts.assets.manifest import ImageSpec, Limits, Manifest, load_manifest
 from scripts.exceptions import InputError
 from scripts.files import decode, shown
 
-ROOT, ASSETS = generator.ROOT, generator.ASSETS
 MANIFEST = generator.MANIFEST
 CACHE = Path("dist/cache/code_images")
 DIFF_LINES = 12
@@ -68,22 +66,17 @@ def read_excerpt(
     try:
         data = (root / source).read_bytes()
     except FileNotFoundError:
-        message = f"{source}: no such file"
-        raise InputError(manifest.path, spec.cite("source"), message) from None
+        spec.fail("source", f"{source}: no such file")
     except OSError as exc:
         raise InputError(source, 1, f"cannot read: {exc.strerror}") from None
     lines = decode(data, source).splitlines()
     regions = find_regions(source, lines)
-    first, last = 1, len(lines)
-    if region in regions:
-        first, last = regions[region][0] + 1, regions[region][1] - 1
-    elif region is not None:
-        known = ", ".join(sorted(regions)) or "none"
-        message = f"{source} has no region {region!r} (it has: {known})"
-        raise InputError(manifest.path, spec.cite("region"), message)
-    numbers = tuple(
-        n for n in range(first, last + 1) if SCISSORS not in lines[n - 1]
-    )
+    if region is not None and region not in regions:
+        has = f"(it has: {', '.join(sorted(regions)) or 'none'})"
+        spec.fail("region", f"{source} has no region {region!r} {has}")
+    start, end = regions[region] if region else (0, len(lines) + 1)
+    first, kept = start + 1, range(start + 1, end)
+    numbers = tuple(n for n in kept if SCISSORS not in lines[n - 1])
     if not numbers:
         raise InputError(source, first, "the region is empty")
     text = textwrap.dedent("\n".join(lines[n - 1] for n in numbers))
@@ -213,46 +206,30 @@ def _diff(old: bytes, image: Image) -> list[str]:
 
 def run(
     root: Path,
-    manifest_path: Path,
+    source: Path,
     assets: Path,
     cache: Path | None,
     check: bool,
-    summary: bool = False,
 ) -> int:
-    manifest, images = build(root, manifest_path, cache)
+    manifest, images = build(root, source, cache)
     outputs = {}
     for image in images:
         spec, path = image.spec, (root / image.spec.output).resolve()
         if not path.is_relative_to(assets.resolve()):
             under = shown(assets, root)
             spec.fail("output", f"{spec.output} is not under {under}/")
-        explain = partial(_diff, image=image)
-        outputs[path] = generator.Output(
-            path, spec.output, image.svg, spec.source, explain
-        )
+        why = partial(_diff, image=image)  # it is stale
+        outputs[path] = Output(path, spec.output, image.svg, spec.source, why)
     made, marker = [*outputs.values()], code_svg.GENERATED
     script, gone = "scripts/assets/code_images.py", f"not in {manifest.path}"
     changes = generator.sync(
         made, root, assets, check, marker=marker, script=script, gone=gone
     )
-    if summary:
-        print("| Image | Source | Width | Font | Height | Size |")
-        print("|---|---|---:|---:|---:|---:|")
-        for spec, _, _, box, svg in images:
-            region = f" `[{spec.region}]`" if spec.region else ""
-            font_px, height = box.on_slide(spec.width)
-            print(
-                f"| `{spec.output}` | `{spec.source}`{region} "
-                f"| {spec.width} px | {float(font_px):.1f} px "
-                f"| {float(height):.0f} px | {len(svg) / 1024:.1f} KB |"
-            )
-        total = sum(len(image.svg) for image in images) / 1024
-        print(f"| total | | | | | {total:.1f} KB |")
     svgs = [image.svg for image in images]
     return generator.verdict(changes, svgs, "code image", check)
 
 
-main = generator.Main(run, MANIFEST, CACHE, option="manifest")
+main = generator.Main(run, MANIFEST, CACHE)
 
 if __name__ == "__main__":
     sys.exit(main())

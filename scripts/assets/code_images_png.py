@@ -11,15 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from scripts.assets import generator
-from scripts.assets.code_images import ASSETS, CACHE, MANIFEST, ROOT
+from scripts.assets.code_images import CACHE
 from scripts.assets.fonts import Font
+from scripts.assets.generator import ASSETS, MANIFEST, ROOT, parser
 from scripts.assets.manifest import load_manifest
 from scripts.exceptions import InputError
 from scripts.files import shown, write_atomic
 
 OUT = Path("dist/png")
-SCALE = 2
 Job = tuple[Path, Path, int]  # SVG, PNG, width
 
 
@@ -50,73 +49,41 @@ def render(jobs: Sequence[Job], conf: Path) -> None:
     subprocess.run(command, env=env, cwd=ROOT, check=True)  # noqa: S603
 
 
-def _render_here(jobs: Sequence[Sequence[str]]) -> None:
-    """The child's side: with fontconfig set up, cairo may load."""
-    import cairocffi  # type: ignore[import-untyped]
-    import cairosvg  # type: ignore[import-untyped]
-
-    # Where the SVG leaves `text-rendering` unset, cairo rounds each advance
-    # to whole pixels: lines come out shorter than in a browser. Make it
-    # exact (`geometricPrecision` would, but its ANTIALIAS_BEST breaks this
-    # font's glyphs in cairo).
-    cairosvg.surface.TEXT_HINT_METRICS[None] = cairocffi.HINT_METRICS_OFF
-    for svg, png, width in jobs:
-        data = cairosvg.svg2png(url=svg, output_width=int(width))
-        if not isinstance(data, bytes):
-            raise TypeError("cairosvg returned no PNG")
-        Path(png).parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(Path(png), data)
-
-
-def export(
-    root: Path,
-    manifest_path: Path,
-    assets: Path,
-    out: Path,
-    cache: Path,
-    scale: int = SCALE,
-) -> list[Path]:
-    manifest = load_manifest(manifest_path, root)
-    jobs: list[Job] = []
+def export(root: Path, out: Path, cache: Path, scale: int = 2) -> list[Path]:
+    manifest = load_manifest(root / MANIFEST, root)
+    assets, jobs = (root / ASSETS).resolve(), list[Job]()
     for spec in manifest.images:
-        svg = root / spec.output
+        svg, gone = root / spec.output, f"{spec.output} does not exist"
         if not svg.exists():
-            spec.fail(
-                "output", f"{spec.output} does not exist: run `make assets`"
-            )
-        png = out / svg.resolve().relative_to(assets.resolve())
-        jobs.append((svg, png.with_suffix(".png"), spec.width * scale))
+            spec.fail("output", f"{gone}: run `make assets`")
+        png = out / svg.resolve().relative_to(assets).with_suffix(".png")
+        jobs.append((svg, png, spec.width * scale))
     render(jobs, prepare_font(Font(manifest.font, manifest.path, cache)))
     return [png for _, png, _ in jobs]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = generator.parser(
-        __name__,
-        manifest=f"default: ROOT/{MANIFEST}",
-        assets=f"the SVGs' root (default: ROOT/{ASSETS})",
-        out=f"where the PNGs go (default: ROOT/{OUT})",
-        cache_dir=f"font cache (default: ROOT/{CACHE})",
-    )
-    scale = "PNG width over the width on the slide (default: %(default)s)"
-    parser.add_argument("--scale", type=int, default=SCALE, help=scale)
-    parser.add_argument(  # the child process's jobs
+    cli = parser(__name__)
+    cli.add_argument(  # the child process's jobs
         "--render", nargs=3, action="append", help=argparse.SUPPRESS
     )
-    args = parser.parse_args(argv)
-    if args.render:
-        _render_here(args.render)
+    args = cli.parse_args(argv)
+    if args.render:  # the child: with fontconfig set up, cairo may load
+        import cairocffi  # type: ignore[import-untyped]
+        import cairosvg  # type: ignore[import-untyped]
+
+        # With `text-rendering` unset, cairo rounds each advance to whole
+        # pixels (lines shorter than in a browser); `geometricPrecision` would
+        # not, but its ANTIALIAS_BEST breaks this font's glyphs in cairo.
+        cairosvg.surface.TEXT_HINT_METRICS[None] = cairocffi.HINT_METRICS_OFF
+        for svg, png, width in args.render:
+            data = cairosvg.svg2png(url=svg, output_width=int(width))
+            Path(png).parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(Path(png), data)
         return 0
     root: Path = args.root
     try:
-        pngs = export(
-            root,
-            args.manifest or root / MANIFEST,
-            args.assets or root / ASSETS,
-            args.out or root / OUT,
-            args.cache_dir or root / CACHE,
-            args.scale,
-        )
+        pngs = export(root, root / OUT, root / CACHE)
     except InputError as error:
         print(error, file=sys.stderr)
         return 2

@@ -1,6 +1,5 @@
-"""Draw code as a self-contained SVG editor window sized to its content:
-a ``<text>`` a line, ``<tspan>``s for Pygments' colours, a WOFF2 font
-subset embedded, and a band across each highlighted line."""
+"""Draw code as a self-contained SVG editor window: a ``<text>`` a line,
+``<tspan>``s for Pygments' colours, a WOFF2 subset, highlighted lines."""
 
 import base64
 from collections.abc import Sequence
@@ -40,9 +39,9 @@ CLASSES: dict[tk._TokenType, str] = {
 Span = tuple[str, str | None]  # text, and its class (None: plain)
 
 
-def highlight(lines: Sequence[str]) -> list[list[Span]]:
-    """Colour Python, one list of spans a line: a decorator up to its
-    arguments; adjacent spans of a class merged, whitespace between too."""
+def highlight(lines: Sequence[str]) -> list[str]:
+    """Colour Python in ``<tspan>``s: a decorator up to its arguments;
+    adjacent spans of a class merged, whitespace between too."""
     result: list[list[Span]] = [[]]
     decorator = False
     lexer = PythonLexer(stripnl=False, ensurenl=True)
@@ -61,7 +60,15 @@ def highlight(lines: Sequence[str]) -> list[list[Span]]:
             if part:
                 _append(result[-1], part, None if part.isspace() else name)
     del result[len(lines) :]  # the newline the lexer ends with opens one more
-    return result
+    return [
+        "".join(
+            escape(text, quote=False)
+            if name is None
+            else f'<tspan class="{name}">{escape(text, quote=False)}</tspan>'
+            for text, name in spans
+        )
+        for spans in result
+    ]
 
 
 def _append(spans: list[Span], text: str, name: str | None) -> None:
@@ -77,9 +84,7 @@ def _append(spans: list[Span], text: str, name: str | None) -> None:
 
 
 @dataclass(frozen=True)
-class Layout:
-    """Where everything goes, in the SVG's coordinates (px at scale 1)."""
-
+class Layout:  # where everything goes, in the SVG's px (at scale 1)
     columns: int
     rows: int
     number_columns: int
@@ -123,16 +128,15 @@ def layout(
     lines: tuple[str, ...], numbers: Sequence[int] | None, title: str, em: float
 ) -> Layout:
     """Size the window to its longest line (or its title) and its lines."""
-    advance = em * theme.FONT_SIZE
-    number_columns = len(str(max(numbers))) if numbers else 0
+    advance, rows = em * theme.FONT_SIZE, len(lines)
+    digits = len(str(max(numbers))) if numbers else 0
     columns = max(len(line) for line in lines)
     # The title bar needs room for the dots on both sides of the title.
     title_width = len(title) * advance * theme.TITLE_SIZE
     bar_width = title_width + 2 * (theme.DOT_LEFT + 2.5) * theme.FONT_SIZE
-    draft = Layout(columns, len(lines), number_columns, advance)
-    while draft.width < bar_width:
-        draft = Layout(draft.columns + 1, len(lines), number_columns, advance)
-    return draft
+    while (box := Layout(columns, rows, digits, advance)).width < bar_width:
+        columns += 1
+    return box
 
 
 def _n(value: float) -> str:
@@ -186,15 +190,6 @@ def _chrome(box: Layout, title: str) -> list[str]:
     ]
 
 
-def _line(spans: list[Span]) -> str:
-    return "".join(
-        escape(text, quote=False)
-        if name is None
-        else f'<tspan class="{name}">{escape(text, quote=False)}</tspan>'
-        for text, name in spans
-    )
-
-
 def render(
     box: Layout,
     lines: tuple[str, ...],
@@ -235,8 +230,8 @@ def render(
             '<g class="code" xml:space="preserve">',
             *(
                 f'<text x="{_n(box.code_left)}" y="{_n(box.baseline(row))}">'
-                f"{_line(spans)}</text>"
-                for row, spans in enumerate(highlight(lines))
+                f"{line}</text>"
+                for row, line in enumerate(highlight(lines))
             ),
             "</g>",
             f'<rect x="0.5" y="0.5" width="{width - 1}" '

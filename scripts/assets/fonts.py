@@ -1,10 +1,10 @@
-"""Embed a font: one static instance without layout tables (so without
-ligatures), subset to each image's characters as WOFF2. Both are cached on
-disk, keyed by the font's bytes and fontTools' and brotli's versions."""
+"""A static instance of the font without layout tables (no ligatures), and
+WOFF2 subsets; cached by the font's bytes and fontTools'/brotli's versions."""
 
 import hashlib
 import io
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import cached_property, partial
 from importlib import metadata
@@ -24,9 +24,7 @@ NAME_IDS = (0, 1, 2, 3, 4, 5, 6, 13, 14)  # the default ones, and the licence
 INSTANCE_NAME = "instance.ttf"
 
 
-class FontInfo(BaseModel, frozen=True):
-    """What the layout needs to know about the (monospaced) font."""
-
+class FontInfo(BaseModel, frozen=True):  # what the layout needs to know
     family: str
     units_per_em: int
     advance: int
@@ -44,15 +42,13 @@ def _open(data: bytes) -> Any:
 
 
 def _save(font: Any) -> bytes:
-    output = io.BytesIO()
-    font.save(output)
+    font.save(output := io.BytesIO())
     return output.getvalue()
 
 
 @dataclass
 class Font:
-    """The manifest's font, instantiated, measured and subset on demand
-    (from the cache: a no-op build does not even import fontTools)."""
+    """The font, built on demand (a no-op build does not import fontTools)."""
 
     spec: FontSpec
     manifest: str
@@ -83,10 +79,8 @@ class Font:
         if self.cache_dir is None:
             return make()
         path = self.cache_dir / name
-        try:
+        with suppress(OSError):
             return path.read_bytes()
-        except OSError:
-            pass
         data = make()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,8 +94,7 @@ class Font:
     def instance(self) -> bytes:
         return self._cached(INSTANCE_NAME, self._instantiate)
 
-    def instance_path(self) -> Path:
-        """The static instance's file (for fontconfig)."""
+    def instance_path(self) -> Path:  # for fontconfig
         if self.cache_dir is None:
             raise RuntimeError("the font has no cache directory")
         self.instance  # noqa: B018  # builds and stores it if need be

@@ -1,16 +1,13 @@
-"""Build every generated picture under assets/, or check that none is stale.
+"""Build (or --check) every generated picture under assets/; what the
+generators share: their command line, writing SVGs, removing orphans."""
 
-Also what the generators share: their command line (``Main``), and writing
-(with --check, verifying) their SVGs and removing their orphans.
-"""
-
-import argparse
 import contextlib
-import importlib
 import io
 import sys
+from argparse import ArgumentParser
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 from types import ModuleType
 from typing import NamedTuple
@@ -25,15 +22,15 @@ MANIFEST = Path("scripts/assets/code_images.toml")  # their font is in it
 GENERATORS = ("code_images", "charts", "pictures")  # in run order
 EPILOG = "Exit codes: 0 up to date, 1 stale (--check), 2 bad input."
 
-# A generator's build: (root, source, assets, cache, check, summary) -> exit.
-Run = Callable[[Path, Path, Path, Path | None, bool, bool], int]
+# A generator's build: (root, source, assets, cache, check, unused) -> exit.
+Run = Callable[[Path, Path, Path, Path | None, bool], int]
 
 
-def parser(module: str, **paths: str) -> argparse.ArgumentParser:
-    """``python -m module``'s parser: --root, and a path option for each of
-    ``paths`` (name=help)."""
+def parser(module: str, fails: str = "", **paths: str) -> ArgumentParser:
+    """``python -m module``'s parser: --root, ``paths`` (name=help), and
+    --check if it ``fails`` on something."""
     found = sys.modules[module]
-    result = argparse.ArgumentParser(
+    result = ArgumentParser(
         prog=f"python -m {getattr(found.__spec__, 'name', module)}",
         description=(found.__doc__ or "").split("\n\n")[0],
     )
@@ -41,42 +38,28 @@ def parser(module: str, **paths: str) -> argparse.ArgumentParser:
     result.add_argument("--root", type=Path, default=ROOT, help=root)
     for name, help in paths.items():
         result.add_argument(f"--{name.replace('_', '-')}", type=Path, help=help)
+    if fails:
+        result.epilog = EPILOG
+        help = f"write nothing; fail if {fails}"
+        result.add_argument("--check", action="store_true", help=help)
     return result
 
 
 @dataclass(frozen=True)
-class Main:
-    """A generator's ``main``: ``option`` names its ``source``'s option;
-    without ``summary``, it has no --no-cache nor --summary."""
-
+class Main:  # a generator's main
     run: Run
     source: Path
     cache: Path
-    option: str | None = None
-    summary: bool = True
 
     def __call__(self, argv: Sequence[str] | None = None) -> int:
-        paths = {
-            "assets": f"where orphans are looked for (default: ROOT/{ASSETS})",
-            "cache_dir": f"font cache (default: ROOT/{self.cache})",
-        }
-        if self.option:
-            paths[self.option] = f"default: ROOT/{self.source}"
-        cli = parser(self.run.__module__, **paths)
-        cli.epilog = EPILOG
-        cli.set_defaults(no_cache=False, summary=False)
-        flags = {"check": "write nothing; fail if any is stale or orphaned"}
-        if self.summary:
-            flags |= {"no-cache": "use no font cache", "summary": "a table too"}
-        for flag, help in flags.items():
-            cli.add_argument(f"--{flag}", action="store_true", help=help)
+        help = f"font cache (default: ROOT/{self.cache})"
+        fails = "any is stale or orphaned"
+        cli = parser(self.run.__module__, fails, cache_dir=help)
         args = cli.parse_args(argv)
-        root: Path = args.root
-        source = getattr(args, self.option or "", None) or root / self.source
-        cache = None if args.no_cache else args.cache_dir or root / self.cache
-        assets, check = args.assets or root / ASSETS, args.check
+        root, source = args.root, args.root / self.source
+        cache, assets = args.cache_dir or root / self.cache, root / ASSETS
         try:
-            return self.run(root, source, assets, cache, check, args.summary)
+            return self.run(root, source, assets, cache, args.check)
         except (InputError, WriteError) as error:
             print(error, file=sys.stderr)
             return 2
@@ -117,8 +100,8 @@ def sync(
     script: str,
     gone: str,
 ) -> Changes:
-    """Write the outputs that changed, and remove the SVGs under ``assets``
-    with ``marker`` in their first KB that are none; with ``check``, list."""
+    """Write the changed outputs; remove the SVGs under ``assets`` with
+    ``marker`` in their first KB that are none. ``check``: only list."""
     stale = 0
     for output in outputs:
         try:
@@ -167,15 +150,12 @@ def verdict(
     built: Sequence[bytes],
     noun: str,
     check: bool,
-    summary: Callable[[], None] | None = None,
 ) -> int:
-    """Print the outcome; the exit code. ``summary`` prints when up to date."""
+    """Print the outcome; the exit code."""
     if check and (count := changes.stale + changes.orphaned):
         message = f"{count} {noun}(s) out of date: run `make assets`"
         print(message, file=sys.stderr)
         return 1
-    if summary is not None:
-        summary()
     total = sum(len(data) for data in built) / 1024
     written = "" if check else f", {changes.stale} written"
     print(f"{len(built)} {noun}s up to date ({total:.1f} KB in all{written})")
@@ -193,8 +173,8 @@ class Claim(NamedTuple):  # an output a generator makes, and where it says so
 
 
 def claims(module: ModuleType, root: Path) -> list[Claim]:
-    """What ``module`` would write, read from its input (not drawn); the
-    charts name theirs in their code, and read the manifest's font."""
+    """What ``module`` would write, from its input (charts: from its code;
+    they read the manifest's font)."""
     if hasattr(module, "claims"):
         found: list[Claim] = module.claims(root)
         return found
@@ -211,8 +191,8 @@ def claims(module: ModuleType, root: Path) -> list[Claim]:
 def refused(
     modules: dict[str, ModuleType], root: Path, said: dict[str, None]
 ) -> set[str]:
-    """The generators whose input does not load, and those that claim one
-    output (saying why in ``said``)."""
+    """The generators whose input does not load or that claim one output
+    (why goes in ``said``)."""
     skipped: set[str] = set()
     first: dict[Path, tuple[str, Claim]] = {}
     for name, module in modules.items():
@@ -233,16 +213,13 @@ def refused(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run every generator; the worst exit code wins (2 bad input, 1 stale)."""
-    cli = parser(__name__)
-    cli.prog, cli.epilog = "python -m scripts.assets", EPILOG
-    stale = "write nothing; fail if any picture is stale or a temporary file is"
-    cli.add_argument("--check", action="store_true", help=f"{stale} left")
+    stale = "any picture is stale or a temporary file is left"
+    cli = parser(__name__, stale)
+    cli.prog = "python -m scripts.assets"
     args = cli.parse_args(argv)
     root: Path = args.root
     said: dict[str, None] = {}  # each error once, in order
-    modules = {
-        n: importlib.import_module(f"scripts.assets.{n}") for n in GENERATORS
-    }
+    modules = {n: import_module(f"scripts.assets.{n}") for n in GENERATORS}
     skipped = refused(modules, root, said)
     print(*said, sep="\n", file=sys.stderr, end="\n" if said else "")
     worst = 2 if said else 0

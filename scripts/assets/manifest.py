@@ -1,5 +1,4 @@
-"""Read TOML inputs into pydantic models (``load_model``; the code images'
-manifest: ``load_manifest``); every error names the file and the line."""
+"""Read TOML into pydantic models; every error names the file and line."""
 
 import re
 import tomllib
@@ -39,9 +38,7 @@ def _names(dotted: str) -> list[str]:
 
 
 class Positions(dict[Loc, int]):
-    """Each table's and key's line, by pydantic's location: ("image", 2,
-    "width") is the third [[image]]'s width. Keys in multi-line values cite
-    the key holding them."""
+    """Each table's and key's line, by pydantic loc: ("image", 2, "width")."""
 
     def __init__(self, text: str) -> None:
         super().__init__()
@@ -53,13 +50,11 @@ class Positions(dict[Loc, int]):
                 quote = "" if line.count(quote) % 2 else quote
                 continue
             if header := HEADER.match(line):
-                *parents, last = _names(header[2])
                 table = ()
-                for name in parents:
-                    table += (name,)
+                for name in _names(header[2]):  # in an array: its last
                     if table in arrays:
                         table += (arrays[table] - 1,)
-                table += (last,)
+                    table += (name,)
                 self.setdefault(table, number)
                 if header[1] == "[[":
                     arrays[table] = arrays.get(table, 0) + 1
@@ -81,8 +76,7 @@ class Positions(dict[Loc, int]):
 
 
 class Model(BaseModel):
-    """A TOML table: strict, no unknown keys, frozen. Once loaded, ``cite``
-    gives a key's line (else the table's), and ``fail`` raises there."""
+    """A strict, frozen TOML table; ``cite``/``fail`` at a key's line."""
 
     model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
     _where: tuple[str, Positions, Loc] = PrivateAttr(("", Positions(""), ()))
@@ -92,8 +86,7 @@ class Model(BaseModel):
         return self._where[0]
 
     def cite(self, key: str = "") -> int:
-        _, positions, loc = self._where
-        return positions.line((*loc, key))
+        return self._where[1].line((*self._where[2], key))
 
     def fail(self, key: str, message: str) -> NoReturn:
         raise InputError(self.toml_path, self.cite(key), message)
@@ -112,9 +105,8 @@ def load_model(path: Path, root: Path, model: type[M]) -> M:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"at line (\d+)", str(exc))
-        reason = str(exc).split(" (at line")[0]
-        line = int(found[1]) if found else 1
+        reason, _, at = str(exc).partition(" (at line ")
+        line = int(at.split(",")[0]) if at else 1
         raise InputError(shown, line, f"invalid TOML: {reason}") from None
     positions = Positions(text)
     try:
@@ -192,17 +184,13 @@ class FontSpec:
     line: int
 
 
-class FontTable(Model):
-    """[font]: a font file, in an installed package or under the root."""
-
+class FontTable(Model):  # in an installed package, or under the root
     package: str = ""
     file: str
     weight: int = Field(ge=1, le=1000)
 
 
-class Limits(Model):
-    """What a code image must respect to stay legible on its slide."""
-
+class Limits(Model):  # what keeps a code image legible on its slide
     min_font_px: int = Field(ge=1, le=200)
     max_height_px: int = Field(ge=1, le=10_000)
     max_columns: int = Field(ge=1, le=1000)
@@ -211,9 +199,7 @@ class Limits(Model):
     max_kilobytes: int = Field(ge=1, le=100_000)
 
 
-class ImageSpec(Model):
-    """One code image: which lines of which demo, and how it is shown."""
-
+class ImageSpec(Model):  # which lines of which demo, and how shown
     output: str
     source: str
     region: str | None = None

@@ -1,6 +1,5 @@
-"""The measured pictures' look (1160 px wide, every text 20 px, the code
-images' palette on black), and the support matrix drawn in it: features down,
-servers across, from assets/support_matrix.json (``make matrix``)."""
+"""The measured pictures' look (1160 px wide, text 20 px, the code images'
+palette on black), and the support matrix: features down, servers across."""
 
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -74,17 +73,6 @@ class Column(NamedTuple):  # one or more targets of the JSON
     targets: tuple[str, ...]
 
 
-def columns(versions: dict[str, str]) -> list[Column]:
-    sockets = ("websockets-sansio", "wsproto", "websockets")
-    servers = ("hypercorn", "granian", "daphne")
-    return [
-        Column("uvicorn", "HTTP/1.1", ("uvicorn-h11", "uvicorn-httptools")),
-        Column("uvicorn", "zttp HTTP/2", ("uvicorn-zttp-h2",)),
-        Column("uvicorn", "WebSocket", tuple(f"uvicorn-{s}" for s in sockets)),
-        *(Column(s, versions.get(s, "?"), (s,)) for s in servers),
-    ]
-
-
 class Shown(NamedTuple):  # what a cell shows, and the footnote it needs
     kind: str
     text: str = ""
@@ -128,7 +116,15 @@ class Table:
     def of(cls, data: dict[str, Any]) -> "Table":
         """Each cell first, so that footnotes number in reading order."""
         servers = {s["id"]: s.get("cells", {}) for s in data["servers"]}
-        table = cls(data, columns(data["versions"]), [], {}, {})
+        ws = ("websockets-sansio", "wsproto", "websockets")
+        columns = [
+            Column("uvicorn", "HTTP/1.1", ("uvicorn-h11", "uvicorn-httptools")),
+            Column("uvicorn", "zttp HTTP/2", ("uvicorn-zttp-h2",)),
+            Column("uvicorn", "WebSocket", tuple(f"uvicorn-{s}" for s in ws)),
+        ]
+        for s in ("hypercorn", "granian", "daphne"):
+            columns.append(Column(s, data["versions"].get(s, "?"), (s,)))
+        table = cls(data, columns, [], {}, {})
         for feature in data["features"]:
             table.rows.append([])
             for index, column in enumerate(table.columns):
@@ -172,7 +168,22 @@ def draw_matrix(data: dict[str, Any], canvas: Canvas) -> tuple[float, str]:
             canvas.line(x1, 33, x2, 33, stroke=RULE)
         middle = left + pitch * (first + last + 1) / 2
         canvas.text(middle, 26, group, HEADING, "middle")
-    y = matrix_rows(canvas, table, left, pitch) + 4
+    y, height = 64.0, 31  # one banded row per feature
+    rows = zip(table.data["features"], table.rows, strict=True)
+    for row, (feature, cells) in enumerate(rows):
+        if row % 2 == 0:
+            band = {"width": WIDTH - 2 * MARGIN, "height": height}
+            canvas.shape("rect", x=MARGIN, y=y, **band, fill=BAND)
+        middle = y + height / 2
+        canvas.text(MARGIN + 12, centred(middle), feature["label"], BODY)
+        for index, cell in enumerate(cells):
+            marker = str(table.numbers.get((index, cell.note), ""))
+            centre = left + pitch * (index + 0.5)
+            draw_cell(canvas, cell, marker, centre, middle)
+        y += height
+        if feature["id"] in BREAKS:
+            canvas.line(MARGIN, y, WIDTH - MARGIN, y, stroke=RULE, width=2)
+    y += 4
     for (index, note), number in table.numbers.items():
         group, detail, _ = table.columns[index]
         where = f"uvicorn {detail}" if group == "uvicorn" else group
@@ -189,28 +200,6 @@ def draw_matrix(data: dict[str, Any], canvas: Canvas) -> tuple[float, str]:
     probed = f"probed {data['probed']['date']} on 127.0.0.1"
     canvas.text(WIDTH - MARGIN, y, probed, NOTE, "end")
     return y + 14, table.alt()
-
-
-def matrix_rows(
-    canvas: Canvas, table: Table, left: float, pitch: float
-) -> float:
-    """One banded row per feature, from 64 px; returns where they end."""
-    y, height = 64, 31
-    rows = zip(table.data["features"], table.rows, strict=True)
-    for row, (feature, cells) in enumerate(rows):
-        if row % 2 == 0:
-            band = {"width": WIDTH - 2 * MARGIN, "height": height}
-            canvas.shape("rect", x=MARGIN, y=y, **band, fill=BAND)
-        middle = y + height / 2
-        canvas.text(MARGIN + 12, centred(middle), feature["label"], BODY)
-        for index, cell in enumerate(cells):
-            marker = str(table.numbers.get((index, cell.note), ""))
-            centre = left + pitch * (index + 0.5)
-            draw_cell(canvas, cell, marker, centre, middle)
-        y += height
-        if feature["id"] in BREAKS:
-            canvas.line(MARGIN, y, WIDTH - MARGIN, y, stroke=RULE, width=2)
-    return y
 
 
 def draw_cell(

@@ -1,10 +1,8 @@
-"""Draw the ASGI diagram of pictures.toml (server, app layers, channels) as a
-self-contained SVG; illegible text, or a picture too big for its slide, is
-refused naming the data file and line. --check writes nothing."""
+"""Draw the ASGI diagram of pictures.toml as a self-contained SVG; illegible
+text or a picture too big is refused naming the data file and line."""
 
 import math
 import sys
-from functools import partial
 from pathlib import Path
 from typing import Annotated, Literal, NamedTuple, get_args
 
@@ -93,8 +91,7 @@ def write(
     canvas: Canvas, table: Model, key: str, at: tuple[float, float],
     style: Style, width: float, text: str = "",
 ) -> float:
-    """``table``'s ``key`` (or ``text`` of it) wrapped; the height taken.
-    A layout error is an InputError at the data's line."""
+    """``table``'s ``key`` (or ``text`` of it) wrapped, errors cited."""
     try:
         return canvas.paragraph(*at, text or getattr(table, key), style, width)
     except LayoutError as error:
@@ -191,33 +188,29 @@ def draw_diagram(entry: Diagram, canvas: Canvas) -> float:
 class Picture(NamedTuple):  # one built picture, and how legible it is
     entry: Diagram
     svg: bytes
-    height: float
     min_font_px: float
     min_contrast: float
-
-
-def build_picture(data: Data, entry: Diagram, fonts: svg.Fonts) -> Picture:
-    """Draw one entry, check it is legible, and make its SVG, in memory."""
-    canvas = Canvas(entry.width, fonts[0].info.advance_em)
-    marker = f"{GENERATED} from {data.toml_path} [[diagram]] "
-    marker += f"{Path(entry.output).stem}; edit it, then run `make assets` -->"
-    try:
-        height = draw_diagram(entry, canvas)
-        made = svg.document(canvas, math.ceil(height), entry.output,
-                            [marker, entry.title], fonts, data.limits)
-    except LayoutError as error:  # not cited by ``write``: the checks
-        entry.fail(error.key, str(error))
-    inks = canvas.inks
-    least = min(contrast(ink.colour, ink.style.on) for ink in inks)
-    return Picture(entry, made, height, min(i.style.size for i in inks), least)
 
 
 def build(
     root: Path, data_path: Path, cache: Path | None
 ) -> tuple[Data, list[Picture]]:
     """Check every entry and build every picture, in memory."""
-    data, fonts = load(data_path, root), svg.fonts(root, cache)
-    return data, [build_picture(data, entry, fonts) for entry in data.diagram]
+    data, fonts, pictures = load(data_path, root), svg.fonts(root, cache), []
+    for entry in data.diagram:
+        canvas = Canvas(entry.width, fonts[0].info.advance_em)
+        marker = f"{GENERATED} from {data.toml_path} [[diagram]] "
+        marker += f"{Path(entry.output).stem}; edit it, then run `make assets`"
+        try:
+            height = math.ceil(draw_diagram(entry, canvas))
+            head, name = [f"{marker} -->", entry.title], entry.output
+            made = svg.document(canvas, height, name, head, fonts, data.limits)
+        except LayoutError as error:  # not cited by ``write``: the checks
+            entry.fail(error.key, str(error))
+        least = min(contrast(i.colour, i.style.on) for i in canvas.inks)
+        smallest = min(i.style.size for i in canvas.inks)
+        pictures.append(Picture(entry, made, smallest, least))
+    return data, pictures
 
 
 def claims(root: Path) -> list[generator.Claim]:
@@ -231,7 +224,7 @@ def claims(root: Path) -> list[generator.Claim]:
 
 def run(
     root: Path, data_path: Path, assets: Path, cache: Path | None,
-    check: bool, summary: bool = False,
+    check: bool,
 ) -> int:
     """Build (or with ``check``, verify) every picture; the exit code."""
     data, pictures = build(root, data_path, cache)
@@ -242,22 +235,11 @@ def run(
     made = {p.entry.output: (p.svg, data.toml_path) for p in pictures}
     script, gone = "scripts/assets/pictures.py", f"not in {data.toml_path}"
     changes = svg.publish(root, assets, check, made, script, gone)
-    summarise = partial(print_summary, pictures) if summary else None
     built = [picture.svg for picture in pictures]
-    return generator.verdict(changes, built, "deck picture", check, summarise)
+    return generator.verdict(changes, built, "deck picture", check)
 
 
-def print_summary(pictures: list[Picture]) -> None:
-    """A Markdown table of the pictures: how big, how legible."""
-    print("| Picture | Width | Height | Smallest text | Contrast | Size |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for p in pictures:
-        print(f"| `{p.entry.output}` | {p.entry.width} px | {p.height:.0f} px "
-              f"| {p.min_font_px:g} px | {p.min_contrast:.2f}:1 "
-              f"| {len(p.svg) / 1024:.1f} KB |")
-
-
-main = generator.Main(run, DATA, CACHE, option="data")
+main = generator.Main(run, DATA, CACHE)
 
 if __name__ == "__main__":
     sys.exit(main())

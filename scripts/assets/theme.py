@@ -1,6 +1,5 @@
-"""The look of a code image: a dark editor window on the black slide. Lengths
-are in ems of the code font; the palette is Catppuccin Mocha's on a darker
-window, each text colour lifted to 7:1 against what is behind it."""
+"""A code image's look, in ems of the code font: Catppuccin Mocha's palette
+on a dark window, each text colour lifted to 7:1 against what is behind it."""
 
 FONT_SIZE = 20  # px in the SVG's own coordinates; the deck scales the image
 TITLE_SIZE = 0.7  # the path in the title bar

@@ -85,12 +85,11 @@ async def fastapi_stream() -> StreamingResponse:
     return StreamingResponse(chunks(), media_type="text/plain")
 
 
-def force_spec(app: ASGIApp, version: str = "2.4") -> ASGIApp:
-    """Serve ``app`` as if the server spoke ASGI spec ``version`` (Starlette
-    then relies on OSError instead of listening for the disconnect)."""
+def force_spec(app: ASGIApp) -> ASGIApp:
+    """Serve ``app`` as spec 2.4: Starlette then relies on OSError."""
 
     async def forced(scope: Scope, receive: Receive, send: Send) -> None:
-        asgi = {**scope.get("asgi", {}), "spec_version": version}
+        asgi = {**scope.get("asgi", {}), "spec_version": "2.4"}
         await app({**scope, "asgi": asgi}, receive, send)
 
     return forced

@@ -1,10 +1,7 @@
 """Measure what a client disconnection costs: assets/bench_disconnect.json.
 
-The work apps waste after their client left (wasted.py), and the cost FastAPI
-pays today: a uvicorn subprocess serves apps.VARIANTS, which wrk (or an asyncio
-client) loads in turn, round after round. The JSON and its two charts are
-replaced together.
-"""
+The work apps waste after their client left (wasted.py), and what FastAPI pays
+today: wrk loads apps.VARIANTS in a uvicorn subprocess, round after round."""
 
 import argparse
 import asyncio
@@ -17,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -97,16 +94,6 @@ def parse_wrk(output: str) -> LoadRun:
         rps=float(rate.group(1)), p50_ms=latency("50"), p99_ms=latency("99"),
         errors=errors,
     )
-
-
-def run_wrk(wrk: str, url: str, connections: int, seconds: int) -> LoadRun:
-    command = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
-               "--timeout", "5s", url]
-    result = subprocess.run(  # noqa: S603
-        command, capture_output=True, text=True, timeout=seconds + 30,
-        check=True,
-    )
-    return parse_wrk(result.stdout)
 
 
 def wrk_version(wrk: str) -> str:
@@ -250,7 +237,11 @@ def _load(profile: Profile, wrk: str | None) -> tuple[Any, dict[str, Any]]:
             count = warmup if warm else profile.requests
             return run_asyncio(url, connections, count)
         seconds = warmup if warm else profile.duration
-        return run_wrk(wrk, url, connections, seconds)
+        command = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+        output = subprocess.check_output(  # noqa: S603
+            [*command, "--timeout", "5s", url], text=True, timeout=seconds + 30
+        )
+        return parse_wrk(output)
 
     return load, {
         "tool": f"wrk {wrk_version(wrk)}", "threads": 1,
@@ -336,23 +327,16 @@ def parser() -> argparse.ArgumentParser:
                "client, nothing written unless --output"},
         output={"type": Path, "help": f"the JSON to write (default: "
                 f"ROOT/{OUTPUT}; none with --smoke)"},
-        client={"choices": ("wrk", "asyncio"), "help": "the load generator "
-                "(default: wrk if installed, for the full run; asyncio with "
-                "--smoke)"},
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     profile = SMOKE if args.smoke else FULL
-    client = args.client or ("asyncio" if args.smoke else "wrk")
-    wrk = shutil.which("wrk") if client == "wrk" else None
-    if client == "wrk" and wrk is None:
-        print("wrk is not installed (apt-get install wrk), or pass "
-              "--client asyncio", file=sys.stderr)
+    wrk = None if args.smoke else shutil.which("wrk")
+    if wrk is None and not args.smoke:
+        print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
         return 2
-    if wrk is None and profile.requests == 0:
-        profile = replace(profile, requests=2000, warmup=200)
     output = args.output or (None if args.smoke else ROOT / OUTPUT)
     kept = "nothing written" if output is None else (
         f"{shown(output, ROOT)} and its charts are left as they were"

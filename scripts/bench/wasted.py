@@ -1,7 +1,5 @@
-"""Measurement 1 of the benchmark: the work an app wastes after its client
-left. An in-process uvicorn serves the slides' three patterns on HTTP (the
-demos) and WebSocket (their twins in apps.py); clients read a few messages
-and leave; the apps' prints show what they still produce, and how long."""
+"""Measurement 1: the work an app wastes after its client left. The slides'
+patterns (HTTP: the demos; WebSocket: apps.py) print what they still send."""
 
 import asyncio
 import contextlib
@@ -10,8 +8,9 @@ import statistics
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from importlib import metadata
 from types import ModuleType
 from typing import Any
@@ -114,33 +113,6 @@ class Recorder:
         }
 
 
-@contextlib.contextmanager
-def patched(delay: float, recorder: Recorder) -> Iterator[None]:
-    """Shorten the apps' DELAY and record their prints; undo it after."""
-    with contextlib.ExitStack() as stack:
-        for module in DELAYED:
-            stack.enter_context(mock.patch.object(module, "DELAY", delay))
-        for module in PRINTING:
-            stack.enter_context(mock.patch.object(
-                module, "print", recorder.print, create=True
-            ))
-        yield
-
-
-def visit_all(
-    port: int, transport: str, pattern: str, names: list[str], read: int
-) -> list[float | None]:
-    """All clients at once: each reads ``read`` messages and leaves; when."""
-    leave = LEAVE[transport]
-    with ThreadPoolExecutor(len(names)) as pool:
-        found = pool.map(
-            lambda name: leave(port, f"/{transport}/{pattern}/{name}",
-                               TIMEOUT, read),
-            names,
-        )
-        return [None if gone is None else gone.left for gone in found]
-
-
 def _rounds(
     recorder: Recorder, port: int, delay: float, clients: int, rounds: int,
     read: int,
@@ -153,15 +125,18 @@ def _rounds(
         for transport, pattern in keys[shift:] + keys[:shift]:
             names = [f"{transport}-{pattern}-{round_}-{n}"
                      for n in range(clients)]
-            left = visit_all(port, transport, pattern, names, read)
+            targets = [f"/{transport}/{pattern}/{name}" for name in names]
+            leave = partial(LEAVE[transport], port, timeout=TIMEOUT, read=read)
+            with ThreadPoolExecutor(clients) as pool:  # all at once
+                gone = list(pool.map(leave, targets))
             deadline = time.monotonic() + len(apps.TEXT) * delay + 3
-            while not all(n in recorder.ends for n in names):
-                if time.monotonic() > deadline:
-                    break
+            while time.monotonic() < deadline and not all(
+                n in recorder.ends for n in names
+            ):
                 time.sleep(0.005)
             samples[transport, pattern] += [
-                recorder.sample(name, moment)
-                for name, moment in zip(names, left, strict=True)
+                recorder.sample(name, None if left is None else left.left)
+                for name, left in zip(names, gone, strict=True)
             ]
     return samples
 
@@ -186,7 +161,13 @@ def wasted_work(
 ) -> dict[str, Any]:
     """Measurement 1: every pattern, round after round, on one server."""
     recorder = Recorder()
-    with patched(delay, recorder):
+    with contextlib.ExitStack() as stack:  # shorter DELAYs, recorded prints
+        for module in DELAYED:
+            stack.enter_context(mock.patch.object(module, "DELAY", delay))
+        for module in PRINTING:
+            stack.enter_context(
+                mock.patch.object(module, "print", recorder.print, create=True)
+            )
         s, stop = start_server(recorder, UVICORN)
         try:
             samples = _rounds(recorder, s.port, delay, clients, rounds, read)

@@ -121,64 +121,44 @@ def place(
     return target.as_posix() + url[len(path) :]
 
 
-def bundle(
-    root: Path, html: str, out: Path
-) -> tuple[str, dict[Path, bytes | Path]]:
-    """The page with its URLs into ``out``, and each file to write there:
-    its bytes, or the path of the file to copy."""
-    files: dict[Path, bytes | Path] = {}
+def build_html(root: Path, out: Path) -> Path:
+    """slides.md to ``out``/slides.html, with its pictures and fonts."""
+    started = time.monotonic()
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[Path, bytes | Path] = {}  # the bytes, or the file to copy
 
     def replace(match: re.Match[str]) -> str:
         if match["attr"]:
             return f'{match["attr"]}{place(root, match["url"], out, files)}"'
         return match["css"] + place(root, match["cssurl"], out, files)
 
-    return REFERENCE.sub(replace, html), files
-
-
-def prune(out: Path, keep: set[Path]) -> list[Path]:
-    """Remove files the page no longer uses from its folders under ``out``."""
-    removed = []
-    for base in (out / f for f in ("assets", "fonts", "emoji")):
-        for path in sorted(base.rglob("*")):
-            if path.is_file() and path.resolve() not in keep:
-                path.unlink()
-                removed.append(path)
-        for directory in sorted(base.rglob("*"), reverse=True):
-            if directory.is_dir() and not any(directory.iterdir()):
-                directory.rmdir()
-    return removed
-
-
-def build_html(root: Path, out: Path, quiet: bool = False) -> Path:
-    """slides.md to ``out``/slides.html, with its pictures and fonts."""
-    started = time.monotonic()
-    out.mkdir(parents=True, exist_ok=True)
     page = marp(root, "slides.html", "--html").decode()
-    html, files = bundle(root, page, out)
-    target, written = out / "slides.html", []
+    html, target = REFERENCE.sub(replace, page), out / "slides.html"
     for destination, content in sorted(files.items()):
         data = content if isinstance(content, bytes) else content.read_bytes()
         destination.parent.mkdir(parents=True, exist_ok=True)
         if not destination.is_file() or destination.read_bytes() != data:
             write_atomic(destination, data)
-            written.append(destination)
+            print(f"copied {shown(destination, root)}")
     write_atomic(target, html.encode())
-    removed = prune(out, {d.resolve() for d in files})
+    keep = {d.resolve() for d in files}
+    for base in (out / f for f in ("assets", "fonts", "emoji")):
+        for path in sorted(base.rglob("*")):  # files no slide uses now
+            if path.is_file() and path.resolve() not in keep:
+                path.unlink()
+                print(f"removed {shown(path, root)} (no slide uses it)")
+        for directory in sorted(base.rglob("*"), reverse=True):
+            if directory.is_dir() and not any(directory.iterdir()):
+                directory.rmdir()
     seconds = time.monotonic() - started
-    if not quiet:
-        for path in written:
-            print(f"copied {shown(path, root)}")
-        for path in removed:
-            print(f"removed {shown(path, root)} (no slide uses it)")
-        size = target.stat().st_size / 1024
-        total = size + sum(d.stat().st_size for d in files) / 1024
-        said = f"{size:.0f} KB; {len(files)} files beside it, {total:.0f} KB"
-        print(f"wrote {shown(target, root)} ({said} in all) in {seconds:.1f} s")
+    size = target.stat().st_size / 1024
+    total = size + sum(d.stat().st_size for d in files) / 1024
+    said = f"{size:.0f} KB; {len(files)} files beside it, {total:.0f} KB"
+    print(f"wrote {shown(target, root)} ({said} in all) in {seconds:.1f} s")
     return target
 
 
-def build_pdf(root: Path, out: Path, quiet: bool = False) -> Path:
+def build_pdf(root: Path, out: Path) -> Path:
     """slides.md to ``out``/slides.pdf, printed by the system Chromium."""
     started = time.monotonic()
     browser = find_browser()
@@ -196,9 +176,8 @@ def build_pdf(root: Path, out: Path, quiet: bool = False) -> Path:
     args = ("--pdf", "--allow-local-files", *chrome)
     write_atomic(target, marp(root, "slides.pdf", *args, **env))
     seconds = time.monotonic() - started
-    if not quiet:
-        size = f"{target.stat().st_size / 1024:.0f} KB, with {browser}"
-        print(f"wrote {shown(target, root)} ({size}) in {seconds:.1f} s")
+    size = f"{target.stat().st_size / 1024:.0f} KB, with {browser}"
+    print(f"wrote {shown(target, root)} ({size}) in {seconds:.1f} s")
     return target
 
 

@@ -1,5 +1,4 @@
-"""The scripted clients, on h11, h2 and websockets: each shows what it sends
-and gets as it goes, and returns what it measured."""
+"""The scripted clients (h11, h2, websockets): show the exchange, measure it."""
 
 import asyncio
 import base64
@@ -30,10 +29,9 @@ class ClientError(Exception):
     """The scripted client could not complete its exchange."""
 
 
-# Failures of a scripted client, reported rather than raised.
-CLIENT_ERRORS = (
+CLIENT_ERRORS = (  # reported rather than raised; TimeoutError is an OSError
     ClientError, OSError, h11.ProtocolError, exceptions.H2Error,
-    ws.WebSocketException,  # and TimeoutError, an OSError
+    ws.WebSocketException,
 )
 
 
@@ -54,9 +52,8 @@ class Wire:
         self.host, self.path = f"{HOST}:{server.port}", server.demo.path
 
     async def __aenter__(self) -> Self:
-        connecting = asyncio.open_connection(HOST, self.server.port)
-        connected = await asyncio.wait_for(connecting, IO_TIMEOUT)
-        self.reader, self.writer = connected
+        connect = asyncio.open_connection(HOST, self.server.port)
+        self.reader, self.writer = await asyncio.wait_for(connect, IO_TIMEOUT)
         return self
 
     async def __aexit__(self, *_: object) -> None:
@@ -72,7 +69,6 @@ class Http1(Wire):
     """A GET on an h11 client connection, shown as it goes."""
 
     async def get(self) -> h11.Response:
-        """Send ``GET path``, then read the response head; show both."""
         self.h11 = h11.Connection(h11.CLIENT)
         headers = [("host", self.host)]
         request = h11.Request(method="GET", target=self.path, headers=headers)
@@ -142,8 +138,7 @@ async def leave_mid_stream(server: Server) -> Outcome:
 
 
 async def http2_get(wire: Wire) -> tuple[bytes, dict[str, str]]:
-    """GET with ``te: trailers`` on stream 1 over HTTP/2, shown as it goes;
-    the body and the trailers."""
+    """GET with ``te: trailers`` over HTTP/2: the body and the trailers."""
     settings = config.H2Configuration(header_encoding="utf-8")
     h2c, body = connection.H2Connection(settings), b""
     trailers: dict[str, str] = {}
@@ -152,9 +147,8 @@ async def http2_get(wire: Wire) -> tuple[bytes, dict[str, str]]:
     request = [(":method", "GET"), (":scheme", "http"), (":path", wire.path)]
     h2c.send_headers(1, [*request, *shown], end_stream=True)
     wire.writer.write(h2c.data_to_send())
-    wire.timeline.sent(
-        f"GET {wire.path} HTTP/2 (prior knowledge)", header_lines(shown)
-    )
+    get = f"GET {wire.path} HTTP/2 (prior knowledge)"
+    wire.timeline.sent(get, header_lines(shown))
     ended = False
     while not ended:
         if not (data := await wire.read()):
@@ -237,8 +231,7 @@ def query(demo: Demo) -> str:
 
 
 async def ws_attempt(server: Server, target: str, on_open: OnOpen) -> list[str]:
-    """One handshake for ``target``, then ``on_open`` if it is accepted;
-    how it went, in brief."""
+    """A handshake, then ``on_open`` if accepted; how it went, in brief."""
     try:
         async with ws.connect(
             f"ws://{HOST}:{server.port}{target}", proxy=None,
@@ -301,15 +294,8 @@ async def leave_after_first(server: Server, client: ws.ClientConnection) -> str:
         return f"The app did not notice within {limit:g} s."
     delay = noticed[0].at - left
     timeline.note(Text(f"The app noticed {delay:.1f} s later", style="bold"))
-    return (
-        f"The app printed {noticed[0].text!r} {delay:.1f} s after the "
-        "client left."
-    )
-
-
-async def handshake_once(server: Server) -> Outcome:
-    result = await ws_attempt(server, server.demo.path, listen)
-    return Outcome([f"The handshake got {', '.join(result)}."])
+    printed = f"The app printed {noticed[0].text!r}"
+    return f"{printed} {delay:.1f} s after the client left."
 
 
 async def token_attempts(server: Server) -> Outcome:
@@ -318,34 +304,27 @@ async def token_attempts(server: Server) -> Outcome:
     attempts = {"no token": "", "wrong token": wrong, "right token": right}
     findings = []
     for number, (label, token) in enumerate(attempts.items(), 1):
-        server.timeline.note(
-            Text(f"Attempt {number} of {len(attempts)}: {label}", style="bold")
-        )
+        attempt = f"Attempt {number} of {len(attempts)}: {label}"
+        server.timeline.note(Text(attempt, style="bold"))
         result = await ws_attempt(server, server.demo.path + token, listen)
         findings.append(f"{label.capitalize()}: {', '.join(result)}.")
     return Outcome(findings)
 
 
-async def ticks_then_leave(server: Server) -> Outcome:
-    """Connect, take the first tick, leave, wait for the app to notice."""
-    server.pace()  # read it now: leave right after the first tick
-    path = server.demo.path
-    status, *after = await ws_attempt(server, path, leave_after_first)
+async def one_handshake(server: Server) -> Outcome:
+    """Listen; on a paced demo, leave after the first tick instead."""
+    paced = server.demo.pace and server.pace()  # read now, not after a tick
+    on_open = leave_after_first if paced else listen
+    status, *after = await ws_attempt(server, server.demo.path, on_open)
     return Outcome([f"The handshake got {status}.", *after])
 
 
-# The scripted client of a demo: by its name, or else by its transport; a
-# paced demo sends over time, and its client leaves midway.
+# A demo's client: by its name, or else by its transport (paced: it leaves).
 SCRIPTS: dict[str, Callable[[Server], Awaitable[Outcome]]] = {
     "ws_with_token": token_attempts,
     "http": get_once,
     "http paced": leave_mid_stream,
     "http2": get_with_trailers,
-    "websocket": handshake_once,
-    "websocket paced": ticks_then_leave,
+    "websocket": one_handshake,
+    "websocket paced": one_handshake,
 }
-
-
-def script(demo: Demo) -> Callable[[Server], Awaitable[Outcome]]:
-    paced = " paced" if demo.pace else ""
-    return SCRIPTS.get(demo.name) or SCRIPTS[demo.transport + paced]

@@ -1,5 +1,4 @@
-"""``python -m demos NAME``: start the demo's uvicorn, run a real client
-against it, and show both sides in one timeline."""
+"""``python -m demos NAME``: the demo's server and client in one timeline."""
 
 import argparse
 import asyncio
@@ -17,47 +16,41 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from demos.catalog import BY_NAME, DEMOS, HTTP1, HTTP_CLASSES, PACED, Demo
+from demos.catalog import BY_NAME, DEMOS, HTTP1, HTTP_CLASSES, PACED
 from scripts.live import clients
 from scripts.live import server as live
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-CURL = {  # what to type in another terminal, before the URL
+TRY = {  # what to type in another terminal, before the URL
     "http": ["curl", "-N"],
     "http2": ["curl", "-v", "--http2-prior-knowledge", "-H", "TE: trailers"],
+    "websocket": [live.python_command(), "-m", "websockets"],
 }
 
 
-def try_command(demo: Demo, port: int) -> str:
-    """A command that talks to the served demo from another terminal."""
-    scheme = "ws" if demo.transport == "websocket" else "http"
-    url = f"{scheme}://{live.HOST}:{port}{demo.path}{clients.query(demo)}"
-    websockets = [live.python_command(), "-m", "websockets"]
-    command = CURL.get(demo.transport, websockets)
-    return shlex.join([*command, url])
-
-
 async def show(server: live.Server, serve: bool) -> int:
-    """Serve the demo and run its scripted client (or, with ``serve``, wait
-    for Ctrl-C), stop the server, and sum up."""
-    demo, timeline, outcome = server.demo, server.timeline, None
-    console = timeline.console
+    """Serve the demo, run its client (or wait for Ctrl-C), stop, sum up."""
+    demo, console, outcome = server.demo, server.timeline.console, None
     title = Text.assemble((demo.name, "bold"), " · ", (demo.slide, "italic"))
     console.rule(title)
-    timeline.command(server.command)
-    for note in server.notes:
-        console.print(Text(note, style="dim"))
-    console.print()
+    server.timeline.command(server.command)
+    notes = [Text(note, style="dim") for note in server.notes]
+    console.print(*notes, "", sep="\n")
     try:
         await server.start()
         if serve:
             console.print(Text("\nIn another terminal, try:", "bold"))
-            timeline.command(try_command(demo, server.port))
+            scheme = "ws" if demo.transport == "websocket" else "http"
+            url = f"{scheme}://{live.HOST}:{server.port}{demo.path}"
+            command = [*TRY[demo.transport], url + clients.query(demo)]
+            server.timeline.command(shlex.join(command))
             console.print(Text("Press Ctrl-C to stop.\n", style="dim"))
             code = await server.wait()
             error = f"The server exited on its own with code {code}."
         else:
-            outcome = await clients.script(demo)(server)
+            scripts, paced = clients.SCRIPTS, " paced" if demo.pace else ""
+            script = scripts.get(demo.name) or scripts[demo.transport + paced]
+            outcome = await script(server)
     except live.ServerError as exc:
         error = str(exc)
     except clients.CLIENT_ERRORS as exc:
@@ -66,7 +59,7 @@ async def show(server: live.Server, serve: bool) -> int:
     except asyncio.CancelledError:
         if task := asyncio.current_task():
             task.uncancel()
-        timeline.runner("Ctrl-C" if serve else "Interrupted")
+        server.timeline.runner("Ctrl-C" if serve else "Interrupted")
         return 0 if serve else 130
     finally:
         await server.stop()
@@ -83,8 +76,7 @@ async def show(server: live.Server, serve: bool) -> int:
 
 
 async def interruptible(main: Coroutine[Any, Any, int]) -> int:
-    """Run ``main``; Ctrl-C, SIGTERM or SIGHUP cancel it, once (later ones
-    are ignored: stopping the server is bounded in time)."""
+    """Run ``main``; a first Ctrl-C, SIGTERM or SIGHUP cancels it."""
     task, loop = asyncio.current_task(), asyncio.get_running_loop()
     assert task is not None
 
@@ -131,19 +123,16 @@ def seconds(value: str) -> float:
 def command_line() -> argparse.ArgumentParser:
     cli = argparse.ArgumentParser(
         prog="python -m demos",
-        description="Start a demo's server, run a scripted client against it "
-        "and show both sides in one timeline.",
+        description="Serve a demo, run its client, show both in one timeline.",
     )
     option = cli.add_argument
     option("name", nargs="?", help="the demo to run")
-    option("--port", type=port_number, default=8000,
-           help="the port to serve on (default: 8000)")
+    option("--port", type=port_number, default=8000, help="default: 8000")
     option("--serve", action="store_true",
            help="only serve the demo, until Ctrl-C, and print a command to try")
     option("--list", action="store_true", help="list the demos and exit")
     option("--interval", type=seconds, metavar="SECONDS",
-           help="seconds between the app's sends, instead of the slide's: "
-           f"for {', '.join(PACED)}")
+           help=f"seconds between the app's sends: {', '.join(PACED)}")
     http = "; ".join(f"{k}, {what}" for k, (_, what) in HTTP_CLASSES.items())
     option("--http", choices=HTTP_CLASSES, help=f"HTTP/1.1 demos only: {http}")
     return cli
@@ -175,10 +164,7 @@ def main(argv: list[str] | None = None) -> int:
                 message = f"The demo {demo.name!r} {why}; {applies}."
                 errors.print(message, style="bold red")
                 return 2
-        timeline = live.Timeline(Console(highlight=False))
-        server = live.Server(
-            demo, args.port, timeline, args.interval, args.http
-        )
+        server = live.Server(demo, args.port, args.interval, args.http)
         return asyncio.run(interruptible(show(server, args.serve)))
     print_demos(errors)
     return 2

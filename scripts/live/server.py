@@ -1,6 +1,5 @@
 """The demo's uvicorn, in a session of its own (Ctrl-C reaches the runner,
-which then stops it), and the timeline where its lines meet the client's, in
-the order things happened, stamped from the start."""
+which stops it), and the timeline where its lines meet the client's."""
 
 import asyncio
 import contextlib
@@ -26,15 +25,11 @@ ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 10.0  # seconds for the server to accept connections
 STOP_TIMEOUT = 3.0  # seconds for the server to exit after SIGINT
 DRAIN_TIMEOUT = 2.0  # seconds to collect the server's last lines
-
-
 WHO_STYLE = {"client": "bold cyan", "server": "bold magenta", "runner": "dim"}
-# Server lines that look alarming on a projector but are known server bugs.
-KNOWN_ISSUES = {
-    "ASGI callable returned without completing handshake.": (
-        "uvicorn 0.54's websockets-sansio logs this after every denial "
-        "response, though the client got all of it (uvicorn PR #3138)"
-    ),
+KNOWN_ISSUES = {  # lines alarming on a projector, but known server bugs
+    "ASGI callable returned without completing handshake.": "uvicorn 0.54's "
+    "websockets-sansio logs this after every denial response, though the "
+    "client got all of it (uvicorn PR #3138)",
 }
 LEVEL_STYLE = {"INFO": "green", "WARNING": "yellow", "ERROR": "bold red"}
 LOG_LINE = re.compile(r"(?P<level>[A-Z]+):\s+(?P<message>.*)")
@@ -51,7 +46,6 @@ def status_text(code: int, reason: str) -> Text:
 
 
 def header_lines(headers: Headers) -> list[str]:
-    """``name: value`` lines, as they read on the wire."""
     return [
         ": ".join(x.decode("latin-1") if isinstance(x, bytes) else x for x in h)
         for h in headers
@@ -61,13 +55,12 @@ def header_lines(headers: Headers) -> list[str]:
 class Timeline:
     """Client events and server lines, in arrival order, stamped."""
 
-    def __init__(self, console: Console) -> None:
-        self.console, self.start = console, time.monotonic()
+    def __init__(self) -> None:
+        self.console, self.start = Console(highlight=False), time.monotonic()
 
     def now(self) -> float:
         return time.monotonic() - self.start
 
-    # What the client sent, received, and did or checked.
     def sent(self, what: Content, details: Iterable[str] = ()) -> None:
         self.row(self.now(), "client", "→", what, details)
 
@@ -95,7 +88,6 @@ class Timeline:
         self, at: float | None, who: str, mark: str, what: Content,
         details: Iterable[str] = (),
     ) -> None:
-        """One row: when, who, which way, what, and lines under it."""
         body = Text(what) if isinstance(what, str) else what.copy()
         for line in details:
             body.append(f"\n  {line}", style="dim")
@@ -128,46 +120,39 @@ def python_command() -> str:
 
 
 class Server:
-    """The demo's uvicorn on ``port``; ``interval`` replaces the demo's pace
-    constant in the server only; ``http``: a key of ``HTTP_CLASSES``.
-    ``notes``: how this run differs from the slide's."""
+    """The demo's uvicorn; ``interval`` replaces its pace constant in the
+    server only; ``notes``: how this run differs from the slide's."""
 
     def __init__(
-        self, demo: Demo, port: int, timeline: Timeline,
-        interval: float | None = None, http: str | None = None,
+        self, demo: Demo, port: int, interval: float | None, http: str | None
     ) -> None:
         self.demo, self.port, self.interval = demo, port, interval
-        self.timeline, self.lines = timeline, list[LogLine]()
+        self.timeline, self.lines = Timeline(), list[LogLine]()
         self.args, self.notes = ["-m", "uvicorn", demo.target], list[str]()
         if interval is not None:
             module, name = demo.pace_constant()
             code = f"{module}.{name} = {interval!r}; uvicorn.main()"
             self.args[:2] = ["-c", f"import uvicorn, {module}; {code}"]
-            self.notes.append(
-                f"Paced for this run: {demo.pace} = {interval:g} s "
-                "in the server, not the slide's."
-            )
+            paced = f"Paced for this run: {demo.pace} = {interval:g} s"
+            self.notes.append(f"{paced} in the server, not the slide's.")
         self.args += ["--host", HOST, "--port", str(port), *demo.server_args]
         if http is not None:
             protocol, what = HTTP_CLASSES[http]
             self.args += ["--http", protocol]
             self.notes.append(f"HTTP for this run: {what}.")
         self.command = shlex.join([python_command(), *self.args])
-        self.changed = asyncio.Condition()
         self.process: processes.Server | None = None
         self.reader: asyncio.Task[None] | None = None
+        self.changed = asyncio.Condition()
 
-    def pace(self) -> float:
-        """Seconds between the app's sends, in this run."""
+    def pace(self) -> float:  # seconds between the app's sends, this run
         return self.demo.interval() if self.interval is None else self.interval
 
     async def start(self) -> None:
         """Launch uvicorn, unbuffered, and wait until it accepts."""
         if not ports.bindable(self.port, reuse=True):
-            raise ServerError(
-                f"Port {self.port} is already in use; "
-                "choose another one with --port."
-            )
+            why = "is already in use; choose another one with --port"
+            raise ServerError(f"Port {self.port} {why}.")
         read_end, write_end = os.pipe()
         with os.fdopen(write_end, "wb") as output:
             self.process = process = processes.Server(
@@ -199,7 +184,7 @@ class Server:
         self.timeline.runner(f"The server accepts connections on {self.port}")
 
     async def wait(self) -> int:
-        """Wait for the server to exit on its own; return its exit code."""
+        """Wait for the server to exit on its own; its exit code."""
         assert self.process, "the server was not started"
         assert self.reader, "the server was not started"
         await asyncio.shield(self.reader)  # its output ends as it exits
@@ -213,10 +198,8 @@ class Server:
             self.timeline.runner("Stopping the server (SIGINT)")
         stop = asyncio.to_thread(process.stop, signal.SIGINT, STOP_TIMEOUT)
         if (await stop).how == "SIGKILL":
-            self.timeline.runner(
-                f"Still running after {STOP_TIMEOUT:.0f} s: "
-                "killing it (SIGKILL)"
-            )
+            still = f"Still running after {STOP_TIMEOUT:.0f} s"
+            self.timeline.runner(f"{still}: killing it (SIGKILL)")
         await self.drain()
         code = process.popen.returncode
         self.timeline.runner(f"The server exited with code {code}")
@@ -224,8 +207,7 @@ class Server:
     async def wait_for(
         self, prefix: str, since: float, seconds: float, count: int = 1
     ) -> list[LogLine]:
-        """The lines since ``since`` that start with ``prefix``, once there
-        are ``count`` of them or ``seconds`` have passed."""
+        """Lines since ``since`` starting ``prefix``: ``count``, or fewer."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds), self.changed:
                 await self.changed.wait_for(
@@ -234,10 +216,8 @@ class Server:
         return self.lines_since(since, prefix)
 
     def lines_since(self, at: float, prefix: str) -> list[LogLine]:
-        return [
-            line for line in self.lines
-            if line.at > at and line.text.startswith(prefix)
-        ]
+        lines = self.lines
+        return [x for x in lines if x.at > at and x.text.startswith(prefix)]
 
     async def read(self, stream: asyncio.StreamReader) -> None:
         while raw := await stream.readline():

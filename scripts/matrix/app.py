@@ -1,7 +1,6 @@
-"""The ASGI app the support-matrix probe serves on every real server: one
-path a feature. What only the app sees (the scope, what ``send()`` raised, when
-``http.disconnect`` came) is appended as a JSON line to the file PROBE_EVENTS
-names, with the query's ``id`` and ``time.monotonic()`` (machine-wide)."""
+"""The ASGI app the probe serves on every server: one path a feature. What only
+the app sees is appended as a JSON line to the file PROBE_EVENTS names, with
+the query's ``id`` and ``time.monotonic()`` (machine-wide)."""
 
 import asyncio
 import json
@@ -135,9 +134,8 @@ async def disconnect(scope: Scope, receive: Receive, send: Send) -> None:
 async def keep_sending(
     scope: Scope, send_one: Callable[[int], Awaitable[None]]
 ) -> None:
-    """Send until time is up, whatever ``send()`` does; record every send's
-    start and outcome (daphne raises only inside the closing handshake, then
-    drops sends), and the first raise at once, as ``{id}.raised``."""
+    """Send until time is up, whatever ``send()`` does; record each send's
+    start and outcome, and the first raise at once, as ``{id}.raised``."""
     probe = query(scope, "id")
     interval = float(query(scope, "interval", 0.02))
     seconds = min(float(query(scope, "seconds", 1)), MAX_SECONDS)

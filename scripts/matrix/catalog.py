@@ -14,13 +14,11 @@ YES, PARTIAL, NO, HANGS, NOT_APPLICABLE = "yes", "partial", "no", "hangs", "n/a"
 VALUE = "value"  # a cell that reports a value (a spec version), not support
 
 MATRIX_SLIDE = "Who supports what, measured (assets/support_matrix.svg)"
-DENIAL = "WebSocket Denial Response"
-TRAILERS = "HTTP Trailers"
-DISCONNECT = "Client Disconnection"
 OSERROR = "Client Disconnection: Uvicorn raises OSError on... WebSockets!"
 BENEFITS = "FastAPI reaps the benefits (assets/bench_fastapi.svg)"
-SLIDES = {"denial": DENIAL, "trailers": TRAILERS, "disconnect": DISCONNECT,
-          "oserror": OSERROR, "benefits": BENEFITS}
+SLIDES = {"denial": "WebSocket Denial Response", "trailers": "HTTP Trailers",
+          "disconnect": "Client Disconnection", "oserror": OSERROR,
+          "benefits": BENEFITS}
 
 
 @dataclass(frozen=True)
@@ -30,8 +28,8 @@ class Feature:
     id: str
     label: str
     transport: Transport
-    slides: tuple[str, ...]
     question: str
+    slides: tuple[str, ...]
 
 
 _TABLE = tomllib.loads(Path(__file__).with_name("features.toml").read_text())

@@ -114,9 +114,8 @@ class Run:
         return None
 
     def death(self) -> str:
-        """Why the server is gone; "" if it still accepts connections. A
-        refused connection waits for the exit code: a server that died
-        resets its connections before its parent sees it exit."""
+        """Why the server is gone ("" if it accepts): a dead server resets
+        its connections before its exit code is seen, so that is awaited."""
         assert self.server is not None
         if self.server.alive() and accepting(self.port, timeout=1.0):
             return ""
@@ -164,13 +163,11 @@ def cell(
 
 def no_reply(reply: Reply) -> Cell:
     """A request that got no status line at all."""
+    note = f"connection {reply.ending}, no reply"
     if reply.ending == TIMED_OUT:
         note = f"no reply in {reply.seconds:.0f} s"
-        return cell(HANGS, note=note, reply=reply.as_json())
-    return cell(
-        HANGS if reply.ending == clients.REFUSED else NO,
-        note=f"connection {reply.ending}, no reply", reply=reply.as_json(),
-    )
+    result = HANGS if reply.ending in (TIMED_OUT, clients.REFUSED) else NO
+    return cell(result, note=note, reply=reply.as_json())
 
 
 def short(exception: str | None) -> str:
@@ -263,39 +260,30 @@ def _trailers(run: Run, http2: bool) -> Cell:
                     note="the body never ends", **observed)
     body_ok = reply.body == b"".join(app.TRAILER_BODY)
     if reply.ending != COMPLETE or not body_ok:
-        what = "the chunked body never ends" if body_ok else (
-            "the body is cut short"
-        )
+        cut = "the body is cut short"
+        what = "the chunked body never ends" if body_ok else cut
         return cell(NO, status=reply.status, exception=exception,
                     note=f"{what} (connection {reply.ending})", **observed)
-    result, problems = _trailers_result(reply, seen, exception)
+    wanted = [name.decode() for name, _ in app.TRAILERS]
+    got = [name for name, _ in reply.trailers if name in wanted]
+    problems = ["not advertised"] if seen and not seen.get("advertised") else []
+    result = PARTIAL if problems else YES
+    if got and got != wanted:
+        which = "the first" if got == wanted[:1] else len(got)
+        problems.append(f"only {which} of {len(wanted)} trailers messages "
+                        "arrives")
+        result = PARTIAL
+    elif not got:
+        raised = f"the app's send raises {short(exception)}"
+        problems.append(raised if exception else "dropped silently")
+        result = NO
     return cell(result, status=reply.status, exception=exception,
                 note="; ".join(problems), seconds=reply.seconds, **observed)
 
 
-def _trailers_result(
-    reply: Reply, seen: dict[str, Any], exception: str | None
-) -> tuple[str, list[str]]:
-    """A complete reply: which of the trailers arrived."""
-    wanted = [name.decode() for name, _ in app.TRAILERS]
-    got = [name for name, _ in reply.trailers if name in wanted]
-    problems = ["not advertised"] if seen and not seen.get("advertised") else []
-    if got == wanted:
-        return (PARTIAL if problems else YES), problems
-    if got:
-        which = "the first" if got == wanted[:1] else len(got)
-        problems.append(f"only {which} of {len(wanted)} trailers messages "
-                        "arrives")
-        return PARTIAL, problems
-    problems.append(f"the app's send raises {short(exception)}" if exception
-                    else "dropped silently")
-    return NO, problems
-
-
 def probe_http_disconnect(run: Run) -> Cell:
     probe = run.next_id("disconnect")
-    # The app returns as soon as it hears of the disconnect: waiting long
-    # costs nothing where it works, and keeps a busy machine from failing.
+    # The app returns at the disconnect: waiting long costs only where not.
     watch = 3 * run.profile.timeout
     target = f"/disconnect?id={probe}&seconds={watch}"
     gone = clients.http1_leave(run.port, target, run.profile.timeout)
@@ -324,10 +312,8 @@ def _oserror(run: Run, leave: Callable[[int, str, float], Left | None]) -> Cell:
 
 
 def sends_cell(seen: dict[str, Any], gone: Left) -> Cell:
-    """The cell for the app's record of /send, once its client is ``gone``.
-    Only the sends that start once the connection is over decide: inside
-    the closing handshake daphne may raise autobahn's ``Disconnected``, a
-    race (kept in observed)."""
+    """The cell for the app's record of /send, once its client is ``gone``:
+    only sends after the close decide (daphne's raises inside it race)."""
     left, closed = gone.left, gone.closed
     after = sum(1 for at in seen["sends"] if at > left)
     raises = [(at, name, os) for at, name, os in seen["raises"] if at > left]

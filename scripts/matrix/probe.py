@@ -1,10 +1,6 @@
 """Probe real ASGI servers for the talk's features: the support matrix.
 
-Each server of catalog.py serves app.py and is asked every feature (cells.py);
-the JSON and its picture are replaced together (``make matrix``). A server that
-does not answer "hangs"; one that does not start or dies, or a probe that
-raises, fails the command, which then writes nothing.
-"""
+Each server of catalog.py serves app.py; cells.py asks it every feature."""
 
 import argparse
 import contextlib
@@ -17,7 +13,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import asdict, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -93,11 +89,8 @@ def probe_process(process: Process, profile: Profile, folder: Path) -> Document:
 
 def versions(names: Iterable[str]) -> dict[str, str]:
     """The installed versions of the packages ``names``."""
-    found = {}
-    for name in names:
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            found[name] = metadata.version(name)
-    return found
+    installed = {dist.name.lower() for dist in metadata.distributions()}
+    return {name: metadata.version(name) for name in names if name in installed}
 
 
 def header(
@@ -128,8 +121,7 @@ def probe(
     with tempfile.TemporaryDirectory(prefix="probe-servers-") as folder, (
         ThreadPoolExecutor(jobs)
     ) as pool:
-        # The slowest to start (daphne, hypercorn) are listed last: they
-        # start first.
+        # The slowest to start (daphne, hypercorn) are last: they start first.
         futures = [pool.submit(probe_process, process, profile, Path(folder))
                    for process in reversed(processes)][::-1]
         for future in futures:
@@ -143,11 +135,7 @@ def probe(
         **({"failures": failures} if failures else {}),
         **header("scripts/matrix/probe.py (make matrix)", "probed",
                  profile.name, seconds, found),
-        "features": [
-            {"id": f.id, "label": f.label, "transport": f.transport,
-             "question": f.question, "slides": list(f.slides)}
-            for f in FEATURES
-        ],
+        "features": [asdict(feature) for feature in FEATURES],
         "servers": [_server(target, run, found)
                     for process, run in zip(processes, runs, strict=True)
                     for target in process.targets],
@@ -179,8 +167,7 @@ def describe(data: Cell | None) -> str:
 
 
 def differences(committed: Document, now: Document) -> list[str]:
-    """One message per cell whose categorical result changed (never a
-    timing), and one per package whose version changed."""
+    """A message per cell whose categorical result changed, and per version."""
     old = {s["id"]: s["cells"] for s in committed["servers"]}
     new = {s["id"]: s["cells"] for s in now["servers"]}
     order = {target: index for index, target in enumerate(catalog.TARGET_IDS)}
@@ -217,19 +204,16 @@ def load(path: Path) -> Document:
 
 def table(document: Document) -> str:
     """The matrix as plain text: one row per feature, one column per target."""
-    servers, width = document["servers"], 14
-
-    def column(text: object) -> str:
-        return str(text)[: width - 1].ljust(width)
-
-    lines = [" " * 22 + "".join(column(s["id"].replace("uvicorn-", "uv-"))
-                                for s in servers)]
+    servers = document["servers"]
+    ids = [s["id"].replace("uvicorn-", "uv-") for s in servers]
+    lines = [" " * 22 + "".join(f"{i[:13]:<14}" for i in ids)]
     for feature in FEATURES:
         row = feature.label.ljust(22)
         for server in servers:
             data = server["cells"].get(feature.id) or {"result": "-"}
             result = data["result"]
-            row += column(data["value"] if result == catalog.VALUE else result)
+            text = data["value"] if result == catalog.VALUE else result
+            row += f"{str(text)[:13]:<14}"
         lines.append(row.rstrip())
     return "\n".join(lines)
 
@@ -266,9 +250,8 @@ def parser() -> argparse.ArgumentParser:
 def write_together(
     source: Path, document: Document, output: Path, what: str
 ) -> int | None:
-    """Draw the pictures of ``document`` (committed as ``source``) in
-    memory, then replace ``output`` and them together: how many files.
-    None if they cannot be drawn (said, naming them ``what``)."""
+    """Draw ``document``'s pictures, then replace them and ``output``
+    together: how many files; None if they cannot be drawn (said)."""
     try:
         pictures = charts.pictures_for(
             str(source), document, output.parent, ROOT / CACHE

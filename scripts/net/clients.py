@@ -1,7 +1,6 @@
 """Real clients (h11, h2, websockets) for the probe, the bench and the tests.
 Each has a deadline and never raises for what the server does: a reply that
-never ends, a reset or a protocol not spoken is recorded in ``Reply.ending``.
-"""
+never ends, a reset or a protocol not spoken is its ``Reply.ending``."""
 
 import base64
 import os
@@ -257,9 +256,8 @@ def websocket_text(port: int, target: str, timeout: float) -> str | None:
 def websocket_leave(
     port: int, target: str, timeout: float = TIMEOUT, read: int = 1
 ) -> Left | None:
-    """Connect, take ``read`` messages, close (code 1000), go; when it left.
-    ``closed``: once it waited (0.2 s at most) for the server's close frame
-    and end of the TCP connection (RFC 6455: the server closes first)."""
+    """Connect, take ``read`` messages, close (1000), go: when it left, and
+    when the server's close frame and TCP close came (0.2 s at most)."""
     left = None
     try:
         with _websocket(port, target, timeout) as client:

@@ -1,7 +1,5 @@
-"""Servers run as subprocesses, on psutil only (no /proc): ``Server`` starts
-a command in a session of its own (a Ctrl-C reaches the caller only), waits
-until it is ready, and stops its whole tree: ``signum``, then SIGKILL.
-``stop_tree`` does the same for any process and never reaps it."""
+"""Servers as subprocesses, on psutil only (no /proc): started in a session of
+their own, stopped with their whole tree (``stop_tree``): signal, SIGKILL."""
 
 import atexit
 import contextlib
@@ -16,8 +14,6 @@ from typing import IO, NamedTuple
 
 import psutil
 
-from scripts.net.ports import accepting as accepting
-
 KILL_TIMEOUT = 5.0  # seconds for SIGKILLed processes to be gone
 
 
@@ -30,11 +26,10 @@ class StartError(Exception):
 
 
 class Stopped(NamedTuple):
-    """``how``: "exited by itself", the signal that sufficed, or "SIGKILL";
-    ``leftovers``: the pids still alive after all that."""
+    """How a tree stopped, and what is left of it."""
 
-    how: str
-    leftovers: list[int]
+    how: str  # "exited by itself", the signal that sufficed, or "SIGKILL"
+    leftovers: list[int]  # the pids still alive after all that
 
 
 def _alive(processes: Sequence[psutil.Process]) -> list[psutil.Process]:
@@ -112,9 +107,8 @@ def _kill_leftovers() -> None:
 
 
 class Server:
-    """``command`` in a session of its own, stdin closed; ``output``: a file
-    for stdout and stderr together (None inherits them). Still running at
-    interpreter exit, its tree is SIGKILLed."""
+    """``command`` in a session of its own, stdin closed, its output to
+    ``output`` (None: inherited); its tree is SIGKILLed at exit."""
 
     def __init__(
         self, command: Sequence[str], *, cwd: Path,

@@ -1,8 +1,6 @@
 """Real ASGI servers, each on its own event loop in a background thread:
 start-up in milliseconds, and the server's loop in reach of a test."""
 
-from __future__ import annotations
-
 import asyncio
 import itertools
 import logging
@@ -33,15 +31,13 @@ class ServerSpec:
     id: str
     kind: Literal["uvicorn", "hypercorn"] = "uvicorn"
     options: dict[str, Any] = field(default_factory=dict)
-    http2: bool = False
 
     def __str__(self) -> str:
         return self.id
 
 
 def _uvicorn_spec(name: str, **options: Any) -> ServerSpec:
-    return ServerSpec(f"uvicorn-{name}", options=options,
-                      http2=bool(options.get("http2")))
+    return ServerSpec(f"uvicorn-{name}", options=options)
 
 
 UVICORN = ServerSpec("uvicorn")  # its defaults: httptools, ...
@@ -52,7 +48,7 @@ UVICORN_WEBSOCKETS = _uvicorn_spec("websockets", ws="websockets")
 UVICORN_WEBSOCKETS_SANSIO = _uvicorn_spec("websockets-sansio",
                                           ws="websockets-sansio")
 UVICORN_WSPROTO = _uvicorn_spec("wsproto", ws="wsproto")
-HYPERCORN = ServerSpec("hypercorn", "hypercorn", http2=True)
+HYPERCORN = ServerSpec("hypercorn", "hypercorn")
 
 HTTP1_SERVERS = (UVICORN_H11, UVICORN_HTTPTOOLS, UVICORN_ZTTP_H2, HYPERCORN)
 HTTP2_SERVERS = (UVICORN_ZTTP_H2, HYPERCORN)
@@ -116,14 +112,13 @@ def start_server(app: ASGIApp, spec: ServerSpec) -> Started:
             timeout_graceful_shutdown=1, **spec.options,
         ))
         serve = server.serve(sockets=[sock])  # which closes ``sock``
-
-        def ready() -> bool:
-            return server.started
     else:
         serve = _hypercorn(app, sock, stop_serving)
 
-        def ready() -> bool:
-            return accepting(port, timeout=1)
+    def ready() -> bool:
+        if spec.kind == "uvicorn":
+            return server.started
+        return accepting(port, timeout=1)
 
     async def run() -> None:
         loops.append(asyncio.get_running_loop())

@@ -170,14 +170,7 @@ def _ink_box(png: PILImage.Image) -> tuple[int, int, int, int] | None:
 def test_the_pngs_keep_the_code_inside_the_window(
     images: dict[str, Image], font_cache: Path, tmp_path: Path
 ) -> None:
-    pngs = code_images_png.export(
-        root=ROOT,
-        manifest_path=MANIFEST,
-        assets=ROOT / "assets",
-        out=tmp_path,
-        cache=font_cache,
-        scale=1,
-    )
+    pngs = code_images_png.export(ROOT, tmp_path, font_cache, scale=1)
     assert len(pngs) == len(images)
     for png_path, image in zip(pngs, images.values(), strict=True):
         box, name = image.box, image.spec.output

@@ -122,7 +122,6 @@ def test_a_build_rewrites_only_the_images_that_changed(
     assert build(tree, font_cache, capsys, "--check")[0] == 0
 
 
-
 def test_an_output_folder_that_is_a_file_is_one_line_and_exit_2(
     tree: Path, font_cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -84,14 +84,14 @@ def built(
 
     def print_pdf() -> None:
         try:
-            result["pdf"] = deck_build.build_pdf(ROOT, base / "pdf", quiet=True)
+            result["pdf"] = deck_build.build_pdf(ROOT, base / "pdf")
         except BaseException as error:  # reported by the PDF tests
             result["error"] = error
 
     printer = threading.Thread(target=print_pdf, name="deck-pdf")
     printer.start()
     try:
-        deck_build.build_html(ROOT, base / "built", quiet=True)
+        deck_build.build_html(ROOT, base / "built")
         shutil.copytree(base / "built", base / "elsewhere")
         html = base / "elsewhere" / "slides.html"
         seen = measure_deck(html, chromium, PNGS)

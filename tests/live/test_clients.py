@@ -98,33 +98,44 @@ def selected_runs(session: pytest.Session) -> list[str]:
     return sorted(keys, key=lambda key: order.get(key, len(order)))
 
 
+class Runs:
+    """The demo runs, a few at a time; one no test announced starts on call."""
+
+    def __init__(self, logs: Path) -> None:
+        self.logs, self.runners = logs, list[Runner]()
+        self.executor = ThreadPoolExecutor(LANES, thread_name_prefix="demo")
+        self.futures: dict[str, Future[Run]] = {}
+
+    def start(self, key: str) -> None:
+        if key not in self.futures:
+            self.futures[key] = self.executor.submit(
+                run_demo, key, self.runners, self.logs
+            )
+
+    def finished(self, key: str) -> Run:
+        """The run of ``key`` (a demo's name, or more), once it is over."""
+        self.start(key)
+        return self.futures[key].result(RUN_TIMEOUT + STOP_TIMEOUT)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def live_runs(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Future[Run]]]:
+) -> Iterator[Runs]:
     """Start the selected demos' runs, a few at a time; stop them at the end.
 
     It starts with the module, so the other tests run meanwhile.
     """
-    runners: list[Runner] = []
-    logs = tmp_path_factory.mktemp("runs")
-    executor = ThreadPoolExecutor(LANES, thread_name_prefix="demo")
-    runs = {
-        key: executor.submit(run_demo, key, runners, logs)
-        for key in selected_runs(request.session)
-    }
+    runs = Runs(tmp_path_factory.mktemp("runs"))
+    for key in selected_runs(request.session):
+        runs.start(key)
     try:
         yield runs
     finally:
-        executor.shutdown(wait=False, cancel_futures=True)
-        for runner in list(runners):
+        runs.executor.shutdown(wait=False, cancel_futures=True)
+        for runner in list(runs.runners):
             runner.stop()
-        executor.shutdown(wait=True)
-
-
-def finished(live_runs: dict[str, Future[Run]], key: str) -> Run:
-    """The run of ``key`` (a demo's name, or more), once it is over."""
-    return live_runs[key].result(RUN_TIMEOUT + STOP_TIMEOUT)
+        runs.executor.shutdown(wait=True)
 
 
 def content_md5(chunks: list[bytes]) -> str:
@@ -199,10 +210,8 @@ FACTS: dict[str, tuple[str, ...]] = {
 
 
 @pytest.mark.parametrize("demo", DEMOS, ids=lambda demo: demo.name)
-def test_every_demo_runs_live(
-    demo: Demo, live_runs: dict[str, Future[Run]]
-) -> None:
-    run = finished(live_runs, demo.name)
+def test_every_demo_runs_live(demo: Demo, live_runs: Runs) -> None:
+    run = live_runs.finished(demo.name)
     assert run.code == 0, run.output
     paced: tuple[str, ...] = ()
     if demo.name in PACED:  # the slide's module, its constant set first
@@ -233,10 +242,8 @@ def test_every_demo_runs_live(
 @pytest.mark.parametrize(
     "key", [demo.name for demo in DEMOS] + list(PROTOTYPE.values())
 )
-def test_no_server_outlives_its_run(
-    key: str, live_runs: dict[str, Future[Run]]
-) -> None:
-    run = finished(live_runs, key)
+def test_no_server_outlives_its_run(key: str, live_runs: Runs) -> None:
+    run = live_runs.finished(key)
     assert len(run.server_pids) == 1, run.output
     assert not server_alive(run.server_pids[0])
     assert port_is_free(run.port)
@@ -245,10 +252,8 @@ def test_no_server_outlives_its_run(
 @pytest.mark.parametrize(
     "demo", [BY_NAME[name] for name in STREAMING], ids=lambda demo: demo.name
 )
-def test_chunks_sent_after_the_client_left(
-    demo: Demo, live_runs: dict[str, Future[Run]]
-) -> None:
-    run = finished(live_runs, demo.name)
+def test_chunks_sent_after_the_client_left(demo: Demo, live_runs: Runs) -> None:
+    run = live_runs.finished(demo.name)
     after = sent_after_leaving(run)
     if demo.name in STOPPING:
         assert after == 0, run.output
@@ -271,9 +276,9 @@ def sent_after_leaving(run: Run) -> int:
 
 @pytest.mark.parametrize("key", PROTOTYPE.values())
 def test_the_prototype_stops_the_stream_at_once(
-    key: str, live_runs: dict[str, Future[Run]]
+    key: str, live_runs: Runs
 ) -> None:
-    run = finished(live_runs, key)
+    run = live_runs.finished(key)
     assert run.code == 0, run.output
     for fact in (
         f"--port {run.port} --http demos.oserror_protocols:HttpToolsProtocol",
@@ -292,10 +297,10 @@ def test_the_prototype_stops_the_stream_at_once(
 
 
 def test_the_paced_tick_is_the_one_the_app_waited(
-    live_runs: dict[str, Future[Run]],
+    live_runs: Runs,
 ) -> None:
     demo = BY_NAME["ws_disconnect"]
-    run = finished(live_runs, demo.name)
+    run = live_runs.finished(demo.name)
     match = re.search(
         r"The app printed 'Client disconnected \(code 1006\)' "
         r"([\d.]+) s after the client left",
