@@ -30,8 +30,9 @@ HANGS, NO, PARTIAL, YES, VALUE, NOT_APPLICABLE = WORST = (  # worst first
     catalog.NOT_APPLICABLE,
 )
 MERGED = (
-    "uvicorn HTTP/1.1: h11 and httptools, alike; WebSocket: websockets-sansio "
-    "(the default), wsproto and websockets (legacy), all alike"
+    "uvicorn HTTP/1.1 and the PR #3085 prototype: h11 and httptools alike; "
+    "HTTP/2: zttp; WebSocket: websockets-sansio (default), wsproto and "
+    "websockets (legacy) alike"
 )
 
 
@@ -119,8 +120,10 @@ class Table:
         ws = ("websockets-sansio", "wsproto", "websockets")
         columns = [
             Column("uvicorn", "HTTP/1.1", ("uvicorn-h11", "uvicorn-httptools")),
-            Column("uvicorn", "zttp HTTP/2", ("uvicorn-zttp-h2",)),
+            Column("uvicorn", "HTTP/2", ("uvicorn-zttp-h2",)),
             Column("uvicorn", "WebSocket", tuple(f"uvicorn-{s}" for s in ws)),
+            Column("uvicorn", "PR #3085", ("uvicorn-3085-h11",
+                                            "uvicorn-3085-httptools")),
         ]
         for s in ("hypercorn", "granian", "daphne"):
             columns.append(Column(s, data["versions"].get(s, "?"), (s,)))

@@ -74,9 +74,18 @@ def _uvicorn(http: str, ws: str, *extra: str) -> Process:
     )
 
 
+def _prototype(http: str, ws: str) -> Process:
+    """uvicorn #3085 (demos/oserror_protocols.py): one target, both."""
+    flags = f"--http demos.oserror_protocols:{http}Protocol --ws {ws}"
+    return _uvicorn(flags.split()[1], ws)._replace(targets=(
+        Target(f"uvicorn-3085-{http.lower()}", "uvicorn", flags),))
+
+
 PROCESSES = (
     _uvicorn("h11", "websockets-sansio"),
     _uvicorn("httptools", "wsproto"),
+    _prototype("H11", "websockets-sansio"),
+    _prototype("HttpTools", "wsproto"),
     _uvicorn("zttp", "websockets", "--http2"),
     Process("hypercorn", "hypercorn",
             ("-m", "hypercorn", APP, "--bind", "127.0.0.1:{port}",

@@ -10,6 +10,9 @@ from scripts.matrix import probe
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "assets" / "support_matrix.json"
 Document = dict[str, Any]
+# uvicorn #3085 as --http classes (demos/oserror_protocols.py); its stock twin
+PROTOTYPE = ("uvicorn-3085-h11", "uvicorn-3085-httptools")
+STOCK = ("uvicorn-h11", "uvicorn-httptools")
 
 
 @pytest.fixture(scope="module")

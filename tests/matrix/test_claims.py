@@ -17,7 +17,7 @@ from scripts.matrix.catalog import (
     YES,
 )
 from scripts.matrix.probe import differences
-from tests.matrix.conftest import Document, cells
+from tests.matrix.conftest import PROTOTYPE, Document, cells
 
 
 def test_the_committed_matrix_covers_every_server_and_feature(
@@ -41,14 +41,15 @@ def claim(feature: str) -> str:
     return f"the matrix contradicts slide(s) {slides}"
 
 
-def test_only_uvicorn_raises_oserror_and_only_on_websockets(
+def test_only_uvicorn_raises_oserror_and_on_http_only_the_prototype(
     committed: Document,
 ) -> None:
-    """Slide 'Uvicorn raises OSError on... WebSockets!'."""
+    """Slide 'Uvicorn raises OSError on... WebSockets!', and uvicorn #3085's
+    prototype (demos/oserror_protocols.py) raises on HTTP too."""
     http = cells(committed, "oserror_http")
-    assert {cell["result"] for cell in http.values()} == {NO}, claim(
-        "oserror_http"
-    )
+    assert {t for t, c in http.items() if c["result"] != NO} == set(
+        PROTOTYPE
+    ), claim("oserror_http")
     websocket = cells(committed, "oserror_websocket")
     raising = {
         target for target, cell in websocket.items() if cell["result"] == YES
@@ -57,24 +58,29 @@ def test_only_uvicorn_raises_oserror_and_only_on_websockets(
         "uvicorn-websockets-sansio",
         "uvicorn-wsproto",
         "uvicorn-websockets",
+        *PROTOTYPE,
     }, claim("oserror_websocket")
-    for target in raising:
-        assert websocket[target]["exception"] == (
-            "uvicorn.protocols.utils.ClientDisconnected"
-        ), OSERROR
-        assert websocket[target]["observed"]["sends_after_leaving"] == 0
+    for target, cell in [*((t, websocket[t]) for t in raising),
+                         *((t, http[t]) for t in PROTOTYPE)]:
+        assert (cell["result"], cell["exception"]) == (
+            YES, "uvicorn.protocols.utils.ClientDisconnected"
+        ), f"{target}: {OSERROR}"
+        assert cell["observed"]["sends_after_leaving"] == 0, target
 
 
-def test_no_http_server_claims_spec_2_4_yet(committed: Document) -> None:
+def test_only_the_prototype_claims_spec_2_4_on_http(
+    committed: Document,
+) -> None:
     """Starlette trusts spec 2.4 to raise: claiming it without raising
-    would let every StreamingResponse run on after its client left."""
+    would let every StreamingResponse run on after its client left. Only
+    the prototype of uvicorn #3085 claims it, and it raises."""
+    claiming = set()
     for target, cell in cells(committed, "spec_http").items():
         assert cell["result"] == VALUE
         version = cell["value"]
-        assert version == "unset" or version < "2.4", (
-            f"{target} now reports spec {version} on HTTP: "
-            + claim("spec_http")
-        )
+        if version != "unset" and version >= "2.4":
+            claiming.add(target)
+    assert claiming == set(PROTOTYPE), claim("spec_http")
 
 
 def test_every_server_delivers_http_disconnect(committed: Document) -> None:

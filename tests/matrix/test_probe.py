@@ -16,12 +16,20 @@ import pytest
 from scripts.assets import charts
 from scripts.assets.code_images import CACHE
 from scripts.matrix import probe
-from scripts.matrix.catalog import HANGS, PROCESSES, TARGET_IDS, Process, Target
+from scripts.matrix.catalog import (
+    HANGS,
+    NO,
+    PROCESSES,
+    TARGET_IDS,
+    YES,
+    Process,
+    Target,
+)
 from scripts.matrix.cells import QUICK
 from scripts.matrix.probe import differences
 from scripts.net.processes import group_members
 from tests.conftest import usage
-from tests.matrix.conftest import ROOT, Document
+from tests.matrix.conftest import PROTOTYPE, ROOT, STOCK, Document, cells
 
 # -- Servers that misbehave -------------------------------------------------
 
@@ -119,6 +127,29 @@ def test_the_servers_still_do_what_the_matrix_says(
     assert not failed, "\n".join(failed)
     found = differences(committed, reprobed)
     assert not found, "\n".join(found)
+
+
+def test_the_prototype_raises_on_http_where_stock_uvicorn_does_not(
+    reprobed: Document,
+) -> None:
+    """uvicorn #3085 as `--http demos.oserror_protocols:…`, probed now:
+    send() raises OSError once the client left, and HTTP scopes say 2.4."""
+    http, spec = cells(reprobed, "oserror_http"), cells(reprobed, "spec_http")
+    for stock, prototype in zip(STOCK, PROTOTYPE, strict=True):
+        assert (http[stock]["result"], spec[stock]["value"]) == (NO, "2.3")
+        assert (http[prototype]["result"], spec[prototype]["value"]) == (
+            YES, "2.4"
+        ), http[prototype]
+        assert http[prototype]["exception"] == (
+            "uvicorn.protocols.utils.ClientDisconnected"
+        )
+    commands = {s["id"]: s["process"]["command"] for s in reprobed["servers"]}
+    assert "--http demos.oserror_protocols:H11Protocol " in commands[
+        "uvicorn-3085-h11"
+    ]
+    assert "--http demos.oserror_protocols:HttpToolsProtocol " in commands[
+        "uvicorn-3085-httptools"
+    ]
 
 
 def test_no_server_process_outlives_the_probe(reprobed: Document) -> None:
