@@ -18,6 +18,7 @@ COLUMNS = (
     ("uvicorn zttp HTTP/2", ("uvicorn-zttp-h2",)),
     ("uvicorn WS ×3",
      ("uvicorn-websockets-sansio", "uvicorn-wsproto", "uvicorn-websockets")),
+    ("uvicorn #3085 prototype", ("uvicorn-3085-h11", "uvicorn-3085-httptools")),
     ("hypercorn", ("hypercorn",)),
     ("granian", ("granian",)),
     ("daphne", ("daphne",)),
@@ -32,7 +33,7 @@ SHORT = (
 )
 DASH = "–"
 PATTERNS = {"send_only": "send only", "listen": "listen for disconnect",
-            "catch_oserror": "catch OSError"}
+            "catch_oserror": "catch OSError", "fastapi": "FastAPI demo"}
 FRAMEWORKS = {"starlette": "Starlette", "fastapi": "FastAPI"}
 
 
@@ -106,7 +107,7 @@ def matrix_intro() -> str:
     return words("matrix_intro").format(v=versions)
 
 
-def _ms(seconds: dict[str, float], spread: bool) -> str:
+def milliseconds(seconds: dict[str, float], spread: bool = False) -> str:
     """Milliseconds, median [min-max]: whole ones from 10 ms up."""
     digits = 0 if seconds["median"] >= 0.01 else 1
     shown = [rounded(Decimal(str(seconds[key])) * 1000, digits)
@@ -118,7 +119,7 @@ def _ms(seconds: dict[str, float], spread: bool) -> str:
 def _wasted(row: dict[str, Any], spread: bool) -> str:
     count = int(rounded(row["chunks_after"]["median"]))
     text = f"{count} message{'' if count == 1 else 's'}, "
-    text += _ms(row["seconds_after"], spread)
+    text += milliseconds(row["seconds_after"], spread)
     raised = [o for o in row["outcomes"] if o.startswith("raised ")]
     return text + (f", then an uncaught {raised[0][7:]}" if raised else "")
 
@@ -131,11 +132,14 @@ def bench_list() -> str:
     """The two measurements of ``make bench``, their tables and ratios."""
     data = load("bench_disconnect.json")
     work, cost = data["wasted_work"], data["throughput"]
-    rows = {(r["transport"], r["pattern"]): r for r in work["results"]}
+    rows = {(r["server"], r["transport"], r["pattern"]): r
+            for r in work["results"]}
+    ws = {k[2]: _wasted(r, False) for k, r in rows.items()
+          if k[:2] == ("uvicorn", "websocket")}
     wasted = "".join(
-        f"   | {label} | {_wasted(rows['http', key], True)} | "
-        f"{_wasted(rows['websocket', key], False)} |\n"
-        for key, label in PATTERNS.items()
+        f"   | {label} | {_wasted(rows['uvicorn', 'http', key], True)} | "
+        f"{_wasted(rows['prototype', 'http', key], True)} | "
+        f"{ws.get(key, DASH)} |\n" for key, label in PATTERNS.items()
     )
     loads = "".join(
         f"   | {FRAMEWORKS[r['framework']]}, spec {r['spec_version']} | "
@@ -151,5 +155,5 @@ def bench_list() -> str:
     return words("bench_list").format(
         work=work, cost=cost, load=cost["load"], wasted=wasted, loads=loads,
         delay=rounded(work["delay"] * 1000), s=ratio["starlette"],
-        f=ratio["fastapi"], clients=rows["http", "listen"]["clients"],
+        f=ratio["fastapi"], clients=work["clients_per_round"] * work["rounds"],
     )

@@ -1,6 +1,6 @@
 """The apps the disconnect benchmark serves: the WebSocket twins of the slides'
 three HTTP patterns, printing as the demos do, and many small streams from
-Starlette and FastAPI, as served (spec 2.3) and forced to spec 2.4."""
+Starlette and FastAPI, at the spec version of the server serving them."""
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -85,29 +85,16 @@ async def fastapi_stream() -> StreamingResponse:
     return StreamingResponse(chunks(), media_type="text/plain")
 
 
-def force_spec(app: ASGIApp) -> ASGIApp:
-    """Serve ``app`` as spec 2.4: Starlette then relies on OSError."""
-
-    async def forced(scope: Scope, receive: Receive, send: Send) -> None:
-        asgi = {**scope.get("asgi", {}), "spec_version": "2.4"}
-        await app({**scope, "asgi": asgi}, receive, send)
-
-    return forced
-
-
-# The variants, by the query string that picks one: ?variant=NAME.
-VARIANTS: dict[str, ASGIApp] = {
-    "starlette-2.3": starlette_app,
-    "starlette-2.4": force_spec(starlette_app),
-    "fastapi-2.3": fastapi_app,
-    "fastapi-2.4": force_spec(fastapi_app),
-}
-_BY_QUERY = {f"variant={name}".encode(): app for name, app in VARIANTS.items()}
-_MISSING = PlainTextResponse("no such variant", status_code=404)
+# The frameworks, by the query string that picks one: ?NAME.
+FRAMEWORKS = {"starlette": starlette_app, "fastapi": fastapi_app}
+_BY_QUERY = {name.encode(): app for name, app in FRAMEWORKS.items()}
+_MISSING = PlainTextResponse("no such framework", status_code=404)
 
 
 async def throughput_app(scope: Scope, receive: Receive, send: Send) -> None:
-    """``/stream?variant=NAME``: one of VARIANTS."""
+    """``/stream?NAME``: one of FRAMEWORKS; ``/spec``: the spec_version."""
     if scope["type"] == "http":
         app = _BY_QUERY.get(scope.get("query_string", b""), _MISSING)
+        if scope["path"] == "/spec":
+            app = PlainTextResponse(scope["asgi"].get("spec_version", "2.0"))
         await app(scope, receive, send)

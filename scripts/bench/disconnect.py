@@ -1,28 +1,28 @@
 """Measure what a client disconnection costs: assets/bench_disconnect.json.
 
-The work apps waste after their client left (wasted.py), and what FastAPI pays
-today: wrk loads apps.VARIANTS in a uvicorn subprocess, round after round."""
+The work apps waste after their client left (wasted.py), and what FastAPI gains:
+wrk loads apps.FRAMEWORKS on uvicorn (2.3) and on its #3085 prototype (2.4)."""
 
 import argparse
 import asyncio
 import os
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import httpx2
 
 from scripts.bench import apps
-from scripts.bench.wasted import TIMEOUT, summary, wasted_work
+from scripts.bench.wasted import PROTOTYPE, TIMEOUT, summary, wasted_work
 from scripts.files import shown
 from scripts.matrix.probe import command, header, versions, write_together
 from scripts.net.ports import HOST, accepting, pick_port
@@ -35,6 +35,7 @@ VERSIONS = (
     "h11",
 )
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+SPECS = {"2.3": None, "2.4": PROTOTYPE}  # served by: --http
 Document = dict[str, Any]
 
 
@@ -52,11 +53,10 @@ class Profile:
     requests: int  # requests per run of the asyncio client
     repeats: int  # runs per variant (rounds, in rotating order)
     warmup: int  # seconds (wrk) or requests (asyncio) per variant first
-    overlap: bool  # start the throughput server during the wasted work
 
 
-FULL = Profile("full", 0.02, 20, 5, 3, 16, 3, 0, 10, 2, False)
-SMOKE = Profile("smoke", 0.01, 3, 1, 3, 4, 0, 60, 1, 10, True)
+FULL = Profile("full", 0.02, 20, 5, 3, 16, 3, 0, 20, 2)
+SMOKE = Profile("smoke", 0.01, 3, 1, 3, 4, 0, 60, 1, 10)
 
 
 @dataclass(frozen=True)
@@ -137,17 +137,33 @@ def run_asyncio(url: str, connections: int, count: int) -> LoadRun:
     )
 
 
+def pinning(
+    cores: Sequence[int], taskset: str | None, wrk: bool
+) -> tuple[list[str], list[str], str]:
+    """The servers' and wrk's command prefixes, and how they are pinned."""
+    if taskset is None or len(cores) < 2:
+        why = "no taskset" if taskset is None else f"{len(cores)} core"
+        return [], [], f"not pinned: {why}"
+    server, load = ([taskset, "-c", str(core)] for core in cores[:2])
+    said = f"uvicorn: taskset -c {cores[0]}"
+    return server, load * wrk, said + f", wrk: taskset -c {cores[1]}" * wrk
+
+
 @contextmanager
-def uvicorn_process() -> Iterator[tuple[Callable[[], None], int]]:
-    """uvicorn serving ``apps.throughput_app`` in a subprocess until the
-    block ends: how to wait until it accepts connections, and its port."""
+def uvicorn_process(
+    http: str | None, pin: list[str]
+) -> Iterator[tuple[Callable[[], None], int, str]]:
+    """uvicorn serving ``apps.throughput_app`` in a subprocess until the block
+    ends: how to wait until it accepts connections, its port, its command."""
     port = pick_port()
     command = [
-        sys.executable, "-m", "uvicorn", "scripts.bench.apps:throughput_app",
-        "--host", HOST, "--port", str(port), "--lifespan", "off",
-        "--log-level", "warning", "--no-access-log",
+        *pin, sys.executable, "-m", "uvicorn",
+        "scripts.bench.apps:throughput_app", "--host", HOST, "--port",
+        str(port), "--lifespan", "off", "--log-level", "warning",
+        "--no-access-log", *(["--http", http] if http else []),
     ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    said = shlex.join(command).replace(sys.executable, "python")
     server = Server(command, cwd=ROOT, env=env)
 
     def ready() -> None:
@@ -159,7 +175,7 @@ def uvicorn_process() -> Iterator[tuple[Callable[[], None], int]]:
             raise RuntimeError(message) from None
 
     try:
-        yield ready, port
+        yield ready, port, said
     finally:
         server.stop(timeout=5.0)
 
@@ -194,28 +210,31 @@ def _paired(runs: dict[str, list[LoadRun]], framework: str) -> dict[str, Any]:
 
 
 def measure(
-    port: int, load: Callable[[str, bool], LoadRun], repeats: int,
+    ports: dict[str, int], load: Callable[[str, bool], LoadRun], repeats: int,
     tool: dict[str, Any],
 ) -> dict[str, Any]:
-    """Measurement 2, on the server at ``port``: each variant warmed up,
-    then each in turn, round after round. ``load(url, warm)`` runs once."""
-    variants = list(apps.VARIANTS)
-    base = f"http://{HOST}:{port}/stream?variant="
-    for name in variants:
-        check = httpx2.get(base + name, timeout=TIMEOUT, trust_env=False)
+    """Measurement 2, on the servers at ``ports`` (by spec): each variant
+    warmed up, then each in turn, round after round; ``load(url, warm)``."""
+    urls = {f"{framework}-{spec}": f"http://{HOST}:{port}/stream?{framework}"
+            for framework in apps.FRAMEWORKS for spec, port in ports.items()}
+    for spec, port in ports.items():
+        said = httpx2.get(f"http://{HOST}:{port}/spec", timeout=TIMEOUT,
+                          trust_env=False).text
+        if said != spec:
+            raise RuntimeError(f"the spec {spec} server says spec {said}")
+    for name, url in urls.items():
+        check = httpx2.get(url, timeout=TIMEOUT, trust_env=False)
         expected = apps.CHUNK * apps.CHUNKS
         if check.status_code != 200 or check.content != expected:
             raise RuntimeError(f"{name} does not stream as expected")
-    for name in variants:
-        load(base + name, True)
+        load(url, True)
+    variants = list(urls)
     runs: dict[str, list[LoadRun]] = {name: [] for name in variants}
     for repeat in range(repeats):
         shift = repeat % len(variants)
         for name in variants[shift:] + variants[:shift]:
-            runs[name].append(load(base + name, False))
+            runs[name].append(load(urls[name], False))
     return {
-        "server": f"uvicorn {metadata.version('uvicorn')}, subprocess, "
-        "defaults: --http auto (httptools), --loop auto (uvloop)",
         "stream": {"chunks": apps.CHUNKS, "chunk_bytes": len(apps.CHUNK)},
         "load": {**tool, "runs_per_variant": repeats,
                  "order": "variants in turn, rotating each round"},
@@ -228,23 +247,25 @@ def measure(
     }
 
 
-def _load(profile: Profile, wrk: str | None) -> tuple[Any, dict[str, Any]]:
-    """How to load one variant once (or warm it up); how the JSON says it."""
+def _load(profile: Profile, wrk: list[str]) -> tuple[Any, dict[str, Any]]:
+    """How to load one variant once (or warm it up); how the JSON says it.
+    ``wrk``: its command, pinned or not ([]: the asyncio client)."""
     connections, warmup = profile.connections, profile.warmup
 
     def load(url: str, warm: bool) -> LoadRun:
-        if wrk is None:
+        if not wrk:
             count = warmup if warm else profile.requests
             return run_asyncio(url, connections, count)
         seconds = warmup if warm else profile.duration
-        command = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+        command = [*wrk, "-t1", f"-c{connections}", f"-d{seconds}s"]
         output = subprocess.check_output(  # noqa: S603
-            [*command, "--timeout", "5s", url], text=True, timeout=seconds + 30
+            [*command, "--latency", "--timeout", "5s", url], text=True,
+            timeout=seconds + 30,
         )
         return parse_wrk(output)
 
     return load, {
-        "tool": f"wrk {wrk_version(wrk)}", "threads": 1,
+        "tool": f"wrk {wrk_version(wrk[-1])}", "threads": 1,
         "connections": connections, "seconds_per_run": profile.duration,
         "warmup_seconds": warmup,
     } if wrk else {
@@ -257,13 +278,20 @@ def _load(profile: Profile, wrk: str | None) -> tuple[Any, dict[str, Any]]:
 def bench(profile: Profile, wrk: str | None) -> Document:
     began = time.monotonic()
     work = (profile.delay, profile.clients, profile.rounds, profile.read)
-    with uvicorn_process() as (ready, port):
-        if not profile.overlap:  # nothing else runs during a measurement
-            ready()
+    cores = sorted(getattr(os, "sched_getaffinity", lambda _: [])(0))
+    pin, pin_load, pinned = pinning(cores, shutil.which("taskset"), bool(wrk))
+    with ExitStack() as stack:  # the servers start during the wasted work
+        servers = {spec: stack.enter_context(uvicorn_process(http, pin))
+                   for spec, http in SPECS.items()}
         waste = wasted_work(*work)
-        ready()  # at once if it was already
-        load, tool = _load(profile, wrk)
-        cost = measure(port, load, profile.repeats, tool)
+        for ready, _, _ in servers.values():
+            ready()
+        load, tool = _load(profile, [*pin_load, wrk] if wrk else [])
+        ports = {spec: port for spec, (_, port, _) in servers.items()}
+        cost = {"servers": {spec: {"http": http or "auto (httptools)",
+                                   "command": servers[spec][2]}
+                            for spec, http in SPECS.items()},
+                "pinned": pinned, **measure(ports, load, profile.repeats, tool)}
     found = versions(VERSIONS)
     if wrk is not None:
         found["wrk"] = wrk_version(wrk)
@@ -279,8 +307,8 @@ def report(document: Document) -> str:
     for row in document["wasted_work"]["results"]:
         chunks, seconds = row["chunks_after"], row["seconds_after"]
         lines.append(
-            f"  {row['transport']:<9} {row['pattern']:<13} "
-            f"{chunks['median']:>5.1f} messages [{chunks['min']:.0f}-"
+            f"  {row['server']:<9} {row['transport']:<9} {row['pattern']:<13}"
+            f" {chunks['median']:>5.1f} messages [{chunks['min']:.0f}-"
             f"{chunks['max']:.0f}]  {seconds['median'] * 1000:7.1f} ms "
             f"[{seconds['min'] * 1000:.1f}-{seconds['max'] * 1000:.1f}]  "
             f"noticed {row['noticed']}/{row['clients']}  {row['outcomes']}"
@@ -308,7 +336,7 @@ def report(document: Document) -> str:
 def problems(document: Document) -> list[str]:
     """What makes a finished run unfit to write."""
     found = [
-        f"wasted work, {row['transport']} {row['pattern']}: "
+        f"wasted work, {row['server']} {row['transport']} {row['pattern']}: "
         f"{row['outcomes'][outcome]} client(s) {outcome}"
         for row in document["wasted_work"]["results"]
         for outcome in ("no stream", "still running")

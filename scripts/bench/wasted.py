@@ -1,5 +1,5 @@
-"""Measurement 1: the work an app wastes after its client left. The slides'
-patterns (HTTP: the demos; WebSocket: apps.py) print what they still send."""
+"""Measurement 1: the work an app wastes after its client left, on uvicorn and
+its #3085 prototype. The slides' patterns print what they still send."""
 
 import asyncio
 import contextlib
@@ -8,7 +8,7 @@ import statistics
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from importlib import metadata
@@ -19,11 +19,15 @@ from unittest import mock
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from demos import disconnect_receive, raise_oserror, streaming_response
+from demos import fastapi_streaming as fastapi_demo
 from scripts.bench import apps
 from scripts.net import clients
-from scripts.net.servers import UVICORN, start_server
+from scripts.net.servers import UVICORN, ServerSpec, Stopping, start_server
 
 TIMEOUT = 5.0
+PROTOTYPE = "demos.oserror_protocols:HttpToolsProtocol"  # --http
+SERVERS = {"uvicorn": UVICORN,
+           "prototype": ServerSpec("prototype", options={"http": PROTOTYPE})}
 
 # The patterns, by (transport, pattern): where they are, and the app.
 PATTERNS: dict[tuple[str, str], tuple[str, ASGIApp]] = {
@@ -31,6 +35,7 @@ PATTERNS: dict[tuple[str, str], tuple[str, ASGIApp]] = {
                             streaming_response.app),
     ("http", "listen"): ("demos/disconnect_receive.py", disconnect_receive.app),
     ("http", "catch_oserror"): ("demos/raise_oserror.py", raise_oserror.app),
+    ("http", "fastapi"): ("demos/fastapi_streaming.py", fastapi_demo.app),
     ("websocket", "send_only"): ("scripts/bench/apps.py:ws_send_only",
                                  apps.ws_send_only),
     ("websocket", "listen"): ("scripts/bench/apps.py:ws_listen",
@@ -38,10 +43,10 @@ PATTERNS: dict[tuple[str, str], tuple[str, ASGIApp]] = {
     ("websocket", "catch_oserror"): ("scripts/bench/apps.py:ws_raise_oserror",
                                      apps.ws_raise_oserror),
 }
-PRINTING: tuple[ModuleType, ...] = (
-    streaming_response, disconnect_receive, raise_oserror, apps,
+DELAYED: tuple[ModuleType, ...] = (
+    streaming_response, raise_oserror, fastapi_demo, apps,
 )
-DELAYED: tuple[ModuleType, ...] = (streaming_response, raise_oserror, apps)
+PRINTING = (*DELAYED, disconnect_receive)
 CLIENT: contextvars.ContextVar[str] = contextvars.ContextVar("client")
 LEAVE = {"http": clients.http1_leave, "websocket": clients.websocket_leave}
 
@@ -76,7 +81,8 @@ class Recorder:
         CLIENT.set(client)
         outcome = "returned"
         try:
-            await PATTERNS[scope["type"], pattern][1](scope, receive, send)
+            app = PATTERNS[scope["type"], pattern][1]
+            await app({**scope, "path": "/"}, receive, send)  # FastAPI's
         except asyncio.CancelledError:
             outcome = "cancelled"
             raise
@@ -114,19 +120,20 @@ class Recorder:
 
 
 def _rounds(
-    recorder: Recorder, port: int, delay: float, clients: int, rounds: int,
-    read: int,
-) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    """Every pattern, round after round, in rotating order: the samples."""
-    keys = list(PATTERNS)
-    samples: dict[tuple[str, str], list[dict[str, Any]]] = {k: [] for k in keys}
+    recorder: Recorder, ports: dict[str, int], delay: float, clients: int,
+    rounds: int, read: int,
+) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+    """Every server and pattern, round after round, in rotating order."""
+    keys = [(server, *key) for server in ports for key in PATTERNS]
+    samples: dict[tuple[str, str, str], list[Any]] = {k: [] for k in keys}
     for round_ in range(rounds):
         shift = round_ % len(keys)
-        for transport, pattern in keys[shift:] + keys[:shift]:
-            names = [f"{transport}-{pattern}-{round_}-{n}"
+        for server, transport, pattern in keys[shift:] + keys[:shift]:
+            names = [f"{server}-{transport}-{pattern}-{round_}-{n}"
                      for n in range(clients)]
             targets = [f"/{transport}/{pattern}/{name}" for name in names]
-            leave = partial(LEAVE[transport], port, timeout=TIMEOUT, read=read)
+            leave = partial(LEAVE[transport], ports[server], timeout=TIMEOUT,
+                            read=read)
             with ThreadPoolExecutor(clients) as pool:  # all at once
                 gone = list(pool.map(leave, targets))
             deadline = time.monotonic() + len(apps.TEXT) * delay + 3
@@ -134,19 +141,18 @@ def _rounds(
                 n in recorder.ends for n in names
             ):
                 time.sleep(0.005)
-            samples[transport, pattern] += [
+            samples[server, transport, pattern] += [
                 recorder.sample(name, None if left is None else left.left)
                 for name, left in zip(names, gone, strict=True)
             ]
     return samples
 
 
-def _result(key: tuple[str, str], found: list[dict[str, Any]]) -> Any:
+def _result(key: tuple[str, str, str], found: list[dict[str, Any]]) -> Any:
     measured = [s for s in found if s["left"]]
     return {
-        "transport": key[0],
-        "pattern": key[1],
-        "app": PATTERNS[key][0],
+        **dict(zip(("server", "transport", "pattern"), key, strict=True)),
+        "app": PATTERNS[key[1:]][0],
         "clients": len(found),
         "chunks_after": summary([s["chunks_after"] for s in measured], 1),
         "chunks_total": summary([s["chunks_total"] for s in measured], 1),
@@ -159,7 +165,7 @@ def _result(key: tuple[str, str], found: list[dict[str, Any]]) -> Any:
 def wasted_work(
     delay: float, clients: int, rounds: int, read: int
 ) -> dict[str, Any]:
-    """Measurement 1: every pattern, round after round, on one server."""
+    """Measurement 1: every pattern, round after round, on both servers."""
     recorder = Recorder()
     with contextlib.ExitStack() as stack:  # shorter DELAYs, recorded prints
         for module in DELAYED:
@@ -168,14 +174,17 @@ def wasted_work(
             stack.enter_context(
                 mock.patch.object(module, "print", recorder.print, create=True)
             )
-        s, stop = start_server(recorder, UVICORN)
-        try:
-            samples = _rounds(recorder, s.port, delay, clients, rounds, read)
-        finally:
-            stop().join()
+        ports, stops = {}, list[Callable[[], Stopping]]()  # both at once:
+        stack.callback(lambda: list(map(Stopping.join, [s() for s in stops])))
+        for name, spec in SERVERS.items():
+            server, stop = start_server(recorder, spec)
+            ports[name] = server.port
+            stops.append(stop)
+        samples = _rounds(recorder, ports, delay, clients, rounds, read)
     return {
-        "server": f"uvicorn {metadata.version('uvicorn')}, in-process, "
-        "defaults: --http auto (httptools), --ws auto (websockets-sansio)",
+        "servers": {name: f"uvicorn {metadata.version('uvicorn')}, in-process,"
+                    f" --http {spec.options.get('http', 'auto (httptools)')}"
+                    for name, spec in SERVERS.items()},
         "delay": delay,
         "stream_messages": len(apps.TEXT),
         "read_before_leaving": read,

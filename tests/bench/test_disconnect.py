@@ -3,14 +3,16 @@
 The smoke run measures both parts for real in a few seconds (3 clients a
 pattern, an asyncio client instead of wrk) and checks what the slides
 claim: on HTTP today, only listening for ``http.disconnect`` stops the
-work; on uvicorn's WebSockets, ``send()`` raises. It runs through the
-command (in this process), which writes the JSON and its two charts
-together; a run whose server cannot start writes nothing. The committed
-JSON, from ``make bench``, must say the same, and show spec 2.4 paying off.
+work; on uvicorn's WebSockets, and on HTTP with the prototype of #3085,
+``send()`` raises. It runs through the command (in this process), which
+writes the JSON and its two charts together; a run whose server cannot
+start writes nothing. The committed JSON, from ``make bench``, must say the
+same, and show the prototype (spec 2.4) paying off.
 """
 
-import asyncio
 import json
+import os
+import shlex
 import shutil
 from pathlib import Path
 from typing import Any
@@ -21,14 +23,25 @@ from demos import disconnect_receive, raise_oserror, streaming_response
 from scripts.assets import charts
 from scripts.assets.code_images import CACHE
 from scripts.bench import apps, disconnect
-from scripts.bench.disconnect import SMOKE, parse_wrk, wrk_version
+from scripts.bench.disconnect import (
+    SMOKE,
+    SPECS,
+    LoadRun,
+    measure,
+    parse_wrk,
+    pinning,
+    wrk_version,
+)
+from scripts.bench.wasted import PROTOTYPE, SERVERS
 from scripts.matrix.catalog import BENEFITS, OSERROR
+from scripts.net.servers import start_server
 from tests.conftest import usage
 
 ROOT = Path(__file__).resolve().parents[2]
 Document = dict[str, Any]
 OSERROR_SLIDE = f"slide {OSERROR!r}"
 BENEFITS_SLIDE = f"slide {BENEFITS!r}"
+WASTED_SLIDE = "slide 'Client Disconnection: the work nobody reads'"
 
 
 CHARTS = ("bench_disconnect.json", "bench_fastapi.svg", "bench_wasted.svg")
@@ -92,9 +105,9 @@ def committed() -> Document:
     return data
 
 
-def wasted(document: Document) -> dict[tuple[str, str], dict[str, Any]]:
+def wasted(document: Document) -> dict[tuple[str, str, str], dict[str, Any]]:
     return {
-        (row["transport"], row["pattern"]): row
+        (row["server"], row["transport"], row["pattern"]): row
         for row in document["wasted_work"]["results"]
     }
 
@@ -102,26 +115,34 @@ def wasted(document: Document) -> dict[tuple[str, str], dict[str, Any]]:
 def check_wasted_work(document: Document) -> None:
     """What the Client Disconnection slides claim, in any measurement."""
     rows = wasted(document)
+    assert {key[0] for key in rows} == set(SERVERS)
     work = document["wasted_work"]
     for pattern in ("send_only", "catch_oserror"):
-        row = rows["http", pattern]
+        row = rows["uvicorn", "http", pattern]
         assert row["chunks_total"]["min"] == work["stream_messages"], (
             f"{OSERROR_SLIDE}: on HTTP, {pattern} should stream to the end "
             f"after the client left; it sent {row['chunks_total']}"
         )
         assert row["chunks_after"]["min"] >= 1
         assert row["noticed"] == 0, OSERROR_SLIDE
-    listen = rows["http", "listen"]
-    assert listen["chunks_after"]["max"] <= 1
-    assert listen["noticed"] == listen["clients"]
-    for pattern in ("listen", "catch_oserror"):
-        row = rows["websocket", pattern]
-        assert row["chunks_after"]["max"] <= 1, OSERROR_SLIDE
-        assert row["noticed"] == row["clients"], OSERROR_SLIDE
-    send_only = rows["websocket", "send_only"]
-    assert send_only["outcomes"] == {
-        "raised ClientDisconnected": send_only["clients"]
-    }, OSERROR_SLIDE
+    stops = [(server, "websocket", pattern) for server in SERVERS
+             for pattern in ("send_only", "listen", "catch_oserror")]
+    stops += [("prototype", "http", pattern) for pattern in
+              ("send_only", "listen", "catch_oserror", "fastapi")]
+    stops += [("uvicorn", "http", pattern) for pattern in ("listen", "fastapi")]
+    for key in stops:  # at the next send, or at once
+        row = rows[key]
+        assert row["chunks_after"]["max"] <= 1, (key, WASTED_SLIDE)
+        if key[2] in ("listen", "catch_oserror"):  # they print it
+            assert row["noticed"] == row["clients"], (key, WASTED_SLIDE)
+    raised = {("uvicorn", "websocket", "send_only"): "ClientDisconnected",
+              ("prototype", "websocket", "send_only"): "ClientDisconnected",
+              ("prototype", "http", "send_only"): "ClientDisconnected",
+              ("prototype", "http", "fastapi"): "ClientDisconnect",  # Starlette
+              ("uvicorn", "http", "fastapi"): None}  # its listener task stops
+    for key, name in raised.items():
+        outcome = f"raised {name}" if name else "returned"
+        assert rows[key]["outcomes"] == {outcome: rows[key]["clients"]}, key
 
 
 def test_the_smoke_run_finds_what_the_slides_say(smoke: Document) -> None:
@@ -133,7 +154,9 @@ def test_the_smoke_run_finds_what_the_slides_say(smoke: Document) -> None:
 
 def test_the_smoke_run_loads_every_variant(smoke: Document) -> None:
     results = smoke["throughput"]["results"]
-    assert [r["variant"] for r in results] == list(apps.VARIANTS)
+    assert [r["variant"] for r in results] == [
+        f"{framework}-{spec}" for framework in apps.FRAMEWORKS for spec in SPECS
+    ]
     for row in results:
         assert row["errors"] == 0
         assert row["requests"] == SMOKE.requests * SMOKE.repeats
@@ -176,56 +199,64 @@ def test_the_committed_figures_name_machine_versions_and_date(
     assert measured["machine"]["cores"] >= 1
     for name in ("uvicorn", "starlette", "fastapi", "wrk"):
         assert committed["versions"][name]
+    cost = committed["throughput"]  # what ran: its commands, its pinning
+    assert cost["servers"]["2.4"]["command"].endswith(f" --http {PROTOTYPE}")
+    assert "--http" not in cost["servers"]["2.3"]["command"]
+    assert cost["pinned"].startswith(("uvicorn: taskset -c ", "not pinned: "))
 
 
 # -- The parts --------------------------------------------------------------
 
 
-async def listener_tasks(app: Any) -> int:
-    """How often ``app`` calls receive() while streaming one response."""
-    calls = 0
-    sent: list[dict[str, Any]] = []
+def test_the_servers_say_the_spec_their_runs_are_labelled_with() -> None:
+    """measure() asks each server its spec_version first: servers swapped,
+    the run fails before loading anything."""
+    started = {name: start_server(apps.throughput_app, spec)
+               for name, spec in SERVERS.items()}
+    loaded: list[str] = []
 
-    async def receive() -> dict[str, Any]:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
-            return {"type": "http.request", "body": b""}
-        await asyncio.sleep(60)
-        return {"type": "http.disconnect"}
+    def load(url: str, warm: bool) -> LoadRun:
+        loaded.append(url)
+        return LoadRun(1, 1.0, 1.0, 1.0, 1.0, 0)
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/stream",
-        "raw_path": b"/stream",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [],
-        "server": ("127.0.0.1", 80),
-        "client": ("127.0.0.1", 1234),
-    }
-    await asyncio.wait_for(app(scope, receive, send), 5)
-    body = b"".join(m.get("body", b"") for m in sent)
-    assert body == apps.CHUNK * apps.CHUNKS
-    return calls
+    try:
+        ports = {spec: started[name][0].port for spec, name in
+                 (("2.3", "uvicorn"), ("2.4", "prototype"))}
+        assert measure(ports, load, 1, {})["results"][0]["requests"] == 1
+        swapped = dict(zip(ports, reversed(ports.values()), strict=True))
+        said = r"^the spec 2\.3 server says spec 2\.4$"
+        with pytest.raises(RuntimeError, match=said):
+            measure(swapped, load, 1, {})
+        assert len(loaded) == 8  # the first run's warm-ups and runs only
+    finally:
+        for stopping in [stop() for _, stop in started.values()]:
+            stopping.join()
 
 
-@pytest.mark.parametrize("framework", ["starlette", "fastapi"])
-def test_the_wrapper_switches_starlette_to_the_spec_2_4_path(
-    framework: str,
+def test_servers_and_wrk_get_a_core_each_if_they_can() -> None:
+    taskset = "/usr/bin/taskset"
+    server, load, said = pinning([2, 3], taskset, True)
+    assert (server, load) == ([taskset, "-c", "2"], [taskset, "-c", "3"])
+    assert said == "uvicorn: taskset -c 2, wrk: taskset -c 3"
+    assert pinning([0, 1], taskset, False) == (
+        [taskset, "-c", "0"], [], "uvicorn: taskset -c 0"
+    )
+    assert pinning([0], taskset, True) == ([], [], "not pinned: 1 core")
+    assert pinning([0, 1], None, True) == ([], [], "not pinned: no taskset")
+
+
+def test_the_smoke_run_records_its_servers_commands_and_pinning(
+    smoke: Document,
 ) -> None:
-    """2.3: a task waits on receive() for http.disconnect; 2.4: none."""
-    old = apps.VARIANTS[f"{framework}-2.3"]
-    new = apps.VARIANTS[f"{framework}-2.4"]
-    assert asyncio.run(listener_tasks(old)) == 2
-    assert asyncio.run(listener_tasks(new)) <= 1
+    cost = smoke["throughput"]
+    commands = {spec: cost["servers"][spec]["command"] for spec in SPECS}
+    assert commands["2.4"].endswith(f" --http {PROTOTYPE}")
+    assert "--http" not in commands["2.3"]
+    cores = sorted(os.sched_getaffinity(0))
+    pinned = pinning(cores, shutil.which("taskset"), False)
+    assert cost["pinned"] == pinned[2]
+    for command in commands.values():
+        assert command.startswith(shlex.join(pinned[0]) + " python -m uvicorn")
 
 
 WRK_OUTPUT = """\

@@ -1,4 +1,5 @@
-"""The figures in the speaker notes are the ones the benchmark measured.
+"""The figures in the speaker notes are the ones the benchmark measured,
+rounded as the charts and the README round them (scripts/readme.py).
 
 When ``make bench`` measures something else, these tests fail and name the
 slide whose notes to update.
@@ -6,9 +7,11 @@ slide whose notes to update.
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from scripts.readme import milliseconds, rounded
 from tests.deck.slides import Slide, read_deck
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,52 +27,68 @@ def slide_showing(picture: str) -> Slide:
     return slide
 
 
-def ms(seconds: float) -> str:
-    """A duration as the notes write it: 228 ms, or 1.3 ms under 10 ms."""
-    value = seconds * 1000
-    return f"{value:.1f} ms" if value < 10 else f"{value:.0f} ms"
-
-
-def messages(count: float) -> str:
-    return f"{count:.0f} message" + ("" if count == 1 else "s")
+def waste(result: dict[str, Any]) -> str:
+    """Messages and time after the client left, as the notes write them:
+    10 messages, 228 ms (1.3 ms under 10 ms)."""
+    count = int(rounded(result["chunks_after"]["median"]))
+    said = f"{count} message" + ("" if count == 1 else "s")
+    return f"{said}, {milliseconds(result['seconds_after'])}"
 
 
 def wasted_work_claims() -> list[str]:
-    results = {
-        (r["transport"], r["pattern"]): r
-        for r in BENCH["wasted_work"]["results"]
-    }
-    claims = []
-    for (transport, pattern), label in [
-        (("http", "send_only"), "send only"),
-        (("http", "catch_oserror"), "Catch OSError"),
-        (("http", "listen"), "Listen for http.disconnect"),
-        (("websocket", "send_only"), "send only"),
-    ]:
-        result = results[transport, pattern]
-        claims.append(
-            f"{label}: {messages(result['chunks_after']['median'])}, "
-            f"{ms(result['seconds_after']['median'])}"
+    work = BENCH["wasted_work"]
+    results = {(r["server"], r["transport"], r["pattern"]): r
+               for r in work["results"]}
+    claims = [
+        f"{work['clients_per_round'] * work['rounds']} clients per pattern and "
+        f"server, each leaving after {work['read_before_leaving']} of "
+        f"{work['stream_messages']} messages sent {work['delay'] * 1000:g} ms "
+        "apart"
+    ]
+    for server, title in (("uvicorn", "Stock uvicorn"),
+                          ("prototype", "Prototype of #3085")):
+        said = "; ".join(
+            f"{label} {waste(results[server, 'http', pattern])}"
+            for pattern, label in (
+                ("send_only", "send only"),
+                ("catch_oserror", "catch OSError"),
+                ("listen", "listen for http.disconnect"),
+                ("fastapi", "FastAPI demo"),
+            )
         )
-    return claims
+        claims.append(f"{title}, HTTP: {said}.")
+    send_only = results["uvicorn", "websocket", "send_only"]
+    return [*claims, f"WebSocket, stock uvicorn: send only {waste(send_only)}"]
 
 
 def throughput_claims() -> list[str]:
-    results = {r["variant"]: r for r in BENCH["throughput"]["results"]}
-    ratios = BENCH["throughput"]["ratios_2_4_over_2_3"]
-    claims = []
+    cost = BENCH["throughput"]
+    results = {r["variant"]: r for r in cost["results"]}
+    load, stream = cost["load"], cost["stream"]
+    claims = [
+        f"many small streams ({stream['chunks']} chunks of "
+        f"{stream['chunk_bytes']} bytes)",
+        f"{load['tool']}, {load['connections']} connections, "
+        f"{load['runs_per_variant']} rounds of {load['seconds_per_run']} s",
+        f"pinned: {cost['pinned']}",
+        f"--http {cost['servers']['2.4']['http']}",
+    ]
     for framework, label in [
         ("starlette", "Starlette"),
         ("fastapi", "FastAPI"),
     ]:
         before = results[f"{framework}-2.3"]
         after = results[f"{framework}-2.4"]
+        ratio = cost["ratios_2_4_over_2_3"][framework]
+        spread = ratio["paired"]["rps"]
         claims.append(
-            f"{label}: {before['rps']['median']:,.0f} → "
-            f"{after['rps']['median']:,.0f} req/s "
-            f"(\N{MULTIPLICATION SIGN}{ratios[framework]['rps']:.2f}), "
-            f"p99 {before['p99_ms']['median']:.0f} ms → "
-            f"{after['p99_ms']['median']:.0f} ms"
+            f"{label}: {int(rounded(before['rps']['median'])):,} → "
+            f"{int(rounded(after['rps']['median'])):,} req/s "
+            f"(\N{MULTIPLICATION SIGN}{rounded(ratio['rps'], 2)}, rounds "
+            f"{rounded(spread['min'], 2)}\N{EN DASH}"
+            f"{rounded(spread['max'], 2)}), "
+            f"p99 {rounded(before['p99_ms']['median'], 1)} ms → "
+            f"{rounded(after['p99_ms']['median'], 1)} ms"
         )
     return claims
 
