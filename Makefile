@@ -92,11 +92,11 @@ serve: assets $(NODE_MODULES) ## Serve the deck, reloading on change (PORT=8080)
 
 COG := $(VENV)/bin/cog -I .
 
-matrix: install ## Probe the real servers (~30 s): assets/support_matrix.*
+matrix: install ## Probe the real servers (~45 s): assets/support_matrix.*
 	$(PYTHON) -m scripts.matrix.probe
 	$(COG) -r README.md
 
-bench: install ## Run the disconnect benchmark (~2.5 min): assets/bench_*
+bench: install ## Run the disconnect benchmark (~4.5 min): assets/bench_*
 	$(PYTHON) -m scripts.bench.disconnect
 	$(COG) -r README.md
 
