@@ -166,10 +166,7 @@ def build(
 def claims(root: Path) -> list[generator.Claim]:
     """What ``run`` would write; reads only the manifest."""
     manifest = load_manifest(root / MANIFEST, root)
-    return [
-        generator.Claim.of(root, s.output, manifest.path, s.cite("output"))
-        for s in manifest.images
-    ]
+    return generator.Claim.each(root, manifest.path, manifest.images)
 
 
 def code_lines(svg: bytes, group: str = "code") -> list[str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 from types import ModuleType
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from scripts.assets.manifest import load_manifest
 from scripts.exceptions import InputError, WriteError
@@ -170,6 +170,20 @@ class Claim(NamedTuple):  # an output a generator makes, and where it says so
     @classmethod
     def of(cls, root: Path, name: str, file: str, line: int) -> "Claim":
         return cls((root / name).resolve(), name, f"{file}:{line}")
+
+    @classmethod
+    def each(
+        cls, root: Path, file: str, entries: Sequence["Entry"]
+    ) -> list["Claim"]:
+        """The ``output`` of each entry, at the line that names it."""
+        return [cls.of(root, e.output, file, e.cite("output")) for e in entries]
+
+
+class Entry(Protocol):  # a manifest entry that writes one output
+    @property
+    def output(self) -> str: ...
+
+    def cite(self, key: str = "") -> int: ...
 
 
 def claims(module: ModuleType, root: Path) -> list[Claim]:

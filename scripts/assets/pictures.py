@@ -216,10 +216,7 @@ def build(
 def claims(root: Path) -> list[generator.Claim]:
     """What ``run`` would write, by line; reads only the data file."""
     data = load(root / DATA, root)
-    return [
-        generator.Claim.of(root, e.output, data.toml_path, e.cite("output"))
-        for e in data.diagram
-    ]
+    return generator.Claim.each(root, data.toml_path, data.diagram)
 
 
 def run(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from types import ModuleType
 
 import pytest
 from starlette.types import Receive, Scope, Send
@@ -18,7 +19,12 @@ from demos import fastapi_streaming, raise_oserror, streaming_response
 from scripts.net.clients import http1, http1_open
 from scripts.net.servers import UVICORN_HTTP_SERVERS, ServerSpec
 from tests.conftest import Report, Returns, Serve, WatchPrints, slide
-from tests.demos.test_disconnect import DELAY, STREAM, leave_mid_stream
+from tests.demos.test_disconnect import (
+    DELAY,
+    STREAM,
+    AfterDisconnect,
+    leave_mid_stream,
+)
 from tests.demos.test_leaks import many_clients, settle, sockets_on
 
 PROTOCOLS = "demos.oserror_protocols"
@@ -72,6 +78,18 @@ def test_raise_oserror_stops_at_once(
     assert after.total_chunks < len(STREAM), where
 
 
+def leave_and_settle(
+    serve: Serve, prints: WatchPrints, module: ModuleType, spec: ServerSpec
+) -> AfterDisconnect:
+    """Leave ``module``'s stream mid-way; return once the server has logged."""
+    recorder = prints(module)
+    app = Returns(module.app)
+    server = serve(app, spec)
+    after = leave_mid_stream(server.port, recorder, app)
+    server.call(asyncio.sleep(0))  # uvicorn logs in the turn the app ends
+    return after
+
+
 @ON_PROTOTYPES
 def test_an_app_that_never_catches_stops_and_nothing_is_logged(
     serve: Serve,
@@ -79,12 +97,8 @@ def test_an_app_that_never_catches_stops_and_nothing_is_logged(
     server_errors: ERRORS,
     spec: ServerSpec,
 ) -> None:
-    recorder = prints(streaming_response)
-    app = Returns(streaming_response.app)
-    server = serve(app, spec)
-    after = leave_mid_stream(server.port, recorder, app)
+    after = leave_and_settle(serve, prints, streaming_response, spec)
     assert after.total_chunks < len(STREAM), slide("streaming_response")
-    server.call(asyncio.sleep(0))  # uvicorn logs in the turn the app ends
     assert server_errors() == []
 
 
@@ -120,10 +134,7 @@ def test_fastapi_stops_after_its_client_left(
     spec: ServerSpec,
 ) -> None:
     """The same code stops on both: by OSError at 2.4, by the listener below."""
-    recorder = prints(fastapi_streaming)
-    app = Returns(fastapi_streaming.app)
-    server = serve(app, spec)
-    after = leave_mid_stream(server.port, recorder, app)
+    after = leave_and_settle(serve, prints, fastapi_streaming, spec)
     figure(
         "fastapi_streaming",
         spec.id,
@@ -131,7 +142,6 @@ def test_fastapi_stops_after_its_client_left(
         f"{after.total_chunks} of {len(STREAM)} in all",
     )
     assert after.total_chunks < len(STREAM), slide("fastapi_streaming")
-    server.call(asyncio.sleep(0))  # uvicorn logs in the turn the app ends
     assert server_errors() == []
 
 
@@ -140,12 +150,8 @@ def test_catching_only_client_disconnected_logs_starlettes_exception(
     serve: Serve, prints: WatchPrints, server_errors: ERRORS, spec: ServerSpec
 ) -> None:
     """The #2271 trap: Starlette re-raises the OSError as ClientDisconnect."""
-    recorder = prints(fastapi_streaming)
-    app = Returns(fastapi_streaming.app)
-    server = serve(app, spec)
-    after = leave_mid_stream(server.port, recorder, app)
+    after = leave_and_settle(serve, prints, fastapi_streaming, spec)
     assert after.total_chunks < len(STREAM)
-    server.call(asyncio.sleep(0))  # uvicorn logs in the turn the app ends
     assert server_errors() == ["Exception in ASGI application\n"]
 
 
