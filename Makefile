@@ -84,9 +84,10 @@ html: assets $(NODE_MODULES) ## Build dist/slides.html, a folder that presents o
 pdf: assets browser $(NODE_MODULES) ## Build dist/slides.pdf with Chromium (CHROME_PATH=...).
 	$(PYTHON) -m scripts.deck.build pdf
 
-serve: assets $(NODE_MODULES) ## Serve the deck, reloading on change (PORT=8080).
-	@echo "Serving the deck at http://localhost:$(PORT)/slides.md (Ctrl-C stops)"
-	PORT=$(PORT) $(MARP) --config-file .marprc.yml --no-stdin --server --input-dir .
+serve: assets $(NODE_MODULES) ## Serve the deck on 127.0.0.1, reloading on change (PORT=8080, HOST=).
+	@echo "Serving the deck at http://$(or $(HOST),127.0.0.1):$(PORT)/slides.md (Ctrl-C stops)"
+	PORT=$(PORT) HOST=$(HOST) NODE_OPTIONS="--require ./scripts/deck/localhost.cjs" \
+		$(MARP) --config-file .marprc.yml --no-stdin --server --input-dir .
 
 .PHONY: matrix bench readme
 
