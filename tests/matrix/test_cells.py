@@ -88,8 +88,8 @@ def test_daphne_raises_inside_the_closing_handshake_and_drops_after_it(
         # The first bytes of the burst: all of it is in daphne's buffers
         # (the app sends it without yielding), more than the sockets hold.
         assert sock.recv(1) == b"\x82"  # a binary frame, FIN set
-        sock.sendall(masked_close())
-        left = time.monotonic()
+        left = time.monotonic()  # before the close frame: nothing can
+        sock.sendall(masked_close())  # raise in the app earlier than this
         raised = daphne.event(f"{probe}.raised", 5.0)
         assert raised is not None, "no send raised inside the window"
         assert raised["exception"] == "autobahn.exception.Disconnected"
