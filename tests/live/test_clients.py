@@ -256,13 +256,25 @@ def test_chunks_sent_after_the_client_left(demo: Demo, live_runs: Runs) -> None:
     run = live_runs.finished(demo.name)
     after = sent_after_leaving(run)
     if demo.name in STOPPING:
-        assert after == 0, run.output
+        assert after <= stalled(run, demo.interval()), run.output
     else:  # uvicorn drops the sends silently: the app streams to the end
         assert after > 0, run.output
         assert len(re.findall(SENDING, run.output)) == CHUNKS, run.output
 
 
 SENDING = r"server │ Sending '"  # a chunk the app sends, as the runner shows it
+
+
+def stalled(run: Run, pace: float) -> int:
+    """The app's sends due between the client's last read and its hang-up.
+
+    The runner hangs up right after its last read, unless the machine
+    stalls it: the chunks the app produced meanwhile were sent before the
+    client left, yet the runner shows them after. Measured in the run.
+    """
+    stamps = re.findall(r"\+([\d.]+)s client (?:← body|• Hangs up)", run.output)
+    read, hung_up = float(stamps[-2]), float(stamps[-1])
+    return int((hung_up - read) / pace)
 
 
 def sent_after_leaving(run: Run) -> int:
@@ -289,7 +301,7 @@ def test_the_prototype_stops_the_stream_at_once(
         assert fact in run.output, f"{fact!r} missing from:\n{run.output}"
     # At most the chunk the app was producing as the client left: its send
     # raises, and the server logs nothing about it (spec 2.4).
-    assert sent_after_leaving(run) <= 1, run.output
+    assert sent_after_leaving(run) <= 1 + stalled(run, 0.1), run.output
     assert 0 < len(re.findall(SENDING, run.output)) < CHUNKS, run.output
     assert "ERROR" not in run.output, run.output
     if key.startswith("raise_oserror"):  # it catches OSError, and says so
