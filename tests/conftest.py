@@ -249,8 +249,12 @@ def usage(
 # The modules with the longest runs: scheduled first, so that the two
 # workers (pytest-xdist, --dist loadfile) end together rather than one
 # starting a long module while the other is idle.
-LONGEST_FIRST = ("deck/test_build.py", "live/test_runner.py",
-                 "matrix/test_probe.py")
+LONGEST_FIRST = (
+    "live/test_clients.py",
+    "deck/test_build.py",
+    "live/test_server.py",
+    "matrix/test_probe.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -25,7 +25,12 @@ from tests.demos.test_disconnect import (
     AfterDisconnect,
     leave_mid_stream,
 )
-from tests.demos.test_leaks import many_clients, settle, sockets_on
+from tests.demos.test_leaks import (
+    many_clients,
+    settle,
+    sockets_on,
+    tasks_running,
+)
 
 PROTOCOLS = "demos.oserror_protocols"
 PROTOTYPES = (
@@ -110,10 +115,6 @@ def tasks_while_streaming(serve: Serve, spec: ServerSpec) -> int:
     with sock:
         sock.recv(65536)  # the head, and the first chunk or more
         return server.call(tasks_running()) - before
-
-
-async def tasks_running() -> int:
-    return len(asyncio.all_tasks())
 
 
 @pytest.mark.parametrize("spec", PROTOTYPES + UVICORN_HTTP_SERVERS, ids=str)
