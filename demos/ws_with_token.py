@@ -1,4 +1,4 @@
-"""Accept a WebSocket only when its ``token`` query parameter is right."""
+"""Accept a WebSocket only when its token query parameter is right."""
 
 import os
 import secrets
@@ -7,6 +7,8 @@ from fastapi import FastAPI, HTTPException, WebSocket
 
 # Demo default; set DEMO_TOKEN to choose your own secret.
 TOKEN = os.environ.get("DEMO_TOKEN", "let-me-in")
+if not TOKEN:  # else ?token= (empty) would pass
+    raise SystemExit("DEMO_TOKEN is set but empty: set a token, or unset it")
 
 app = FastAPI()
 

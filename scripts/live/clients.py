@@ -15,12 +15,13 @@ from h2 import config, connection, events, exceptions
 from rich.text import Text
 
 from demos.catalog import Demo
-from scripts.live.server import HOST, Server, header_lines, status_text, style
+from scripts.live.server import HOST, ROOT, Server, header_lines, status_text
 
 IO_TIMEOUT = 5.0  # seconds for any one network wait
 CHUNKS_BEFORE_LEAVING = 3  # body chunks read before hanging up mid-stream
 WATCH_DELAYS = 15  # delays watched after the client left: 3 s at 0.2 s
 SHOWN_HEADERS = {"host", "upgrade", "connection"}  # of the handshake
+DISCONNECTED = "Client disconnected"  # what an app prints when it notices
 # How an accepted WebSocket is used; returns what happened, in brief.
 OnOpen = Callable[[Server, ws.ClientConnection], Awaitable[str]]
 
@@ -75,7 +76,8 @@ class Http1(Wire):
         for event in (request, h11.EndOfMessage()):
             self.writer.write(self.h11.send(event) or b"")
         await self.writer.drain()
-        self.timeline.sent(f"GET {self.path} HTTP/1.1", header_lines(headers))
+        shown = header_lines(headers) if self.timeline.verbose else []
+        self.timeline.sent(f"GET {self.path} HTTP/1.1", shown)
         if not isinstance(response := await self.next_event(), h11.Response):
             raise ClientError(f"expected a response, got {response!r}")
         status = status_text(response.status_code, response.reason.decode())
@@ -122,19 +124,20 @@ async def leave_mid_stream(server: Server) -> Outcome:
                 raise ClientError("the body ended early")
         # The app prints before it sends: let those lines arrive first.
         await server.wait_for("Sending", 0, IO_TIMEOUT, CHUNKS_BEFORE_LEAVING)
-    left = timeline.now()
-    timeline.note(Text("Hangs up mid-stream (closes the socket)", style="bold"))
-    watch = WATCH_DELAYS * server.pace()
-    with timeline.console.status(f"Watching the server for {watch:.1f} s…"):
-        await asyncio.sleep(watch)
+        await timeline.pause()
+    left, watch = timeline.now(), WATCH_DELAYS * server.pace()
+    timeline.note(Text("Hangs up mid-stream (closes the socket)", "title"))
+    timeline.note(Text(f"Watching the server for {watch:.1f} s", "detail"))
+    await asyncio.sleep(watch)
     after = server.lines_since(left, "Sending")
-    more = plural(len(after), "more 'Sending' line")
-    noticed = server.lines_since(left, "Client disconnected")
-    return Outcome([
-        f"After the client left, the app printed {more} in {watch:.1f} s.",
-        f"It printed 'Client disconnected' {noticed[0].at - left:.3f} s after."
-        if noticed else "It never printed 'Client disconnected'.",
-    ])
+    more = plural(len(after), "more 'Sending' line") + f" in {watch:.1f} s"
+    findings = [f"After the client left, the app printed {more}."]
+    if noticed := server.lines_since(left, DISCONNECTED):
+        at = noticed[0].at - left
+        findings.append(f"It printed '{DISCONNECTED}' {at:.3f} s after.")
+    elif DISCONNECTED in (ROOT / f"demos/{server.demo.name}.py").read_text():
+        findings.append(f"It never printed '{DISCONNECTED}'.")
+    return Outcome(findings)
 
 
 async def http2_get(wire: Wire) -> tuple[bytes, dict[str, str]]:
@@ -143,9 +146,10 @@ async def http2_get(wire: Wire) -> tuple[bytes, dict[str, str]]:
     h2c, body = connection.H2Connection(settings), b""
     trailers: dict[str, str] = {}
     h2c.initiate_connection()
-    shown = [(":authority", wire.host), ("te", "trailers")]
+    shown = [("te", "trailers")]
     request = [(":method", "GET"), (":scheme", "http"), (":path", wire.path)]
-    h2c.send_headers(1, [*request, *shown], end_stream=True)
+    authority = [(":authority", wire.host)]
+    h2c.send_headers(1, [*request, *authority, *shown], end_stream=True)
     wire.writer.write(h2c.data_to_send())
     get = f"GET {wire.path} HTTP/2 (prior knowledge)"
     wire.timeline.sent(get, header_lines(shown))
@@ -169,7 +173,7 @@ async def http2_get(wire: Wire) -> tuple[bytes, dict[str, str]]:
                 wire.timeline.received(f"DATA {event.data!r}")
             elif isinstance(event, events.TrailersReceived):
                 trailers.update(fields)
-                shown_as = Text("trailers", style="bold")
+                shown_as = Text("trailers", style="title")
                 wire.timeline.received(shown_as, header_lines(fields))
             elif isinstance(event, events.StreamReset):
                 raise ClientError(f"stream reset: {event.error_code!r}")
@@ -188,12 +192,12 @@ async def get_with_trailers(server: Server) -> Outcome:
     timeline = server.timeline
     computed = base64.b64encode(hashlib.md5(body).digest()).decode()
     if (trailer := trailers.get("content-md5")) is None:
-        timeline.note(Text("No content-md5 trailer arrived", style="bold red"))
+        timeline.note(Text("No content-md5 trailer arrived", style="bad"))
         return Outcome([f"Body {body!r}, but no content-md5 trailer."], False)
     ok = trailer == computed
     verdict = "matches" if ok else "MISMATCH"
     timeline.note(
-        Text.assemble("content-md5 ", (verdict, f"bold {style(ok)}")),
+        Text.assemble("content-md5 ", (verdict, "ok" if ok else "bad")),
         [f"computed: base64(md5(body)) = {computed}"],
     )
     return Outcome([
@@ -214,20 +218,24 @@ class ShowHandshake(logging.LoggerAdapter[logging.Logger]):
         return True
 
     def log(self, level: int, msg: object, *args: object, **_: Any) -> None:
+        timeline = self.timeline
         if msg == "> GET %s HTTP/1.1":
-            self.timeline.sent(f"GET {args[0]} HTTP/1.1 (WebSocket handshake)")
+            path = timeline.mask(str(args[0]))
+            timeline.sent(f"GET {path} HTTP/1.1 (WebSocket handshake)")
         elif msg == "> %s: %s" and str(args[0]).lower() in SHOWN_HEADERS:
-            line = Text(f"  {args[0]}: {args[1]}", style="dim")
-            self.timeline.row(None, "", "", line)
+            line = Text(f"  {args[0]}: {args[1]}", style="detail")
+            if timeline.verbose:
+                timeline.row(None, "", "", line)
 
 
-def query(demo: Demo) -> str:
-    """The query string ``demo`` needs to accept a handshake."""
+def token(demo: Demo) -> str:
+    """The token ``demo`` needs to accept a handshake, or ""; SystemExit
+    (from the demo) when DEMO_TOKEN is set but empty."""
     if demo.name != "ws_with_token":
         return ""
     from demos.ws_with_token import TOKEN  # DEMO_TOKEN overrides it
 
-    return f"?token={quote(TOKEN)}"
+    return TOKEN
 
 
 async def ws_attempt(server: Server, target: str, on_open: OnOpen) -> list[str]:
@@ -268,7 +276,7 @@ async def listen(server: Server, client: ws.ClientConnection) -> str:
         except ws.ConnectionClosed as exc:
             closed = exc.rcvd or "without a close frame"
             server.timeline.received(f"close {closed}")
-            return f"{plural(messages, 'message')}, then close {exc.rcvd}"
+            return f"{plural(messages, 'message')}, close {exc.rcvd}"
         except TimeoutError:
             server.timeline.note(f"Nothing for {IO_TIMEOUT:.0f} s: closing")
             return f"{plural(messages, 'message')}, then silence"
@@ -282,31 +290,34 @@ async def leave_after_first(server: Server, client: ws.ClientConnection) -> str:
     async with asyncio.timeout(IO_TIMEOUT):
         message = await client.recv()
     timeline.received(f"message {message!r}")
+    await timeline.pause()
     left = timeline.now()
-    timeline.sent(Text("close 1000 (the client leaves)", style="bold"))
+    timeline.sent(Text("close 1000 (the client leaves)", style="title"))
     await client.close()
     timeline.received(f"close {client.protocol.close_rcvd}")
-    waiting = f"Waiting for the app to notice (at most {limit:g} s)…"
-    with timeline.console.status(waiting):
-        noticed = await server.wait_for("Client disconnected", left, limit)
+    waiting = f"Waiting for tick 2 ({server.pace():g} s): the app notices then"
+    timeline.note(Text(waiting, "detail"))
+    noticed = await server.wait_for(DISCONNECTED, left, limit)
     if not noticed:
         timeline.note(f"The app did not notice within {limit:g} s")
         return f"The app did not notice within {limit:g} s."
     delay = noticed[0].at - left
-    timeline.note(Text(f"The app noticed {delay:.1f} s later", style="bold"))
+    timeline.note(Text(f"The app noticed {delay:.1f} s later", style="title"))
     printed = f"The app printed {noticed[0].text!r}"
     return f"{printed} {delay:.1f} s after the client left."
 
 
 async def token_attempts(server: Server) -> Outcome:
     """No token, a wrong token, the right token: three handshakes."""
-    wrong, right = "?token=guess", query(server.demo)
+    wrong, right = "?token=guess", f"?token={quote(server.timeline.secret)}"
     attempts = {"no token": "", "wrong token": wrong, "right token": right}
     findings = []
-    for number, (label, token) in enumerate(attempts.items(), 1):
+    for number, (label, given) in enumerate(attempts.items(), 1):
+        if number > 1:
+            await server.timeline.pause()
         attempt = f"Attempt {number} of {len(attempts)}: {label}"
-        server.timeline.note(Text(attempt, style="bold"))
-        result = await ws_attempt(server, server.demo.path + token, listen)
+        server.timeline.note(Text(attempt, style="title"))
+        result = await ws_attempt(server, server.demo.path + given, listen)
         findings.append(f"{label.capitalize()}: {', '.join(result)}.")
     return Outcome(findings)
 

@@ -19,6 +19,7 @@ from rich.text import Text
 from demos.catalog import BY_NAME, DEMOS, HTTP1, HTTP_CLASSES, PACED
 from scripts.live import clients
 from scripts.live import server as live
+from scripts.live.palette import theme
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 TRY = {  # what to type in another terminal, before the URL
@@ -26,30 +27,44 @@ TRY = {  # what to type in another terminal, before the URL
     "http2": ["curl", "-v", "--http2-prior-knowledge", "-H", "TE: trailers"],
     "websocket": [live.python_command(), "-m", "websockets"],
 }
+EXPORT_IT_THERE = (
+    "(First export DEMO_TOKEN there: the server's token, as set here, or "
+    "else the default in demos/ws_with_token.py.)"
+)
+
+
+def try_command(server: live.Server) -> str:
+    """What to type in another terminal, the token left to $DEMO_TOKEN."""
+    demo, start = server.demo, shlex.join(TRY[server.demo.transport])
+    scheme = "ws" if demo.transport == "websocket" else "http"
+    url = f"{scheme}://{live.HOST}:{server.port}{demo.path}"
+    if server.timeline.secret:
+        return f'{start} "{url}?token=$DEMO_TOKEN"'
+    return f"{start} {shlex.quote(url)}"
 
 
 async def show(server: live.Server, serve: bool) -> int:
     """Serve the demo, run its client (or wait for Ctrl-C), stop, sum up."""
-    demo, console, outcome = server.demo, server.timeline.console, None
-    title = Text.assemble((demo.name, "bold"), " · ", (demo.slide, "italic"))
-    console.rule(title)
-    server.timeline.command(server.command)
-    notes = [Text(note, style="dim") for note in server.notes]
-    console.print(*notes, "", sep="\n")
+    demo, timeline, outcome = server.demo, server.timeline, None
+    console = timeline.console
+    console.rule(Text.assemble((demo.name, "title"), " · ", demo.slide))
+    timeline.command(server.command)
+    if server.notes:
+        console.print(*[Text(x, "detail") for x in server.notes], "", sep="\n")
     try:
         await server.start()
         if serve:
-            console.print(Text("\nIn another terminal, try:", "bold"))
-            scheme = "ws" if demo.transport == "websocket" else "http"
-            url = f"{scheme}://{live.HOST}:{server.port}{demo.path}"
-            command = [*TRY[demo.transport], url + clients.query(demo)]
-            server.timeline.command(shlex.join(command))
-            console.print(Text("Press Ctrl-C to stop.\n", style="dim"))
+            console.print(Text("\nIn another terminal, try:", "title"))
+            timeline.command(try_command(server))
+            if timeline.secret:
+                console.print(Text(EXPORT_IT_THERE, "detail"))
+            console.print(Text("Press Ctrl-C to stop.\n", "detail"))
             code = await server.wait()
             error = f"The server exited on its own with code {code}."
         else:
             scripts, paced = clients.SCRIPTS, " paced" if demo.pace else ""
             script = scripts.get(demo.name) or scripts[demo.transport + paced]
+            await timeline.pause()
             outcome = await script(server)
     except live.ServerError as exc:
         error = str(exc)
@@ -59,17 +74,18 @@ async def show(server: live.Server, serve: bool) -> int:
     except asyncio.CancelledError:
         if task := asyncio.current_task():
             task.uncancel()
-        server.timeline.runner("Ctrl-C" if serve else "Interrupted")
+        timeline.runner("Ctrl-C" if serve else "Interrupted")
         return 0 if serve else 130
     finally:
         await server.stop()
     if outcome is None:
-        console.print(Text(f"\nError: {error}", style="bold red"))
+        console.print(Text(f"\nError: {timeline.mask(error)}", style="bad"))
         return 1
+    await timeline.pause()
     findings = Table.grid(padding=(0, 1))
     for finding in outcome.findings:
         findings.add_row("•", finding)
-    body = Group(Text(demo.summary, style="bold"), findings)
+    body = Group(Text(demo.summary, style="title"), findings)
     border = live.style(outcome.ok)
     console.print("", Panel(body, title="What this shows", border_style=border))
     return 0 if outcome.ok else 1
@@ -96,14 +112,14 @@ async def interruptible(main: Coroutine[Any, Any, int]) -> int:
 
 def print_demos(console: Console) -> None:
     table = Table(box=box.SIMPLE_HEAD, show_lines=True, title="Demos")
-    table.add_column("Name", style="bold cyan", no_wrap=True)
+    table.add_column("Name", style="client", no_wrap=True)
     table.add_column("Slide, and what it shows")
     for demo in DEMOS:
         summary = Text.assemble((demo.slide, "italic"), "\n", demo.summary)
         table.add_row(demo.name, summary)
-    hint = "Run one: python -m demos NAME [--port N] [--serve] [--interval S]"
-    hint += f" [--http {'|'.join(HTTP_CLASSES)}]"
-    console.print(table, Text(hint, style="dim"), sep="\n")
+    hint = f"Run one: make demo NAME=<name> [HTTP={'|'.join(HTTP_CLASSES)}]"
+    hint += "; every option: .venv/bin/python -m demos --help"
+    console.print(table, Text(hint, style="detail"), sep="\n")
 
 
 def port_number(value: str) -> int:
@@ -122,7 +138,7 @@ def seconds(value: str) -> float:
 
 def command_line() -> argparse.ArgumentParser:
     cli = argparse.ArgumentParser(
-        prog="python -m demos",
+        prog=f"{live.python_command()} -m demos",  # as typed here
         description="Serve a demo, run its client, show both in one timeline.",
     )
     option = cli.add_argument
@@ -131,6 +147,13 @@ def command_line() -> argparse.ArgumentParser:
     option("--serve", action="store_true",
            help="only serve the demo, until Ctrl-C, and print a command to try")
     option("--list", action="store_true", help="list the demos and exit")
+    option("--verbose", action="store_true",
+           help="show the server's start-up and shutdown, request headers")
+    option("--step", action="store_true",
+           help="pause between phases until Enter (a line on stdin)")
+    option("--light", action="store_true", help="colours for a light screen")
+    option("--replay", action="store_true",
+           help="print the demo's recording, paced: no server, no network")
     option("--interval", type=seconds, metavar="SECONDS",
            help=f"seconds between the app's sends: {', '.join(PACED)}")
     http = "; ".join(f"{k}, {what}" for k, (_, what) in HTTP_CLASSES.items())
@@ -148,23 +171,37 @@ REFUSALS = (
 def main(argv: list[str] | None = None) -> int:
     cli = command_line()
     args = cli.parse_args(argv)
+    colours = theme("light" if args.light else "dark")
+    console = Console(highlight=False, theme=colours)
     if args.list:
-        print_demos(Console(highlight=False))
+        print_demos(console)
         return 0
-    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True,
+                     theme=colours)
     demo = BY_NAME.get(args.name or "")
     if args.name is None:
         cli.print_usage(sys.stderr)
     elif demo is None:
-        errors.print(f"Unknown demo: {args.name!r}.", style="bold red")
+        errors.print(f"Unknown demo: {args.name!r}.", style="bad")
     else:
         for option, demos, why in REFUSALS:
             if getattr(args, option) is not None and demo.name not in demos:
                 applies = f"--{option} applies to {', '.join(demos)}"
                 message = f"The demo {demo.name!r} {why}; {applies}."
-                errors.print(message, style="bold red")
+                errors.print(message, style="bad")
                 return 2
-        server = live.Server(demo, args.port, args.interval, args.http)
+        if args.replay:  # its module comes with the recordings
+            from scripts.transcripts.replay import replay
+
+            return replay(demo.name, console, args.step)
+        try:
+            secret = clients.token(demo)
+        except SystemExit as exc:  # the demo refuses its settings
+            errors.print(str(exc), style="bad")
+            return 2
+        timeline = live.Timeline(console, args.verbose, args.step, secret)
+        settings = args.port, args.interval, args.http
+        server = live.Server(demo, *settings, timeline)
         return asyncio.run(interruptible(show(server, args.serve)))
     print_demos(errors)
     return 2

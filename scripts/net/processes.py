@@ -108,12 +108,14 @@ def _kill_leftovers() -> None:
 
 class Server:
     """``command`` in a session of its own, stdin closed, its output to
-    ``output`` (None: inherited); its tree is SIGKILLed at exit."""
+    ``output`` (None: inherited); its tree is SIGKILLed at exit;
+    ``preexec``: run in the child before ``command``."""
 
     def __init__(
         self, command: Sequence[str], *, cwd: Path,
         env: dict[str, str] | None = None,
         output: Path | IO[bytes] | None = None,
+        preexec: Callable[[], None] | None = None,
     ) -> None:
         with contextlib.ExitStack() as stack:
             if isinstance(output, Path):
@@ -122,7 +124,7 @@ class Server:
                 list(command), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=None if output is None else subprocess.STDOUT,
-                start_new_session=True,
+                start_new_session=True, preexec_fn=preexec,
             )
         self.pid = self.popen.pid
         self.stopped: Stopped | None = None

@@ -15,7 +15,17 @@ from scripts.net import ports, processes
 
 ROOT = Path(__file__).resolve().parents[2]
 # Wide, UTF-8 output: no line of the timeline is wrapped.
-ENV = {**os.environ, "COLUMNS": "200", "PYTHONIOENCODING": "utf-8"}
+# DEMO_TOKEN: a token no output may show (the runner masks it).
+SECRET = "s3cret-of-the-tests"
+ENV = {
+    **os.environ, "COLUMNS": "200", "PYTHONIOENCODING": "utf-8",
+    "DEMO_TOKEN": SECRET,
+}
+# A new shell in the repository root: no venv on PATH, no PYTHONPATH.
+FRESH = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": os.environ["HOME"],
+    **{k: ENV[k] for k in ("COLUMNS", "PYTHONIOENCODING", "DEMO_TOKEN")},
+}
 START_TIMEOUT = 20.0  # seconds until a served demo says how to try it
 STOP_TIMEOUT = 10.0  # seconds for the runner to exit once signalled
 # --interval for the runs; the others keep the slide's pace.
@@ -43,10 +53,15 @@ def server_alive(pid: int) -> bool:
 class Runner:
     """``python -m demos ARGS`` in a session of its own, output to ``log``."""
 
-    def __init__(self, log: Path, *args: str) -> None:
+    def __init__(
+        self, log: Path, *args: str, command: list[str] | None = None,
+        env: dict[str, str] = ENV,
+    ) -> None:
+        """``command`` (a ``make demo`` line, say) instead of ``python -m
+        demos ARGS``."""
         self.log = log
-        command = [sys.executable, "-m", "demos", *args]
-        self.process = processes.Server(command, cwd=ROOT, env=ENV, output=log)
+        command = command or [sys.executable, "-m", "demos", *args]
+        self.process = processes.Server(command, cwd=ROOT, env=env, output=log)
 
     @property
     def output(self) -> str:
@@ -68,7 +83,7 @@ class Runner:
 
     def server_pids(self) -> list[int]:
         """The uvicorn processes the runner started, from their own log."""
-        found = re.findall(r"Started server process \[(\d+)\]", self.output)
+        found = re.findall(r"Server up: PID (\d+)", self.output)
         return [int(pid) for pid in found]
 
     def stop(self) -> None:

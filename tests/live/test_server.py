@@ -3,6 +3,7 @@ in the middle of a demo; neither leaves a server behind."""
 
 import http.client
 import signal
+import time
 from pathlib import Path
 
 from scripts.live import server as live_server
@@ -68,4 +69,21 @@ def test_ctrl_c_mid_demo_stops_the_server(tmp_path: Path) -> None:
     assert "killing it (SIGKILL)" in runner.output
     assert "The server exited with code -9" in runner.output
     assert not any(server_alive(pid) for pid in runner.server_pids())
+    assert port_is_free(port)
+
+
+def test_no_server_outlives_a_killed_runner(tmp_path: Path) -> None:
+    port = pick_port()
+    args = ("asgi_app", "--serve", "--port", str(port))
+    runner = Runner(tmp_path / "log", *args)
+    try:
+        assert runner.wait_for("$ curl", START_TIMEOUT), runner.output
+        (pid,) = runner.server_pids()
+        runner.process.popen.send_signal(signal.SIGKILL)  # no clean-up
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while server_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not server_alive(pid), f"uvicorn {pid} outlived its runner"
+    finally:
+        runner.stop()
     assert port_is_free(port)
