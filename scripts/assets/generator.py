@@ -19,7 +19,7 @@ from scripts.files import leftovers, reason, shown, write_atomic
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = Path("assets")
 MANIFEST = Path("scripts/assets/code_images.toml")  # their font is in it
-GENERATORS = ("code_images", "charts", "pictures")  # in run order
+GENERATORS = ("code_images", "charts", "pictures", "transcripts")  # run order
 EPILOG = "Exit codes: 0 up to date, 1 stale (--check), 2 bad input."
 
 # A generator's build: (root, source, assets, cache, check, unused) -> exit.

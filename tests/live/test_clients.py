@@ -1,43 +1,24 @@
 """Every demo of the catalog run live, ``python -m demos NAME``, its output
 checked for the facts its slide states, and two streams on the prototype of
-uvicorn #3085 (``--http oserror``). The runs start together when this
-module starts, a few at a time, longest first, so the module takes about as
-long as its slowest demos. ``--interval`` shortens the waits of the paced
-demos (``ws_disconnect`` ticks every 10 s); two streaming demos keep the
-slide's pace, so that path is run too."""
+uvicorn #3085 (``--http oserror``); the runs: ``live_runs`` (conftest).
+``--interval`` shortens the waits of the paced demos (``ws_disconnect``
+ticks every 10 s); two streaming demos keep the slide's pace, so that path
+is run too."""
 
 import base64
 import hashlib
 import re
-import sys
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from demos.catalog import BY_NAME, DEMOS, Demo
 from demos.content_md5 import CHUNKS as CONTENT_MD5_CHUNKS
 from demos.fastapi_trailers import CHUNKS as FASTAPI_CHUNKS
-from scripts.net.ports import pick_port
-from tests.live.cli import (
-    PACED,
-    STOP_TIMEOUT,
-    Runner,
-    port_is_free,
-    server_alive,
-)
+from tests.deck.slides import SLIDES, shown_commands
+from tests.live.cli import PACED, ROOT, SECRET, port_is_free, server_alive
+from tests.live.conftest import Run, Runs
+from tests.live.recordings import difference, recording
 
-RUN_TIMEOUT = 60.0  # seconds for one demo run (the slowest: ~5 s)
-LANES = 3  # demo runs at once
-SLOWEST_FIRST = (
-    "disconnect_receive",
-    "fastapi_streaming",
-    "streaming_response",
-    "raise_oserror",
-    "ws_disconnect",
-)
 STREAMING = (
     "streaming_response",
     "disconnect_receive",
@@ -48,94 +29,16 @@ STREAMING = (
 STOPPING = ("disconnect_receive", "fastapi_streaming")
 # The same streams on the prototype of uvicorn #3085, at a test pace.
 PROTOTYPE = {
-    name: f"{name} --http oserror --interval 0.1"
+    name: f"{name} HTTP=oserror"
     for name in ("raise_oserror", "fastapi_streaming")
 }
+# What the slides tell the speaker to type: each one is a run below.
+SHOWN = [
+    command.removeprefix("make demo NAME=")
+    for command in shown_commands(SLIDES.read_text(encoding="utf-8"))
+    if command.startswith("make demo NAME=")
+]
 CHUNKS = len("Hello, world!")  # what every streaming demo sends, in full
-
-
-@dataclass(frozen=True)
-class Run:
-    """One finished ``python -m demos NAME`` run."""
-
-    demo: Demo
-    port: int
-    code: int
-    output: str
-    server_pids: list[int]
-
-
-def run_demo(key: str, runners: list[Runner], logs: Path) -> Run:
-    """Run ``key`` (a demo's name, then any options) on a free port, to the
-    end; a demo alone runs at its test pace."""
-    name, *args = key.split()
-    if not args and name in PACED:
-        args = ["--interval", str(PACED[name])]
-    port = pick_port()
-    log = logs / f"{key.replace(' ', '_')}.log"
-    runner = Runner(log, name, "--port", str(port), *args)
-    runners.append(runner)
-    try:
-        code = runner.finish(RUN_TIMEOUT)
-    finally:
-        runner.stop()
-    return Run(BY_NAME[name], port, code, runner.output, runner.server_pids())
-
-
-def selected_runs(session: pytest.Session) -> list[str]:
-    """The runs this module's selected tests ask for, slowest first."""
-    keys = set()
-    for item in session.items:
-        callspec = getattr(item, "callspec", None)
-        if getattr(item, "module", None) is sys.modules[__name__] and (
-            callspec is not None
-        ):
-            if demo := callspec.params.get("demo"):
-                keys.add(demo.name)
-            if key := callspec.params.get("key"):
-                keys.add(key)
-    order = {name: index for index, name in enumerate(SLOWEST_FIRST)}
-    return sorted(keys, key=lambda key: order.get(key, len(order)))
-
-
-class Runs:
-    """The demo runs, a few at a time; one no test announced starts on call."""
-
-    def __init__(self, logs: Path) -> None:
-        self.logs, self.runners = logs, list[Runner]()
-        self.executor = ThreadPoolExecutor(LANES, thread_name_prefix="demo")
-        self.futures: dict[str, Future[Run]] = {}
-
-    def start(self, key: str) -> None:
-        if key not in self.futures:
-            self.futures[key] = self.executor.submit(
-                run_demo, key, self.runners, self.logs
-            )
-
-    def finished(self, key: str) -> Run:
-        """The run of ``key`` (a demo's name, or more), once it is over."""
-        self.start(key)
-        return self.futures[key].result(RUN_TIMEOUT + STOP_TIMEOUT)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def live_runs(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Runs]:
-    """Start the selected demos' runs, a few at a time; stop them at the end.
-
-    It starts with the module, so the other tests run meanwhile.
-    """
-    runs = Runs(tmp_path_factory.mktemp("runs"))
-    for key in selected_runs(request.session):
-        runs.start(key)
-    try:
-        yield runs
-    finally:
-        runs.executor.shutdown(wait=False, cancel_futures=True)
-        for runner in list(runs.runners):
-            runner.stop()
-        runs.executor.shutdown(wait=True)
 
 
 def content_md5(chunks: list[bytes]) -> str:
@@ -170,10 +73,11 @@ FACTS: dict[str, tuple[str, ...]] = {
         "GET /ws?token=guess HTTP/1.1",
         """Wrong token: HTTP 401 Unauthorized, """
         """body b'{"detail":"Invalid token"}'.""",
-        "GET /ws?token=let-me-in HTTP/1.1",
+        "GET /ws?token=*** HTTP/1.1",  # DEMO_TOKEN masked, and in the log:
+        '"WebSocket /ws?token=***" [accepted]',
         "HTTP/1.1 101 Switching Protocols (handshake accepted)",
         "message 'Hello, authenticated client!'",
-        "close 1000 (OK)",
+        "Right token: HTTP 101 Switching Protocols, 1 message, close 1000",
     ),
     "content_md5": (
         "GET / HTTP/2 (prior knowledge)",
@@ -189,7 +93,7 @@ FACTS: dict[str, tuple[str, ...]] = {
         f"content-md5: {content_md5(FASTAPI_CHUNKS)}",
         "content-md5 matches",
     ),
-    "streaming_response": ("Sending 'H'", "Hangs up mid-stream"),
+    "streaming_response": ("Sending 'H'", "Hangs up mid-stream (closes"),
     "disconnect_receive": ("Sending 'H'", "Client disconnected"),
     "raise_oserror": ("Sending 'H'", "Hangs up mid-stream"),
     "fastapi_streaming": (
@@ -203,6 +107,7 @@ FACTS: dict[str, tuple[str, ...]] = {
         "message 'tick 1'",
         "Sent tick 1",
         "close 1000 (the client leaves)",
+        f"Waiting for tick 2 ({PACED['ws_disconnect']:g} s)",
         "Client disconnected (code 1006)",
         "The app noticed",
     ),
@@ -229,7 +134,7 @@ def test_every_demo_runs_live(demo: Demo, live_runs: Runs) -> None:
     for fact in (
         command,
         *paced,
-        "Started server process",
+        "Server up: PID",
         "What this shows",
         demo.summary,
         "The server exited with code 0",
@@ -237,6 +142,15 @@ def test_every_demo_runs_live(demo: Demo, live_runs: Runs) -> None:
     ):
         assert fact in run.output, f"{fact!r} missing from:\n{run.output}"
     assert "\x1b[" not in run.output  # piped: plain text, no colours
+    for folded in ("Started server process", "startup complete", "(SIGINT)"):
+        assert folded not in run.output  # with --verbose only
+    assert SECRET not in run.output  # DEMO_TOKEN, masked
+    if "Client disconnected" not in demo_source(demo):
+        assert "printed 'Client disconnected'" not in run.output
+
+
+def demo_source(demo: Demo) -> str:
+    return (ROOT / "demos" / f"{demo.name}.py").read_text("utf-8")
 
 
 @pytest.mark.parametrize(
@@ -321,3 +235,23 @@ def test_the_paced_tick_is_the_one_the_app_waited(
     assert match is not None, run.output
     # At the slide's pace the app notices at its next tick, 10 s on.
     assert float(match[1]) < demo.interval(), run.output
+
+
+@pytest.mark.parametrize("key", SHOWN)
+def test_every_demo_command_a_slide_shows_runs_as_typed(
+    key: str, live_runs: Runs
+) -> None:
+    """``make demo NAME=...`` in a new shell (no venv), as shown."""
+    run = live_runs.finished(key)
+    assert run.code == 0, run.output
+    assert "Traceback" not in run.output, run.output
+
+
+@pytest.mark.parametrize("demo", DEMOS, ids=lambda demo: demo.name)
+def test_the_recording_does_what_the_live_demo_does(
+    demo: Demo, live_runs: Runs
+) -> None:
+    run = live_runs.finished(demo.name)
+    assert run.code == 0, run.output
+    message = difference(demo.name, recording(demo.name), run.output, run.port)
+    assert not message, message

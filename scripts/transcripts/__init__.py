@@ -1,0 +1,64 @@
+"""Recorded runs of the demos, the fallback when a live demo fails on stage:
+``assets/transcripts/NAME.txt``, one terminal row a line, after the delay
+before it: ``SECONDS<TAB>ROW IN RICH MARKUP``. ``make transcripts`` writes
+them (record.py), ``make assets`` draws them (scripts/assets/transcripts.py),
+``python -m demos NAME --replay`` prints one (replay.py)."""
+
+import math
+from pathlib import Path
+from typing import NamedTuple
+
+from rich.cells import cell_len
+from rich.errors import MarkupError
+from rich.text import Text
+
+from scripts.exceptions import InputError
+from scripts.files import decode
+
+ROOT = Path(__file__).resolve().parents[2]
+FOLDER = Path("assets/transcripts")
+WIDTH = 80  # columns, as recorded
+HEADER = "# {name}: by `make transcripts`; a row: delay (s), tab, markup"
+
+
+class Row(NamedTuple):
+    delay: float  # seconds after the row before
+    markup: str
+
+    @property
+    def text(self) -> Text:
+        return Text.from_markup(self.markup)
+
+
+def path(root: Path, name: str) -> Path:
+    return root / FOLDER / f"{name}.txt"
+
+
+def dump(name: str, rows: list[Row]) -> str:
+    lines = [HEADER.format(name=name)]
+    lines += [f"{round(r.delay, 3):g}\t{r.markup}" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def parse(data: bytes, shown: str) -> list[Row]:
+    """The rows of a transcript; InputError naming the line at fault."""
+    rows = []
+    for number, line in enumerate(decode(data, shown).splitlines(), 1):
+        if number == 1 and line.startswith("# "):
+            continue
+        delay, tab, markup = line.partition("\t")
+        try:
+            seconds = float(delay) if tab else math.nan
+            Text.from_markup(markup)
+        except (ValueError, MarkupError) as exc:
+            raise InputError(shown, number, f"bad row: {exc}") from None
+        if not 0 <= seconds < math.inf:
+            why = "bad row: not a delay in seconds, a tab, then the row"
+            raise InputError(shown, number, why)
+        rows.append(Row(seconds, markup))
+    return rows
+
+
+def screen_rows(rows: list[Row]) -> int:
+    """How many rows the transcript takes on a ``WIDTH``-column terminal."""
+    return sum(max(1, -(-cell_len(r.text.plain) // WIDTH)) for r in rows)

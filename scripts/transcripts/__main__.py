@@ -1,0 +1,59 @@
+"""``python -m scripts.transcripts [NAME ...]`` (``make transcripts``): run
+each demo as the speaker does, at the slide's pace, and write its transcript
+(assets/transcripts/NAME.txt) and the picture drawn from it (NAME.svg)."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from demos.catalog import BY_NAME, DEMOS
+from scripts.assets.code_images import CACHE
+from scripts.assets.transcripts import render
+from scripts.exceptions import InputError
+from scripts.files import shown, write_atomic
+from scripts.transcripts import ROOT, dump, parse, path, screen_rows
+from scripts.transcripts.record import RecordError, rows, run
+
+
+def record(root: Path, name: str) -> str:
+    """Record ``name`` and write its transcript and picture; what it did."""
+    demo, target = BY_NAME[name], path(root, name)
+    try:
+        old = parse(target.read_bytes(), shown(target, root))
+    except (OSError, InputError):
+        old = []  # recorded afresh
+    made = rows(demo, run(demo), old)
+    svg = render(name, made, root, root / CACHE)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(target, dump(name, made).encode())
+    write_atomic(target.with_suffix(".svg"), svg)
+    size = f"{screen_rows(made)} rows, {len(svg) / 1024:.1f} KB"
+    return f"wrote {shown(target.with_suffix('.*'), root)} ({size})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    cli = argparse.ArgumentParser(
+        prog="python -m scripts.transcripts",
+        description=(__doc__ or "").split("\n\n")[0].split(": ", 1)[-1],
+        epilog="Exit codes: 0 all written, 1 a demo failed, 2 bad input.",
+    )
+    names = ", ".join(BY_NAME)
+    cli.add_argument("names", nargs="*", metavar="NAME",
+                     help=f"the demos to record (default: all): {names}")
+    args = cli.parse_args(argv)
+    if unknown := [n for n in args.names if n not in BY_NAME]:
+        cli.error(f"unknown demo(s): {', '.join(unknown)}")
+    failed = []
+    for name in args.names or [demo.name for demo in DEMOS]:
+        try:
+            print(record(ROOT, name), flush=True)
+        except (RecordError, InputError, OSError) as error:
+            print(f"{name}: not recorded: {error}", file=sys.stderr)
+            failed.append(name)
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""``python -m demos NAME --replay``: print a demo's recorded run, paced like
+the real one, with no server and no network (the fallback on stage)."""
+
+import re
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.style import Style
+from rich.text import Text
+
+from scripts.exceptions import InputError
+from scripts.files import shown
+from scripts.live.palette import PALETTES
+from scripts.transcripts import ROOT, Row, parse, path
+
+HEX = re.compile(r"#[0-9a-fA-F]{6}")
+STYLE_OF = {  # a dark colour: its style name (each has its own)
+    Style.parse(style).color.triplet.hex: name  # type: ignore[union-attr]
+    for name, style in PALETTES["dark"].items()
+}
+LIGHT = {
+    colour: Style.parse(PALETTES["light"][name]).color.triplet.hex  # type: ignore[union-attr]
+    for colour, name in STYLE_OF.items()
+}
+PROMPT = "Press Enter to go on…"
+
+
+def light(console: Console) -> bool:
+    """Whether ``console`` has the light palette's theme."""
+    ours = Style.parse(PALETTES["light"]["text"])
+    return console.get_style("text", default="none") == ours
+
+
+def pauses(rows: list[Row]) -> set[int]:
+    """Where ``--step`` waits: before each client phase (a row the client
+    sends after a row it did not) and before the summary."""
+    plain = [row.text.plain for row in rows]
+    sends = [" client " in f" {p} " and "→" in p for p in plain]
+    found = {i for i in range(1, len(rows)) if sends[i] and not sends[i - 1]}
+    return found | {i for i, p in enumerate(plain) if p.startswith("╭")}
+
+
+def replay(name: str, console: Console, step: bool, root: Path = ROOT) -> int:
+    """Print the recording of ``name``; 2 if there is none or it is bad."""
+    file = path(root, name)
+    try:
+        rows = parse(file.read_bytes(), shown(file, root))
+    except FileNotFoundError:
+        why = f"{shown(file, root)} is missing: run `make transcripts`"
+        print(f"No recording of {name!r}: {why}.", file=sys.stderr)
+        return 2
+    except (OSError, InputError) as error:
+        print(f"Cannot replay {name!r}: {error}", file=sys.stderr)
+        return 2
+    recolour = light(console)
+    prompt = Text(PROMPT, PALETTES["light" if recolour else "dark"]["detail"])
+    stops = pauses(rows) if step else set()
+    for index, row in enumerate(rows):
+        if index in stops:
+            console.input(prompt)
+        time.sleep(row.delay)
+        markup = row.markup
+        if recolour:
+            markup = HEX.sub(lambda m: LIGHT.get(m[0].lower(), m[0]), markup)
+        console.print(Text.from_markup(markup), soft_wrap=True)
+    return 0

@@ -1,0 +1,111 @@
+"""The demos' live runs, ``make demo NAME=...`` as the slides show them,
+shared by the modules that check their output: they start together when the
+first test asks, a few at a time, longest first, so the runs take about as
+long as the slowest demos."""
+
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from demos.catalog import BY_NAME, Demo
+from scripts.net.ports import pick_port
+from tests.live.cli import FRESH, PACED, STOP_TIMEOUT, Runner
+
+RUN_TIMEOUT = 60.0  # seconds for one demo run (the slowest: ~5 s)
+LANES = 3  # demo runs at once
+SLOWEST_FIRST = (
+    "disconnect_receive",
+    "fastapi_streaming",
+    "streaming_response",
+    "raise_oserror",
+    "ws_disconnect",
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One finished ``python -m demos NAME`` run."""
+
+    demo: Demo
+    port: int
+    code: int
+    output: str
+    server_pids: list[int]
+
+
+def run_demo(key: str, runners: list[Runner], logs: Path) -> Run:
+    """Run ``make demo NAME=KEY`` (KEY: a demo's name, then any ``HTTP=``)
+    as a slide shows it, in a new shell, to the end; ``DEMO_ARGS`` puts it
+    on a free port, at its test pace."""
+    name, *options = key.split()
+    port, interval = pick_port(), PACED.get(name, 0.1 if options else None)
+    pace = "" if interval is None else f" --interval {interval}"
+    log = logs / f"{key.replace(' ', '_')}.log"
+    command = f"make demo NAME={key}".split()
+    env = {**FRESH, "DEMO_ARGS": f"--port {port}{pace}"}
+    runner = Runner(log, command=command, env=env)
+    runners.append(runner)
+    try:
+        code = runner.finish(RUN_TIMEOUT)
+    finally:
+        runner.stop()
+    return Run(BY_NAME[name], port, code, runner.output, runner.server_pids())
+
+
+def selected_runs(session: pytest.Session) -> list[str]:
+    """The runs the selected tests using ``live_runs`` ask for (parameter
+    ``demo``: a Demo or its name; ``key``: a name and options), slowest
+    first."""
+    keys = set()
+    for item in session.items:
+        callspec = getattr(item, "callspec", None)
+        if "live_runs" in getattr(item, "fixturenames", ()) and callspec:
+            if demo := callspec.params.get("demo"):
+                keys.add(demo if isinstance(demo, str) else demo.name)
+            if key := callspec.params.get("key"):
+                keys.add(key)
+    order = {name: index for index, name in enumerate(SLOWEST_FIRST)}
+    return sorted(keys, key=lambda key: order.get(key, len(order)))
+
+
+class Runs:
+    """The demo runs, a few at a time; one no test announced starts on call."""
+
+    def __init__(self, logs: Path) -> None:
+        self.logs, self.runners = logs, list[Runner]()
+        self.executor = ThreadPoolExecutor(LANES, thread_name_prefix="demo")
+        self.futures: dict[str, Future[Run]] = {}
+
+    def start(self, key: str) -> None:
+        if key not in self.futures:
+            self.futures[key] = self.executor.submit(
+                run_demo, key, self.runners, self.logs
+            )
+
+    def finished(self, key: str) -> Run:
+        """The run of ``key`` (a demo's name, or more), once it is over."""
+        self.start(key)
+        return self.futures[key].result(RUN_TIMEOUT + STOP_TIMEOUT)
+
+
+@pytest.fixture(scope="session")
+def live_runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Runs]:
+    """Start the selected demos' runs, a few at a time; stop them at the end.
+
+    It starts with the first test that asks, so the others run meanwhile.
+    """
+    runs = Runs(tmp_path_factory.mktemp("runs"))
+    for key in selected_runs(request.session):
+        runs.start(key)
+    try:
+        yield runs
+    finally:
+        runs.executor.shutdown(wait=False, cancel_futures=True)
+        for runner in list(runs.runners):
+            runner.stop()
+        runs.executor.shutdown(wait=True)

@@ -1,0 +1,196 @@
+"""The recorded runs: each fits the issue's 40 rows at 80 columns; its
+picture is offline, small, selectable and drawn the same twice; `make check`
+fails on a stale, missing or orphaned picture; a recording of the same run
+is byte-stable; the replay paces, re-colours, steps, and says what is
+missing."""
+
+import base64
+import contextlib
+import io
+import re
+import socket
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+from rich.console import Console
+
+from demos.catalog import BY_NAME, DEMOS
+from scripts.assets import transcripts as pictures
+from scripts.assets.code_images import MANIFEST
+from scripts.live.palette import PALETTES, theme
+from scripts.net import ports
+from scripts.transcripts import FOLDER, ROOT, Row, dump, parse, screen_rows
+from scripts.transcripts.record import rows, run
+from scripts.transcripts.replay import pauses, replay
+from tests.assets.conftest import copy_tree, run_main
+
+RECORDED = sorted(p.stem for p in (ROOT / FOLDER).glob("*.txt"))
+SVG = "http://www.w3.org/2000/svg"
+
+
+@pytest.fixture(scope="session")
+def font_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.getbasetemp() / "code_images_font_cache"
+
+
+def recording(name: str) -> list[Row]:
+    path = ROOT / FOLDER / f"{name}.txt"
+    return parse(path.read_bytes(), str(path))
+
+
+def test_every_demo_has_a_recording() -> None:
+    assert sorted(demo.name for demo in DEMOS) == RECORDED
+
+
+@pytest.mark.parametrize("name", RECORDED)
+def test_a_recording_fits_40_rows_at_80_columns(name: str) -> None:
+    assert screen_rows(recording(name)) <= 40
+
+
+@pytest.mark.parametrize("name", RECORDED)
+def test_its_picture_is_offline_small_selectable_and_stable(
+    name: str, font_cache: Path
+) -> None:
+    made = recording(name)
+    svg = pictures.render(name, made, ROOT, font_cache)
+    assert svg == pictures.render(name, made, ROOT, font_cache)
+    assert len(svg) <= pictures.MAX_KILOBYTES * 1024
+    urls = set(re.findall(rb"https?://[^\s\"')]+", svg))
+    assert urls == {SVG.encode()}
+    tree = ET.fromstring(svg)  # noqa: S314  # our own output
+    texts = ["".join(t.itertext()) for t in tree.iter(f"{{{SVG}}}text")]
+    words = " ".join(row.text.plain for row in made).split()
+    assert "".join("".join(texts[1:]).split()) == "".join(words)  # 0: title
+    fonts = re.findall(rb"data:font/woff2;base64,([A-Za-z0-9+/=]+)", svg)
+    assert len(fonts) == 2  # regular and bold
+    for data in fonts:
+        covered = set(TTFont(io.BytesIO(base64.b64decode(data))).getBestCmap())
+        missing = {c for c in "".join(words) if ord(c) not in covered}
+        assert not missing, f"{name}: not in the deck's font: {missing}"
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    return copy_tree(tmp_path, MANIFEST, FOLDER)
+
+
+def check(
+    tree: Path, cache: Path, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    return run_main(pictures.main, tree, cache, capsys, *args)
+
+
+def test_make_check_fails_on_a_stale_missing_or_orphaned_picture(
+    tree: Path, font_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, check_ = tree / FOLDER, ("--check",)
+    assert check(tree, font_cache, capsys, *check_)[0] == 0
+    txt = folder / "asgi_app.txt"
+    txt.write_text(txt.read_text().replace("200 OK", "500 Oops"))
+    (folder / "ws.svg").unlink()
+    (folder / "content_md5.txt").unlink()
+    code, out, err = check(tree, font_cache, capsys, *check_)
+    assert code == 1, out + err
+    assert "stale: assets/transcripts/asgi_app.svg" in out
+    assert "missing: assets/transcripts/ws.svg" in out
+    assert "orphaned: assets/transcripts/content_md5.svg" in out
+    assert check(tree, font_cache, capsys)[0] == 0  # a build mends all
+    assert not (folder / "content_md5.svg").exists()
+    assert "500&#160;Oops" in (folder / "asgi_app.svg").read_text()
+    assert check(tree, font_cache, capsys, *check_)[0] == 0
+
+
+def test_a_bad_row_is_refused_naming_its_line(
+    tree: Path, font_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    txt = tree / FOLDER / "ws.txt"
+    lines = txt.read_text().splitlines()
+    lines[2] = "soon\t" + lines[2].partition("\t")[2]
+    txt.write_text("\n".join(lines))
+    code, _, err = check(tree, font_cache, capsys, "--check")
+    assert code == 2
+    assert err.startswith("assets/transcripts/ws.txt:3: bad row")
+
+
+def test_a_rebuild_of_the_same_run_is_byte_stable() -> None:
+    """Two real runs of a demo make the same transcript (its PIDs, ports,
+    dates and timings differ), and the one committed."""
+    demo = BY_NAME["asgi_app"]
+    first = dump(demo.name, rows(demo, run(demo), []))
+    second = dump(demo.name, rows(demo, run(demo), parse(first.encode(), "")))
+    assert first == second
+    assert first == (ROOT / FOLDER / "asgi_app.txt").read_text()
+
+
+def write(root: Path, name: str, made: list[Row]) -> None:
+    (root / FOLDER).mkdir(parents=True, exist_ok=True)
+    (root / FOLDER / f"{name}.txt").write_text(dump(name, made))
+
+
+def console(palette: str) -> Console:
+    return Console(file=io.StringIO(), width=80, theme=theme(palette),
+                   force_terminal=True, color_system="truecolor")
+
+
+def test_a_missing_recording_is_said_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert replay("asgi_app", console("dark"), False, tmp_path) == 2
+    err = capsys.readouterr().err
+    assert "assets/transcripts/asgi_app.txt is missing" in err
+    assert "make transcripts" in err
+
+
+@pytest.mark.parametrize("palette", ["dark", "light"])
+def test_the_replay_keeps_the_delays_and_the_palette(
+    palette: str, tmp_path: Path
+) -> None:
+    made = [Row(0.1, f"[{PALETTES['dark']['client']}]client → GET[/]")] * 3
+    write(tmp_path, "ws", made)
+    shown, start = console(palette), time.monotonic()
+    assert replay("ws", shown, False, tmp_path) == 0
+    assert time.monotonic() - start >= sum(row.delay for row in made)
+    output = shown.file.getvalue()  # type: ignore[attr-defined]
+    assert output.count("client → GET") == 3
+    hexes = {p: PALETTES[p]["client"].split()[-1] for p in PALETTES}
+    r, g, b = (int(hexes[palette][i : i + 2], 16) for i in (1, 3, 5))
+    assert f"38;2;{r};{g};{b}m" in output
+
+
+def test_step_waits_for_enter_before_each_client_phase_and_the_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = recording("ws_with_token")
+    stops = pauses(made)
+    assert len(stops) >= 4  # three attempts and the summary
+    write(tmp_path, "ws_with_token", made)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n" * len(stops)))
+    shown = console("dark")
+    monkeypatch.setattr("time.sleep", lambda _: None)
+    assert replay("ws_with_token", shown, True, tmp_path) == 0
+    assert sys.stdin.read() == ""  # every Enter was waited for
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n" * (len(stops) - 1)))
+    with pytest.raises(EOFError):  # one more than given: it waits
+        replay("ws_with_token", console("dark"), True, tmp_path)
+
+
+def test_demos_replay_works_with_port_8000_taken() -> None:
+    """``python -m demos ws --replay``: no server, so a held 8000 is fine."""
+    with contextlib.ExitStack() as stack:
+        if ports.bindable(8000):
+            held = stack.enter_context(socket.socket())
+            held.bind((ports.HOST, 8000))
+            held.listen()
+        assert not ports.bindable(8000)
+        done = subprocess.run(
+            [sys.executable, "-m", "demos", "ws", "--replay"], cwd=ROOT,
+            capture_output=True, text=True, timeout=30, check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    plain = [row.text.plain.rstrip() for row in recording("ws")]
+    assert [line.rstrip() for line in done.stdout.splitlines()] == plain
