@@ -13,7 +13,7 @@ NODE_MODULES := node_modules/.installed
 MARP := node_modules/.bin/marp
 PORT ?= 8080
 
-.PHONY: help install browser test lint demo demos
+.PHONY: help install browser test lint demo replay demos transcripts
 
 help: ## Show this help.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / \
@@ -47,11 +47,17 @@ lint: install ## Check the code with ruff and mypy --strict.
 	$(VENV)/bin/ruff check demos scripts tests
 	$(VENV)/bin/mypy
 
-demo: install ## Run one demo live: make demo NAME=ws_with_token [HTTP=oserror]
-	$(PYTHON) -m demos $(NAME) $(if $(HTTP),--http $(HTTP))
+demo: install ## Run one demo live: make demo NAME=ws_with_token [HTTP=oserror] [DEMO_ARGS=--step]
+	@$(PYTHON) -m demos $(NAME) $(if $(HTTP),--http $(HTTP)) $(DEMO_ARGS)
+
+replay: install ## Replay one demo's recording, no server: make replay NAME=ws
+	@$(PYTHON) -m demos $(NAME) --replay
 
 demos: install ## List the demos.
-	$(PYTHON) -m demos --list
+	@$(PYTHON) -m demos --list
+
+transcripts: install ## Re-record every demo's transcript (~1 min).
+	$(PYTHON) -m scripts.transcripts
 
 .PHONY: assets check png bench-assets
 
@@ -62,13 +68,13 @@ check: install ## Fail if a generated picture is stale, missing or orphaned.
 	$(PYTHON) -m scripts.assets --check
 	$(COG) --check --check-fail-msg='run `make readme`' README.md
 
-png: assets ## Export every code image as a 2x PNG into dist/png/.
+png: assets ## Export every code image as a 2x PNG into dist/png/ (not a handout).
 	$(PYTHON) -m scripts.assets.code_images_png
 
 bench-assets: install ## Time full and no-op builds of the code images.
 	$(PYTHON) -m scripts.assets.timing
 
-.PHONY: all html pdf serve
+.PHONY: all html pdf pptx notes serve
 
 all: assets html pdf ## Build the pictures, dist/slides.html and dist/slides.pdf.
 
@@ -81,13 +87,17 @@ $(NODE_MODULES): package.json package-lock.json
 html: assets $(NODE_MODULES) ## Build dist/slides.html, a folder that presents offline.
 	$(PYTHON) -m scripts.deck.build html
 
-pdf: assets browser $(NODE_MODULES) ## Build dist/slides.pdf with Chromium (CHROME_PATH=...).
+pdf: assets browser $(NODE_MODULES) ## Build dist/slides.pdf, with an outline, by Chromium (CHROME_PATH=...).
 	$(PYTHON) -m scripts.deck.build pdf
 
-serve: assets $(NODE_MODULES) ## Serve the deck on 127.0.0.1, reloading on change (PORT=8080, HOST=).
-	@echo "Serving the deck at http://$(or $(HOST),127.0.0.1):$(PORT)/slides.md (Ctrl-C stops)"
-	PORT=$(PORT) HOST=$(HOST) NODE_OPTIONS="--require ./scripts/deck/localhost.cjs" \
-		$(MARP) --config-file .marprc.yml --no-stdin --server --input-dir .
+pptx: assets browser $(NODE_MODULES) ## Build dist/slides.pptx (a picture per slide) with Chromium.
+	$(PYTHON) -m scripts.deck.build pptx
+
+notes: $(NODE_MODULES) ## Write the speaker notes to dist/slides.txt.
+	$(PYTHON) -m scripts.deck.build notes
+
+serve: assets $(NODE_MODULES) ## Serve the deck on 127.0.0.1, rebuilding and reloading on change (PORT=8080, HOST=).
+	$(PYTHON) -m scripts.deck.serve --port $(PORT) $(if $(HOST),--host $(HOST))
 
 .PHONY: matrix bench readme
 

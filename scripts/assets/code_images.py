@@ -21,7 +21,7 @@ from scripts.exceptions import InputError
 from scripts.files import decode, shown
 
 MANIFEST = generator.MANIFEST
-CACHE = Path("dist/cache/code_images")
+CACHE = Path(".cache/assets/code_images")
 DIFF_LINES = 12
 SCISSORS = "--8<--"
 MARKER = re.compile(r"^\s*#\s*--8<--\s*\[(start|end):([A-Za-z0-9_.-]+)\]\s*$")

@@ -1,6 +1,7 @@
 """Build the deck with Marp CLI: slides.md to an HTML folder holding every
-file it uses (it presents with no network, no node_modules), or to a PDF
-printed by the system Chromium. Each file is written whole or not at all."""
+file it uses (it presents with no network, no node_modules), to a PDF with
+an outline or a PPTX drawn by the system Chromium, or its speaker notes to
+a text file. Each file is written whole or not at all."""
 
 import os
 import re
@@ -9,7 +10,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from scripts.assets import generator
@@ -158,8 +160,9 @@ def build_html(root: Path, out: Path) -> Path:
     return target
 
 
-def build_pdf(root: Path, out: Path) -> Path:
-    """slides.md to ``out``/slides.pdf, printed by the system Chromium."""
+def build_pdf(root: Path, out: Path, what: str = "pdf") -> Path:
+    """slides.md to ``out``/slides.pdf, with an outline (bookmarks) of its
+    headings, or (``what``="pptx") to slides.pptx: by the system Chromium."""
     started = time.monotonic()
     browser = find_browser()
     if browser is None:
@@ -168,25 +171,42 @@ def build_pdf(root: Path, out: Path) -> Path:
         fix += "Chromium executable"
         raise BuildError(f"no Chromium found in {where}: {fix}")
     out.mkdir(parents=True, exist_ok=True)
-    target = out / "slides.pdf"
+    target = out / f"slides.{what}"
     env = {"CHROME_PATH": str(browser), "CHROME_DISABLE_GPU": "1"}
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         env["CHROME_NO_SANDBOX"] = "1"  # Chromium refuses root otherwise
     chrome = ["--browser", "chrome", "--browser-path", str(browser)]
-    args = ("--pdf", "--allow-local-files", *chrome)
-    write_atomic(target, marp(root, "slides.pdf", *args, **env))
+    outline = ("--pdf-outlines", "--pdf-outlines.pages=false")  # headings
+    kind = ("--pdf", *outline) if what == "pdf" else ("--pptx",)
+    args = (*kind, "--allow-local-files", *chrome)
+    write_atomic(target, marp(root, target.name, *args, **env))
     seconds = time.monotonic() - started
     size = f"{target.stat().st_size / 1024:.0f} KB, with {browser}"
     print(f"wrote {shown(target, root)} ({size}) in {seconds:.1f} s")
     return target
 
 
+def build_notes(root: Path, out: Path) -> Path:
+    """The speaker notes of slides.md to ``out``/slides.txt."""
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / "slides.txt"
+    write_atomic(target, marp(root, target.name, "--notes"))
+    print(f"wrote {shown(target, root)} ({target.stat().st_size} bytes)")
+    return target
+
+
+BUILDS: dict[str, Callable[[Path, Path], Path]] = {
+    "html": build_html, "pdf": build_pdf, "notes": build_notes,
+    "pptx": partial(build_pdf, what="pptx"),
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = generator.parser(__name__, out=f"default: ROOT/{OUT}")
     parser.epilog = "Exit codes: 0 built, 1 the build failed, 2 bad input."
-    parser.add_argument("what", choices=("html", "pdf"), help="what to build")
+    parser.add_argument("what", choices=BUILDS, help="what to build")
     args = parser.parse_args(argv)
-    build = build_html if args.what == "html" else build_pdf
+    build = BUILDS[args.what]
     try:
         build(args.root.resolve(), (args.out or args.root / OUT).resolve())
     except (InputError, BuildError, subprocess.TimeoutExpired) as error:

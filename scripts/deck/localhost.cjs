@@ -3,7 +3,8 @@
 // the deck on PORT, its watch notifier on 37717. On a venue network that
 // shows the whole repository to the room. This makes every listen() that
 // names no host listen on HOST, 127.0.0.1 unless set: `HOST=0.0.0.0 make
-// serve` opens it on purpose. It also lets SIGTERM stop the server.
+// serve` opens it on purpose. It also lets SIGTERM stop the server, and
+// stops it when its parent (scripts/deck/serve.py) is gone, even SIGKILLed.
 "use strict";
 const net = require("node:net");
 
@@ -25,3 +26,5 @@ net.Server.prototype.listen = function (...args) {
 };
 
 process.on("SIGTERM", () => process.exit(0));
+const parent = process.ppid;
+setInterval(() => process.ppid !== parent && process.exit(0), 500).unref();

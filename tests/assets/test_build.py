@@ -26,8 +26,8 @@ DIAGRAM = "assets/diagrams/asgi_stack.svg"  # a deck picture
 def whole_tree(tmp_path: Path) -> Path:
     """What every generator reads and writes, with the font caches."""
     copy_tree(tmp_path, "demos", MANIFEST, DECK_DATA, "assets")
-    if (ROOT / "dist/cache").is_dir():
-        copy_tree(tmp_path, "dist/cache")
+    if (ROOT / ".cache/assets").is_dir():
+        copy_tree(tmp_path, ".cache/assets")
     return tmp_path
 
 
@@ -97,7 +97,8 @@ def test_two_generators_sharing_an_output_are_refused(
     assert "code image" not in out
     uninvolved = "deck" if "charts.py" in expected else "measured"
     assert f"{uninvolved} pictures up to date" in out
-    assert out.count("up to date") == 1
+    assert "transcript pictures up to date" in out
+    assert out.count("up to date") == 2
 
 
 def test_python_m_scripts_assets_refuses_a_shared_output(

@@ -63,10 +63,11 @@ def test_a_change_outside_every_region_leaves_the_images_fresh(
 def test_a_whole_file_image_shows_the_docstring_too(
     tree: Path, font_cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    edit(tree / "demos/ws.py", "only sees HTTP 403", "only sees a 403")
+    edit(tree / "demos/ws_with_token.py", "parameter is right", "is right")
     code, out, _ = build(tree, font_cache, capsys, "--check")
     assert code == 1
-    assert "stale: assets/asgi_innovations/ws.svg (demos/ws.py)" in out
+    stale = "assets/asgi_innovations/ws_with_token.svg (demos/ws_with_token.py)"
+    assert f"stale: {stale}" in out
 
 
 def test_a_style_change_is_stale_without_a_code_diff(
@@ -146,9 +147,10 @@ def test_an_unwritable_font_cache_is_one_line_and_exit_2(
     tree: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Not "not a usable font": the font is fine, its cache is not."""
-    (tree / "dist").write_text("a file where a folder belongs\n")
+    (tree / ".cache").write_text("a file where a folder belongs\n")
     before = snapshot(tree / "assets")
-    code, out, err = build(tree, tree / "dist/cache", capsys, "--check")
+    code, out, err = build(tree, tree / ".cache/assets", capsys, "--check")
     assert (code, out) == (2, "")
-    assert err == f"cannot write the font cache: {tree}/dist is not a folder\n"
+    why = f"{tree}/.cache is not a folder"
+    assert err == f"cannot write the font cache: {why}\n"
     assert snapshot(tree / "assets") == before

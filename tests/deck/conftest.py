@@ -20,7 +20,7 @@ from scripts.deck import build as deck_build
 from tests.deck.browser import Measured, measure_deck
 from tests.deck.slides import ROOT, Deck, read_deck
 
-PNGS = ROOT / "dist" / "slides"
+PNGS = ROOT / "build" / "slides"
 
 
 def missing(reason: str, under_ci: str) -> NoReturn:
@@ -77,7 +77,7 @@ def built(
 
     The HTML is shown from a copy of its folder (another machine, as far as
     the deck can tell), while the PDF prints; each slide is saved as
-    dist/slides/NN.png for a person to look at.
+    build/slides/NN.png for a person to look at.
     """
     base = tmp_path_factory.mktemp("deck")
     result: dict[str, object] = {}

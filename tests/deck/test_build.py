@@ -4,13 +4,16 @@ Once per session: `make html`'s build writes the deck into a temporary
 folder, which is copied elsewhere (another machine, as far as the deck can
 tell) and opened there in the system Chromium with every non-file request
 blocked; meanwhile `make pdf`'s build prints the PDF. Each slide is shown,
-measured and saved as dist/slides/NN.png for a person to look at.
+measured and saved as build/slides/NN.png for a person to look at. Once
+per module, the handouts: the PPTX and the speaker notes.
 
 The rules measured: nothing from the network, every picture and font
 loaded, no console error, as many slides as slides.md, every text colour at
 7:1 or more against what is behind it, code at 20 px or more on the
-1280x720 slide, nothing outside the slide; and in the PDF, one page per
-slide, with each code slide's code as text found in its demo.
+1280x720 slide, nothing outside the slide; in the PDF, one page per
+slide, with each code slide's code as text found in its demo, and an
+outline of the headings; in the PPTX, one slide per slide; in the notes,
+each slide's notes; and in dist/, only what presenting needs.
 """
 
 from __future__ import annotations
@@ -18,19 +21,22 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import zipfile
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from scripts.assets import pictures
-from scripts.assets.code_images import code_lines
+from scripts.assets.code_images import CACHE, code_lines
 from scripts.assets.colour import contrast
 from scripts.assets.manifest import ImageSpec, load_manifest
 from scripts.deck import build as deck_build
 from tests.conftest import Report
 from tests.deck.browser import SLIDE_HEIGHT, SLIDE_WIDTH
-from tests.deck.conftest import Built
+from tests.deck.conftest import PNGS, Built
 from tests.deck.slides import ROOT, THEME, Deck
 
 MIN_CONTRAST = 7.0
@@ -319,3 +325,73 @@ def test_the_pdf_code_is_text_from_the_demos(
                 )
             checked += 1
     assert checked == len(specs), "some code images are not in the PDF"
+
+
+Handouts = Future[tuple[Path, Path]]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def handouts(
+    tmp_path_factory: pytest.TempPathFactory, marp: Path, chromium: Path
+) -> Iterator[Handouts]:
+    """`make pptx`'s and `make notes`' builds: the two files. Autouse, it
+    starts before the deck's own build, and runs beside it."""
+    out = tmp_path_factory.mktemp("handouts")
+
+    def build() -> tuple[Path, Path]:
+        pptx = deck_build.build_pdf(ROOT, out, "pptx")
+        return pptx, deck_build.build_notes(ROOT, out)
+
+    with ThreadPoolExecutor(1, "deck-handouts") as pool:
+        yield pool.submit(build)
+
+
+def test_the_pptx_has_one_slide_per_slide(
+    handouts: Handouts, deck: Deck
+) -> None:
+    with zipfile.ZipFile(handouts.result()[0]) as pptx:
+        names = pptx.namelist()
+    slides = [n for n in names if re.fullmatch(r"ppt/slides/slide\d+\.xml", n)]
+    assert len(slides) == len(deck.slides)
+
+
+def test_the_notes_file_has_each_slide_s_notes(
+    handouts: Handouts, deck: Deck
+) -> None:
+    pages = handouts.result()[1].read_text(encoding="utf-8").split("\n---\n")
+    assert len(pages) == len(deck.slides)
+    assert any(slide.notes for slide in deck.slides)
+    for slide, page in zip(deck.slides, pages, strict=True):
+        assert squash(page) == squash(" ".join(slide.notes)), slide.where()
+
+
+def test_the_pdf_outline_has_every_heading(built: Built, deck: Deck) -> None:
+    from pypdf import PdfReader
+
+    reader = PdfReader(built.pdf or "")
+    found: set[tuple[int | None, str]] = set()
+    entries: list[Any] = list(reader.outline)  # headings nest in lists
+    while entries:
+        entry = entries.pop()
+        if isinstance(entry, list):
+            entries.extend(entry)
+        elif (index := reader.get_destination_page_number(entry)) is not None:
+            found.add((index + 1, entry.title))
+    titled = {(s.number, s.title) for s in deck.slides if s.title}
+    assert titled, "no slide has a heading"
+    assert titled <= found, sorted(titled - found)
+
+
+def test_dist_holds_only_what_presenting_needs(
+    built: Built, handouts: Handouts
+) -> None:
+    dist = ROOT / deck_build.OUT
+    for elsewhere in (PNGS, ROOT / CACHE):  # screenshots, font cache
+        assert not elsewhere.is_relative_to(dist), elsewhere
+    presenting = {"slides.html", "assets", "fonts", "emoji", "slides.pdf",
+                  "slides.pptx", "slides.txt"}
+    assert built.pdf is not None
+    made = [built.folder, built.pdf.parent, handouts.result()[0].parent]
+    names = {path.name for folder in made for path in folder.iterdir()}
+    assert names <= presenting, sorted(names - presenting)
+    assert {"slides.html", "slides.pdf", "slides.pptx", "slides.txt"} <= names

@@ -1,16 +1,26 @@
-"""`make serve`: the deck listens on 127.0.0.1 only, unless HOST opens it."""
+"""`make serve`: the deck listens on 127.0.0.1 only, unless HOST opens it,
+and shows a demo's edit within 2 s."""
 
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import psutil
 import pytest
 
+from scripts.assets import generator
+from scripts.assets.code_images import CACHE
 from scripts.net.ports import accepting, pick_port
 from scripts.net.processes import Server
+from tests.conftest import Report
+from tests.deck.browser import CHROMIUM_ARGS
+from tests.deck.slides import read_deck
 
 ROOT = Path(__file__).resolve().parents[2]
 PRELOAD = ROOT / "scripts" / "deck" / "localhost.cjs"
@@ -20,6 +30,12 @@ LISTEN = (
     " console.log(JSON.stringify(s.address())); s.close(); });"
 )
 EVERY_INTERFACE = "0.0.0.0"  # noqa: S104 - what HOST= opens on purpose
+COPIED = ("demos", "scripts", "themes", "assets", "slides.md", ".marprc.yml",
+          "Makefile", "pyproject.toml", CACHE)
+LINKED = ("node_modules", ".venv")
+DEMO, PICTURE = "demos/asgi_app.py", "/assets/asgi.svg"  # slide 3 shows it
+OLD, NEW = b'b"Hello, world!"', b'b"Hello, stage!"'
+SHOWN = 2.0  # s from a demo's save to its new picture in the open deck
 
 
 def listening(server: Server) -> set[tuple[str, int]]:
@@ -72,3 +88,86 @@ def test_the_preload_listens_where_host_says(
         env=env, capture_output=True, text=True, timeout=30, check=True,
     ).stdout
     assert json.loads(out)["address"] == expected
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A copy of what the serve reads and writes, its pictures up to date."""
+    ignore = shutil.ignore_patterns("__pycache__")
+    for name in COPIED:
+        source, target = ROOT / name, tmp_path / "tree" / name
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=ignore)
+        elif source.exists():
+            shutil.copy2(source, target)
+    for name in LINKED:
+        (tmp_path / "tree" / name).symlink_to(ROOT / name)
+    assert generator.main(["--root", str(tmp_path / "tree")]) == 0
+    return tmp_path / "tree"
+
+
+def test_a_demo_edit_shows_in_the_open_deck_within_2_s(
+    tree: Path, chromium: Path, tmp_path: Path, figure: Report
+) -> None:
+    from playwright.sync_api import Response, sync_playwright
+
+    port, log = pick_port(), tmp_path / "serve.log"
+    command = [sys.executable, "-m", "scripts.deck.serve", "--port", str(port)]
+    server = Server(command, cwd=tree, output=log)
+    fetched: list[tuple[float, Response]] = []
+    try:
+        server.wait_ready(lambda: accepting(port), timeout=60)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(chromium), args=CHROMIUM_ARGS
+            )
+            page = browser.new_page()
+            with page.expect_console_message(
+                lambda message: "Observing the change" in message.text
+            ):  # Marp's reload notifier is connected
+                page.goto(f"http://127.0.0.1:{port}/slides.md")
+            page.on("response", lambda r: fetched.append((time.monotonic(), r)))
+            demo, source = tree / DEMO, (tree / DEMO).read_bytes()
+            assert OLD in source, f"{DEMO} no longer says {OLD!r}"
+            demo.write_bytes(source.replace(OLD, NEW))
+            saved, shown = time.monotonic(), None
+            while shown is None and time.monotonic() < saved + 3 * SHOWN:
+                page.wait_for_timeout(20)
+                shown = next((
+                    at for at, response in fetched
+                    if response.url.endswith(PICTURE) and response.ok
+                    and NEW[2:-1] in response.body()
+                ), None)
+            image = f'img[src$="{PICTURE[1:]}"]'
+            loaded = page.eval_on_selector(
+                image, "i => i.complete && i.naturalWidth > 0"
+            )
+            browser.close()
+    finally:
+        stopped = server.stop(signal.SIGTERM, timeout=10)
+    said = log.read_text()
+    assert shown is not None, f"no new {PICTURE} within {3 * SHOWN} s: {said}"
+    took = f"demo save to new picture {shown - saved:.2f} s"
+    figure("deck", "make serve", took)
+    assert shown - saved <= SHOWN, said
+    assert loaded, said
+    assert (stopped.how, stopped.leftovers) == ("SIGTERM", []), said
+
+
+def test_vs_code_previews_with_the_theme_and_html() -> None:
+    """The Marp extension, recommended, with the deck's theme and its HTML
+    (it has no setting for local emoji: its preview takes them from a CDN)."""
+    folder = ROOT / ".vscode"
+    settings = json.loads((folder / "settings.json").read_text())
+    extensions = json.loads((folder / "extensions.json").read_text())
+    assert "marp-team.marp-vscode" in extensions["recommendations"]
+    assert settings["markdown.marp.html"] == "all"
+    themes = settings["markdown.marp.themes"]
+    assert themes, "no theme for the Marp extension"
+    for theme in themes:
+        assert (ROOT / theme).is_file(), theme
+    names = {
+        re.search(r"@theme\s+(\S+)", (ROOT / theme).read_text())[1]  # type: ignore[index]
+        for theme in themes
+    }
+    assert read_deck().front_matter["theme"] in names
