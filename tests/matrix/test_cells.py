@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from scripts.matrix import app as probe_app
-from scripts.matrix.catalog import NO, PROCESSES
-from scripts.matrix.cells import QUICK, Run, sends_cell
+from scripts.matrix.catalog import NO, PROCESSES, YES
+from scripts.matrix.cells import QUICK, ProbeError, Run, sends_cell
 from scripts.net.clients import Left
 
 LINUX_ONLY = pytest.mark.skipif(
@@ -110,3 +110,23 @@ def test_daphne_raises_inside_the_closing_handshake_and_drops_after_it(
     assert found["exception"] is None
     assert found["observed"]["raised_inside_close"] >= 1
     assert found["observed"]["raised_after_close"] == 0
+
+
+def sends(through: list[float], raised: list[float]) -> dict[str, object]:
+    """The app's record of /send: sends that went through, and raises."""
+    raises = [[at, "ClientDisconnected", True] for at in raised]
+    first = {"at": raised[0]} if raised else None
+    return {"sends": through, "raises": raises, "first_raise": first}
+
+
+def test_a_send_before_the_server_reads_the_close_does_not_decide() -> None:
+    """The client closed at 1.0; the server read it only after its send at
+    1.1 went through: it raises from then on, the cell is yes."""
+    found = sends_cell(sends([0.5, 1.1], [1.2, 1.3]), Left(1.0, 1.0))
+    assert found["result"] == YES
+    assert found["observed"]["sends_after_close"] == 1
+
+
+def test_a_send_through_after_a_raise_is_no_single_answer() -> None:
+    with pytest.raises(ProbeError, match="went through after one raised"):
+        sends_cell(sends([1.1, 1.3], [1.2]), Left(1.0, 1.0))
