@@ -23,9 +23,9 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     md5 = hashlib.md5()
     for chunk in CHUNKS:
         md5.update(chunk)
-        await send(
-            {"type": "http.response.body", "body": chunk, "more_body": True}
-        )
+        await send({
+            "type": "http.response.body", "body": chunk, "more_body": True
+        })
     await send({"type": "http.response.body", "body": b""})
     if trailers:
         digest = base64.b64encode(md5.digest())

@@ -1,4 +1,4 @@
-"""Run the stream in a task and stop it when ``http.disconnect`` arrives."""
+"""Run the stream in a task and stop it when http.disconnect arrives."""
 
 import asyncio
 
@@ -7,15 +7,17 @@ from starlette.types import Receive, Scope, Send
 from demos.streaming_response import app as streaming_app
 
 
+# --8<-- [start:app]
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] != "http":
         return
     async with asyncio.TaskGroup() as group:
-        streaming = group.create_task(streaming_app(scope, receive, send))
-        # Spec 2.3: http.disconnect arrives when the client leaves,
-        # or once the response has been sent.
+        stream = group.create_task(streaming_app(scope, receive, send))
+        # http.disconnect arrives when the client leaves,
+        # or once the response has been sent (every spec version).
         while (await receive())["type"] != "http.disconnect":
             pass
-        if not streaming.done():
+        if not stream.done():
             print("Client disconnected")
-            streaming.cancel()
+            stream.cancel()
+# --8<-- [end:app]

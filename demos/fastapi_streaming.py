@@ -1,7 +1,7 @@
 """A FastAPI endpoint streams, and logs each chunk: the talk's title demo.
 
 On stock uvicorn (spec 2.3) Starlette stops it through a task listening
-for ``http.disconnect``; on a server that raises OSError (spec 2.4) it
+for http.disconnect; on a server that raises OSError (spec 2.4) it
 stops through that, with no such task. The code is the same.
 """
 

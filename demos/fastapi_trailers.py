@@ -26,7 +26,6 @@ async def download() -> TrailersResponse:
     def content_md5() -> str:
         return base64.b64encode(md5.digest()).decode()
 
-    return TrailersResponse(
-        body(), trailers={"content-md5": content_md5}, media_type="text/plain"
-    )
+    trailers = {"content-md5": content_md5}
+    return TrailersResponse(body(), trailers, media_type="text/plain")
 # --8<-- [end:app]

@@ -1,4 +1,4 @@
-"""Stream until ``send()`` raises OSError: the spec 2.4 way to notice."""
+"""Stream until send() raises OSError: the spec 2.4 way to notice."""
 
 import asyncio
 

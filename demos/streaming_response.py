@@ -4,12 +4,14 @@ import asyncio
 
 from starlette.types import Receive, Scope, Send
 
+# --8<-- [start:app]
 DELAY = 0.2  # seconds between chunks
 
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] != "http":
         return
+    # nothing here can tell that the client has left
     await send({"type": "http.response.start", "status": 200})
     for char in "Hello, world!":
         print(f"Sending {char!r}")
@@ -20,3 +22,4 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         })
         await asyncio.sleep(DELAY)
     await send({"type": "http.response.body", "body": b""})
+# --8<-- [end:app]

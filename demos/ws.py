@@ -2,9 +2,11 @@
 
 from fastapi import FastAPI, WebSocket
 
+# --8<-- [start:app]
 app = FastAPI()
 
 
 @app.websocket("/ws")
 async def websocket_endpoint(websocket: WebSocket) -> None:
     await websocket.close()
+# --8<-- [end:app]

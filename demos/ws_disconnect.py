@@ -5,6 +5,7 @@ import itertools
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 
+# --8<-- [start:app]
 INTERVAL = 10.0  # seconds between ticks
 
 app = FastAPI()
@@ -20,3 +21,4 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             await asyncio.sleep(INTERVAL)
     except WebSocketDisconnect as exc:
         print(f"Client disconnected (code {exc.code})")
+# --8<-- [end:app]

@@ -3,6 +3,7 @@
 from fastapi import FastAPI, WebSocket
 from fastapi.responses import PlainTextResponse
 
+# --8<-- [start:app]
 app = FastAPI()
 
 
@@ -14,3 +15,4 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         headers={"WWW-Authenticate": "Bearer"},
     )
     await websocket.send_denial_response(response)
+# --8<-- [end:app]

@@ -22,6 +22,11 @@ BODY, NOTE, HEADING, GOOD, FAIR, BAD, SLOW = (
     Style(FONT, colour, BACKGROUND) for colour in TEXT_COLOURS
 )
 FOOTNOTE = Style(FONT, MUTED, BACKGROUND, leading=1.3)
+HEADLINE = Style(30, GREEN, BACKGROUND, bold=True)  # a chart's finding
+BIG = {kind: Style(28, c, BACKGROUND) for kind, c in (  # the simple matrix
+    ("yes", TEXT), ("partial", YELLOW), ("no", RED), ("hangs", RED),
+    ("n/a", MUTED), ("head", BLUE), ("label", TEXT))}
+SMALL = Style(24, MUTED, BACKGROUND)
 ICON, GAP = 20, 8  # px: an icon's width, and the gap to its text
 ROUND = {"fill": "none", "stroke_linecap": "round", "stroke_linejoin": "round"}
 BREAKS = ("spec_websocket", "denial_streamed", "trailers_http2")  # rule after
@@ -224,3 +229,64 @@ def draw_cell(
         x = canvas.text(x + GAP, baseline, cell.text, style)
     if marker:
         canvas.text(x + 2, baseline - 6, marker, FAIR)
+
+
+TOPICS = {  # the simple matrix's rows: a topic, and its features
+    "denial response": ("denial", "denial_streamed"),
+    "trailers": ("trailers_http1", "trailers_http2"),
+    "OSError on send": ("oserror_http", "oserror_websocket"),
+}
+
+
+def simple_cells(data: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """topic -> server -> one word: yes (all yes), no (all no), hangs (any
+    hangs), else partial; n/a if none applies. Stock servers only."""
+    results: dict[str, dict[str, set[str]]] = {}
+    for server in data["servers"]:
+        if "-3085-" in server["id"]:
+            continue  # a prototype, not a server you can install
+        for topic, features in TOPICS.items():
+            seen = results.setdefault(topic, {}).setdefault(
+                server["package"], set())
+            seen |= {c["result"] for f in features
+                     if (c := server["cells"].get(f)) is not None}
+    words: dict[str, dict[str, str]] = {}
+    for topic, servers in results.items():
+        words[topic] = {}
+        for name, seen in servers.items():
+            seen -= {NOT_APPLICABLE}
+            word = (HANGS if HANGS in seen else PARTIAL if len(seen) > 1
+                    else next(iter(seen), NOT_APPLICABLE))
+            words[topic][name] = word
+    return words
+
+
+def draw_simple(data: dict[str, Any], canvas: Canvas) -> tuple[float, str]:
+    """The three topics across the servers, one word a cell, large."""
+    cells = simple_cells(data)
+    servers = list(next(iter(cells.values())))
+    left = MARGIN + canvas.width_of(max(TOPICS, key=len), BIG["label"]) + 30
+    pitch = (WIDTH - MARGIN - left) / len(servers)
+    for index, name in enumerate(servers):
+        centre = left + pitch * (index + 0.5)
+        canvas.text(centre, 34, name, BIG["head"], "middle")
+        version = data["versions"].get(name, "?")
+        canvas.text(centre, 66, version, SMALL, "middle")
+    y, alt = 84.0, []
+    for row, (topic, words) in enumerate(cells.items()):
+        if row % 2 == 0:
+            band = {"width": WIDTH - 2 * MARGIN, "height": 64}
+            canvas.shape("rect", x=MARGIN, y=y, **band, fill=BAND)
+        middle = y + 32
+        canvas.text(MARGIN + 12, middle + 10, topic, BIG["label"])
+        for index, word in enumerate(words.values()):
+            x = left + pitch * (index + 0.5) - (ICON + GAP + 17 * len(word)) / 2
+            if word != NOT_APPLICABLE:
+                icon(canvas, word, x, middle)
+            canvas.text(x + ICON + GAP, middle + 10, word, BIG[word])
+        said = ", ".join(f"{s} {w}" for s, w in words.items())
+        alt.append(f"{topic}: {said}")
+        y += 64
+    probed = f"probed {data['probed']['date']} on 127.0.0.1 · every detail:"
+    canvas.text(MARGIN, y + 44, f"{probed} the full matrix", SMALL)
+    return y + 60, "ASGI support, simplified. " + ". ".join(alt)

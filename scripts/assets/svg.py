@@ -221,9 +221,13 @@ def document(
     check(canvas, fonts[0].info.codepoints, limits)
     (marker, *labels), w, h = head, n(canvas.width), n(height)
     tags = ("title", "desc")[: len(labels)]
+    # The base style as attributes, which a text's own attributes override
+    # (a CSS rule would override them, and hide every accent colour).
+    base = canvas.base
+    said = f' font-size="{n(base.size)}" fill="{base.colour}"' if base else ""
     lines = [
         f'<svg xmlns="{SVG_NS}" width="{w}" height="{h}" viewBox="0 0 {w} {h}"'
-        f' role="img" aria-labelledby="{" ".join(tags)}">',
+        f' role="img" aria-labelledby="{" ".join(tags)}"{said}>',
         marker,
         *(f'<{tag} id="{tag}">{escape(label, quote=False)}</{tag}>'
           for tag, label in zip(tags, labels, strict=False)),
@@ -237,10 +241,8 @@ def document(
                 f'@font-face{{font-family:"{FAMILY}";font-weight:{weight};'
                 f'src:url(data:font/woff2;base64,{data}) format("woff2")}}'
             )
-    base = canvas.base
-    said = f"font-size:{n(base.size)}px;fill:{base.colour};" if base else ""
     lines += [
-        f'text{{font-family:"{FAMILY}",monospace;{said}font-variant-ligatures:'
+        f'text{{font-family:"{FAMILY}",monospace;font-variant-ligatures:'
         'none;font-feature-settings:"liga" 0,"calt" 0;white-space:pre}',
         "</style>",
         *canvas.parts,

@@ -237,3 +237,53 @@ def test_every_text_colour_has_7_to_1_contrast(
     """The deck's rule holds inside the code images too."""
     ratio = contrast(colour, BACKGROUNDS[on])
     assert ratio >= 7, f"{what} {colour} on the {on}: {ratio:.2f}:1"
+
+
+def test_shown_code_has_no_docstring_import_or_rest_markup(
+    images: dict[str, Image],
+) -> None:
+    """Slides 7-9 ask what the client gets: their docstrings said it."""
+    for output, image in images.items():
+        code = "\n".join(image.lines)
+        assert "``" not in code, output
+        # asgi.svg: the types are the point; ws_with_token: helper RUNNER's
+        if not output.endswith(("/asgi.svg", "/ws_with_token.svg")):
+            assert '"""' not in code, output
+    for stem in ("ws", "ws_send_denial_response", "ws_http_exception"):
+        shown = images[f"assets/asgi_innovations/{stem}.svg"].lines
+        assert not [line for line in shown if "import" in line], stem
+    receive = images["assets/asgi_innovations/disconnect_receive.svg"].lines
+    assert not [line for line in receive if "Spec 2.3" in line]
+
+
+SECTIONS = {  # consecutive code slides: one frame width each
+    "denial": ("ws", "ws_send_denial_response", "ws_http_exception",
+               "ws_with_token"),
+    "trailers": ("content_md5", "fastapi_trailers", "trailers_response"),
+    "disconnection": ("streaming_response", "disconnect_receive",
+                      "raise_oserror", "ws_disconnect", "oserror_protocols",
+                      "fastapi_streaming"),
+}
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_a_section_shows_its_code_at_one_width(section: str) -> None:
+    widths = {spec.output: spec.width for spec in SPECS}
+    found = {widths[f"assets/asgi_innovations/{s}.svg"]
+             for s in SECTIONS[section]}
+    assert len(found) == 1, f"{section}: widths {sorted(found)}"
+
+
+def test_the_before_and_after_streams_sit_at_the_same_lines(
+    images: dict[str, Image],
+) -> None:
+    before = images["assets/asgi_innovations/streaming_response.svg"]
+    after = images["assets/asgi_innovations/raise_oserror.svg"]
+    assert before.spec.width == after.spec.width
+    assert before.box.width == after.box.width  # so the same font size
+    assert before.numbers[0] == after.numbers[0]
+    shared = dict(zip(before.numbers, before.lines, strict=True))
+    same = [n for n, line in zip(after.numbers, after.lines, strict=True)
+            if shared.get(n) == line]
+    assert len(same) >= 6, same  # DELAY and the app's first lines
+    assert [shared[n] for n in same] == list(before.lines[: len(same)])

@@ -79,16 +79,16 @@ ENTRIES = {
     "too_narrow": _entry(
         WS,
         "width",
-        "width = 900",
-        r"width 900 shows the code at 18.0 px, under the 20 px minimum: "
-        r"make it at least 1002",
+        "width = 700",
+        r"width 700 shows the code at 17.3 px, under the 20 px minimum: "
+        r"make it at least 810",
     ),
     "too_tall": _entry(
         CONTENT_MD5,
         "width",
         "width = 1150",
-        r"width 1150 makes the image 633 px tall, over the 560 px maximum: "
-        r"make it at most 1017",
+        r"width 1150 makes the image 648 px tall, over the 560 px maximum: "
+        r"make it at most 993",
     ),
 }
 
@@ -115,13 +115,13 @@ EDITS = {
         "demos/ws.py",
         "app = FastAPI()\n",
         "# --8<-- [end:x]\n",
-        r"demos/ws.py:5: end of unopened region 'x'",
+        r"demos/ws.py:6: end of unopened region 'x'",
     ),
     "over_wide_line": _edited(
         CONTENT,
-        '"more_body": True}',
-        '"more_body": True}  # too wide',
-        r"demos/content_md5.py:27: line is 88 columns, the limit is 80",
+        '"more_body": True\n',
+        '"more_body": True  # far too wide\n',
+        r"demos/content_md5.py:27: line is 90 columns, the limit is 80",
     ),
     "too_many_lines": _edited(
         CONTENT,
@@ -133,7 +133,7 @@ EDITS = {
         "demos/ws.py",
         "    await websocket.close()",
         "\tawait websocket.close()",
-        r"demos/ws.py:10: tab character; use spaces",
+        r"demos/ws.py:11: tab character; use spaces",
     ),
     "bad_toml": _edited(
         str(MANIFEST),
@@ -179,10 +179,10 @@ def _cannot_fit(tree: Path) -> str:
 def _not_utf8_demo(tree: Path) -> str:
     path = tree / "demos/ws.py"
     lines = path.read_bytes().split(b"\n")
-    assert lines[7] == b'@app.websocket("/ws")', lines[7]
-    lines[7] += b"  # caf\xe9"  # Latin-1, not UTF-8
+    assert lines[8] == b'@app.websocket("/ws")', lines[8]
+    lines[8] += b"  # caf\xe9"  # Latin-1, not UTF-8
     path.write_bytes(b"\n".join(lines))
-    return r"demos/ws.py:8: not UTF-8: byte 0xe9 in column 29"
+    return r"demos/ws.py:9: not UTF-8: byte 0xe9 in column 29"
 
 
 def _not_utf8_manifest(tree: Path) -> str:

@@ -99,6 +99,17 @@ def test_the_text_is_the_data_file_s(font_cache: Path) -> None:
             assert word in shown, f"{entry.output}: {word!r} is not drawn"
 
 
+def test_the_server_calls_the_app_per_request_or_connection(
+    font_cache: Path,
+) -> None:
+    """For HTTP once per request; once per connection holds for WebSocket
+    (asgiref, specs/www.rst)."""
+    _, built = pictures.build(ROOT, ROOT / DATA, font_cache)
+    shown = " ".join(texts(built[0].svg).split())
+    assert "once per HTTP request, once per WebSocket connection" in shown
+    assert "app once per connection" not in shown
+
+
 def test_a_changed_point_makes_its_picture_stale(tree: Path, run: Run) -> None:
     edit(tree / DATA, "type, path, headers", "type, path, messages")
     before = snapshot(tree / "assets")
@@ -137,7 +148,7 @@ def test_an_orphan_is_found_then_removed(tree: Path, run: Run) -> None:
     assert "removed assets/diagrams/old.svg" in out
 
 
-CAPTION = 'caption = "the connection: type, path, headers"'
+CAPTION = 'caption = "the request or connection: type, path, headers"'
 BAD_INPUTS = [
     pytest.param(
         'app = "the ASGI app"',
@@ -240,11 +251,17 @@ def test_bad_input_fails_cleanly(
     assert snapshot(tree / "assets") == before
 
 
+NOTE_LINE = (  # the server's second note
+    '    "calls the app once per HTTP request, '
+    'once per WebSocket connection",\n'
+)
+
+
 def test_a_too_tall_picture_is_refused(tree: Path, run: Run) -> None:
     line = edit(
         tree / DATA,
-        '    "calls the app once per connection",\n',
-        '    "calls the app once per connection",\n'
+        NOTE_LINE,
+        NOTE_LINE
         + '    "one more note, and another, and another one",\n' * 8,
     )
     code, _, err = run("--check")

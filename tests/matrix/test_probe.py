@@ -213,12 +213,14 @@ def test_a_server_that_does_not_answer_hangs(probed: Document) -> None:
 
 GRANIAN = next(p for p in PROCESSES if p.id == "granian")
 UVICORN = PROCESSES[0]
+MATRIX_FILES = ("support_matrix.json", "support_matrix.svg",
+                "support_matrix_simple.svg")
 
 
 @pytest.fixture
 def committed_copy(tmp_path: Path) -> Path:
     """A copy of the committed matrix and its picture, to be overwritten."""
-    for name in ("support_matrix.json", "support_matrix.svg"):
+    for name in MATRIX_FILES:
         (tmp_path / name).write_bytes((ROOT / "assets" / name).read_bytes())
     return tmp_path / "support_matrix.json"
 
@@ -254,7 +256,7 @@ def test_the_matrix_and_its_picture_are_written_together(
     )
     out = capsys.readouterr().out
     assert code == 0
-    assert "2 files replaced together" in out
+    assert "3 files replaced together" in out
     written = probe.load(committed_copy)
     assert [s["id"] for s in written["servers"]] == [
         target.id for target in UVICORN.targets
@@ -267,10 +269,7 @@ def test_the_matrix_and_its_picture_are_written_together(
             ROOT, ROOT / CACHE, {"assets/support_matrix.json": written}
         )["assets/support_matrix.svg"]
     )
-    assert sorted(files(committed_copy.parent)) == [
-        "support_matrix.json",
-        "support_matrix.svg",
-    ]
+    assert sorted(files(committed_copy.parent)) == list(MATRIX_FILES)
 
 
 def test_compare_from_the_command_line_needs_a_valid_json(
