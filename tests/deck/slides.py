@@ -146,3 +146,20 @@ def read_deck(path: Path = SLIDES) -> Deck:
             )
         )
     return Deck(front, tuple(slides))
+
+
+# What a command looks like: the code spans and code-block lines of the
+# deck that start like one.
+STARTS = re.compile(r"^(?:(?:make|uv|uvx|python3?|curl|uvicorn|pytest|pip|"
+                    r"npm|npx|marp)(?:\s|$)|\.venv/|\./)")
+SPAN = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
+FENCE = re.compile(r"^```[a-z]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def shown_commands(text: str) -> list[str]:
+    """The commands slides.md shows, in order, each once."""
+    found = [line.strip() for block in FENCE.findall(text)
+             for line in block.splitlines() if line.strip()]
+    found += SPAN.findall(FENCE.sub("", text))
+    commands = [" ".join(words.split()) for words in found]
+    return list(dict.fromkeys(c for c in commands if STARTS.match(c)))

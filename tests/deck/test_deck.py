@@ -16,13 +16,12 @@ import pytest
 from fastapi import FastAPI
 from starlette.applications import Starlette
 
-from demos.__main__ import command_line
 from demos.__main__ import main as demos_main
 from demos.catalog import BY_NAME
 from scripts.assets import pictures
 from scripts.assets.manifest import load_manifest
 from scripts.deck import build as deck_build
-from tests.deck.slides import ROOT, SEED, SLIDES, THEME, Deck, read_deck
+from tests.deck.slides import ROOT, SEED, SLIDES, THEME, Deck, Slide, read_deck
 
 ASSETS = ROOT / "assets"
 MANIFEST = ROOT / "scripts" / "assets" / "code_images.toml"
@@ -42,6 +41,8 @@ REPLACED_NOTES = (
     "The next steps are to support HTTP, and implement it on Starlette",
     "Reference: https://github.com/koddr/starlette-logo",
     "![bg",
+    # Corrected: Andrew Godwin wrote the spec; Tom Christie built on it.
+    "was involved when",
 )
 
 
@@ -192,7 +193,10 @@ def test_the_http_exception_release_is_right(deck: Deck) -> None:
     (slide,) = [
         s
         for s in deck.slides
-        if any(p.url.endswith("/ws_http_exception.svg") for p in s.pictures)
+        if any(
+            p.url == "assets/asgi_innovations/ws_http_exception.svg"
+            for p in s.pictures
+        )
     ]
     notes = "\n".join(slide.notes)
     assert "Starlette 0.41.0" in notes, slide.where()
@@ -220,16 +224,13 @@ def test_the_live_slide_runs_every_demo(
     deck: Deck,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    commands = re.findall(
-        r"python -m demos(?: [^\n`]*)?", SLIDES.read_text("utf-8")
-    )
-    assert commands, "no slide shows `python -m demos`"
-    parser = command_line()
-    for command in commands:
-        if "NAME" in command:
-            continue  # the placeholder of a sentence, not a command
-        args = parser.parse_args(command.split()[3:])
-        assert args.name is None or args.name in BY_NAME, command
+    """Every `make demo NAME=...` a slide or a note shows names a demo
+    (tests/deck/test_commands.py runs them), and the appendix's "Run the
+    demos live" lists every demo."""
+    names = re.findall(r"`make (?:demo|replay) NAME=([^\s`]+)",
+                       SLIDES.read_text("utf-8"))
+    assert names, "no slide shows `make demo NAME=...`"
+    assert set(names) <= set(BY_NAME), sorted(set(names) - set(BY_NAME))
     (live,) = deck.titled("Run the demos live")
     listed = set(re.findall(r"`([a-z_0-9]+)`", live.markdown))
     assert set(BY_NAME) <= listed, (
@@ -292,3 +293,58 @@ def test_the_front_matter_keeps_the_seeds_feel(deck: Deck) -> None:
     )
     assert data["limits"]["min_contrast"] >= 7
     assert data["limits"]["min_font_px"] >= 20
+
+
+# -- Pacing: reveals and the appendix ----------------------------------------
+
+
+def visible(markdown: str) -> str:
+    """What a slide shows: its Markdown without the speaker notes."""
+    return re.sub(r"<!--.*?-->", "", markdown, flags=re.DOTALL)
+
+
+def main_and_appendix(deck: Deck) -> tuple[list[Slide], list[Slide]]:
+    """The talk up to "Thank You!", and the backup slides after it."""
+    (end,) = deck.titled("Thank You!")
+    index = deck.slides.index(end)
+    return list(deck.slides[: index + 1]), list(deck.slides[index + 1 :])
+
+
+def test_no_slide_gives_away_a_later_answer(deck: Deck) -> None:
+    """"Why FastAPI follows ASGI?" answers that FastAPI is a Starlette: no
+    slide shows it before. "What about FastAPI?" asks, the next slide
+    answers with code."""
+    (why,) = deck.titled("Why FastAPI follows ASGI?")
+    for slide in deck.slides[: deck.slides.index(why)]:
+        assert "FastAPI(Starlette)" not in visible(slide.markdown), (
+            f"{slide.where()} gives away {why.where()}"
+        )
+    [question] = [s for s in deck.slides if "about FastAPI?" in s.markdown]
+    gives_away = f"{question.where()} shows its answer: it goes on the next"
+    assert not question.pictures, gives_away
+    assert "```" not in visible(question.markdown), gives_away
+    answer = deck.slides[deck.slides.index(question) + 1]
+    assert [p.url for p in answer.pictures] == [
+        "assets/asgi_innovations/fastapi_trailers.svg"
+    ], f"{answer.where()} should answer {question.where()}"
+
+
+def test_the_main_deck_tells_one_story_and_the_rest_is_an_appendix(
+    deck: Deck,
+) -> None:
+    """About 30 slides up to "Thank You!"; after it, the full matrix, how to
+    run the demos, and a transcript per demo as backup slides."""
+    main, appendix = main_and_appendix(deck)
+    assert len(main) <= 32, f"the talk has {len(main)} slides: ~30 fit"
+    shown = {p.url for s in main for p in s.pictures}
+    assert "assets/support_matrix_simple.svg" in shown, "no simple matrix"
+    assert "assets/support_matrix.svg" not in shown, (
+        "the full matrix belongs in the appendix"
+    )
+    assert not [s for s in main if s.title == "Run the demos live"]
+    backup = {p.url for s in appendix for p in s.pictures}
+    expected = {"assets/support_matrix.svg"} | {
+        f"assets/transcripts/{name}.svg" for name in BY_NAME
+    }
+    assert expected <= backup, f"the appendix misses {expected - backup}"
+    assert [s for s in appendix if s.title == "Run the demos live"]

@@ -17,7 +17,10 @@ from scripts.matrix.catalog import (
     YES,
 )
 from scripts.matrix.probe import differences
+from tests.deck.slides import ROOT, read_deck
 from tests.matrix.conftest import PROTOTYPE, Document, cells
+
+README = ROOT / "README.md"
 
 
 def test_the_committed_matrix_covers_every_server_and_feature(
@@ -117,7 +120,69 @@ def test_every_partial_or_hanging_cell_says_why(committed: Document) -> None:
                 assert cell.get("note"), f"{server['id']} {feature}"
 
 
-# -- The comparison ---------------------------------------------------------
+# -- The deck's and the README's words, from the matrix ----------------------
+
+
+def said(results: dict[str, str], target: str) -> str:
+    """How the deck names one target's result: "hypercorn partly"."""
+    name = "uvicorn" if target.startswith("uvicorn") else target
+    return {YES: name, PARTIAL: f"{name} partly", HANGS: f"{name} hangs"}.get(
+        results[target], ""
+    )
+
+
+def conclusion_row(innovation: str) -> str:
+    (slide,) = read_deck().titled("Conclusion")
+    [row] = [line for line in slide.markdown.splitlines()
+             if line.startswith(f"| **{innovation}**")]
+    return row
+
+
+def test_the_conclusion_names_the_servers_the_matrix_measured(
+    committed: Document,
+) -> None:
+    """The conclusion credits with the denial response exactly the servers
+    where it works; a partial one is said to work partly (hypercorn's
+    HTTP/2 trailers)."""
+    denial = {t: c["result"] for t, c in cells(committed, "denial").items()}
+    row = conclusion_row("Denial response")
+    for target, result in denial.items():
+        named = target.split("-")[0] in row
+        assert named == (result == YES), f"{target}: {row} " + claim("denial")
+    trailers = {
+        t: c["result"] for t, c in cells(committed, "trailers_http2").items()
+    }
+    row = conclusion_row("Trailers")
+    assert said(trailers, "hypercorn") in row, row + claim("trailers_http2")
+    assert trailers["uvicorn-zttp-h2"] == YES, claim("trailers_http2")
+    assert "uvicorn `--http zttp --http2`" in row, row
+
+
+def test_the_readme_names_the_servers_the_matrix_measured(
+    committed: Document,
+) -> None:
+    denial = {t: c["result"] for t, c in cells(committed, "denial").items()}
+    working = {t.split("-")[0] for t, r in denial.items() if r == YES}
+    assert working == {"uvicorn", "hypercorn"}, claim("denial")
+    assert (denial["granian"], denial["daphne"]) == (PARTIAL, HANGS)
+    readme = " ".join(README.read_text(encoding="utf-8").split())
+    for words in ("real status, headers and body on uvicorn and hypercorn only",
+                  "on granian it is partial", "daphne hangs",
+                  "partly with hypercorn"):
+        assert words in readme, f"README.md should say {words!r}"
+    trailers = cells(committed, "trailers_http2")["hypercorn"]["result"]
+    assert trailers == PARTIAL, claim("trailers_http2")
+
+
+def test_the_matrix_slide_headline_holds(committed: Document) -> None:
+    """"Measured: no server raises OSError on HTTP yet": only the
+    prototype of the open uvicorn #3085 does."""
+    [slide] = [s for s in read_deck().slides if any(
+        p.url == "assets/support_matrix_simple.svg" for p in s.pictures)]
+    assert slide.title == "Measured: no server raises OSError on HTTP yet"
+    raising = {t for t, c in cells(committed, "oserror_http").items()
+               if c["result"] != NO}
+    assert raising == set(PROTOTYPE), claim("oserror_http")
 
 
 # -- The comparison ---------------------------------------------------------
