@@ -68,7 +68,7 @@ def render(name: str, rows: list[Row], root: Path, cache: Path | None) -> bytes:
         for part in text.divide(cuts) if cuts else [text]:
             console.print(part, no_wrap=True, crop=False)
     regular, bold = svg.fonts(root, cache)
-    title = f"python -m demos {name}"
+    title = f"make demo NAME={name}"
     used = "".join(row.text.plain for row in rows) + title
     fonts = "\n".join(
         f'@font-face{{font-family:"{svg.FAMILY}";font-weight:{weight};'

@@ -11,6 +11,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 
 from rich.console import Console
@@ -23,7 +24,8 @@ from scripts.net import ports, processes
 from scripts.transcripts import ROOT, WIDTH, Row
 
 PORT = 8000  # what the transcripts show, whichever port the run had
-QUANTUM = 0.5  # seconds: the delays of a demo without a pace
+QUANTUM = 0.5  # seconds: what a demo without a pace rounds to
+RUNNER = "runner »"  # the runner's rows: the server's start and stop
 RUN_TIMEOUT = 90.0  # seconds for one demo (ws_disconnect: ~25)
 ENV = {
     "COLUMNS": str(WIDTH), "FORCE_COLOR": "1", "COLORTERM": "truecolor",
@@ -133,7 +135,10 @@ def key(row: str) -> str:
 def rows(
     demo: Demo, lines: list[tuple[float, str]], old: list[Row]
 ) -> list[Row]:
-    """The rows of a run, normalised; stamps from the quantised delays."""
+    """The rows of a run, normalised; stamps from the quantised delays. A
+    demo with no pace has no delays and shows no stamps: its timings are
+    the machine's, not the demo's. The runner's rows (the server's start
+    and stop) take no time either, for the same reason."""
     quantum = demo.interval() if demo.pace else QUANTUM
 
     def duration(match: re.Match[str]) -> str:
@@ -148,11 +153,25 @@ def rows(
     keys = [key(tidy(text)) for text in texts]
     found = delays([at for at, _ in lines], quantum, keys, old)
     result, clock = [], 0.0
-    for delay, text in zip(found, texts, strict=True):
+    for delay, text, seen in zip(found, texts, keys, strict=True):
+        if not demo.pace or RUNNER in seen:
+            delay = 0.0
         clock += delay
 
         def stamp(match: re.Match[str], at: float = clock) -> str:
+            if not demo.pace:
+                return " " * len(match[0])
             return f"+{at:.{len(match[1])}f}s".rjust(len(match[0]))
 
         result.append(Row(delay, tidy(STAMP.sub(stamp, text))))
-    return result
+    return old if same_run(result, old, keys, quantum) else result
+
+
+def same_run(new: list[Row], old: list[Row], keys: list[str], quantum: float
+             ) -> bool:
+    """Whether ``old`` recorded the same rows, interleaved otherwise (the
+    server's output and the client's race), over about as long: then a
+    rebuild keeps it, byte for byte."""
+    took = [sum(row.delay for row in rows) for rows in (new, old)]
+    close = abs(took[0] - took[1]) <= max(0.6 * quantum, 0.3)
+    return close and Counter(keys) == Counter(key(r.markup) for r in old)

@@ -1,5 +1,6 @@
 """`make serve`: the deck listens on 127.0.0.1 only, unless HOST opens it,
-and shows a demo's edit within 2 s."""
+shows a demo's edit within 2 s, and stops on SIGTERM. One serve, in a copy
+of the tree, for the three."""
 
 import json
 import os
@@ -7,9 +8,10 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import psutil
 import pytest
@@ -31,7 +33,8 @@ LISTEN = (
 )
 EVERY_INTERFACE = "0.0.0.0"  # noqa: S104 - what HOST= opens on purpose
 COPIED = ("demos", "scripts", "themes", "assets", "slides.md", ".marprc.yml",
-          "Makefile", "pyproject.toml", CACHE)
+          "Makefile", "pyproject.toml", "uv.lock", "package.json",
+          "package-lock.json", CACHE)  # and what make's targets depend on
 LINKED = ("node_modules", ".venv")
 DEMO, PICTURE = "demos/asgi_app.py", "/assets/asgi.svg"  # slide 3 shows it
 OLD, NEW = b'b"Hello, world!"', b'b"Hello, stage!"'
@@ -47,29 +50,6 @@ def listening(server: Server) -> set[tuple[str, int]]:
         for c in process.net_connections(kind="inet")
         if c.status == psutil.CONN_LISTEN
     }
-
-
-def test_make_serve_listens_on_localhost_only_and_stops_on_sigterm(
-    tmp_path: Path,
-) -> None:
-    port = pick_port()
-    env = {**os.environ, "PORT": str(port)}
-    env.pop("HOST", None)
-    server = Server(
-        ["make", "--no-print-directory", "serve"],
-        cwd=ROOT, env=env, output=tmp_path / "serve.log",
-    )
-    try:
-        server.wait_ready(lambda: accepting(port), timeout=60)
-        addresses = listening(server)
-    finally:
-        stopped = server.stop(signal.SIGTERM, timeout=10)
-    log = (tmp_path / "serve.log").read_text()
-    assert addresses, log
-    assert {ip for ip, _ in addresses} == {"127.0.0.1"}, addresses
-    assert ("127.0.0.1", port) in addresses
-    assert stopped.how == "SIGTERM", log  # not SIGKILL: it obeyed
-    assert stopped.leftovers == []
 
 
 @pytest.mark.parametrize(
@@ -90,67 +70,97 @@ def test_the_preload_listens_where_host_says(
     assert json.loads(out)["address"] == expected
 
 
-@pytest.fixture
-def tree(tmp_path: Path) -> Path:
-    """A copy of what the serve reads and writes, its pictures up to date."""
-    ignore = shutil.ignore_patterns("__pycache__")
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of what `make serve` reads and writes, pictures up to date."""
+    root, ignore = tmp_path_factory.mktemp("serve"), shutil.ignore_patterns(
+        "__pycache__"
+    )
     for name in COPIED:
-        source, target = ROOT / name, tmp_path / "tree" / name
+        source, target = ROOT / name, root / name
         if source.is_dir():
             shutil.copytree(source, target, ignore=ignore)
         elif source.exists():
             shutil.copy2(source, target)
     for name in LINKED:
-        (tmp_path / "tree" / name).symlink_to(ROOT / name)
-    assert generator.main(["--root", str(tmp_path / "tree")]) == 0
-    return tmp_path / "tree"
+        (root / name).symlink_to(ROOT / name)
+    assert generator.main(["--root", str(root)]) == 0
+    return root
+
+
+class Served(NamedTuple):
+    server: Server
+    port: int
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def served(tree: Path) -> Iterator[Served]:
+    """`make serve` in the copy, HOST unset; stopped by the last test."""
+    port, log = pick_port(), tree / "serve.log"
+    env = {**os.environ, "PORT": str(port)}
+    env.pop("HOST", None)
+    command = ["make", "--no-print-directory", "serve"]
+    server = Server(command, cwd=tree, env=env, output=log)
+    try:
+        server.wait_ready(lambda: accepting(port), timeout=60)
+        yield Served(server, port, log)
+    finally:
+        server.stop(signal.SIGTERM, timeout=10)
+
+
+def test_make_serve_listens_on_localhost_only(served: Served) -> None:
+    addresses = listening(served.server)
+    assert addresses, served.log.read_text()
+    assert {ip for ip, _ in addresses} == {"127.0.0.1"}, addresses
+    assert ("127.0.0.1", served.port) in addresses
 
 
 def test_a_demo_edit_shows_in_the_open_deck_within_2_s(
-    tree: Path, chromium: Path, tmp_path: Path, figure: Report
+    served: Served, tree: Path, chromium: Path, figure: Report
 ) -> None:
     from playwright.sync_api import Response, sync_playwright
 
-    port, log = pick_port(), tmp_path / "serve.log"
-    command = [sys.executable, "-m", "scripts.deck.serve", "--port", str(port)]
-    server = Server(command, cwd=tree, output=log)
     fetched: list[tuple[float, Response]] = []
-    try:
-        server.wait_ready(lambda: accepting(port), timeout=60)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(chromium), args=CHROMIUM_ARGS
-            )
-            page = browser.new_page()
-            with page.expect_console_message(
-                lambda message: "Observing the change" in message.text
-            ):  # Marp's reload notifier is connected
-                page.goto(f"http://127.0.0.1:{port}/slides.md")
-            page.on("response", lambda r: fetched.append((time.monotonic(), r)))
-            demo, source = tree / DEMO, (tree / DEMO).read_bytes()
-            assert OLD in source, f"{DEMO} no longer says {OLD!r}"
-            demo.write_bytes(source.replace(OLD, NEW))
-            saved, shown = time.monotonic(), None
-            while shown is None and time.monotonic() < saved + 3 * SHOWN:
-                page.wait_for_timeout(20)
-                shown = next((
-                    at for at, response in fetched
-                    if response.url.endswith(PICTURE) and response.ok
-                    and NEW[2:-1] in response.body()
-                ), None)
-            image = f'img[src$="{PICTURE[1:]}"]'
-            loaded = page.eval_on_selector(
-                image, "i => i.complete && i.naturalWidth > 0"
-            )
-            browser.close()
-    finally:
-        stopped = server.stop(signal.SIGTERM, timeout=10)
-    said = log.read_text()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium), args=CHROMIUM_ARGS
+        )
+        page = browser.new_page()
+        with page.expect_console_message(
+            lambda message: "Observing the change" in message.text
+        ):  # Marp's reload notifier is connected
+            page.goto(f"http://127.0.0.1:{served.port}/slides.md")
+        page.on("response", lambda r: fetched.append((time.monotonic(), r)))
+        demo, source = tree / DEMO, (tree / DEMO).read_bytes()
+        assert OLD in source, f"{DEMO} no longer says {OLD!r}"
+        demo.write_bytes(source.replace(OLD, NEW))
+        saved, shown = time.monotonic(), None
+        while shown is None and time.monotonic() < saved + 3 * SHOWN:
+            page.wait_for_timeout(20)
+            shown = next((
+                at for at, response in fetched
+                if response.url.endswith(PICTURE) and response.ok
+                and NEW[2:-1] in response.body()
+            ), None)
+        image = f'img[src$="{PICTURE[1:]}"]'
+        loaded = page.eval_on_selector(
+            image, "i => i.complete && i.naturalWidth > 0"
+        )
+        browser.close()
+    said = served.log.read_text()
     assert shown is not None, f"no new {PICTURE} within {3 * SHOWN} s: {said}"
     took = f"demo save to new picture {shown - saved:.2f} s"
     figure("deck", "make serve", took)
     assert shown - saved <= SHOWN, said
     assert loaded, said
+
+
+def test_make_serve_stops_on_sigterm(served: Served) -> None:
+    """Last in this module: the serve obeys SIGTERM (not SIGKILL), and
+    leaves no process behind."""
+    stopped = served.server.stop(signal.SIGTERM, timeout=10)
+    said = served.log.read_text()
     assert (stopped.how, stopped.leftovers) == ("SIGTERM", []), said
 
 

@@ -25,7 +25,7 @@ from scripts.assets.code_images import MANIFEST
 from scripts.live.palette import PALETTES, theme
 from scripts.net import ports
 from scripts.transcripts import FOLDER, ROOT, Row, dump, parse, screen_rows
-from scripts.transcripts.record import rows, run
+from scripts.transcripts.record import key, rows, run, same_run
 from scripts.transcripts.replay import pauses, replay
 from tests.assets.conftest import copy_tree, run_main
 
@@ -118,13 +118,24 @@ def test_a_bad_row_is_refused_naming_its_line(
 
 
 def test_a_rebuild_of_the_same_run_is_byte_stable() -> None:
-    """Two real runs of a demo make the same transcript (its PIDs, ports,
-    dates and timings differ), and the one committed."""
+    """A real run of a demo makes, from nothing, the transcript committed:
+    its PIDs, ports, dates and timings differ from the run that made it."""
     demo = BY_NAME["asgi_app"]
-    first = dump(demo.name, rows(demo, run(demo), []))
-    second = dump(demo.name, rows(demo, run(demo), parse(first.encode(), "")))
-    assert first == second
-    assert first == (ROOT / FOLDER / "asgi_app.txt").read_text()
+    made = dump(demo.name, rows(demo, run(demo), []))
+    assert made == (ROOT / FOLDER / "asgi_app.txt").read_text()
+
+
+def test_the_same_rows_interleaved_otherwise_keep_the_recording() -> None:
+    """The server's log and the client's reply race: a rebuild that only
+    swaps them keeps the file; one that changes a row or the pace does not."""
+    old = parse((ROOT / FOLDER / "streaming_response.txt").read_bytes(), "")
+    new = [*old[:4], old[5], old[4], *old[6:]]
+    keys, pace = [key(row.markup) for row in new], 0.2
+    assert same_run(new, old, keys, pace)
+    edited = [*keys[:-1], keys[-1] + " and more"]
+    assert not same_run(new, old, edited, pace)
+    slower = [Row(row.delay * 2, row.markup) for row in new]
+    assert not same_run(slower, old, keys, pace)
 
 
 def write(root: Path, name: str, made: list[Row]) -> None:
