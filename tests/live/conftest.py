@@ -15,7 +15,7 @@ from scripts.net.ports import pick_port
 from tests.live.cli import FRESH, PACED, STOP_TIMEOUT, Runner
 
 RUN_TIMEOUT = 60.0  # seconds for one demo run (the slowest: ~5 s)
-LANES = 3  # demo runs at once
+LANES = 6  # demo runs at once: most of a run is waiting
 SLOWEST_FIRST = (
     "disconnect_receive",
     "fastapi_streaming",
