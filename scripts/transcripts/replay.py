@@ -61,6 +61,10 @@ def replay(name: str, console: Console, step: bool, root: Path = ROOT) -> int:
         if index in stops:
             console.input(prompt)
         time.sleep(row.delay)
+        if index == 0 and row.text.plain.startswith("─"):  # the title rule
+            said = f"{name} · a replay of {shown(file, root)}, no server"
+            console.rule(Text(said, "title"))  # says so, in the same row
+            continue
         markup = row.markup
         if recolour:
             markup = HEX.sub(lambda m: LIGHT.get(m[0].lower(), m[0]), markup)

@@ -204,4 +204,6 @@ def test_demos_replay_works_with_port_8000_taken() -> None:
         )
     assert done.returncode == 0, done.stderr
     plain = [row.text.plain.rstrip() for row in recording("ws")]
-    assert [line.rstrip() for line in done.stdout.splitlines()] == plain
+    said = [line.rstrip() for line in done.stdout.splitlines()]
+    assert "ws · a replay of assets/transcripts/ws.txt, no server" in said[0]
+    assert said[1:] == plain[1:]  # the title rule says it is a replay
