@@ -51,7 +51,7 @@ demo: install ## Run one demo live: make demo NAME=ws_with_token [HTTP=oserror] 
 	@$(PYTHON) -m demos $(NAME) $(if $(HTTP),--http $(HTTP)) $(DEMO_ARGS)
 
 replay: install ## Replay one demo's recording, no server: make replay NAME=ws
-	@$(PYTHON) -m demos $(NAME) --replay
+	@$(PYTHON) -m demos $(NAME) --replay $(DEMO_ARGS)
 
 demos: install ## List the demos.
 	@$(PYTHON) -m demos --list

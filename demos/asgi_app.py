@@ -3,6 +3,7 @@
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+# --8<-- [start:app]
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -18,3 +19,4 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         "headers": [(b"content-type", b"text/plain")],
     })
     await send({"type": "http.response.body", "body": b"Hello, world!"})
+# --8<-- [end:app]

@@ -32,7 +32,6 @@ class TrailersResponse(StreamingResponse):
             self.headers["trailer"] = ", ".join(self.trailers)
         await super().__call__(scope, receive, send)
 
-    # --8<-- [start:stream_response]
     async def stream_response(self, send: Send) -> None:
         await send({
             "type": "http.response.start",
@@ -40,6 +39,7 @@ class TrailersResponse(StreamingResponse):
             "headers": self.raw_headers,
             "trailers": self.send_trailers,
         })
+        # --8<-- [start:send]
         async for chunk in self.body_iterator:
             if isinstance(chunk, str):
                 chunk = chunk.encode(self.charset)
@@ -55,4 +55,4 @@ class TrailersResponse(StreamingResponse):
                 for name, value in self.trailers.items()
             ]
             await send({"type": "http.response.trailers", "headers": headers})
-    # --8<-- [end:stream_response]
+        # --8<-- [end:send]

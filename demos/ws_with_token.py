@@ -5,11 +5,11 @@ import secrets
 
 from fastapi import FastAPI, HTTPException, WebSocket
 
-# Demo default; set DEMO_TOKEN to choose your own secret.
-TOKEN = os.environ.get("DEMO_TOKEN", "let-me-in")
-if not TOKEN:  # else ?token= (empty) would pass
+if os.environ.get("DEMO_TOKEN") == "":  # it would accept ?token=
     raise SystemExit("DEMO_TOKEN is set but empty: set a token, or unset it")
 
+# --8<-- [start:app]
+TOKEN = os.environ.get("DEMO_TOKEN", "let-me-in")  # or set DEMO_TOKEN
 app = FastAPI()
 
 
@@ -20,3 +20,4 @@ async def websocket_endpoint(websocket: WebSocket, token: str) -> None:
     await websocket.accept()
     await websocket.send_text("Hello, authenticated client!")
     await websocket.close()
+# --8<-- [end:app]

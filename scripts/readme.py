@@ -148,7 +148,7 @@ def bench_list() -> str:
         f"{rounded(r['p99_ms']['median'], 1)} ms |\n"
         for r in cost["results"]
     )
-    ratio = {k: {"x": rounded(v["rps"], 2), "p99": rounded(v["p99"], 2),
+    ratio = {k: {"x": rounded(v["rps"], 2), "p99": rounded(1 / v["p99"], 1),
                  "min": rounded(v["paired"]["rps"]["min"], 2),
                  "max": rounded(v["paired"]["rps"]["max"], 2)}
              for k, v in cost["ratios_2_4_over_2_3"].items()}

@@ -171,8 +171,8 @@ def _cannot_fit(tree: Path) -> str:
     number = manifest_line(tree, "assets/asgi.svg", "width")
     return (
         rf"{MANIFEST}:{number}: demos/asgi_app.py cannot fit: "
-        r"20 lines of 76 columns need 1014 px of width for 20 px text, which "
-        r"makes them 512 px tall; the limits are 1280 px wide and 300 px tall"
+        r"15 lines of 70 columns need 942 px of width for 20 px text, which "
+        r"makes them 397 px tall; the limits are 1280 px wide and 300 px tall"
     )
 
 

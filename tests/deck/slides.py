@@ -24,6 +24,8 @@ DIRECTIVE = re.compile(
     r"image|transition)\s*:"
 )
 HEADING = re.compile(r"^(#{1,6})\s+(?P<text>.+?)\s*$")
+# An inline picture reads as its alt text: the Logfire slide's local emoji.
+INLINE_IMG = re.compile(r'<img\b[^>]*?\balt="(?P<alt>[^"]*)"[^>]*>')
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def read_deck(path: Path = SLIDES) -> Deck:
                 fence = not fence
             heading = HEADING.match(line)
             if heading and not fence:
-                title = heading.group("text")
+                title = INLINE_IMG.sub(r"\g<alt>", heading.group("text"))
                 break
         pictures = []
         for match in IMAGE.finditer(markdown):

@@ -7,6 +7,7 @@ slide whose notes to update.
 """
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,11 @@ def titled(title: str) -> Slide:
     return slide
 
 
+def shown(slide: Slide) -> str:
+    """What a slide shows: its Markdown without the speaker notes."""
+    return re.sub(r"<!--.*?-->", "", slide.markdown, flags=re.DOTALL)
+
+
 def containing(words: str) -> Slide:
     [slide] = [s for s in read_deck().slides if words in s.markdown]
     return slide
@@ -172,10 +178,15 @@ CORRECTED: list[tuple[str, Callable[[], str], list[str], list[str]]] = [
      ["My own first attempt is on PyPI: asgi-trailers 0.1.0",
       "keyword-only async `trailers` callback, evaluated after the body, "
       "close to this `TrailersResponse`"], []),
-    ("the pull-request slide: Starlette #3566 is open now",
-     lambda: containing('class="card pull-request"').markdown,
-     ["Now open: Starlette #3566, a keyword-only async <code>trailers</code> "
-      "callback, run after the body"], []),
+    ("'Open Source!', on the slide: Starlette #3566 and its API",
+     lambda: shown(containing("Open Source!")),
+     ["Starlette #3566 (open): a keyword-only async <code>trailers</code> "
+      "callback,<br> evaluated after the body, close to this "
+      "<code>TrailersResponse</code>"], []),
+    ("the conclusion, on the slide: the trailers story after 2022",
+     lambda: shown(titled("Conclusion")),
+     ["(#3146, merged; experimental)", "Starlette (#3566)",
+      "(#2908, #2783), all open"], []),
     ("the conclusion: the trailers story after 2022",
      lambda: titled("Conclusion").markdown,
      ["uvicorn #3146, merged", "experimental", "Starlette #3566 (open)",

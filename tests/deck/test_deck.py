@@ -9,6 +9,8 @@ and the facts it states are the ones the repository runs and measures.
 import fnmatch
 import json
 import re
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from demos.catalog import BY_NAME
 from scripts.assets import pictures
 from scripts.assets.manifest import load_manifest
 from scripts.deck import build as deck_build
-from tests.deck.slides import ROOT, SEED, SLIDES, THEME, Deck, Slide, read_deck
+from tests.deck.slides import ROOT, SEED, SLIDES, THEME, Deck, read_deck
 
 ASSETS = ROOT / "assets"
 MANIFEST = ROOT / "scripts" / "assets" / "code_images.toml"
@@ -132,6 +134,35 @@ def test_nothing_is_loaded_from_the_network(deck: Deck) -> None:
     assert "base: node_modules/@twemoji/" in config, (
         "emoji would be Twemoji pictures from a CDN"
     )
+
+
+# Marp's own renderer with the defaults the VS Code extension uses: HTML
+# on, emoji as Twemoji pictures from a CDN (it has no setting for that).
+DEFAULT_RENDER = (
+    "const {Marp} = require('@marp-team/marp-core');"
+    "const text = require('node:fs').readFileSync('slides.md', 'utf8');"
+    "process.stdout.write(new Marp({html: true}).render(text).html);"
+)
+
+
+def test_no_viewer_draws_an_emoji_from_a_cdn(marp: Path) -> None:
+    """slides.md has no character Marp turns into a Twemoji picture: its
+    one emoji is the picture itself, a local file, set inline."""
+    node = shutil.which("node")
+    assert node, "node is not on PATH, though Marp CLI is installed"
+    html = subprocess.run(
+        [node, "-e", DEFAULT_RENDER], cwd=ROOT, capture_output=True,
+        text=True, check=True, timeout=60,
+    ).stdout
+    assert "data-marp-twemoji" not in html, (
+        "slides.md has an emoji character: Marp draws it from a CDN"
+    )
+    sources = re.findall(r'<img\b[^>]*\bsrc="([^"]+)"', html)
+    emoji = [src for src in sources if deck_build.EMOJI.fullmatch(src)]
+    assert emoji, "the Logfire slide's rocket is gone"
+    for src in sources:
+        assert not REMOTE.match(src), f"slides.md shows {src}"
+        assert (ROOT / src).is_file(), f"slides.md shows {src}: missing"
 
 
 def test_theme_fonts_are_installed() -> None:
@@ -293,58 +324,3 @@ def test_the_front_matter_keeps_the_seeds_feel(deck: Deck) -> None:
     )
     assert data["limits"]["min_contrast"] >= 7
     assert data["limits"]["min_font_px"] >= 20
-
-
-# -- Pacing: reveals and the appendix ----------------------------------------
-
-
-def visible(markdown: str) -> str:
-    """What a slide shows: its Markdown without the speaker notes."""
-    return re.sub(r"<!--.*?-->", "", markdown, flags=re.DOTALL)
-
-
-def main_and_appendix(deck: Deck) -> tuple[list[Slide], list[Slide]]:
-    """The talk up to "Thank You!", and the backup slides after it."""
-    (end,) = deck.titled("Thank You!")
-    index = deck.slides.index(end)
-    return list(deck.slides[: index + 1]), list(deck.slides[index + 1 :])
-
-
-def test_no_slide_gives_away_a_later_answer(deck: Deck) -> None:
-    """"Why FastAPI follows ASGI?" answers that FastAPI is a Starlette: no
-    slide shows it before. "What about FastAPI?" asks, the next slide
-    answers with code."""
-    (why,) = deck.titled("Why FastAPI follows ASGI?")
-    for slide in deck.slides[: deck.slides.index(why)]:
-        assert "FastAPI(Starlette)" not in visible(slide.markdown), (
-            f"{slide.where()} gives away {why.where()}"
-        )
-    [question] = [s for s in deck.slides if "about FastAPI?" in s.markdown]
-    gives_away = f"{question.where()} shows its answer: it goes on the next"
-    assert not question.pictures, gives_away
-    assert "```" not in visible(question.markdown), gives_away
-    answer = deck.slides[deck.slides.index(question) + 1]
-    assert [p.url for p in answer.pictures] == [
-        "assets/asgi_innovations/fastapi_trailers.svg"
-    ], f"{answer.where()} should answer {question.where()}"
-
-
-def test_the_main_deck_tells_one_story_and_the_rest_is_an_appendix(
-    deck: Deck,
-) -> None:
-    """About 30 slides up to "Thank You!"; after it, the full matrix, how to
-    run the demos, and a transcript per demo as backup slides."""
-    main, appendix = main_and_appendix(deck)
-    assert len(main) <= 32, f"the talk has {len(main)} slides: ~30 fit"
-    shown = {p.url for s in main for p in s.pictures}
-    assert "assets/support_matrix_simple.svg" in shown, "no simple matrix"
-    assert "assets/support_matrix.svg" not in shown, (
-        "the full matrix belongs in the appendix"
-    )
-    assert not [s for s in main if s.title == "Run the demos live"]
-    backup = {p.url for s in appendix for p in s.pictures}
-    expected = {"assets/support_matrix.svg"} | {
-        f"assets/transcripts/{name}.svg" for name in BY_NAME
-    }
-    assert expected <= backup, f"the appendix misses {expected - backup}"
-    assert [s for s in appendix if s.title == "Run the demos live"]
