@@ -3,13 +3,19 @@ spoil, snapshots of a folder, running a generator, and the embedded font."""
 
 import base64
 import io
+import json
 import re
 import shutil
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+
+from scripts.assets import charts
+from scripts.assets.svg import SVG_NS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,3 +84,31 @@ def assert_embeds_a_subset(svg: str, shown: str) -> None:
     covered = set(font.getBestCmap())
     assert {ord(c) for c in shown} <= covered
     assert len(covered) < 120, "the font is not subset"
+
+
+NS = {"svg": SVG_NS}
+
+
+@pytest.fixture(scope="module")
+def built(font_cache: Path) -> dict[str, bytes]:
+    """The measured pictures (charts.py), built afresh: path -> SVG."""
+    return charts.build(ROOT, font_cache)
+
+
+def parse(data: bytes) -> ET.Element:
+    return ET.fromstring(data)  # noqa: S314  # our own output
+
+
+def texts(data: bytes) -> list[str]:
+    return [
+        "".join(t.itertext()) for t in parse(data).iter(f"{{{SVG_NS}}}text")
+    ]
+
+
+@pytest.fixture(scope="module")
+def matrix() -> dict[str, Any]:
+    """The committed support matrix."""
+    data: dict[str, Any] = json.loads(
+        (ROOT / "assets/support_matrix.json").read_text()
+    )
+    return data

@@ -1,10 +1,10 @@
 """The measured pictures (charts.py): fresh, self-contained, legible on the
-slide and inside their frame; the table shows every cell and footnote;
---check finds stale, missing and orphaned pictures; bad input exits 2."""
+slide and inside their frame; what the benchmark charts say; --check finds
+stale, missing and orphaned pictures; bad input exits 2. The matrix
+pictures' words: test_matrix_picture.py."""
 
 import json
 import re
-import xml.etree.ElementTree as ET
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -29,32 +29,19 @@ from scripts.assets.matrix_picture import (
 )
 from scripts.assets.svg import SVG_NS, Canvas, LayoutError, Style
 from scripts.exceptions import InputError
-from scripts.matrix.catalog import HANGS, PARTIAL
+from scripts.matrix.catalog import PARTIAL
 from tests.assets.conftest import (
+    NS,
     ROOT,
     assert_embeds_a_subset,
     copy_tree,
+    parse,
     run_main,
     snapshot,
+    texts,
 )
 
-NS = {"svg": SVG_NS}
 OUTPUTS = [picture.output for picture in PICTURES]
-
-
-@pytest.fixture(scope="module")
-def built(font_cache: Path) -> dict[str, bytes]:
-    return charts.build(ROOT, font_cache)
-
-
-def parse(data: bytes) -> ET.Element:
-    return ET.fromstring(data)  # noqa: S314  # our own output
-
-
-def texts(data: bytes) -> list[str]:
-    return [
-        "".join(t.itertext()) for t in parse(data).iter(f"{{{SVG_NS}}}text")
-    ]
 
 
 def test_the_committed_pictures_equal_a_fresh_build(
@@ -174,97 +161,6 @@ def test_the_pictures_rasterise_inside_their_frame(
 
 
 # -- The table --------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def matrix() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(
-        (ROOT / "assets/support_matrix.json").read_text()
-    )
-    return data
-
-
-def test_the_table_shows_every_feature_and_server(
-    built: dict[str, bytes], matrix: dict[str, Any]
-) -> None:
-    shown = texts(built["assets/support_matrix.svg"])
-    for feature in matrix["features"]:
-        assert feature["label"] in shown
-    for name in ("hypercorn", "granian", "daphne"):
-        assert name in shown
-        assert matrix["versions"][name] in shown
-    assert f"uvicorn {matrix['versions']['uvicorn']}" in shown
-    assert f"probed {matrix['probed']['date']} on 127.0.0.1" in shown
-
-
-def test_every_partial_or_hanging_cell_has_a_footnote(
-    built: dict[str, bytes], matrix: dict[str, Any]
-) -> None:
-    shown = "\n".join(texts(built["assets/support_matrix.svg"]))
-    flagged = [
-        (server["id"], cell["note"])
-        for server in matrix["servers"]
-        for cell in server["cells"].values()
-        if cell["result"] in (PARTIAL, HANGS)
-    ]
-    assert flagged, "the committed matrix has no partial cell"
-    for server, note in flagged:
-        assert f": {note}" in shown, f"{server}: no footnote {note!r}"
-    assert shown.count("hangs") == sum(
-        1
-        for s in matrix["servers"]
-        for c in s["cells"].values()
-        if c["result"] == HANGS
-    )
-
-
-def simple_words(matrix: dict[str, Any]) -> dict[tuple[str, str], str]:
-    """(topic, server) -> the word the full matrix's cells give, here
-    computed apart from matrix_picture.py."""
-    features = {"denial response": ("denial", "denial_streamed"),
-                "trailers": ("trailers_http1", "trailers_http2"),
-                "OSError on send": ("oserror_http", "oserror_websocket")}
-    words = {}
-    for topic, ids in features.items():
-        for package in ("uvicorn", "hypercorn", "granian", "daphne"):
-            seen = {c["result"] for s in matrix["servers"] for f in ids
-                    if s["package"] == package and "3085" not in s["id"]
-                    and (c := s["cells"].get(f)) and c["result"] != "n/a"}
-            words[topic, package] = ("hangs" if "hangs" in seen else
-                                     seen.pop() if len(seen) == 1 else
-                                     "partial")
-    return words
-
-
-def test_the_simple_matrix_says_what_the_full_one_measured(
-    built: dict[str, bytes], matrix: dict[str, Any]
-) -> None:
-    data = built["assets/support_matrix_simple.svg"]
-    desc = parse(data).find("svg:desc", NS)
-    assert desc is not None
-    assert desc.text
-    said = {}
-    for row in desc.text.split(". ")[1:]:
-        topic, cells = row.split(": ")
-        for cell in cells.split(", "):
-            server, word = cell.split(" ")
-            said[topic, server] = word
-    assert said == simple_words(matrix)
-    assert said["trailers", "hypercorn"] == "partial"
-    assert said["denial response", "daphne"] == "hangs"
-    drawn = texts(data)
-    for word in ("yes", "partial", "no", "hangs"):
-        assert drawn.count(word) == list(said.values()).count(word), word
-    sizes = [float(t.get("font-size", FONT))
-             for t in parse(data).iter(f"{{{SVG_NS}}}text")]
-    assert min(sizes) >= 24
-
-
-def test_the_full_matrix_gives_hypercorn_trailers_as_partial(
-    built: dict[str, bytes],
-) -> None:
-    shown = "\n".join(texts(built["assets/support_matrix.svg"]))
-    assert "hypercorn, trailers, HTTP/2: only the first of 2 trailers" in shown
 
 
 def test_the_wasted_work_chart_keeps_the_websocket_reveal(
