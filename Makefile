@@ -56,7 +56,7 @@ replay: install ## Replay one demo's recording, no server: make replay NAME=ws
 demos: install ## List the demos.
 	@$(PYTHON) -m demos --list
 
-transcripts: install ## Re-record every demo's transcript (~1 min).
+transcripts: install ## Re-record every demo's transcript (~35 s).
 	$(PYTHON) -m scripts.transcripts
 
 .PHONY: assets check png bench-assets
@@ -93,7 +93,7 @@ pdf: assets browser $(NODE_MODULES) ## Build dist/slides.pdf, with an outline, b
 pptx: assets browser $(NODE_MODULES) ## Build dist/slides.pptx (a picture per slide) with Chromium.
 	$(PYTHON) -m scripts.deck.build pptx
 
-notes: $(NODE_MODULES) ## Write the speaker notes to dist/slides.txt.
+notes: install $(NODE_MODULES) ## Write the speaker notes to dist/slides.txt.
 	$(PYTHON) -m scripts.deck.build notes
 
 serve: assets $(NODE_MODULES) ## Serve the deck on 127.0.0.1, rebuilding and reloading on change (PORT=8080, HOST=).
