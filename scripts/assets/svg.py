@@ -29,6 +29,15 @@ def fonts(root: Path, cache: Path | None) -> Fonts:
     return Font(font, path, cache), Font(replace(font, weight=700), path, cache)
 
 
+def font_face(font: Font, weight: int, text: str) -> str:
+    """The CSS rule embedding ``font``, subset to ``text``, as FAMILY."""
+    data = base64.b64encode(font.woff2(text)).decode()
+    return (
+        f'@font-face{{font-family:"{FAMILY}";font-weight:{weight};'
+        f'src:url(data:font/woff2;base64,{data}) format("woff2")}}'
+    )
+
+
 class LayoutError(ValueError):
     """A picture that cannot be drawn legibly; ``key``: the input at fault."""
 
@@ -236,11 +245,7 @@ def document(
     for weight, font in zip((400, 700), fonts, strict=False):
         used = [i.text for i in canvas.inks if i.style.bold == (weight > 400)]
         if used:
-            data = base64.b64encode(font.woff2("".join(used))).decode()
-            lines.append(
-                f'@font-face{{font-family:"{FAMILY}";font-weight:{weight};'
-                f'src:url(data:font/woff2;base64,{data}) format("woff2")}}'
-            )
+            lines.append(font_face(font, weight, "".join(used)))
     lines += [
         f'text{{font-family:"{FAMILY}",monospace;font-variant-ligatures:'
         'none;font-feature-settings:"liga" 0,"calt" 0;white-space:pre}',

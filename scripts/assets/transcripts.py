@@ -2,7 +2,6 @@
 Rich's SVG export in a template of ours, with the code images' font embedded
 (no network) and the runner's dark background; the text stays selectable."""
 
-import base64
 import io
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from rich.terminal_theme import TerminalTheme
 
 from scripts.assets import generator, svg
 from scripts.assets.code_images import CACHE
+from scripts.assets.colour import parse as parse_colour
 from scripts.exceptions import InputError
 from scripts.files import shown
 from scripts.live.palette import BACKGROUND, PALETTES
@@ -50,10 +50,13 @@ clip-path="url(#{unique_id}-clip-terminal)">
 
 
 def theme() -> TerminalTheme:
-    black = (0, 0, 0)
-    rgb = [int(BACKGROUND["dark"][i : i + 2], 16) for i in (1, 3, 5)]
-    ink = [int(FOREGROUND[i : i + 2], 16) for i in (1, 3, 5)]
-    return TerminalTheme(tuple(rgb), tuple(ink), [black] * 8)  # type: ignore[arg-type]
+    """The dark palette's background and text; every other colour a row
+    names itself, as hex."""
+    red, green, blue, _ = parse_colour(BACKGROUND["dark"])
+    background = (int(red), int(green), int(blue))
+    red, green, blue, _ = parse_colour(FOREGROUND)
+    return TerminalTheme(background, (int(red), int(green), int(blue)),
+                         [(0, 0, 0)] * 8)
 
 
 def render(name: str, rows: list[Row], root: Path, cache: Path | None) -> bytes:
@@ -71,10 +74,8 @@ def render(name: str, rows: list[Row], root: Path, cache: Path | None) -> bytes:
     title = f"make demo NAME={name}"
     used = "".join(row.text.plain for row in rows) + title
     fonts = "\n".join(
-        f'@font-face{{font-family:"{svg.FAMILY}";font-weight:{weight};'
-        f"src:url(data:font/woff2;base64,{data}) format(\"woff2\")}}"
-        for weight, data in ((400, _base64(regular.woff2(used))),
-                             (700, _base64(bold.woff2(used))))
+        svg.font_face(font, weight, used)
+        for weight, font in ((400, regular), (700, bold))
     )
     source = (FOLDER / f"{name}.txt").as_posix()
     values = {"NS": svg.SVG_NS, "SCRIPT": SCRIPT, "SOURCE": source,
@@ -88,10 +89,6 @@ def render(name: str, rows: list[Row], root: Path, cache: Path | None) -> bytes:
         font_aspect_ratio=regular.info.advance_em, unique_id=f"t-{name}",
     )
     return drawn.encode()
-
-
-def _base64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
 
 
 def sources(root: Path) -> list[Path]:
