@@ -19,6 +19,7 @@ from watchfiles import Change, watch  # uvicorn[standard]'s, in uv.lock
 
 from scripts.assets import generator
 from scripts.deck.build import CONFIG, MARP, SLIDES
+from scripts.net import processes
 
 PRELOAD = Path("scripts/deck/localhost.cjs")  # listen() on HOST by default
 WATCHED = ("demos", "scripts/assets", "themes", "assets")
@@ -43,12 +44,12 @@ def serve(root: Path, port: int, host: str) -> int:
     command = [str(root / MARP), "--config-file", str(root / CONFIG)]
     command += ["--no-stdin", "--server", "--input-dir", str(root)]
     print(f"Serving the deck at http://{host}:{port}/{SLIDES} (Ctrl-C stops)")
-    marp = subprocess.Popen(command, cwd=root, env=env, start_new_session=True)  # noqa: S603
+    marp = processes.Server(command, cwd=root, env=env)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
     def stop_with_marp() -> None:
-        marp.wait()
+        marp.popen.wait()
         stop.set()
 
     threading.Thread(target=stop_with_marp, daemon=True).start()
@@ -62,13 +63,8 @@ def serve(root: Path, port: int, host: str) -> int:
         ):
             rebuild(root, {Path(path) for _, path in changes})
     finally:
-        if (code := marp.poll()) is None:
-            os.killpg(marp.pid, signal.SIGTERM)  # the preload exits on it
-            try:
-                marp.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(marp.pid, signal.SIGKILL)
-                marp.wait()
+        code = marp.popen.poll()
+        marp.stop(signal.SIGTERM, 5)  # the preload exits on SIGTERM
     if code is not None:
         print(f"marp exited with code {code}", file=sys.stderr)
     return 0 if code is None else 1
