@@ -280,7 +280,8 @@ def draw_simple(data: dict[str, Any], canvas: Canvas) -> tuple[float, str]:
         middle = y + 32
         canvas.text(MARGIN + 12, middle + 10, topic, BIG["label"])
         for index, word in enumerate(words.values()):
-            x = left + pitch * (index + 0.5) - (ICON + GAP + 17 * len(word)) / 2
+            wide = ICON + GAP + canvas.width_of(word, BIG[word])
+            x = left + pitch * (index + 0.5) - wide / 2
             if word != NOT_APPLICABLE:
                 icon(canvas, word, x, middle)
             canvas.text(x + ICON + GAP, middle + 10, word, BIG[word])
