@@ -36,6 +36,7 @@ PACED = {
     "streaming_response": 0.1,
     "raise_oserror": 0.1,
 }
+PROTOTYPE_PACE = 0.1  # --interval of the runs with HTTP=oserror
 
 
 def port_is_free(port: int) -> bool:

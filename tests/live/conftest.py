@@ -12,7 +12,7 @@ import pytest
 
 from demos.catalog import BY_NAME, Demo
 from scripts.net.ports import pick_port
-from tests.live.cli import FRESH, PACED, STOP_TIMEOUT, Runner
+from tests.live.cli import FRESH, PACED, PROTOTYPE_PACE, STOP_TIMEOUT, Runner
 
 RUN_TIMEOUT = 60.0  # seconds for one demo run (the slowest: ~5 s)
 LANES = 6  # demo runs at once: most of a run is waiting
@@ -41,7 +41,8 @@ def run_demo(key: str, runners: list[Runner], logs: Path) -> Run:
     as a slide shows it, in a new shell, to the end; ``DEMO_ARGS`` puts it
     on a free port, at its test pace."""
     name, *options = key.split()
-    port, interval = pick_port(), PACED.get(name, 0.1 if options else None)
+    interval = PACED.get(name, PROTOTYPE_PACE if options else None)
+    port = pick_port()
     pace = "" if interval is None else f" --interval {interval}"
     log = logs / f"{key.replace(' ', '_')}.log"
     command = f"make demo NAME={key}".split()

@@ -15,7 +15,14 @@ from demos.catalog import BY_NAME, DEMOS, Demo
 from demos.content_md5 import CHUNKS as CONTENT_MD5_CHUNKS
 from demos.fastapi_trailers import CHUNKS as FASTAPI_CHUNKS
 from tests.deck.slides import SLIDES, shown_commands
-from tests.live.cli import PACED, ROOT, SECRET, port_is_free, server_alive
+from tests.live.cli import (
+    PACED,
+    PROTOTYPE_PACE,
+    ROOT,
+    SECRET,
+    port_is_free,
+    server_alive,
+)
 from tests.live.conftest import Run, Runs
 from tests.live.recordings import difference, recording
 
@@ -215,7 +222,8 @@ def test_the_prototype_stops_the_stream_at_once(
         assert fact in run.output, f"{fact!r} missing from:\n{run.output}"
     # At most the chunk the app was producing as the client left: its send
     # raises, and the server logs nothing about it (spec 2.4).
-    assert sent_after_leaving(run) <= 1 + stalled(run, 0.1), run.output
+    bound = 1 + stalled(run, PROTOTYPE_PACE)
+    assert sent_after_leaving(run) <= bound, run.output
     assert 0 < len(re.findall(SENDING, run.output)) < CHUNKS, run.output
     assert "ERROR" not in run.output, run.output
     if key.startswith("raise_oserror"):  # it catches OSError, and says so
