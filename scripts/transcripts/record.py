@@ -107,6 +107,11 @@ def tidy(ansi: str) -> str:
     )
 
 
+def jitter(quantum: float) -> float:
+    """How far a rebuild's timing may stray and still keep the old file."""
+    return max(0.6 * quantum, 0.3)
+
+
 def quantised(seconds: float, quantum: float) -> float:
     return round(round(seconds / quantum) * quantum, 3)
 
@@ -115,15 +120,14 @@ def delays(
     times: list[float], quantum: float, keys: list[str], old: list[Row]
 ) -> list[float]:
     """Each gap rounded to a multiple of ``quantum``; but a rebuild of the
-    same rows keeps the ``old`` delay of a gap within ``tolerance`` of it,
+    same rows keeps the ``old`` delay of a gap within ``jitter()`` of it,
     so a busy machine's jitter does not change the file."""
     gaps = [b - a for a, b in zip([0.0, *times], times, strict=False)]
     new = [quantised(gap, quantum) for gap in gaps]
     if [key(r.markup) for r in old] != keys:
         return new
-    tolerance = max(0.6 * quantum, 0.3)
     pairs = zip(gaps, new, old, strict=True)
-    return [o.delay if abs(g - o.delay) <= tolerance else n
+    return [o.delay if abs(g - o.delay) <= jitter(quantum) else n
             for g, n, o in pairs]
 
 
@@ -173,5 +177,5 @@ def same_run(new: list[Row], old: list[Row], keys: list[str], quantum: float
     server's output and the client's race), over about as long: then a
     rebuild keeps it, byte for byte."""
     took = [sum(row.delay for row in rows) for rows in (new, old)]
-    close = abs(took[0] - took[1]) <= max(0.6 * quantum, 0.3)
+    close = abs(took[0] - took[1]) <= jitter(quantum)
     return close and Counter(keys) == Counter(key(r.markup) for r in old)
