@@ -16,7 +16,11 @@ app = FastAPI()
 @app.websocket("/ws")
 async def websocket_endpoint(websocket: WebSocket, token: str) -> None:
     if not secrets.compare_digest(token.encode(), TOKEN.encode()):
-        raise HTTPException(status_code=401, detail="Invalid token")
+        raise HTTPException(
+            status_code=401,
+            detail="Invalid token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     await websocket.accept()
     await websocket.send_text("Hello, authenticated client!")
     await websocket.close()

@@ -49,6 +49,8 @@ def refused_401(
     where = slide(demo.__name__.rpartition(".")[2])
     response = handshake(f"{serve(demo.app, spec).ws_url}/ws{query}")
     assert response.status == 401, where
+    # RFC 9110, section 15.5.2: a 401 names the scheme to authenticate with.
+    assert response.headers["www-authenticate"] == "Bearer", where
     return response, where
 
 
@@ -149,7 +151,6 @@ def test_send_denial_response_in_process() -> None:
 
 def test_send_denial_response(serve: Serve, spec: ServerSpec) -> None:
     response, where = refused_401(serve, spec, ws_send_denial_response)
-    assert response.headers["www-authenticate"] == "Bearer", where
     assert response.headers["content-type"].startswith("text/plain"), where
     assert response.body == b"Unauthorized", where
 
@@ -161,6 +162,7 @@ def test_http_exception_in_process() -> None:
     denied = denied_in_process(ws_http_exception.app, "/ws")
     assert denied.status_code == 401
     assert denied.json() == {"detail": "Unauthorized"}
+    assert denied.headers["www-authenticate"] == "Bearer"
 
 
 def test_http_exception(serve: Serve, spec: ServerSpec) -> None:
@@ -186,6 +188,7 @@ def test_wrong_token_in_process() -> None:
     denied = denied_in_process(ws_with_token.app, "/ws?token=wrong")
     assert denied.status_code == 401
     assert denied.json() == {"detail": "Invalid token"}
+    assert denied.headers["www-authenticate"] == "Bearer"
 
 
 def test_missing_token_in_process() -> None:
