@@ -58,10 +58,25 @@ def find_regions(path: str, lines: list[str]) -> dict[str, tuple[int, int]]:
     return regions
 
 
+def marked_lines(spec: ImageSpec, shown: dict[int, str], what: str) -> set[int]:
+    """The numbers of the lines ``spec.highlight`` names by their text."""
+    marked = set()
+    for text in spec.highlight:
+        found = [n for n, line in shown.items() if line.strip() == text.strip()]
+        if len(found) != 1:
+            where = f"lines {', '.join(map(str, found))}" if found else "none"
+            of = f"{spec.source} {what}"
+            problem = f"highlight {text!r} must match one line of {of}"
+            spec.fail("highlight", f"{problem}; it matches {where}")
+        marked.add(found[0])
+    return marked
+
+
 def read_excerpt(
     root: Path, spec: ImageSpec, manifest: Manifest, font: Font
-) -> tuple[tuple[str, ...], tuple[int, ...]]:
-    """The lines ``spec`` shows, and their numbers; refused if illegible."""
+) -> code_svg.Excerpt:
+    """The lines ``spec`` shows, their numbers, and the marked ones;
+    refused if illegible."""
     source, region, limits = spec.source, spec.region, manifest.limits
     try:
         data = (root / source).read_bytes()
@@ -97,15 +112,8 @@ def read_excerpt(
             code = f"{missing[0]!r} (U+{ord(missing[0]):04X})"
             problem = f"character {code} is not in the font"
             raise InputError(source, number, problem)
-    for number in spec.highlight:
-        if number not in shown:
-            span = f"{source} {what} shows lines {numbers[0]}-{numbers[-1]}"
-            spec.fail(
-                "highlight", f"highlight line {number} is not shown: {span}"
-            )
-        if not shown[number].strip():
-            spec.fail("highlight", f"highlight line {number} is blank")
-    return tuple(shown.values()), numbers
+    marked = frozenset(marked_lines(spec, shown, what))
+    return code_svg.Excerpt(tuple(shown.values()), numbers, marked)
 
 
 def check_size(box: code_svg.Layout, spec: ImageSpec, limits: Limits) -> None:
@@ -140,14 +148,15 @@ def check_size(box: code_svg.Layout, spec: ImageSpec, limits: Limits) -> None:
 def build_image(
     root: Path, manifest: Manifest, spec: ImageSpec, font: Font
 ) -> Image:
-    lines, numbers = read_excerpt(root, spec, manifest, font)
+    excerpt = read_excerpt(root, spec, manifest, font)
+    lines, numbers = excerpt.lines, excerpt.numbers
     gutter = numbers if spec.line_numbers else None
     box = code_svg.layout(lines, gutter, spec.source, font.info.advance_em)
     check_size(box, spec, manifest.limits)
     region = f" [{spec.region}]" if spec.region else ""
     edit = f"edit the demo or {manifest.path}, then run `make assets`"
     note = f"from {spec.source}{region}; {edit}"
-    svg = code_svg.render(box, lines, numbers, spec, font, note).encode()
+    svg = code_svg.render(box, excerpt, spec, font, note).encode()
     if len(svg) > (budget := manifest.limits.max_kilobytes) * 1024:
         over = f"{len(svg) / 1024:.1f} KB, over the {budget} KB budget"
         spec.fail("output", f"{spec.output} would be {over}")

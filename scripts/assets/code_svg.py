@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from html import escape
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from pygments import token as tk
 from pygments.lexers.python import PythonLexer
@@ -190,16 +190,18 @@ def _chrome(box: Layout, title: str) -> list[str]:
     ]
 
 
+class Excerpt(NamedTuple):
+    lines: tuple[str, ...]  # dedented, as shown
+    numbers: tuple[int, ...]  # each line's in its file
+    marked: frozenset[int]  # the numbers of the highlighted lines
+
+
 def render(
-    box: Layout,
-    lines: tuple[str, ...],
-    numbers: tuple[int, ...],
-    spec: ImageSpec,
-    font: Font,
-    note: str,
+    box: Layout, excerpt: Excerpt, spec: ImageSpec, font: Font, note: str
 ) -> str:
-    """The SVG of ``lines``; ``note`` ends the comment that opens it."""
-    width, height, marked = box.width, box.height, set(spec.highlight)
+    """The SVG of an excerpt; ``note`` ends the comment that opens it."""
+    lines, numbers, marked = excerpt.lines, excerpt.numbers, excerpt.marked
+    width, height = box.width, box.height
     labels = [str(number) for number in numbers] if spec.line_numbers else []
     woff2 = font.woff2("".join((*lines, spec.source, *labels)))
     right = box.code_left - theme.GUTTER_GAP * box.em  # where numbers end

@@ -203,17 +203,17 @@ class ImageSpec(Model):  # which lines of which demo, and how shown
     output: str
     source: str
     region: str | None = None
-    highlight: list[Annotated[int, Field(gt=0)]] = []
+    highlight: list[Annotated[str, Field(min_length=1)]] = []
     title: str
     width: Annotated[int, Field(ge=1)]
     line_numbers: bool
 
     @pydantic.field_validator("highlight")
     @classmethod
-    def _once(cls, lines: list[int]) -> list[int]:
-        if len(set(lines)) != len(lines):
+    def _once(cls, lines: list[str]) -> list[str]:
+        if len({line.strip() for line in lines}) != len(lines):
             raise ValueError("highlight lists a line twice")
-        return sorted(lines)
+        return lines
 
 
 class _File(Model):

@@ -18,6 +18,7 @@ from scripts.assets import charts
 from scripts.assets.svg import SVG_NS
 
 ROOT = Path(__file__).resolve().parents[2]
+NS = {"svg": SVG_NS}
 
 Snapshot = dict[str, tuple[bytes, int]]
 Main = Callable[[Sequence[str]], int]
@@ -27,6 +28,19 @@ Main = Callable[[Sequence[str]], int]
 def font_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One font cache for the session (on each xdist worker)."""
     return tmp_path_factory.getbasetemp() / "code_images_font_cache"
+
+
+def banded(tree: ET.Element) -> list[str]:
+    """The text of each code line a highlight band covers, top to bottom."""
+    code = tree.find("svg:g[@class='code']", NS)
+    assert code is not None
+    rows = [(float(t.get("y", "0")), "".join(t.itertext())) for t in code]
+    found = []
+    for band in tree.findall("svg:rect[@class='band']", NS):
+        top = float(band.get("y", "0"))
+        bottom = top + float(band.get("height", "0"))
+        found += [text.strip() for y, text in rows if top < y <= bottom]
+    return found
 
 
 def copy_tree(into: Path, *names: str | Path) -> Path:

@@ -69,12 +69,19 @@ ENTRIES = {
         'region = "nope"',
         r"demos/content_md5.py has no region 'nope' \(it has: app\)",
     ),
-    "highlight_outside": _entry(
-        CONTENT_MD5,
+    "highlight_unknown": _entry(
+        WS,
         "highlight",
-        "highlight = [5]",
-        r"highlight line 5 is not shown: "
-        r"demos/content_md5.py region 'app' shows lines 12-33",
+        'highlight = ["await websocket.accept()"]',
+        r"highlight 'await websocket.accept\(\)' must match one line of "
+        r"demos/ws.py region 'app'; it matches none",
+    ),
+    "highlight_ambiguous": _entry(
+        WS,
+        "highlight",
+        'highlight = [" "]',
+        r"highlight ' ' must match one line of demos/ws.py region 'app'; "
+        r"it matches lines 7, 8",
     ),
     "too_narrow": _entry(
         WS,

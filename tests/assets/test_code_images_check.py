@@ -6,16 +6,25 @@ only what changed; a file it cannot write is one line and exit code 2.
 """
 
 import shutil
+import xml.etree.ElementTree as ET
 from functools import partial
 from pathlib import Path
 
 import pytest
 
 from scripts.assets import code_images
-from tests.assets.conftest import ROOT, copy_tree, edit, run_main, snapshot
+from tests.assets.conftest import (
+    ROOT,
+    banded,
+    copy_tree,
+    edit,
+    run_main,
+    snapshot,
+)
 
 MANIFEST = code_images.MANIFEST
 CONTENT_MD5 = "assets/asgi_innovations/content_md5.svg"
+WS = "assets/asgi_innovations/ws.svg"
 build = partial(run_main, code_images.main)
 
 
@@ -46,6 +55,17 @@ def test_a_change_inside_a_region_makes_its_image_stale(
     assert snapshot(tree / "assets") == before
 
 
+def test_a_highlight_follows_its_line_when_the_demo_moves(
+    tree: Path, font_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A line added above the region moves every number, not the band."""
+    edit(tree / "demos/ws.py", '"""Close', '# A comment.\n"""Close')
+    code, out, _ = build(tree, font_cache, capsys)
+    assert code == 0, out
+    svg = ET.fromstring((tree / WS).read_bytes())  # noqa: S314  # ours
+    assert banded(svg) == ["await websocket.close()"]
+
+
 def test_a_change_outside_every_region_leaves_the_images_fresh(
     tree: Path, font_cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -67,7 +87,7 @@ def test_a_change_outside_every_region_leaves_the_images_fresh(
 def test_a_style_change_is_stale_without_a_code_diff(
     tree: Path, font_cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    edit(tree / MANIFEST, "highlight = [15, 21, 33]", "highlight = [15, 33]")
+    edit(tree / MANIFEST, """    '"trailers": trailers,',\n""", "")
     code, out, _ = build(tree, font_cache, capsys, "--check")
     assert code == 1
     assert f"stale: {CONTENT_MD5}" in out
