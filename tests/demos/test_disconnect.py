@@ -7,6 +7,7 @@ demos' delays are shortened through their module constants.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from typing import Protocol
 
 import h11
 import pytest
+from fastapi import FastAPI, WebSocket
 from starlette.testclient import TestClient
 from websockets.sync.client import connect
 
@@ -317,3 +319,34 @@ def test_ws_disconnect_never_stops_on_hypercorn(
     assert after.chunks >= 1, where
     gaps = [later - earlier for earlier, later in itertools.pairwise(ticks)]
     assert max(gaps) < 2 * INTERVAL, (where, gaps)
+
+
+def ticks_without_catching() -> FastAPI:
+    """ws_disconnect's loop without its ``except WebSocketDisconnect``."""
+    app = FastAPI()
+
+    @app.websocket("/ws")
+    async def websocket_endpoint(websocket: WebSocket) -> None:
+        await websocket.accept()
+        for tick in itertools.count(1):
+            await websocket.send_text(f"tick {tick}")
+            await asyncio.sleep(INTERVAL)
+
+    return app
+
+
+@pytest.mark.parametrize("spec", UVICORN_WS_SERVERS, ids=str)
+def test_an_uncaught_websocket_disconnect_is_logged_as_an_error(
+    serve: Serve, server_errors: Callable[[], list[str]], spec: ServerSpec
+) -> None:
+    """The #2271 experience today, on WebSockets: the disconnect that ends
+    a FastAPI endpoint which does not catch it is logged as an error."""
+    app = Returns(ticks_without_catching())
+    server = serve(app, spec)
+    with connect(f"{server.ws_url}/ws", open_timeout=TIMEOUT) as client:
+        assert client.recv(timeout=TIMEOUT) == "tick 1"
+    assert app.wait(TIMEOUT), "the endpoint never ended"
+    server.call(asyncio.sleep(0))  # uvicorn logs in the turn the app ends
+    assert server_errors() == ["Exception in ASGI application\n"], slide(
+        "ws_disconnect"
+    )

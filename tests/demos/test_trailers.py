@@ -6,6 +6,8 @@ import subprocess
 from collections.abc import Callable
 
 import pytest
+from fastapi import FastAPI, Request, Response
+from starlette.middleware.base import RequestResponseEndpoint as CallNext
 from starlette.testclient import TestClient
 from starlette.types import ASGIApp
 
@@ -123,3 +125,28 @@ def test_http1_without_the_extension_serves_the_body(
     assert response.body == b"".join(chunks), where
     assert response.trailers == [], where
     assert server_errors() == [], where
+
+
+def behind_http_middleware() -> FastAPI:
+    """fastapi_trailers' endpoint behind an ``@app.middleware("http")``
+    that only passes the request on (Starlette's BaseHTTPMiddleware)."""
+    app = FastAPI()
+    app.get("/")(fastapi_trailers.download)
+
+    @app.middleware("http")
+    async def pass_on(request: Request, call_next: CallNext) -> Response:
+        return await call_next(request)
+
+    return app
+
+
+def test_http_middleware_drops_the_trailers_it_announces(serve: Serve) -> None:
+    """Starlette 1.10's BaseHTTPMiddleware keeps the Trailer header and
+    drops the trailers (Starlette #3564, open, keeps them)."""
+    server = serve(behind_http_middleware(), UVICORN_ZTTP_H2)
+    response = http2(server.port, headers=TE_TRAILERS)
+    where = slide("fastapi_trailers")
+    assert response.complete, where
+    assert response.header("trailer") == "content-md5", where
+    assert response.body == b"".join(fastapi_trailers.CHUNKS), where
+    assert response.trailers == [], where
