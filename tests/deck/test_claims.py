@@ -224,6 +224,21 @@ CORRECTED: list[tuple[str, Callable[[], str], list[str], list[str]]] = [
      lambda: titled("Conclusion").markdown,
      ["uvicorn #3146, merged", "experimental", "Starlette #3566 (open)",
       "(#2908, #2783), all open", "hypercorn partly"], []),
+    ("the token slide: the query string is logged; cookies need Origin",
+     lambda: " ".join(slide_showing(
+         "assets/asgi_innovations/ws_with_token.svg").notes),
+     ["lands in the server's access log", "must check the Origin header",
+      "RFC 6455, section 10.2"], []),
+    ("the FastAPI trailers slide: BaseHTTPMiddleware, and TE is hop-by-hop",
+     lambda: " ".join(slide_showing(
+         "assets/asgi_innovations/fastapi_trailers.svg").notes),
+     ["drops the trailers while the Trailer header still announces them",
+      "#3564", "TE is hop-by-hop (RFC 9112, section 7.4)"], []),
+    ("the WebSocket disconnect slide: an uncaught disconnect is logged",
+     lambda: " ".join(slide_showing(
+         "assets/asgi_innovations/ws_disconnect.svg").notes),
+     ['uvicorn logs "Exception in ASGI application"',
+      "the #2271 experience, today, on WebSockets"], []),
     ("README: an open pull request has fixed nothing",
      lambda: README, ["uvicorn PR #3138, open"], ["fixed by the open"]),
 ]
