@@ -239,6 +239,14 @@ CORRECTED: list[tuple[str, Callable[[], str], list[str], list[str]]] = [
          "assets/asgi_innovations/ws_disconnect.svg").notes),
      ['uvicorn logs "Exception in ASGI application"',
       "the #2271 experience, today, on WebSockets"], []),
+    ("each topic says what the browser sees (tests/browser measures it)",
+     lambda: " ".join(
+         " ".join(slide_showing(f"assets/asgi_innovations/{name}.svg").notes)
+         for name in ("ws_send_denial_response", "content_md5",
+                      "streaming_response")),
+     ["JavaScript gets a bare error, then close code 1006",
+      "are for non-browser clients", "Browsers never ask for trailers",
+      "A browser leaving is an ordinary disconnect"], []),
     ("README: an open pull request has fixed nothing",
      lambda: README, ["uvicorn PR #3138, open"], ["fixed by the open"]),
 ]
