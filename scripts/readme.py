@@ -4,11 +4,14 @@ assets/*.json into the words of scripts/readme.md (``make check``: no drift)."""
 
 import json
 import re
+import statistics
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from scripts.assets.generator import MANIFEST
+from scripts.assets.manifest import load_manifest
 from scripts.matrix.catalog import FEATURES, NO, PARTIAL, VALUE, YES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,16 +119,91 @@ def milliseconds(seconds: dict[str, float], spread: bool = False) -> str:
     return f"{text} [{shown[1]}{DASH}{shown[2]}]" if spread else text
 
 
-def _wasted(row: dict[str, Any], spread: bool) -> str:
+def messages(count: int) -> str:
+    return f"{count} message{'' if count == 1 else 's'}"
+
+
+def after(row: dict[str, Any], spread: bool = False, sep: str = ", ") -> str:
+    """What an app did after its client left (a row of the wasted work):
+    "1 message, 21 ms", the median client's."""
     count = int(rounded(row["chunks_after"]["median"]))
-    text = f"{count} message{'' if count == 1 else 's'}, "
-    text += milliseconds(row["seconds_after"], spread)
+    return f"{messages(count)}{sep}{milliseconds(row['seconds_after'], spread)}"
+
+
+def _wasted(row: dict[str, Any], spread: bool) -> str:
+    text = after(row, spread)
     raised = [o for o in row["outcomes"] if o.startswith("raised ")]
     return text + (f", then an uncaught {raised[0][7:]}" if raised else "")
 
 
-def _rps(value: float) -> str:
-    return f"{int(rounded(value)):,}"
+class Load(NamedTuple):
+    """One variant's runs (a row of the throughput) as shown: requests/s,
+    median [min-max], and the median p50 and p99 latencies in ms."""
+
+    rps: int
+    low: int
+    high: int
+    p50: Decimal
+    p99: Decimal
+
+    def __str__(self) -> str:  # "6,289 [5,828-6,752]", an en dash
+        return f"{self.rps:,} [{self.low:,}{DASH}{self.high:,}]"
+
+
+def load_of(row: dict[str, Any]) -> Load:
+    """From the runs as measured: each figure rounded once."""
+    runs = row["runs"]
+    rps = [run["rps"] for run in runs]
+    low, median, high = (int(rounded(f(rps)))
+                         for f in (min, statistics.median, max))
+    p50, p99 = (rounded(statistics.median(run[key] for run in runs), 1)
+                for key in ("p50_ms", "p99_ms"))
+    return Load(median, low, high, p50, p99)
+
+
+class Ratio(NamedTuple):
+    """What the prototype's spec does to one framework's many small
+    streams, as the charts, the README and the notes say it: each round's
+    prototype run over the same round's stock run, then the median and
+    range of the rounds, each rounded once, from the runs as measured."""
+
+    rps: Decimal  # requests/s, times: the median of the rounds' ratios
+    low: Decimal  # the lowest round's
+    high: Decimal  # the highest round's
+    p99: str  # "6.4x lower": stock's p99 over the prototype's; or higher
+
+
+def specs(cost: dict[str, Any]) -> tuple[str, str]:
+    """The spec versions compared: stock uvicorn's, then the prototype's,
+    as their servers said them (``make bench``'s throughput servers)."""
+    old, new = cost["servers"]
+    return old, new
+
+
+def per_round(cost: dict[str, Any], framework: str, key: str) -> list[float]:
+    """Each round's prototype ``key`` over its stock ``key``: their runs in
+    the order they ran, round after round (disconnect.py, measure)."""
+    runs = {r["spec_version"]: r["runs"] for r in cost["results"]
+            if r["framework"] == framework}
+    stock, prototype = (runs[spec] for spec in specs(cost))
+    return [new[key] / old[key]
+            for old, new in zip(stock, prototype, strict=True)]
+
+
+def ratios(cost: dict[str, Any]) -> dict[str, Ratio]:
+    """The throughput's ratios by framework (``make bench``'s "throughput")."""
+    found = {}
+    for framework in FRAMEWORKS:
+        rps = per_round(cost, framework, "rps")
+        p99 = statistics.median(1 / r for r in per_round(cost, framework,
+                                                          "p99_ms"))
+        p99_said = (f"{rounded(p99, 1)}× lower" if p99 >= 1
+                    else f"{rounded(1 / p99, 1)}× higher")
+        found[framework] = Ratio(
+            rounded(statistics.median(rps), 2), rounded(min(rps), 2),
+            rounded(max(rps), 2), p99_said,
+        )
+    return found
 
 
 def bench_list() -> str:
@@ -143,17 +221,30 @@ def bench_list() -> str:
     )
     loads = "".join(
         f"   | {FRAMEWORKS[r['framework']]}, spec {r['spec_version']} | "
-        f"{_rps(r['rps']['median'])} [{_rps(r['rps']['min'])}{DASH}"
-        f"{_rps(r['rps']['max'])}] | {rounded(r['p50_ms']['median'], 1)} ms | "
-        f"{rounded(r['p99_ms']['median'], 1)} ms |\n"
-        for r in cost["results"]
+        f"{shown} | {shown.p50} ms | {shown.p99} ms |\n"
+        for r, shown in ((r, load_of(r)) for r in cost["results"])
     )
-    ratio = {k: {"x": rounded(v["rps"], 2), "p99": rounded(1 / v["p99"], 1),
-                 "min": rounded(v["paired"]["rps"]["min"], 2),
-                 "max": rounded(v["paired"]["rps"]["max"], 2)}
-             for k, v in cost["ratios_2_4_over_2_3"].items()}
+    said = {server: {pattern: after(rows[server, "http", pattern])
+                     for pattern in PATTERNS}
+            for server in ("uvicorn", "prototype")}
+    count = {server: int(rounded(rows[server, "http", "fastapi"]
+                                 ["chunks_after"]["median"]))
+             for server in ("uvicorn", "prototype")}
+    ratio, (old, new) = ratios(cost), specs(cost)
     return words("bench_list").format(
+        old=old, new=new, prototype=cost["servers"][new],
         work=work, cost=cost, load=cost["load"], wasted=wasted, loads=loads,
         delay=rounded(work["delay"] * 1000), s=ratio["starlette"],
         f=ratio["fastapi"], clients=work["clients_per_round"] * work["rounds"],
+        p=said["prototype"], u=said["uvicorn"],
+        extra=messages(count["prototype"] - count["uvicorn"]),
+    )
+
+
+def code_images_weight() -> str:
+    """How many code images there are and what they weigh together."""
+    images = load_manifest(ROOT / MANIFEST, ROOT).images
+    size = sum((ROOT / image.output).stat().st_size for image in images)
+    return words("code_images_weight").format(
+        count=len(images), kb=rounded(size / 1024)
     )

@@ -27,6 +27,7 @@ from scripts.files import shown
 from scripts.matrix.probe import command, header, versions, write_together
 from scripts.net.ports import HOST, accepting, pick_port
 from scripts.net.processes import Server, StartError
+from scripts.readme import FRAMEWORKS, load_of, per_round, ratios, specs
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = Path("assets/bench_disconnect.json")
@@ -186,25 +187,21 @@ def _variant(name: str, found: list[LoadRun]) -> dict[str, Any]:
         "variant": name,
         "framework": framework,
         "spec_version": spec,
-        "rps": summary([r.rps for r in found], 1),
-        "p50_ms": summary([r.p50_ms for r in found], 3),
-        "p99_ms": summary([r.p99_ms for r in found], 3),
+        "rps": summary([r.rps for r in found]),
+        "p50_ms": summary([r.p50_ms for r in found]),
+        "p99_ms": summary([r.p99_ms for r in found]),
         "requests": sum(r.requests for r in found),
         "errors": sum(r.errors for r in found),
         "runs": [asdict(r) for r in found],
     }
 
 
-def _paired(runs: dict[str, list[LoadRun]], framework: str) -> dict[str, Any]:
+def _paired(cost: dict[str, Any], framework: str) -> dict[str, Any]:
     """Each round's 2.4 run over the same round's 2.3 run, so that what
-    else the machine did at the time cancels out."""
-    pairs = list(
-        zip(runs[f"{framework}-2.3"], runs[f"{framework}-2.4"], strict=True)
-    )
-    paired = {
-        key: summary([getattr(n, name) / getattr(o, name) for o, n in pairs], 3)
-        for key, name in (("rps", "rps"), ("p50", "p50_ms"), ("p99", "p99_ms"))
-    }
+    else the machine did at the time cancels out (readme.per_round)."""
+    paired = {key: summary(per_round(cost, framework, name))
+              for key, name in (("rps", "rps"), ("p50", "p50_ms"),
+                                ("p99", "p99_ms"))}
     return {**{key: value["median"] for key, value in paired.items()},
             "paired": paired}
 
@@ -234,14 +231,16 @@ def measure(
         shift = repeat % len(variants)
         for name in variants[shift:] + variants[:shift]:
             runs[name].append(load(urls[name], False))
+    results = [_variant(name, runs[name]) for name in variants]
     return {
         "stream": {"chunks": apps.CHUNKS, "chunk_bytes": len(apps.CHUNK)},
         "load": {**tool, "runs_per_variant": repeats,
                  "order": "variants in turn, rotating each round"},
-        "results": [_variant(name, runs[name]) for name in variants],
+        "results": results,
         "ratios_2_4_over_2_3": {
-            framework: _paired(runs, framework)
-            for framework in ("starlette", "fastapi")
+            framework: _paired({"results": results, "servers": ports},
+                               framework)
+            for framework in FRAMEWORKS
         },
         "ratios_are": "per round, the 2.4 run over the 2.3 run; median",
     }
@@ -313,21 +312,18 @@ def report(document: Document) -> str:
             f"[{seconds['min'] * 1000:.1f}-{seconds['max'] * 1000:.1f}]  "
             f"noticed {row['noticed']}/{row['clients']}  {row['outcomes']}"
         )
-    lines.append("Many small streams (median [min-max]):")
+    lines.append("Many small streams, no client leaving (median [min-max]):")
     for row in document["throughput"]["results"]:
-        rps, p50, p99 = row["rps"], row["p50_ms"], row["p99_ms"]
+        shown = load_of(row)
         lines.append(
-            f"  {row['variant']:<14} {rps['median']:8.0f} req/s "
-            f"[{rps['min']:.0f}-{rps['max']:.0f}]  p50 {p50['median']:.2f} ms"
-            f"  p99 {p99['median']:.2f} ms  errors {row['errors']}"
+            f"  {row['variant']:<14} {shown} req/s  p50 {shown.p50} ms  "
+            f"p99 {shown.p99} ms  errors {row['errors']}"
         )
-    ratios = document["throughput"]["ratios_2_4_over_2_3"]
-    for framework, ratio in ratios.items():
-        spread = ratio["paired"]["rps"]
+    old, new = specs(document["throughput"])
+    for framework, ratio in ratios(document["throughput"]).items():
         lines.append(
-            f"  {framework}: spec 2.4 / 2.3 = {ratio['rps']:.2f}x req/s "
-            f"[{spread['min']:.2f}-{spread['max']:.2f}], "
-            f"p50 x{ratio['p50']:.2f}, p99 x{ratio['p99']:.2f} "
+            f"  {framework}: spec {new} / {old} = x{ratio.rps} req/s "
+            f"[{ratio.low}-{ratio.high}], p99 {ratio.p99} "
             "(paired per round, median [min-max])"
         )
     return "\n".join(lines)

@@ -51,16 +51,16 @@ CLIENT: contextvars.ContextVar[str] = contextvars.ContextVar("client")
 LEAVE = {"http": clients.http1_leave, "websocket": clients.websocket_leave}
 
 
-def summary(values: Sequence[float], digits: int = 4) -> dict[str, float]:
-    """Median and spread: min, quartiles, max."""
+def summary(values: Sequence[float]) -> dict[str, float]:
+    """Median and spread: min, quartiles, max. Not rounded: what is shown
+    is rounded once (scripts/readme.py), since a figure rounded twice can
+    be one off in its last digit (1.6447 to 1.645, then to 1.65)."""
     ordered = sorted(values)
     q1 = q3 = ordered[0]
     if len(ordered) >= 2:
         q1, _, q3 = statistics.quantiles(ordered, n=4, method="inclusive")
-    found = {"median": statistics.median(ordered), "min": ordered[0],
-             "p25": q1, "p75": q3, "max": ordered[-1]}
-    return {**{k: round(v, digits) for k, v in found.items()},
-            "n": len(ordered)}
+    return {"median": statistics.median(ordered), "min": ordered[0],
+            "p25": q1, "p75": q3, "max": ordered[-1], "n": len(ordered)}
 
 
 class Recorder:
@@ -154,8 +154,8 @@ def _result(key: tuple[str, str, str], found: list[dict[str, Any]]) -> Any:
         **dict(zip(("server", "transport", "pattern"), key, strict=True)),
         "app": PATTERNS[key[1:]][0],
         "clients": len(found),
-        "chunks_after": summary([s["chunks_after"] for s in measured], 1),
-        "chunks_total": summary([s["chunks_total"] for s in measured], 1),
+        "chunks_after": summary([s["chunks_after"] for s in measured]),
+        "chunks_total": summary([s["chunks_total"] for s in measured]),
         "seconds_after": summary([s["seconds_after"] for s in measured]),
         "noticed": sum(1 for s in measured if s["noticed"]),
         "outcomes": dict(Counter(sample["outcome"] for sample in found)),

@@ -10,16 +10,23 @@ start writes nothing. The committed JSON, from ``make bench``, must say the
 same, and show the prototype (spec 2.4) paying off.
 """
 
+import asyncio
 import json
 import os
 import shlex
 import shutil
+from collections import Counter
+from contextvars import ContextVar
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
+from starlette.types import Receive, Scope, Send
 
 from demos import disconnect_receive, raise_oserror, streaming_response
+from scripts import readme
 from scripts.assets import charts
 from scripts.assets.code_images import CACHE
 from scripts.bench import apps, disconnect
@@ -32,7 +39,7 @@ from scripts.bench.disconnect import (
     pinning,
     wrk_version,
 )
-from scripts.bench.wasted import PROTOTYPE, SERVERS
+from scripts.bench.wasted import PROTOTYPE, SERVERS, TIMEOUT
 from scripts.matrix.catalog import BENEFITS, OSERROR
 from scripts.net.servers import start_server
 from tests.conftest import usage
@@ -191,6 +198,46 @@ def test_the_committed_figures_back_the_slides(committed: Document) -> None:
         )
 
 
+def round_ranges() -> dict[str, tuple[Decimal, Decimal]]:
+    """Per framework, the lowest and highest round's requests/s ratio,
+    spec 2.4 over 2.3, from the committed runs in decimal arithmetic,
+    each rounded once, half up, to 2 digits."""
+    bench = json.loads((ROOT / "assets/bench_disconnect.json").read_text())
+    runs = {r["variant"]: r["runs"] for r in bench["throughput"]["results"]}
+    found = {}
+    for framework in apps.FRAMEWORKS:
+        pairs = zip(runs[f"{framework}-2.3"], runs[f"{framework}-2.4"],
+                    strict=True)
+        each = [Decimal(str(new["rps"])) / Decimal(str(old["rps"]))
+                for old, new in pairs]
+        low, high = (
+            value.quantize(Decimal("0.01"), ROUND_HALF_UP)
+            for value in (min(each), max(each))
+        )
+        found[framework] = (low, high)
+    return found
+
+
+def test_the_readme_gives_each_figure_rounded_once(
+    committed: Document,
+) -> None:
+    """The ratios' range is the lowest and highest round's, each rounded
+    once (1.64466 is 1.64, not 1.645 rounded again to 1.65); so are the
+    table's requests/s (11,880.49 is 11,880, not 11,880.5 rounded again).
+    And README.md says it: `make readme` was run."""
+    said = readme.bench_list()
+    for framework, (low, high) in round_ranges().items():
+        assert f"[{low}\N{EN DASH}{high}]" in said, framework
+    for row in committed["throughput"]["results"]:
+        rps = [Decimal(str(run["rps"])) for run in row["runs"]]
+        fewest, most = (int(v.quantize(Decimal(1), ROUND_HALF_UP))
+                        for v in (min(rps), max(rps)))
+        assert f"{fewest:,}\N{EN DASH}{most:,}]" in said, row["variant"]
+    assert said in (ROOT / "README.md").read_text(encoding="utf-8"), (
+        "README.md does not give the committed figures: run `make readme`"
+    )
+
+
 def test_the_committed_figures_name_machine_versions_and_date(
     committed: Document,
 ) -> None:
@@ -231,6 +278,43 @@ def test_the_servers_say_the_spec_their_runs_are_labelled_with() -> None:
     finally:
         for stopping in [stop() for _, stop in started.values()]:
             stopping.join()
+
+
+def test_a_stream_takes_two_tasks_at_spec_2_3_and_one_at_2_4() -> None:
+    """The one difference the throughput chart names: at spec 2.3 each
+    Starlette or FastAPI StreamingResponse starts a task to stream while
+    the request's own task listens for http.disconnect; at 2.4 it streams
+    in the request's task alone. Counted by a task factory on the loop of
+    each server the benchmark compares, no client leaving."""
+    request: ContextVar[str] = ContextVar("request", default="")
+    started: Counter[str] = Counter()
+
+    def factory(
+        loop: asyncio.AbstractEventLoop, coro: Any, **options: Any
+    ) -> asyncio.Task[Any]:
+        started[request.get()] += 1  # the caller's context: its request
+        return asyncio.Task(coro, loop=loop, **options)
+
+    async def counting(scope: Scope, receive: Receive, send: Send) -> None:
+        asyncio.get_running_loop().set_task_factory(factory)
+        spec = scope["asgi"].get("spec_version")
+        request.set(f"{scope['query_string'].decode()}-{spec}")
+        await apps.throughput_app(scope, receive, send)
+
+    servers = [start_server(counting, spec) for spec in SERVERS.values()]
+    try:
+        for running, _ in servers:
+            for framework in apps.FRAMEWORKS:
+                response = httpx2.get(f"{running.url}/stream?{framework}",
+                                      timeout=TIMEOUT, trust_env=False)
+                assert response.content == apps.CHUNK * apps.CHUNKS
+    finally:
+        for stopping in [stop() for _, stop in servers]:
+            stopping.join()
+    tasks = {name: 1 + started[name]  # the request's own task, and those
+             for name in (f"{f}-{s}" for f in apps.FRAMEWORKS for s in SPECS)}
+    assert tasks == {"starlette-2.3": 2, "starlette-2.4": 1,
+                     "fastapi-2.3": 2, "fastapi-2.4": 1}, BENEFITS_SLIDE
 
 
 def test_servers_and_wrk_get_a_core_each_if_they_can() -> None:
