@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from scripts.readme import milliseconds, rounded
+from scripts.readme import load_of, milliseconds, ratios, rounded, specs
 from tests.deck.slides import Slide, read_deck
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,32 +66,29 @@ def wasted_work_claims() -> list[str]:
 
 def throughput_claims() -> list[str]:
     cost = BENCH["throughput"]
-    results = {r["variant"]: r for r in cost["results"]}
-    load, stream = cost["load"], cost["stream"]
+    load, stream, shown = cost["load"], cost["stream"], ratios(cost)
+    stock, prototype = specs(cost)
     claims = [
         f"many small streams ({stream['chunks']} chunks of "
         f"{stream['chunk_bytes']} bytes)",
         f"{load['tool']}, {load['connections']} connections, "
         f"{load['runs_per_variant']} rounds of {load['seconds_per_run']} s",
         f"pinned: {cost['pinned']}",
-        f"--http {cost['servers']['2.4']['http']}",
+        f"--http {cost['servers'][prototype]['http']}",
     ]
+    results = {r["variant"]: r for r in cost["results"]}
     for framework, label in [
         ("starlette", "Starlette"),
         ("fastapi", "FastAPI"),
     ]:
-        before = results[f"{framework}-2.3"]
-        after = results[f"{framework}-2.4"]
-        ratio = cost["ratios_2_4_over_2_3"][framework]
-        spread = ratio["paired"]["rps"]
+        before = load_of(results[f"{framework}-{stock}"])
+        after = load_of(results[f"{framework}-{prototype}"])
+        ratio = shown[framework]
         claims.append(
-            f"{label}: {int(rounded(before['rps']['median'])):,} → "
-            f"{int(rounded(after['rps']['median'])):,} req/s "
-            f"(\N{MULTIPLICATION SIGN}{rounded(ratio['rps'], 2)}, rounds "
-            f"{rounded(spread['min'], 2)}\N{EN DASH}"
-            f"{rounded(spread['max'], 2)}), "
-            f"p99 {rounded(before['p99_ms']['median'], 1)} ms → "
-            f"{rounded(after['p99_ms']['median'], 1)} ms"
+            f"{label}: {before.rps:,} → {after.rps:,} req/s "
+            f"(\N{MULTIPLICATION SIGN}{ratio.rps}, rounds "
+            f"{ratio.low}\N{EN DASH}{ratio.high}), "
+            f"p99 {before.p99} ms → {after.p99} ms"
         )
     return claims
 
@@ -117,8 +114,7 @@ def test_notes_give_the_measured_figures(
 
 def p99_lower(framework: str) -> str:
     """A p99 ratio under 1 as people say it: "p99 6.4 times lower"."""
-    ratio = BENCH["throughput"]["ratios_2_4_over_2_3"][framework]["p99"]
-    return f"p99 {rounded(1 / ratio, 1)}\N{MULTIPLICATION SIGN} lower"
+    return f"p99 {ratios(BENCH['throughput'])[framework].p99}"
 
 
 def test_the_benchmark_notes_say_what_was_measured() -> None:
