@@ -5,66 +5,97 @@ A prototype of an open pull request, not uvicorn's own code::
     uvicorn demos.raise_oserror:app \\
         --http demos.oserror_protocols:HttpToolsProtocol
 
-HTTP scopes say spec 2.4, ``send()`` raises uvicorn's ``ClientDisconnected``
-(an ``OSError``) once the client has left, and an exception that escapes
-the app because of it is not logged: the spec says the server should not.
+As #3085 does: HTTP scopes say spec 2.5 (which adds only the WebSocket
+close ``reason``, sent by uvicorn since 0.30.2; Starlette takes its 2.4
+path from 2.4 on), and ``send()`` raises uvicorn's ``ClientDisconnected``
+(an ``OSError``) once the client of its own request has left. It checks
+after uvicorn's own ``send``, which writes nothing once the client has
+gone, and may have waited for the write buffer to drain meanwhile: the
+send pending when the client left raises too. (uvicorn marks only the
+newest request of a connection as disconnected: a pipelined request
+still running answers into the void, on stock uvicorn and #3085 alike.)
+The exception is not logged when it escapes the app: the spec says the
+server should not.
+
+And a fix #3085 lacks: Starlette catches the ``OSError`` and raises its
+own ``ClientDisconnect``, which #3085 would log (#2271 again; the
+``Literal*`` classes show it). Here a ``ClientDisconnect`` whose chain
+leads back to a ``ClientDisconnected`` is not logged either. Anything
+else is logged by uvicorn as on stock, a bug in an app's disconnect
+handler too, and what an app returns reaches uvicorn.
 """
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any, Protocol, cast
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette import types
+from starlette.requests import ClientDisconnect
+from starlette.types import Message, Receive, Scope
 from uvicorn.protocols.http import h11_impl, httptools_impl
 from uvicorn.protocols.utils import ClientDisconnected
 
-Recognise = Callable[[BaseException | None], bool]
+Caught = Callable[[BaseException | None], bool]  # not logged if true
+# The app may return a value: uvicorn logs one that is not None.
+App = Callable[[Scope, Receive, types.Send], Awaitable[object]]
+
+
+class Cycle(Protocol):
+    """uvicorn's request-response cycle, of h11_impl or httptools_impl."""
+
+    disconnected: bool
+
+
+class Send(Protocol):
+    """The ``send`` uvicorn passes: a method of the request's own cycle."""
+
+    __self__: Cycle
+
+    def __call__(self, message: Message) -> Awaitable[None]: ...
 
 
 # --8<-- [start:prototype]
 def caused_by_disconnect(exc: BaseException | None) -> bool:
-    while exc is not None and not isinstance(exc, ClientDisconnected):
-        exc = exc.__cause__ or exc.__context__  # Starlette re-raises it
-    return exc is not None
+    seen = []  # Starlette re-raises it as its own: walk back, each once
+    while isinstance(exc, ClientDisconnect) and exc not in seen:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return isinstance(exc, ClientDisconnected)
 
 
-def raise_on_disconnect(
-    app: ASGIApp, left: Callable[[], bool], recognise: Recognise
-) -> ASGIApp:
-    async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
-        async def checked_send(message: Message) -> None:
-            if left():
-                raise ClientDisconnected
-            await send(message)
+async def raise_on_disconnect(app: App, caught: Caught, scope: Scope,
+                              receive: Receive, send: Send) -> object:
+    async def checked_send(message: Message) -> None:
+        await send(message)  # may wait to drain; a no-op once gone
+        if send.__self__.disconnected:  # this request's own cycle
+            raise ClientDisconnected
 
-        scope["asgi"]["spec_version"] = "2.4"
-        try:
-            await app(scope, receive, checked_send)
-        except Exception as exc:
-            if not recognise(exc):
-                raise
-    return asgi
+    scope["asgi"]["spec_version"] = "2.5"
+    try:
+        return await app(scope, receive, checked_send)
+    except Exception as exc:
+        if not caught(exc):
+            raise
+        return None
 # --8<-- [end:prototype]
 
 
 def is_client_disconnected(exc: BaseException | None) -> bool:
-    """The trap: uvicorn's own exception only, not what it caused."""
+    """The trap: uvicorn's own exception only, as #3085's ``except``."""
     return isinstance(exc, ClientDisconnected)
 
 
 class RaiseOnDisconnect:
     """Mixed into uvicorn's HTTP protocols: wraps the app they call."""
 
-    recognise: Recognise = staticmethod(caused_by_disconnect)
-    app: ASGIApp
-    cycle: Any  # the request-response cycle of h11_impl or httptools_impl
+    caught: Caught = staticmethod(caused_by_disconnect)
+    app: types.ASGIApp
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.app = raise_on_disconnect(self.app, self.left, self.recognise)
-
-    def left(self) -> bool:
-        """Whether the client of the request being served has gone."""
-        return bool(self.cycle.disconnected)
+        # uvicorn calls it with its cycle's send, and sees what it returns.
+        wrapped = partial(raise_on_disconnect, self.app, self.caught)
+        self.app = cast(types.ASGIApp, wrapped)
 
 
 class H11Protocol(RaiseOnDisconnect, h11_impl.H11Protocol):
@@ -78,10 +109,10 @@ class HttpToolsProtocol(RaiseOnDisconnect, httptools_impl.HttpToolsProtocol):
 class LiteralH11Protocol(H11Protocol):
     """The #2271 trap on h11: a disconnect Starlette re-raised is logged."""
 
-    recognise = staticmethod(is_client_disconnected)
+    caught = staticmethod(is_client_disconnected)
 
 
 class LiteralHttpToolsProtocol(HttpToolsProtocol):
     """The #2271 trap, on httptools."""
 
-    recognise = staticmethod(is_client_disconnected)
+    caught = staticmethod(is_client_disconnected)
