@@ -1,5 +1,6 @@
 """The measured pictures' look (1160 px wide, text 20 px, the code images'
-palette on black), and the support matrix: features down, servers across."""
+palette on black), and the support matrix: features down, servers across.
+The talk's simplified matrix is drawn by matrix_simple.py, in this look."""
 
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -23,10 +24,6 @@ BODY, NOTE, HEADING, GOOD, FAIR, BAD, SLOW = (
 )
 FOOTNOTE = Style(FONT, MUTED, BACKGROUND, leading=1.3)
 HEADLINE = Style(30, GREEN, BACKGROUND, bold=True)  # a chart's finding
-BIG = {kind: Style(28, c, BACKGROUND) for kind, c in (  # the simple matrix
-    ("yes", TEXT), ("partial", YELLOW), ("no", RED), ("hangs", RED),
-    ("n/a", MUTED), ("head", BLUE), ("label", TEXT))}
-SMALL = Style(24, MUTED, BACKGROUND)
 ICON, GAP = 20, 8  # px: an icon's width, and the gap to its text
 ROUND = {"fill": "none", "stroke_linecap": "round", "stroke_linejoin": "round"}
 BREAKS = ("spec_websocket", "denial_streamed", "trailers_http2")  # rule after
@@ -85,6 +82,15 @@ class Shown(NamedTuple):  # what a cell shows, and the footnote it needs
     note: str = ""
 
 
+def footnoted(cell: dict[str, Any]) -> bool:
+    """Whether a cell's mark needs its note: partial, hangs, or a no where
+    the client got no reply at all (daphne's denial: a reset, no status)."""
+    reply = (cell.get("observed") or {}).get("reply")
+    silent = reply is not None and reply.get("status") is None
+    return cell["result"] in (PARTIAL, HANGS) or (cell["result"] == NO
+                                                  and silent)
+
+
 def show_cell(feature: str, cells: dict[str, dict[str, Any] | None]) -> Shown:
     """Merge the cells of a column's targets into what the table shows."""
     present = {k: v for k, v in cells.items() if v is not None}
@@ -103,9 +109,9 @@ def show_cell(feature: str, cells: dict[str, dict[str, Any] | None]) -> Shown:
     elif worst == YES and feature.startswith("oserror"):
         seconds = [v.get("seconds") or 0.0 for v in present.values()]
         text = f"{max(seconds) * 1000:.0f} ms"
-    notes = dict.fromkeys(v.get("note", "") for v in present.values())
-    note = "; ".join(n for n in notes if n) if worst in (PARTIAL, HANGS) else ""
-    return Shown(worst, text, note)
+    notes = dict.fromkeys(v.get("note", "") for v in present.values()
+                          if footnoted(v))
+    return Shown(worst, text, "; ".join(n for n in notes if n))
 
 
 @dataclass
@@ -116,7 +122,7 @@ class Table:
     columns: list[Column]
     rows: list[list[Shown]]
     numbers: dict[tuple[int, str], int]  # (column, note) -> footnote
-    noted: dict[int, list[str]]  # footnote -> the features it is about
+    noted: dict[int, list[str]]  # footnote -> the features (ids) it is about
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> "Table":
@@ -143,7 +149,7 @@ class Table:
                 if cell.note:
                     new = len(table.numbers) + 1
                     number = table.numbers.setdefault((index, cell.note), new)
-                    table.noted.setdefault(number, []).append(feature["label"])
+                    table.noted.setdefault(number, []).append(feature["id"])
         return table
 
     def alt(self) -> str:
@@ -196,7 +202,7 @@ def draw_matrix(data: dict[str, Any], canvas: Canvas) -> tuple[float, str]:
         group, detail, _ = table.columns[index]
         where = f"uvicorn {detail}" if group == "uvicorn" else group
         canvas.text(MARGIN + 12, y + 26, str(number), FAIR)
-        said = f"{where}, {' and '.join(table.noted[number])}: {note}"
+        said = f"{where}, {named(table.noted[number], data)}: {note}"
         y = wrapped(canvas, MARGIN + 42, y + 26, said, FOOTNOTE)
     y = wrapped(canvas, MARGIN + 42, y + 26, MERGED, FOOTNOTE) + 34
     x: float = MARGIN + 12
@@ -216,7 +222,7 @@ def draw_cell(
     baseline = centred(middle)
     if cell.kind in (VALUE, NOT_APPLICABLE):
         style = NOTE if cell.kind == NOT_APPLICABLE else BODY
-        if cell.text >= "2.4" and cell.text[0].isdigit():
+        if catalog.spec_at_least(cell.text, "2.4"):
             style = GOOD
         canvas.text(centre, baseline, cell.text, style, "middle")
         return
@@ -238,56 +244,17 @@ TOPICS = {  # the simple matrix's rows: a topic, and its features
 }
 
 
-def simple_cells(data: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """topic -> server -> one word: yes (all yes), no (all no), hangs (any
-    hangs), else partial; n/a if none applies. Stock servers only."""
-    results: dict[str, dict[str, set[str]]] = {}
-    for server in data["servers"]:
-        if "-3085-" in server["id"]:
-            continue  # a prototype, not a server you can install
-        for topic, features in TOPICS.items():
-            seen = results.setdefault(topic, {}).setdefault(
-                server["package"], set())
-            seen |= {c["result"] for f in features
-                     if (c := server["cells"].get(f)) is not None}
-    words: dict[str, dict[str, str]] = {}
-    for topic, servers in results.items():
-        words[topic] = {}
-        for name, seen in servers.items():
-            seen -= {NOT_APPLICABLE}
-            word = (HANGS if HANGS in seen else PARTIAL if len(seen) > 1
-                    else next(iter(seen), NOT_APPLICABLE))
-            words[topic][name] = word
-    return words
+def named(ids: list[str], data: dict[str, Any]) -> str:
+    """The features a footnote is about: a topic, if it covers all of the
+    topic's features (daphne's two denial rows), else their labels."""
+    topic = next((t for t, found in TOPICS.items() if tuple(ids) == found), "")
+    labels = {f["id"]: f["label"] for f in data["features"]}
+    return topic or " and ".join(labels[i] for i in ids)
 
 
 def draw_simple(data: dict[str, Any], canvas: Canvas) -> tuple[float, str]:
-    """The three topics across the servers, one word a cell, large."""
-    cells = simple_cells(data)
-    servers = list(next(iter(cells.values())))
-    left = MARGIN + canvas.width_of(max(TOPICS, key=len), BIG["label"]) + 30
-    pitch = (WIDTH - MARGIN - left) / len(servers)
-    for index, name in enumerate(servers):
-        centre = left + pitch * (index + 0.5)
-        canvas.text(centre, 34, name, BIG["head"], "middle")
-        version = data["versions"].get(name, "?")
-        canvas.text(centre, 66, version, SMALL, "middle")
-    y, alt = 84.0, []
-    for row, (topic, words) in enumerate(cells.items()):
-        if row % 2 == 0:
-            band = {"width": WIDTH - 2 * MARGIN, "height": 64}
-            canvas.shape("rect", x=MARGIN, y=y, **band, fill=BAND)
-        middle = y + 32
-        canvas.text(MARGIN + 12, middle + 10, topic, BIG["label"])
-        for index, word in enumerate(words.values()):
-            wide = ICON + GAP + canvas.width_of(word, BIG[word])
-            x = left + pitch * (index + 0.5) - wide / 2
-            if word != NOT_APPLICABLE:
-                icon(canvas, word, x, middle)
-            canvas.text(x + ICON + GAP, middle + 10, word, BIG[word])
-        said = ", ".join(f"{s} {w}" for s, w in words.items())
-        alt.append(f"{topic}: {said}")
-        y += 64
-    probed = f"probed {data['probed']['date']} on 127.0.0.1 · every detail:"
-    canvas.text(MARGIN, y + 44, f"{probed} the full matrix", SMALL)
-    return y + 60, "ASGI support, simplified. " + ". ".join(alt)
+    """The simplified matrix: matrix_simple.py, which draws with this
+    module's look (imported here, when called, to avoid a cycle)."""
+    from scripts.assets import matrix_simple
+
+    return matrix_simple.draw(data, canvas)

@@ -102,14 +102,17 @@ async def http_scope(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 async def trailers(scope: Scope, receive: Receive, send: Send) -> None:
-    """Trailers, sent even where the extension is not advertised."""
-    names = b", ".join(name for name, _ in TRAILERS)
+    """Trailers, sent even where the extension is not advertised: ``count``
+    messages (1 or 2, default 2) of one field each."""
+    count = int(query(scope, "count", len(TRAILERS)))
+    sent = TRAILERS[: min(max(count, 1), len(TRAILERS))]
+    names = b", ".join(name for name, _ in sent)
     head = start(200, (b"content-type", b"text/plain"), (b"trailer", names))
     messages: list[Message] = [
         {**head, "trailers": True},
         *(body(chunk, more=True) for chunk in TRAILER_BODY), body(b""),
         *in_parts("http.response.trailers",
-                  ({"headers": [trailer]} for trailer in TRAILERS),
+                  ({"headers": [trailer]} for trailer in sent),
                   "more_trailers"),
     ]
     await send_all(scope, send, messages, "http.response.trailers")

@@ -11,6 +11,7 @@ Transport = Literal["http", "websocket"]
 # The results a cell can have, from best to worst. "hangs": a server that
 # started, stayed up and did not answer (one that died fails the probe).
 YES, PARTIAL, NO, HANGS, NOT_APPLICABLE = "yes", "partial", "no", "hangs", "n/a"
+BEST_FIRST = (YES, PARTIAL, NO, HANGS)  # the results that rank
 VALUE = "value"  # a cell that reports a value (a spec version), not support
 
 MATRIX_SLIDE = "Who supports what, measured (assets/support_matrix.svg)"
@@ -54,7 +55,9 @@ class Process(NamedTuple):
 
     id: str
     package: str
-    args: tuple[str, ...]  # after ``python``; {port} is replaced
+    # After ``python``: {port} is replaced, and {handshake} by the seconds
+    # the probe gives the server's own WebSocket handshake timeout.
+    args: tuple[str, ...]
     targets: tuple[Target, ...]
 
 
@@ -97,7 +100,8 @@ PROCESSES = (
              "--no-access-log", APP),
             (Target("granian", "granian", "--interface asgi, --http auto"),)),
     Process("daphne", "daphne",
-            ("-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", "-v", "0", APP),
+            ("-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", "-v", "0",
+             "--websocket_connect_timeout", "{handshake}", APP),
             (Target("daphne", "daphne", "twisted"),)),
 )
 TARGETS = tuple(t for process in PROCESSES for t in process.targets)
@@ -112,3 +116,15 @@ def cell_slides(feature: str) -> str:
     """The slides that show a feature's cells, for a failure message."""
     slides = (MATRIX_SLIDE, *BY_ID[feature].slides)
     return "; ".join(f"slide {slide!r}" for slide in slides)
+
+
+def spec_at_least(text: str, least: str) -> bool:
+    """Whether every spec version in ``text`` ("2.3", "2.4/2.5") is ``least``
+    or more, as numbers ("2.10" is above "2.4"); "unset" is not."""
+    def number(version: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in version.split("."))
+
+    try:
+        return all(number(v) >= number(least) for v in text.split("/"))
+    except ValueError:
+        return False

@@ -1,148 +1,25 @@
-"""One server process of the probe (``Run``), and the probes: one a feature,
-each asks the server with real clients and reads what its app recorded."""
+"""The probes, one a feature: each asks a server's ``Run`` (run.py) with
+real clients and reads what its app recorded; the result is a cell."""
 
-import contextlib
-import itertools
 import json
-import os
-import re
-import subprocess
-import sys
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from scripts.matrix import app, catalog
-from scripts.matrix.catalog import HANGS, NO, PARTIAL, VALUE, YES, Process
+from scripts.matrix.catalog import HANGS, NO, PARTIAL, VALUE, YES
+from scripts.matrix.run import ProbeError, Run
 from scripts.net import clients
-from scripts.net.clients import COMPLETE, NOT_SPOKEN, TIMED_OUT, Left, Reply
-from scripts.net.ports import accepting, pick_port
-from scripts.net.processes import Server, StartError
+from scripts.net.clients import (
+    COMPLETE,
+    NOT_SPOKEN,
+    RESET,
+    TIMED_OUT,
+    Left,
+    Reply,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
 Cell = dict[str, Any]
 APP_WAIT = 1.0  # seconds for the app's record once the client has its reply
-
-
-@dataclass(frozen=True)
-class Profile:
-    """How hard to look: timeouts (seconds), and how much runs at once."""
-
-    name: str
-    jobs: int  # server processes at once
-    concurrent: bool  # a server's features at once
-    timeout: float  # a client waits for a reply: longer "hangs"
-    watch: float  # an app keeps sending after its client left
-    interval: float  # between the app's sends
-    start_timeout: float  # for a server to accept connections
-    stop_timeout: float  # between SIGTERM and SIGKILL
-
-
-FULL = Profile("full", 1, False, 3.0, 2.0, 0.02, 20.0, 3.0)
-QUICK = Profile("quick", 16, True, 1.0, 0.6, 0.02, 20.0, 1.0)
-
-
-class ProbeError(Exception):
-    """A probe that could not measure: the command fails, naming the cell."""
-
-
-class Run:
-    """One server process: its port, its events file and its log."""
-
-    def __init__(self, process: Process, profile: Profile, folder: Path):
-        self.process, self.profile = process, profile
-        slug = re.sub(r"[^a-z0-9]+", "-", process.id.lower()).strip("-")
-        self.events, self.log = (folder / f"{slug}.{kind}"
-                                 for kind in ("events.jsonl", "log"))
-        self.port, self.started = 0, False
-        self.server: Server | None = None
-        self.start_seconds: float | None = None
-        self.stopped = self.crashed = ""
-        self.leftovers: list[int] = []
-        self._ids = itertools.count(1)
-
-    def start(self) -> None:
-        """Start the server (again if its port was taken); else ``crashed``."""
-        env = {**os.environ, app.EVENTS: str(self.events),
-               "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
-        timeout = self.profile.start_timeout
-        for _attempt in range(3):
-            self.port = pick_port()
-            args = [a.replace("{port}", str(self.port))
-                    for a in self.process.args]
-            begun = time.monotonic()
-            self.server = Server([sys.executable, *args], cwd=ROOT, env=env,
-                                 output=self.log)
-            try:
-                self.server.wait_ready(lambda: accepting(self.port), timeout)
-            except StartError as error:
-                self.crashed = (
-                    f"not accepting connections after {timeout:.0f} s"
-                    if error.code is None else f"exited with code "
-                    f"{error.code} while starting: {self.last_log_line()}"
-                )
-            else:
-                self.started = True
-                self.start_seconds = time.monotonic() - begun
-                return
-            self.stop()
-            if not any("in use" in line.lower() for line in self.log_lines()):
-                return
-
-    def stop(self) -> None:
-        """Stop the whole tree; how, and what is left, are recorded."""
-        if self.server is not None:
-            stopped = self.server.stop(timeout=self.profile.stop_timeout)
-            self.stopped, self.leftovers = stopped.how, stopped.leftovers
-
-    def next_id(self, feature: str) -> str:
-        return f"{feature}-{next(self._ids)}"
-
-    def event(self, probe: str, timeout: float) -> dict[str, Any] | None:
-        """The app's record for ``probe``, waiting up to ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() <= deadline:
-            with contextlib.suppress(OSError):
-                for line in self.events.read_text().splitlines():
-                    with contextlib.suppress(ValueError):  # half-written
-                        record: dict[str, Any] = json.loads(line)
-                        if record.get("id") == probe:
-                            return record
-            time.sleep(0.01)
-        return None
-
-    def death(self) -> str:
-        """Why the server is gone ("" if it accepts): a dead server resets
-        its connections before its exit code is seen, so that is awaited."""
-        assert self.server is not None
-        if self.server.alive() and accepting(self.port, timeout=1.0):
-            return ""
-        try:
-            code = self.server.popen.wait(2)
-        except subprocess.TimeoutExpired:
-            return "it stopped accepting connections"
-        return f"exit code {code}: {self.last_log_line()}"
-
-    def last_log_line(self) -> str:
-        return (self.log_lines() or ["(no output)"])[-1]
-
-    def log_lines(self) -> list[str]:
-        with contextlib.suppress(OSError):
-            text = self.log.read_text(errors="replace")
-            return [line.rstrip() for line in text.splitlines() if line.strip()]
-        return []
-
-    def logged_errors(self) -> list[str]:
-        """ERROR lines and exceptions the server logged, deduplicated."""
-        found: dict[str, None] = {}
-        for line in self.log_lines():
-            if re.search(r"ERROR|Error:|Exception|Traceback", line):
-                line = re.sub(r"^\S*\d{4}-\d\d-\d\d[ T][\d:,.]+( \+\d+)?\]?\s*",
-                              "", line)
-                found[re.sub(r"^\[\d+\]\s*", "", line)[:160]] = None
-        return list(found)[:12]
 
 
 def cell(
@@ -215,18 +92,32 @@ def _app_record(
     return seen, seen.get("exception"), {"reply": reply.as_json(), "app": seen}
 
 
+def dropped_at_handshake_timeout(run: Run, reply: Reply) -> bool:
+    """A reset, no sooner than the server's own handshake timeout allows:
+    daphne's timer rounds its deadline down to the whole second."""
+    return bool(run.handshake) and reply.ending == RESET and (
+        reply.seconds >= run.handshake - 1
+    )
+
+
 def _denial(run: Run, parts: int) -> Cell:
+    """The client waits past the server's own handshake timeout, if any."""
     probe = run.next_id("denial")
     target = f"/deny?id={probe}&parts={parts}"
-    reply = clients.websocket_handshake(run.port, target, run.profile.timeout)
+    wait = run.profile.timeout + run.handshake
+    reply = clients.websocket_handshake(run.port, target, wait)
     seen, exception, observed = _app_record(run, probe, reply)
     problems = ["not advertised"] if seen and not seen.get("advertised") else []
     if exception:
         problems.append(f"{seen.get('failed')} raises {short(exception)}")
     if reply.status is None:
         base = no_reply(reply)
+        if dropped_at_handshake_timeout(run, reply):
+            base["note"] = (f"no reply, reset at its {run.handshake} s "
+                            "handshake timeout")
         note = "; ".join([*problems, base["note"]])
-        return cell(base["result"], exception=exception, note=note, **observed)
+        return cell(base["result"], exception=exception, note=note,
+                    seconds=reply.seconds, **observed)
     if reply.status != app.DENIAL_STATUS:
         problems.insert(0, f"the client gets {reply.status}")
         return cell(NO, status=reply.status, exception=exception,
@@ -245,40 +136,70 @@ def _denial(run: Run, parts: int) -> Cell:
 
 
 def _trailers(run: Run, http2: bool) -> Cell:
+    """One trailers message, then two: the cell is the worse of the two,
+    and says whether a single message arrives where a second is lost."""
+    one, alone = _trailers_sent(run, http2, 1, None)
+    if one["result"] == catalog.NOT_APPLICABLE:
+        return one
+    two, _ = _trailers_sent(run, http2, 2, alone)
+    rank = catalog.BEST_FIRST.index
+    if rank(one["result"]) > rank(two["result"]):  # one fares worse: say so
+        one["note"] = f"with one trailers message: {one.get('note', '')}"
+        one["observed"] = {**one.get("observed", {}),
+                           "two_messages": two.get("observed")}
+        return one
+    two["observed"] = {**two.get("observed", {}),
+                       "one_message": one.get("observed")}
+    return two
+
+
+def _trailers_sent(
+    run: Run, http2: bool, count: int, alone: int | None
+) -> tuple[Cell, int]:
+    """``count`` trailers messages over HTTP/1.1 or HTTP/2, ``te: trailers``:
+    the cell, and how many arrived. ``alone``: how many arrived when one
+    was sent (None: this is that request)."""
     probe = run.next_id("trailers")
     get = clients.http2 if http2 else clients.http1
-    reply = get(run.port, f"/trailers?id={probe}", [("te", "trailers")],
-                run.profile.timeout)
+    reply = get(run.port, f"/trailers?id={probe}&count={count}",
+                [("te", "trailers")], run.profile.timeout)
     if http2 and reply.ending == NOT_SPOKEN:
         return cell(catalog.NOT_APPLICABLE, note="no cleartext HTTP/2",
-                    reply=reply.as_json())
+                    reply=reply.as_json()), 0
     seen, exception, observed = _app_record(run, probe, reply)
     if reply.status is None:
-        return no_reply(reply)
+        return no_reply(reply), 0
     if reply.ending == TIMED_OUT:
         return cell(HANGS, status=reply.status, exception=exception,
-                    note="the body never ends", **observed)
+                    note="the body never ends", **observed), 0
     body_ok = reply.body == b"".join(app.TRAILER_BODY)
     if reply.ending != COMPLETE or not body_ok:
         cut = "the body is cut short"
         what = "the chunked body never ends" if body_ok else cut
         return cell(NO, status=reply.status, exception=exception,
-                    note=f"{what} (connection {reply.ending})", **observed)
-    wanted = [name.decode() for name, _ in app.TRAILERS]
+                    note=f"{what} (connection {reply.ending})", **observed), 0
+    wanted = [name.decode() for name, _ in app.TRAILERS[:count]]
     got = [name for name, _ in reply.trailers if name in wanted]
     problems = ["not advertised"] if seen and not seen.get("advertised") else []
     result = PARTIAL if problems else YES
     if got and got != wanted:
-        which = "the first" if got == wanted[:1] else len(got)
-        problems.append(f"only {which} of {len(wanted)} trailers messages "
-                        "arrives")
+        problems.append(lost(len(got), len(wanted), alone))
         result = PARTIAL
     elif not got:
         raised = f"the app's send raises {short(exception)}"
         problems.append(raised if exception else "dropped silently")
         result = NO
     return cell(result, status=reply.status, exception=exception,
-                note="; ".join(problems), seconds=reply.seconds, **observed)
+                note="; ".join(problems), seconds=reply.seconds,
+                **observed), len(got)
+
+
+def lost(got: int, sent: int, alone: int | None) -> str:
+    """What arrives of ``sent`` trailers messages; ``alone``: of one."""
+    if (got, sent, alone) == (1, 2, 1):
+        return "one trailers message arrives; a second is lost"
+    said = f"{got} of {sent} trailers messages arrive"
+    return said if alone != 0 else f"{said}, but none when one is sent"
 
 
 def probe_http_disconnect(run: Run) -> Cell:

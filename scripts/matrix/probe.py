@@ -1,6 +1,7 @@
 """Probe real ASGI servers for the talk's features: the support matrix.
 
-Each server of catalog.py serves app.py; cells.py asks it every feature."""
+Each server of catalog.py serves app.py, started and stopped by run.py;
+cells.py asks it every feature."""
 
 import argparse
 import contextlib
@@ -24,7 +25,8 @@ from scripts.exceptions import InputError
 from scripts.files import shown
 from scripts.matrix import catalog
 from scripts.matrix.catalog import FEATURES, PROCESSES, Feature, Process, Target
-from scripts.matrix.cells import FULL, QUICK, Cell, Profile, Run, guarded, short
+from scripts.matrix.cells import Cell, guarded, short
+from scripts.matrix.run import FULL, QUICK, Profile, Run, arguments
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = Path("assets/support_matrix.json")
@@ -70,7 +72,7 @@ def probe_process(process: Process, profile: Profile, folder: Path) -> Document:
         failures = _failures(run, jobs, cells)
     finally:
         run.stop()
-    args = (a.replace("{port}", "PORT") for a in process.args)
+    args = arguments(process, profile, "PORT")
     result = {
         "process": process.id,
         "command": " ".join(["python", *args]),

@@ -14,7 +14,8 @@ import pytest
 
 from scripts.matrix import app as probe_app
 from scripts.matrix.catalog import NO, PROCESSES, YES
-from scripts.matrix.cells import QUICK, ProbeError, Run, sends_cell
+from scripts.matrix.cells import sends_cell
+from scripts.matrix.run import QUICK, ProbeError, Run
 from scripts.net.clients import Left
 
 LINUX_ONLY = pytest.mark.skipif(

@@ -15,12 +15,17 @@ from scripts.matrix.catalog import (
     TARGETS,
     VALUE,
     YES,
+    spec_at_least,
 )
 from scripts.matrix.probe import differences
+from scripts.matrix.run import FULL
+from scripts.readme import matrix_table
 from tests.deck.slides import ROOT, read_deck
 from tests.matrix.conftest import PROTOTYPE, Document, cells
 
 README = ROOT / "README.md"
+HYPERCORN_HTTP2 = "one trailers message arrives; a second is lost"
+DAPHNE_DENIAL = "not advertised; no reply, reset at its 5 s handshake timeout"
 
 
 def test_the_committed_matrix_covers_every_server_and_feature(
@@ -80,8 +85,7 @@ def test_only_the_prototype_claims_spec_2_4_on_http(
     claiming = set()
     for target, cell in cells(committed, "spec_http").items():
         assert cell["result"] == VALUE
-        version = cell["value"]
-        if version != "unset" and version >= "2.4":
+        if spec_at_least(cell["value"], "2.4"):
             claiming.add(target)
     assert claiming == set(PROTOTYPE), claim("spec_http")
 
@@ -111,6 +115,43 @@ def test_trailers_reach_the_client_on_http2_only(committed: Document) -> None:
     assert cells(committed, "trailers_http2")["uvicorn-zttp-h2"]["result"] == (
         YES
     ), claim("trailers_http2")
+
+
+def test_hypercorn_loses_only_a_second_trailers_message_on_http2(
+    committed: Document,
+) -> None:
+    """hypercorn 0.18.0 sends each Trailers event with end_stream=True: one
+    trailers message arrives whole, the second of two is lost."""
+    cell = cells(committed, "trailers_http2")["hypercorn"]
+    assert (cell["result"], cell["note"]) == (PARTIAL, HYPERCORN_HTTP2), (
+        claim("trailers_http2"))
+    one = cell["observed"]["one_message"]
+    assert (one["app"]["sent"], one["reply"]["ending"]) == (5, "complete")
+    assert one["reply"]["trailers"] == [["x-first", "one"]], claim(
+        "trailers_http2")
+    assert (cell["observed"]["app"]["sent"], cell["observed"]["reply"][
+        "trailers"]) == (6, [["x-first", "one"]]), claim("trailers_http2")
+
+
+def test_daphne_gives_no_denial_and_resets_at_its_handshake_timeout(
+    committed: Document,
+) -> None:
+    """daphne 4.2.3 does not advertise the extension and ignores the denial
+    messages: no reply; its handshake timeout (5 s by default, probed as
+    is) resets the connection, up to a second early (whole seconds)."""
+    [daphne] = [s for s in committed["servers"] if s["id"] == "daphne"]
+    option = f"--websocket_connect_timeout {FULL.handshake} "
+    assert option in daphne["process"]["command"]
+    for feature, sent in (("denial", 2), ("denial_streamed", 4)):
+        cell = daphne["cells"][feature]
+        assert (cell["result"], cell["status"], cell["exception"]) == (
+            NO, None, None), claim(feature)
+        assert cell["note"] == DAPHNE_DENIAL, claim(feature)
+        reply, app = cell["observed"]["reply"], cell["observed"]["app"]
+        assert (reply["ending"], reply["body"]) == ("reset", ""), claim(feature)
+        assert (app["advertised"], app["sent"]) == (False, sent)
+        assert FULL.handshake - 1 <= cell["seconds"] < (
+            FULL.handshake + FULL.timeout), cell["seconds"]
 
 
 def test_every_partial_or_hanging_cell_says_why(committed: Document) -> None:
@@ -164,14 +205,32 @@ def test_the_readme_names_the_servers_the_matrix_measured(
     denial = {t: c["result"] for t, c in cells(committed, "denial").items()}
     working = {t.split("-")[0] for t, r in denial.items() if r == YES}
     assert working == {"uvicorn", "hypercorn"}, claim("denial")
-    assert (denial["granian"], denial["daphne"]) == (PARTIAL, HANGS)
+    assert (denial["granian"], denial["daphne"]) == (PARTIAL, NO)
     readme = " ".join(README.read_text(encoding="utf-8").split())
     for words in ("real status, headers and body on uvicorn and hypercorn only",
-                  "on granian it is partial", "daphne hangs",
-                  "partly with hypercorn"):
+                  "on granian it is partial",
+                  "daphne does not advertise the extension",
+                  "resets the connection at its 5 s handshake timeout",
+                  f"partly with hypercorn ({HYPERCORN_HTTP2})"):
         assert words in readme, f"README.md should say {words!r}"
+    assert "daphne hangs" not in readme
     trailers = cells(committed, "trailers_http2")["hypercorn"]["result"]
     assert trailers == PARTIAL, claim("trailers_http2")
+
+
+def test_the_readme_table_says_what_hypercorn_and_daphne_do() -> None:
+    """The table `make readme` (cog) writes from the committed JSON, in the
+    README: hypercorn's second trailers message; daphne's reset."""
+    rows = {cells[0]: cells for line in matrix_table().splitlines()
+            for cells in [[c.strip() for c in line.strip("|").split("|")]]}
+    hypercorn, daphne = 5, 7  # the columns
+    assert rows["trailers, HTTP/2"][hypercorn] == f"partial: {HYPERCORN_HTTP2}"
+    for feature in ("denial response", "denial, streamed"):
+        assert "reset" in rows[feature][daphne], (
+            f"{feature}: {rows[feature][daphne]!r}; scripts/readme.py's SHORT "
+            "should keep the reset of daphne's note")
+    assert matrix_table() in README.read_text(encoding="utf-8"), (
+        "run `make readme`")
 
 
 def test_the_matrix_slide_headline_holds(committed: Document) -> None:

@@ -22,80 +22,20 @@ from scripts.matrix.catalog import (
     PROCESSES,
     TARGET_IDS,
     YES,
-    Process,
-    Target,
+    spec_at_least,
 )
-from scripts.matrix.cells import QUICK
 from scripts.matrix.probe import differences
+from scripts.matrix.run import FULL, QUICK
 from scripts.net.processes import group_members
 from tests.conftest import usage
 from tests.matrix.conftest import PROTOTYPE, ROOT, STOCK, Document, cells
-
-# -- Servers that misbehave -------------------------------------------------
-
-CRASH = Process(
-    id="crash",
-    package="none",
-    args=("-c", "import sys; print('boom'); sys.exit(3)"),
-    targets=(Target("crash", "none", "exits at once", ("http", "websocket")),),
+from tests.matrix.misbehaving import (
+    CRASH,
+    DIES,
+    HANG,
+    MISBEHAVING,
+    UNREADABLE,
 )
-# A server that exits at once; one that listens but never answers, ignores
-# SIGTERM, and has a child that ignores it too.
-SILENT = """
-import signal, socket, subprocess, sys, time
-signal.signal(signal.SIGTERM, signal.SIG_IGN)
-child = subprocess.Popen([sys.executable, "-c",
-    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-    "time.sleep(60)"])
-sock = socket.socket()
-sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-sock.bind(("127.0.0.1", {port}))
-sock.listen(64)
-time.sleep(60)
-"""
-HANG = Process(
-    id="hang",
-    package="none",
-    args=("-c", SILENT),
-    targets=(Target("hang", "none", "never answers", ("http", "websocket")),),
-)
-# A server that dies during the probe: it accepts the readiness check's
-# connection, then exits at the first probe's.
-DYING = """
-import os, socket
-sock = socket.socket()
-sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-sock.bind(("127.0.0.1", {port}))
-sock.listen(64)
-sock.accept()[0].close()
-sock.accept()
-print("dying now", flush=True)
-os._exit(1)
-"""
-DIES = Process(
-    id="dies",
-    package="none",
-    args=("-c", DYING),
-    targets=(Target("dies", "none", "dies", ("http",)),),
-)
-# A real server whose answers a probe cannot read: /scope gives a 200 with
-# no JSON, so probe_spec_http raises.
-EMPTY = """
-import uvicorn
-async def app(scope, receive, send):
-    if scope["type"] == "http":
-        await send({"type": "http.response.start", "status": 200})
-        await send({"type": "http.response.body", "body": b""})
-uvicorn.run(app, host="127.0.0.1", port={port}, lifespan="off",
-            log_level="warning", access_log=False)
-"""
-UNREADABLE = Process(
-    id="unreadable",
-    package="none",
-    args=("-c", EMPTY),
-    targets=(Target("unreadable", "none", "no JSON", ("http",)),),
-)
-MISBEHAVING = ("crash", "hang", "dies", "unreadable")
 
 
 @pytest.fixture(scope="module")
@@ -130,16 +70,19 @@ def test_the_servers_still_do_what_the_matrix_says(
 
 
 def test_the_prototype_raises_on_http_where_stock_uvicorn_does_not(
-    reprobed: Document,
+    committed: Document, reprobed: Document
 ) -> None:
     """uvicorn #3085 as `--http demos.oserror_protocols:…`, probed now:
-    send() raises OSError once the client left, and HTTP scopes say 2.4."""
+    send() raises OSError once the client left, and HTTP scopes say 2.4 or
+    more (#3085 says 2.5), as the committed matrix read from the server."""
     http, spec = cells(reprobed, "oserror_http"), cells(reprobed, "spec_http")
+    was = cells(committed, "spec_http")
     for stock, prototype in zip(STOCK, PROTOTYPE, strict=True):
         assert (http[stock]["result"], spec[stock]["value"]) == (NO, "2.3")
-        assert (http[prototype]["result"], spec[prototype]["value"]) == (
-            YES, "2.4"
-        ), http[prototype]
+        assert http[prototype]["result"] == YES, http[prototype]
+        version = spec[prototype]["value"]
+        assert spec_at_least(version, "2.4"), version
+        assert version == was[prototype]["value"], "run `make matrix`"
         assert http[prototype]["exception"] == (
             "uvicorn.protocols.utils.ClientDisconnected"
         )
@@ -150,6 +93,44 @@ def test_the_prototype_raises_on_http_where_stock_uvicorn_does_not(
     assert "--http demos.oserror_protocols:HttpToolsProtocol " in commands[
         "uvicorn-3085-httptools"
     ]
+
+
+def test_hypercorn_loses_only_a_second_trailers_message_now(
+    reprobed: Document,
+) -> None:
+    """Probed now, over HTTP/2: a single trailers message arrives, and of
+    two only the first (slide 'HTTP Trailers')."""
+    cell = cells(reprobed, "trailers_http2")["hypercorn"]
+    one = cell["observed"]["one_message"]["reply"]
+    two = cell["observed"]["reply"]
+    assert (one["trailers"], two["trailers"]) == (
+        [("x-first", "one")], [("x-first", "one")]), cell
+    assert cell["note"] == "one trailers message arrives; a second is lost"
+
+
+def test_daphne_resets_a_denied_handshake_at_its_own_timeout_now(
+    reprobed: Document,
+) -> None:
+    """Probed now, with the quick profile's handshake timeout: no reply,
+    then a reset no sooner than the timeout's whole second allows."""
+    [daphne] = [s for s in reprobed["servers"] if s["id"] == "daphne"]
+    assert f"--websocket_connect_timeout {QUICK.handshake} " in daphne[
+        "process"]["command"]
+    for feature in ("denial", "denial_streamed"):
+        cell = daphne["cells"][feature]
+        assert (cell["result"], cell["observed"]["reply"]["ending"]) == (
+            NO, "reset"), cell
+        assert cell["seconds"] >= QUICK.handshake - 1, cell
+        assert f"reset at its {QUICK.handshake} s handshake" in cell["note"]
+
+
+def test_the_probe_outwaits_a_server_handshake_timeout() -> None:
+    """A server's handshake timeout fires up to a second early: at least a
+    second over the client's wait, it never drops a handshake the probe
+    still waits for; daphne's default (5 s) is what `make matrix` probes."""
+    for profile in (FULL, QUICK):
+        assert profile.handshake - 1 >= profile.timeout, profile
+    assert FULL.handshake == 5
 
 
 def test_no_server_process_outlives_the_probe(reprobed: Document) -> None:
