@@ -50,13 +50,13 @@ lint: install ## Check the code with ruff and mypy --strict.
 demo: install ## Run one demo live: make demo NAME=ws_with_token [HTTP=oserror] [DEMO_ARGS=--step]
 	@$(PYTHON) -m demos $(NAME) $(if $(HTTP),--http $(HTTP)) $(DEMO_ARGS)
 
-replay: install ## Replay one demo's recording, no server: make replay NAME=ws
-	@$(PYTHON) -m demos $(NAME) --replay $(DEMO_ARGS)
+replay: install ## Replay one demo's recording, no server: make replay NAME=ws [HTTP=oserror]
+	@$(PYTHON) -m demos $(NAME) --replay $(if $(HTTP),--http $(HTTP)) $(DEMO_ARGS)
 
 demos: install ## List the demos.
 	@$(PYTHON) -m demos --list
 
-transcripts: install ## Re-record every demo's transcript (~35 s).
+transcripts: install ## Re-record every demo's run, and the HTTP=oserror runs the slides show (~45 s).
 	$(PYTHON) -m scripts.transcripts
 
 .PHONY: assets check png bench-assets

@@ -7,7 +7,9 @@ from typing import Literal
 
 @dataclass(frozen=True)
 class Demo:
-    """``demos/<name>.py``'s ``app``; ``pace``: ``module.NAME``, its delay."""
+    """``demos/<name>.py``'s ``app``; ``pace``: ``module.NAME``, its delay;
+    ``summary``: what it shows on stock uvicorn; ``http_summaries``: what
+    it shows on ``--http NAME`` where that differs, (NAME, summary) pairs."""
 
     name: str
     slide: str
@@ -16,6 +18,7 @@ class Demo:
     path: str = "/"
     server_args: tuple[str, ...] = ()
     pace: str = ""
+    http_summaries: tuple[tuple[str, str], ...] = ()
 
     @property
     def target(self) -> str:  # what uvicorn is given
@@ -28,6 +31,10 @@ class Demo:
     def interval(self) -> float:  # the seconds its module sets
         module, name = self.pace_constant()
         return float(getattr(importlib.import_module(module), name))
+
+    def summary_on(self, http: str | None) -> str:
+        """What a run on ``--http http`` (None: stock uvicorn) shows."""
+        return dict(self.http_summaries).get(http or "", self.summary)
 
 
 HTTP2 = ("--http", "zttp", "--http2")
@@ -55,22 +62,33 @@ DEMOS = (
          "http2", server_args=HTTP2),
     Demo("streaming_response", LEFT,
          "Streams one byte every 0.2 s and never notices the client left.",
-         "http", pace="demos.streaming_response.DELAY"),
+         "http", pace="demos.streaming_response.DELAY",
+         http_summaries=(("oserror",
+                     "Streams one byte every 0.2 s and never checks for the "
+                     "client: the OSError its next send() raises ends it."),)),
     # Its stream is streaming_response's app, paced by that module.
     Demo("disconnect_receive", LEFT,
          "Listens for http.disconnect in a second task and stops at once.",
          "http", pace="demos.streaming_response.DELAY"),
     Demo("raise_oserror", LEFT,
-         "Stops when send() raises OSError (spec 2.4); stock uvicorn does not "
-         "raise on HTTP, so it streams on (try --http oserror).", "http",
-         pace="demos.raise_oserror.DELAY"),
+         "Stops when send() raises OSError (spec 2.4), but no HTTP server "
+         "raises it: it streams on (try --http oserror).", "http",
+         pace="demos.raise_oserror.DELAY",
+         http_summaries=(("oserror",
+                     "The prototype's send() raises OSError at the next send "
+                     "after the client left: the app prints 'Client "
+                     "disconnected' and stops."),)),
     Demo("ws_disconnect", LEFT,
          "Ticks every 10 s; WebSocketDisconnect ends it.", "websocket",
          "/ws", pace="demos.ws_disconnect.INTERVAL"),
     Demo("fastapi_streaming", "FastAPI reaps the benefits",
-         "A FastAPI StreamingResponse: stopped by Starlette's listener at "
-         "spec 2.3, by OSError at 2.4.", "http",
-         pace="demos.fastapi_streaming.DELAY"),
+         "A FastAPI StreamingResponse below spec 2.4: Starlette adds a task "
+         "listening for http.disconnect, which stops the stream at once.",
+         "http", pace="demos.fastapi_streaming.DELAY",
+         http_summaries=(("oserror",
+                     "The same code at spec 2.4 or later: Starlette adds no "
+                     "listener task; the OSError of send() stops the stream "
+                     "at its next send."),)),
 )
 BY_NAME = {demo.name: demo for demo in DEMOS}
 PACED = [demo.name for demo in DEMOS if demo.pace]
@@ -83,3 +101,6 @@ HTTP_CLASSES = {
         "the client has left",
     ),
 }
+# The runs with --http NAME that `make transcripts` records besides every
+# demo on stock uvicorn: those the slides show.
+RECORDED_ON = {"oserror": ("raise_oserror", "fastapi_streaming")}

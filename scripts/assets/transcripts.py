@@ -15,7 +15,7 @@ from scripts.assets.colour import parse as parse_colour
 from scripts.exceptions import InputError
 from scripts.files import shown
 from scripts.live.palette import BACKGROUND, PALETTES
-from scripts.transcripts import FOLDER, WIDTH, Row, parse
+from scripts.transcripts import FOLDER, WIDTH, Recording, Row, parse
 
 SCRIPT = "scripts/assets/transcripts.py"
 MAX_KILOBYTES = 80
@@ -59,8 +59,9 @@ def theme() -> TerminalTheme:
                          [(0, 0, 0)] * 8)
 
 
-def render(name: str, rows: list[Row], root: Path, cache: Path | None) -> bytes:
-    """The picture of transcript ``name``: every row, folded at ``WIDTH``."""
+def render(stem: str, rows: list[Row], root: Path, cache: Path | None) -> bytes:
+    """The picture of transcript ``stem``: every row, folded at ``WIDTH``;
+    its title: the command that made the run."""
     console = Console(
         record=True, width=WIDTH, file=io.StringIO(), force_terminal=True,
         color_system="truecolor", legacy_windows=False, highlight=False,
@@ -71,13 +72,13 @@ def render(name: str, rows: list[Row], root: Path, cache: Path | None) -> bytes:
         for part in text.divide(cuts) if cuts else [text]:
             console.print(part, no_wrap=True, crop=False)
     regular, bold = svg.fonts(root, cache)
-    title = f"make demo NAME={name}"
+    title = Recording.of(stem).command
     used = "".join(row.text.plain for row in rows) + title
     fonts = "\n".join(
         svg.font_face(font, weight, used)
         for weight, font in ((400, regular), (700, bold))
     )
-    source = (FOLDER / f"{name}.txt").as_posix()
+    source = (FOLDER / f"{stem}.txt").as_posix()
     values = {"NS": svg.SVG_NS, "SCRIPT": SCRIPT, "SOURCE": source,
               "TITLE": title, "FAMILY": svg.FAMILY, "FONTS": fonts}
     template = TEMPLATE
@@ -86,7 +87,8 @@ def render(name: str, rows: list[Row], root: Path, cache: Path | None) -> bytes:
         template = template.replace(f"@{key}@", braced)
     drawn = console.export_svg(
         title=title, theme=theme(), code_format=template,
-        font_aspect_ratio=regular.info.advance_em, unique_id=f"t-{name}",
+        font_aspect_ratio=regular.info.advance_em,
+        unique_id="t-" + stem.replace(".", "-"),  # a CSS class: no dot
     )
     return drawn.encode()
 

@@ -15,7 +15,8 @@ from h2 import config, connection, events, exceptions
 from rich.text import Text
 
 from demos.catalog import Demo
-from scripts.live.server import HOST, ROOT, Server, header_lines, status_text
+from scripts.live.server import HOST, ROOT, Server
+from scripts.live.timeline import header_lines, status_text
 
 IO_TIMEOUT = 5.0  # seconds for any one network wait
 CHUNKS_BEFORE_LEAVING = 3  # body chunks read before hanging up mid-stream
@@ -114,9 +115,16 @@ async def get_once(server: Server) -> Outcome:
     ])
 
 
+def went_on(sends: int) -> str:
+    """What ``sends`` more chunks, once the client left, say of the app."""
+    if sends == 0:
+        return "stopped at once"
+    return "stopped at its next send" if sends == 1 else "streamed on"
+
+
 async def leave_mid_stream(server: Server) -> Outcome:
     """Read a few chunks, hang up, and watch what the app does next."""
-    timeline = server.timeline
+    timeline, watch = server.timeline, WATCH_DELAYS * server.pace()
     async with Http1(server) as http:
         await http.get()
         for _ in range(CHUNKS_BEFORE_LEAVING):
@@ -125,13 +133,13 @@ async def leave_mid_stream(server: Server) -> Outcome:
         # The app prints before it sends: let those lines arrive first.
         await server.wait_for("Sending", 0, IO_TIMEOUT, CHUNKS_BEFORE_LEAVING)
         await timeline.pause()
-    left, watch = timeline.now(), WATCH_DELAYS * server.pace()
+    left = timeline.now()
     timeline.note(Text("Hangs up mid-stream (closes the socket)", "title"))
     timeline.note(Text(f"Watching the server for {watch:.1f} s", "detail"))
     await asyncio.sleep(watch)
-    after = server.lines_since(left, "Sending")
-    more = plural(len(after), "more 'Sending' line") + f" in {watch:.1f} s"
-    findings = [f"After the client left, the app printed {more}."]
+    after = len(server.lines_since(left, "Sending"))
+    more = plural(after, "more 'Sending' line") + f" in {watch:.1f} s"
+    findings = [f"Client gone: {went_on(after)}, {more}."]
     if noticed := server.lines_since(left, DISCONNECTED):
         at = noticed[0].at - left
         findings.append(f"It printed '{DISCONNECTED}' {at:.3f} s after.")

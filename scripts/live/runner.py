@@ -19,7 +19,9 @@ from rich.text import Text
 from demos.catalog import BY_NAME, DEMOS, HTTP1, HTTP_CLASSES, PACED
 from scripts.live import clients
 from scripts.live import server as live
+from scripts.live.observe import plural_tasks
 from scripts.live.palette import theme
+from scripts.live.timeline import Timeline, style
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 TRY = {  # what to type in another terminal, before the URL
@@ -83,12 +85,27 @@ async def show(server: live.Server, serve: bool) -> int:
         return 1
     await timeline.pause()
     findings = Table.grid(padding=(0, 1))
-    for finding in outcome.findings:
+    for finding in [*outcome.findings, *observed(server)]:
         findings.add_row("•", finding)
-    body = Group(Text(demo.summary, style="title"), findings)
-    border = live.style(outcome.ok)
+    summary = demo.summary_on(server.http)
+    body = Group(Text(summary, style="title"), findings)
+    border = style(outcome.ok)
     console.print("", Panel(body, title="What this shows", border_style=border))
     return 0 if outcome.ok else 1
+
+
+def observed(server: live.Server) -> list[str]:
+    """What the observer measured in the server (its output now drained),
+    said to be the runner's: the command shown does not observe."""
+    if not server.observe:
+        return []
+    if not (seen := server.observations):
+        return ["The runner observed no HTTP request in the server."]
+    last = seen[-1]
+    said = f"spec_version {last.spec_version or 'not set'}"
+    if last.tasks is not None:
+        said += f"; the response ran in {plural_tasks(last.tasks)}"
+    return [f"Observed by the runner: {said}."]
 
 
 async def interruptible(main: Coroutine[Any, Any, int]) -> int:
@@ -153,7 +170,8 @@ def command_line() -> argparse.ArgumentParser:
            help="pause between phases until Enter (a line on stdin)")
     option("--light", action="store_true", help="colours for a light screen")
     option("--replay", action="store_true",
-           help="print the demo's recording, paced: no server, no network")
+           help="print the demo's recording (of its run on --http, if "
+           "given), paced: no server, no network")
     option("--interval", type=seconds, metavar="SECONDS",
            help=f"seconds between the app's sends: {', '.join(PACED)}")
     http = "; ".join(f"{k}, {what}" for k, (_, what) in HTTP_CLASSES.items())
@@ -193,15 +211,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.replay:  # its module comes with the recordings
             from scripts.transcripts.replay import replay
 
-            return replay(demo.name, console, args.step)
+            return replay(demo.name, console, args.step, http=args.http)
         try:
             secret = clients.token(demo)
         except SystemExit as exc:  # the demo refuses its settings
             errors.print(str(exc), style="bad")
             return 2
-        timeline = live.Timeline(console, args.verbose, args.step, secret)
+        timeline = Timeline(console, args.verbose, args.step, secret)
         settings = args.port, args.interval, args.http
-        server = live.Server(demo, *settings, timeline)
+        observe = demo.transport == "http" and not args.serve
+        server = live.Server(demo, *settings, timeline, observe)
         return asyncio.run(interruptible(show(server, args.serve)))
     print_demos(errors)
     return 2

@@ -1,142 +1,30 @@
 """The demo's uvicorn, in a session of its own (Ctrl-C reaches the runner,
-which stops it), and the timeline where its lines meet the client's."""
+which stops it); its lines go to the timeline (timeline.py)."""
 
 import asyncio
 import contextlib
 import ctypes
 import os
-import re
 import shlex
 import signal
 import sys
-import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import quote
 
 import psutil
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from demos.catalog import HTTP_CLASSES, Demo
+from scripts.live.observe import Observation
+from scripts.live.observe import parse as observation
+from scripts.live.timeline import Timeline
 from scripts.net import ports, processes
 
 HOST = ports.HOST
+LAUNCH = "scripts.live.launch"  # what starts uvicorn: see its docstring
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 10.0  # seconds for the server to accept connections
 STOP_TIMEOUT = 3.0  # seconds for the server to exit after SIGINT
 DRAIN_TIMEOUT = 2.0  # seconds to collect the server's last lines
-KNOWN_ISSUES = {  # lines alarming on a projector, but known server bugs
-    "ASGI callable returned without completing handshake.": "uvicorn bug "
-    "(PR #3138): the client got it all",
-}
-LEVEL_STYLE = {"INFO": "info", "WARNING": "warning", "ERROR": "bad"}
-LOG_LINE = re.compile(r"(?P<level>[A-Z]+):\s+(?P<message>.*)")
-# uvicorn's start-up, shutdown and WebSocket connection lines (the access
-# log says as much): shown with --verbose only.
-FOLDED = re.compile(
-    r"Started server|Waiting for application|Application \w+ complete"
-    r"|Uvicorn running on|Shutting down$|Finished server|connection \w+"
-)
-Content = str | Text
-Headers = Iterable[tuple[str | bytes, str | bytes]]
-
-
-def style(ok: bool) -> str:  # what went as it should, or did not
-    return "ok" if ok else "bad"
-
-
-def status_text(code: int, reason: str) -> Text:
-    return Text(f"{code} {reason}".strip(), style=style(code < 400))
-
-
-def header_lines(headers: Headers) -> list[str]:
-    return [
-        ": ".join(x.decode("latin-1") if isinstance(x, bytes) else x for x in h)
-        for h in headers
-    ]
-
-
-class Timeline:
-    """Client events and server lines, in arrival order, stamped; with
-    ``step``, ``pause()`` waits for Enter; ``secret``: shown as ***."""
-
-    def __init__(
-        self, console: Console, verbose: bool = False, step: bool = False,
-        secret: str = "",
-    ) -> None:
-        self.console, self.start = console, time.monotonic()
-        self.verbose, self.step, self.secret = verbose, step, secret
-
-    def mask(self, text: str) -> str:
-        for form in {self.secret, quote(self.secret)} - {""}:
-            text = text.replace(form, "***")
-        return text
-
-    async def pause(self) -> None:
-        """With ``step``: wait for a line on stdin (at its end: go on)."""
-        if not self.step:
-            return
-        self.console.print(Text("Press Enter to go on", "runner"))
-        loop, ready = asyncio.get_running_loop(), asyncio.Event()
-        fd = sys.stdin.fileno()
-        with contextlib.suppress(PermissionError):  # a file: read it now
-            loop.add_reader(fd, ready.set)
-            try:
-                await ready.wait()
-            finally:
-                loop.remove_reader(fd)
-        while os.read(fd, 1) not in (b"\n", b""):
-            pass
-
-    def now(self) -> float:
-        return time.monotonic() - self.start
-
-    def sent(self, what: Content, details: Iterable[str] = ()) -> None:
-        self.row(self.now(), "client", "→", what, details)
-
-    def received(self, what: Content, details: Iterable[str] = ()) -> None:
-        self.row(self.now(), "client", "←", what, details)
-
-    def note(self, what: Content, details: Iterable[str] = ()) -> None:
-        self.row(self.now(), "client", "•", what, details)
-
-    def runner(self, what: str) -> None:  # what it did to the server
-        self.row(self.now(), "runner", "»", Text(what, style="runner"))
-
-    def server(self, line: str, at: float) -> None:
-        """One line of the server's output: uvicorn's log or the app's."""
-        if (match := LOG_LINE.fullmatch(line)) is None:
-            body = Text(line, style="app")  # the app's own print()
-        else:
-            level, message = match["level"], match["message"]
-            if not self.verbose and FOLDED.match(message):
-                return
-            body = Text(level, LEVEL_STYLE.get(level, "")).append(f" {message}")
-            if known := KNOWN_ISSUES.get(message):
-                body.append(f"\n  └ known {known}", style="detail")
-        self.row(at, "server", "│", body)
-
-    def row(
-        self, at: float | None, who: str, mark: str, what: Content,
-        details: Iterable[str] = (),
-    ) -> None:
-        body = Text(what) if isinstance(what, str) else what.copy()
-        for line in details:
-            if self.verbose or not line.lower().startswith("date:"):
-                body.append(f"\n  {line}", style="detail")
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(justify="right", width=8, style="stamp")
-        grid.add_column(width=8, style=who)
-        grid.add_column()
-        stamp = "" if at is None else f"+{at:.3f}s"
-        grid.add_row(stamp, f"{who:6} {mark}", body)
-        self.console.print(grid)
-
-    def command(self, command: str) -> None:  # ready to copy
-        self.console.print(Text(f"$ {command}", "command"), soft_wrap=True)
 
 
 class ServerError(Exception):
@@ -183,34 +71,42 @@ def python_command() -> str:
 
 
 class Server:
-    """The demo's uvicorn; ``interval`` replaces its pace constant in the
-    server only; ``notes``: how this run differs from the slide's."""
+    """The demo's uvicorn, started by scripts/live/launch.py: ``interval``
+    replaces its pace constant in the server only; ``observe``: the app
+    reports each request's spec version and tasks (``observations``);
+    ``notes``: how this run differs from the slide's."""
 
     def __init__(
         self, demo: Demo, port: int, interval: float | None, http: str | None,
-        timeline: Timeline,
+        timeline: Timeline, observe: bool = True,
     ) -> None:
         self.demo, self.port, self.interval = demo, port, interval
+        self.http, self.observe = http, observe
+        self.seconds = interval  # the slide's: read now, before any output,
+        if interval is None and demo.pace:  # as it imports the demo (slow)
+            self.seconds = demo.interval()
         self.timeline, self.lines = timeline, list[LogLine]()
-        self.args, self.notes = ["-m", "uvicorn", demo.target], list[str]()
+        self.observations, self.notes = list[Observation](), list[str]()
+        launch, uvicorn = ["-m", LAUNCH], [demo.target]
+        uvicorn += ["--host", HOST, "--port", str(port), *demo.server_args]
         if interval is not None:
-            module, name = demo.pace_constant()
-            code = f"{module}.{name} = {interval!r}; uvicorn.main()"
-            self.args[:2] = ["-c", f"import uvicorn, {module}; {code}"]
+            launch += ["--pace", f"{demo.pace}={interval!r}"]
             paced = f"Paced for this run: {demo.pace} = {interval:g} s"
             self.notes.append(f"{paced} in the server, not the slide's.")
-        self.args += ["--host", HOST, "--port", str(port), *demo.server_args]
         if http is not None:
             protocol, what = HTTP_CLASSES[http]
-            self.args += ["--http", protocol]
+            uvicorn += ["--http", protocol]
             self.notes.append(f"HTTP for this run: {what}.")
-        self.command = shlex.join([python_command(), *self.args])
+        shown = launch if interval is not None else ["-m", "uvicorn"]
+        self.command = shlex.join([python_command(), *shown, *uvicorn])
+        self.args = [*launch, *["--observe"] * observe, *uvicorn]
         self.process: processes.Server | None = None
         self.reader: asyncio.Task[None] | None = None
         self.changed = asyncio.Condition()
 
     def pace(self) -> float:  # seconds between the app's sends, this run
-        return self.demo.interval() if self.interval is None else self.interval
+        assert self.seconds is not None, f"{self.demo.name} has no pace"
+        return self.seconds
 
     async def start(self) -> None:
         """Launch uvicorn, unbuffered, and wait until it accepts."""
@@ -284,9 +180,16 @@ class Server:
         return [x for x in lines if x.at > at and x.text.startswith(prefix)]
 
     async def read(self, stream: asyncio.StreamReader) -> None:
+        """Show each line of the server's output as it comes; keep the
+        observer's apart (shown with ``--verbose``: it is not the app's)."""
         while raw := await stream.readline():
             text = self.timeline.mask(raw.decode(errors="replace").rstrip())
             line = LogLine(self.timeline.now(), text)
+            if (seen := observation(line.text)) is not None:
+                self.observations.append(seen)
+                if self.timeline.verbose:
+                    self.timeline.runner(f"Observed {seen}")
+                continue
             self.timeline.server(line.text, line.at)
             async with self.changed:
                 self.lines.append(line)

@@ -1,8 +1,9 @@
 """Recorded runs of the demos, the fallback when a live demo fails on stage:
-``assets/transcripts/NAME.txt``, one terminal row a line, after the delay
-before it: ``SECONDS<TAB>ROW IN RICH MARKUP``. ``make transcripts`` writes
-them (record.py), ``make assets`` draws them (scripts/assets/transcripts.py),
-``python -m demos NAME --replay`` prints one (replay.py)."""
+``assets/transcripts/STEM.txt``, one terminal row a line, after the delay
+before it: ``SECONDS<TAB>ROW IN RICH MARKUP``. STEM is the demo's NAME, or
+NAME.HTTP for its run on ``--http HTTP``. ``make transcripts`` writes them
+(record.py), ``make assets`` draws them (scripts/assets/transcripts.py),
+``python -m demos NAME [--http HTTP] --replay`` prints one (replay.py)."""
 
 import math
 from pathlib import Path
@@ -12,6 +13,7 @@ from rich.cells import cell_len
 from rich.errors import MarkupError
 from rich.text import Text
 
+from demos.catalog import DEMOS, RECORDED_ON
 from scripts.exceptions import InputError
 from scripts.files import decode
 
@@ -19,6 +21,35 @@ ROOT = Path(__file__).resolve().parents[2]
 FOLDER = Path("assets/transcripts")
 WIDTH = 80  # columns, as recorded
 HEADER = "# {name}: by `make transcripts`; a row: delay (s), tab, markup"
+
+
+class Recording(NamedTuple):
+    """A recorded run: demo ``name``, on ``--http http`` (None: stock)."""
+
+    name: str
+    http: str | None = None
+
+    @classmethod
+    def of(cls, stem: str) -> "Recording":
+        name, _, http = stem.partition(".")
+        return cls(name, http or None)
+
+    @property
+    def stem(self) -> str:
+        return self.name if self.http is None else f"{self.name}.{self.http}"
+
+    @property
+    def command(self) -> str:  # what the speaker types for this run
+        http = "" if self.http is None else f" HTTP={self.http}"
+        return f"make demo NAME={self.name}{http}"
+
+
+# Every demo on stock uvicorn, then the runs on --http that the slides show.
+RECORDINGS = [Recording(demo.name) for demo in DEMOS] + [
+    Recording(name, http) for http, names in RECORDED_ON.items()
+    for name in names
+]
+BY_STEM = {recording.stem: recording for recording in RECORDINGS}
 
 
 class Row(NamedTuple):
@@ -30,12 +61,12 @@ class Row(NamedTuple):
         return Text.from_markup(self.markup)
 
 
-def path(root: Path, name: str) -> Path:
-    return root / FOLDER / f"{name}.txt"
+def path(root: Path, stem: str) -> Path:
+    return root / FOLDER / f"{stem}.txt"
 
 
-def dump(name: str, rows: list[Row]) -> str:
-    lines = [HEADER.format(name=name)]
+def dump(stem: str, rows: list[Row]) -> str:
+    lines = [HEADER.format(name=stem)]
     lines += [f"{round(r.delay, 3):g}\t{r.markup}" for r in rows]
     return "\n".join(lines) + "\n"
 

@@ -61,12 +61,14 @@ def free_port() -> int:
     raise RecordError("no free port between 8001 and 9999")
 
 
-def run(demo: Demo) -> list[tuple[float, str]]:
-    """``python -m demos NAME`` on a free port: its lines, as they came,
-    each with the seconds since the first; RecordError if it fails."""
+def run(demo: Demo, http: str | None = None) -> list[tuple[float, str]]:
+    """``python -m demos NAME [--http HTTP]`` on a free port: its lines, as
+    they came, each with the seconds since the first; RecordError if it
+    fails."""
     port, lines = free_port(), list[tuple[float, str]]()
     read_end, write_end = os.pipe()
     command = [sys.executable, "-m", "demos", demo.name, "--port", str(port)]
+    command += [] if http is None else ["--http", http]
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | ENV
     with os.fdopen(write_end, "wb") as output:
         runner = processes.Server(command, cwd=ROOT, env=env, output=output)

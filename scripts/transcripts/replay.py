@@ -1,5 +1,6 @@
-"""``python -m demos NAME --replay``: print a demo's recorded run, paced like
-the real one, with no server and no network (the fallback on stage)."""
+"""``python -m demos NAME [--http HTTP] --replay``: print a demo's recorded
+run, paced like the real one, with no server and no network (the fallback on
+stage)."""
 
 import re
 import sys
@@ -13,7 +14,7 @@ from rich.text import Text
 from scripts.exceptions import InputError
 from scripts.files import shown
 from scripts.live.palette import PALETTES
-from scripts.transcripts import ROOT, Row, parse, path
+from scripts.transcripts import RECORDINGS, ROOT, Recording, Row, parse, path
 
 HEX = re.compile(r"#[0-9a-fA-F]{6}")
 STYLE_OF = {  # a dark colour: its style name (each has its own)
@@ -42,17 +43,29 @@ def pauses(rows: list[Row]) -> set[int]:
     return found | {i for i, p in enumerate(plain) if p.startswith("╭")}
 
 
-def replay(name: str, console: Console, step: bool, root: Path = ROOT) -> int:
-    """Print the recording of ``name``; 2 if there is none or it is bad."""
-    file = path(root, name)
+def replay(
+    name: str, console: Console, step: bool, root: Path = ROOT,
+    http: str | None = None,
+) -> int:
+    """Print the recording of ``name`` (run on ``--http http``, if given);
+    2 if there is none or it is bad."""
+    recording = Recording(name, http)
+    file, run = path(root, recording.stem), f"{name!r}"
+    if http is not None:
+        run += f" on --http {http}"
+        if recording not in RECORDINGS:
+            recorded = [r.name for r in RECORDINGS if r.http == http]
+            why = f"`make transcripts` records {', '.join(recorded)} on it"
+            print(f"No recording of {run}: {why}.", file=sys.stderr)
+            return 2
     try:
         rows = parse(file.read_bytes(), shown(file, root))
     except FileNotFoundError:
         why = f"{shown(file, root)} is missing: run `make transcripts`"
-        print(f"No recording of {name!r}: {why}.", file=sys.stderr)
+        print(f"No recording of {run}: {why}.", file=sys.stderr)
         return 2
     except (OSError, InputError) as error:
-        print(f"Cannot replay {name!r}: {error}", file=sys.stderr)
+        print(f"Cannot replay {run}: {error}", file=sys.stderr)
         return 2
     recolour = light(console)
     prompt = Text(PROMPT, PALETTES["light" if recolour else "dark"]["detail"])
@@ -62,7 +75,9 @@ def replay(name: str, console: Console, step: bool, root: Path = ROOT) -> int:
             console.input(prompt)
         time.sleep(row.delay)
         if index == 0 and row.text.plain.startswith("─"):  # the title rule
-            said = f"{name} · a replay of {shown(file, root)}, no server"
+            said = f"a replay of {shown(file, root)}, no server"
+            if len(f"{name} · {said}") <= console.width - 4:  # Rich's rule
+                said = f"{name} · {said}"  # else it would cut the title
             console.rule(Text(said, "title"))  # says so, in the same row
             continue
         markup = row.markup

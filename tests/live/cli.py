@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psutil
 
+from scripts.live.server import LAUNCH
 from scripts.net import ports, processes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,9 +46,13 @@ def port_is_free(port: int) -> bool:
 
 
 def server_alive(pid: int) -> bool:
-    """Whether ``pid`` is still a running uvicorn (zombies do not count)."""
+    """Whether ``pid`` is still a running uvicorn (zombies do not count),
+    started as the runner does (scripts/live/launch.py) or by hand."""
     with contextlib.suppress(psutil.Error):
-        return "uvicorn" in " ".join(psutil.Process(pid).cmdline())
+        process = psutil.Process(pid)
+        command = " ".join(process.cmdline())
+        if process.status() != psutil.STATUS_ZOMBIE:
+            return any(name in command for name in ("uvicorn", LAUNCH))
     return False
 
 

@@ -1,4 +1,4 @@
-"""A demo's recording, assets/transcripts/NAME.txt, against a live run (at
+"""A demo's recording, assets/transcripts/STEM.txt, against a live run (at
 200 columns, some at a test pace): the same words and numbers, in any
 order, once stamps, wrapping, box lines, pacing notes and paced durations
 are set aside; a difference names the file."""
@@ -10,13 +10,13 @@ from scripts.transcripts import FOLDER, ROOT, Row, parse
 from scripts.transcripts.record import FIXES, PORT, STAMP
 
 DURATION = re.compile(r"\d+(\.\d+)?(?= ?s\b)")
-PACED = re.compile(r"-c '[^']*uvicorn\.main\(\)'")  # --interval's server
+PACED = re.compile(r"-m scripts\.live\.launch --pace \S+")  # --interval's
 BOX = re.compile("[\u2500-\u257f]")  # rules, panels, the server's mark
 
 
 def what_it_does(text: str, port: int = PORT) -> Counter[str]:
     """The words of a run, whatever its width, pace, port or stamps."""
-    lines = [line for line in text.splitlines() if "for this run" not in line]
+    lines = [line for line in text.splitlines() if "Paced for this" not in line]
     text = re.sub(rf"(?<![\d.]){port}(?!\d)", str(PORT), "\n".join(lines))
     for pattern, replacement in FIXES:
         text = pattern.sub(replacement, text)
@@ -24,8 +24,8 @@ def what_it_does(text: str, port: int = PORT) -> Counter[str]:
     return Counter(BOX.sub(" ", text).split())
 
 
-def difference(name: str, rows: list[Row], live: str, port: int) -> str:
-    """Why the recording of ``name`` is not what the live run did, or ""."""
+def difference(stem: str, rows: list[Row], live: str, port: int) -> str:
+    """Why the recording ``stem`` is not what the live run did, or ""."""
     recorded = what_it_does("\n".join(row.text.plain for row in rows))
     ran = what_it_does(live, port)
     if recorded == ran:
@@ -33,12 +33,12 @@ def difference(name: str, rows: list[Row], live: str, port: int) -> str:
     only = [" ".join((a - b).elements()) or "nothing" for a, b in
             ((recorded, ran), (ran, recorded))]
     return (
-        f"{FOLDER}/{name}.txt differs from the live run: it has "
+        f"{FOLDER}/{stem}.txt differs from the live run: it has "
         f"{only[0][:300]!r} that the run has not, the run has "
         f"{only[1][:300]!r}; run `make transcripts`"
     )
 
 
-def recording(name: str) -> list[Row]:
-    path = ROOT / FOLDER / f"{name}.txt"
+def recording(stem: str) -> list[Row]:
+    path = ROOT / FOLDER / f"{stem}.txt"
     return parse(path.read_bytes(), str(path))

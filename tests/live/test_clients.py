@@ -11,9 +11,12 @@ import re
 
 import pytest
 
-from demos.catalog import BY_NAME, DEMOS, Demo
+from demos.catalog import BY_NAME, DEMOS, HTTP1, Demo
 from demos.content_md5 import CHUNKS as CONTENT_MD5_CHUNKS
 from demos.fastapi_trailers import CHUNKS as FASTAPI_CHUNKS
+from scripts.live.clients import went_on
+from scripts.transcripts import RECORDINGS
+from tests.conftest import slide
 from tests.deck.slides import SLIDES, shown_commands
 from tests.live.cli import (
     PACED,
@@ -127,9 +130,8 @@ def test_every_demo_runs_live(demo: Demo, live_runs: Runs) -> None:
     assert run.code == 0, run.output
     paced: tuple[str, ...] = ()
     if demo.name in PACED:  # the slide's module, its constant set first
-        module, name = demo.pace_constant()
-        code = f"{module}.{name} = {PACED[demo.name]!r}; uvicorn.main()"
-        launch = [f"-c 'import uvicorn, {module}; {code}'", demo.target]
+        pace = f"--pace {demo.pace}={PACED[demo.name]!r}"
+        launch = [f"-m scripts.live.launch {pace}", demo.target]
         paced = (f"Paced for this run: {demo.pace} = {PACED[demo.name]:g} s",)
     else:
         launch = ["-m uvicorn", demo.target]
@@ -138,6 +140,8 @@ def test_every_demo_runs_live(demo: Demo, live_runs: Runs) -> None:
         f"--host 127.0.0.1 --port {run.port}",
         *demo.server_args,
     ])
+    observes = "Observed by the runner: spec_version "
+    assert (observes in run.output) == (demo.name in HTTP1), run.output
     for fact in (
         command,
         *paced,
@@ -200,9 +204,8 @@ def stalled(run: Run, pace: float) -> int:
 
 def sent_after_leaving(run: Run) -> int:
     """How many more 'Sending' lines the app printed after the client left."""
-    match = re.search(
-        r"the app printed (\d+) more 'Sending' lines? in", run.output
-    )
+    match = re.search(r"Client gone: [\w ]+, (\d+) more 'Sending' lines? in",
+                      run.output)
     assert match is not None, run.output
     return int(match[1])
 
@@ -228,6 +231,11 @@ def test_the_prototype_stops_the_stream_at_once(
     assert "ERROR" not in run.output, run.output
     if key.startswith("raise_oserror"):  # it catches OSError, and says so
         assert "It printed 'Client disconnected' " in run.output, run.output
+    demo = BY_NAME[key.split()[0]]  # the summary of this run, not stock's
+    assert demo.summary_on("oserror") in run.output, run.output
+    assert demo.summary not in run.output, run.output
+    said = f"Client gone: {went_on(sent_after_leaving(run))}, "
+    assert said in run.output, run.output
 
 
 def test_the_paced_tick_is_the_one_the_app_waited(
@@ -255,11 +263,61 @@ def test_every_demo_command_a_slide_shows_runs_as_typed(
     assert "Traceback" not in run.output, run.output
 
 
-@pytest.mark.parametrize("demo", DEMOS, ids=lambda demo: demo.name)
+# Each recording, by the run it records: "NAME" or "NAME HTTP=oserror".
+RECORDED = {r.command.removeprefix("make demo NAME="): r for r in RECORDINGS}
+
+
+@pytest.mark.parametrize("key", RECORDED)
 def test_the_recording_does_what_the_live_demo_does(
-    demo: Demo, live_runs: Runs
+    key: str, live_runs: Runs
 ) -> None:
-    run = live_runs.finished(demo.name)
+    run, stem = live_runs.finished(key), RECORDED[key].stem
     assert run.code == 0, run.output
-    message = difference(demo.name, recording(demo.name), run.output, run.port)
+    message = difference(stem, recording(stem), run.output, run.port)
     assert not message, message
+
+
+OBSERVED = re.compile(
+    r"Observed by the runner: spec_version ([\d.]+); "
+    r"the response ran in (\d+) tasks?\."
+)
+# The asyncio tasks a response runs in while it streams: its own, and one
+# listening for http.disconnect if any: disconnect_receive's own, or
+# Starlette's in a StreamingResponse below spec 2.4.
+TASKS = {
+    "asgi_app": 1,
+    "streaming_response": 1,
+    "disconnect_receive": 2,
+    "raise_oserror": 1,
+    "fastapi_streaming": 2,
+}
+
+
+def observed(run: Run) -> tuple[tuple[int, ...], int]:
+    """The spec version and the tasks the runner observed in the server."""
+    (match,) = OBSERVED.finditer(run.output)
+    return tuple(int(part) for part in match[1].split(".")), int(match[2])
+
+
+@pytest.mark.parametrize("name", HTTP1)
+def test_the_runner_observes_the_spec_version_and_tasks_on_stock_uvicorn(
+    name: str, live_runs: Runs
+) -> None:
+    run = live_runs.finished(name)
+    assert run.code == 0, run.output
+    version, tasks = observed(run)
+    assert version < (2, 4), run.output  # stock uvicorn raises no OSError
+    assert tasks == TASKS[name], slide(name)
+
+
+@pytest.mark.parametrize("key", PROTOTYPE.values())
+def test_on_the_prototype_a_stream_runs_in_one_task(
+    key: str, live_runs: Runs
+) -> None:
+    """The spec version is read from the run: the prototype says 2.4 or
+    later, and Starlette drops its listener task."""
+    run = live_runs.finished(key)
+    assert run.code == 0, run.output
+    version, tasks = observed(run)
+    assert version >= (2, 4), run.output
+    assert tasks == 1, slide(key.split()[0])

@@ -25,7 +25,8 @@ from scripts.assets.colour import contrast
 from scripts.assets.theme import WINDOW
 from scripts.live.palette import BACKGROUND, PALETTES, theme
 from scripts.live.runner import try_command
-from scripts.live.server import Server, Timeline, python_command
+from scripts.live.server import Server, python_command
+from scripts.live.timeline import Timeline
 from scripts.net import processes
 from scripts.net.ports import pick_port
 from tests.live.cli import (

@@ -19,15 +19,25 @@ import pytest
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from rich.console import Console
 
-from demos.catalog import BY_NAME, DEMOS
+from demos.catalog import BY_NAME, DEMOS, RECORDED_ON
 from scripts.assets import transcripts as pictures
 from scripts.assets.code_images import MANIFEST
 from scripts.live.palette import PALETTES, theme
 from scripts.net import ports
-from scripts.transcripts import FOLDER, ROOT, Row, dump, parse, screen_rows
+from scripts.transcripts import (
+    BY_STEM,
+    FOLDER,
+    ROOT,
+    Recording,
+    Row,
+    dump,
+    parse,
+    screen_rows,
+)
 from scripts.transcripts.record import key, rows, run, same_run
 from scripts.transcripts.replay import pauses, replay
 from tests.assets.conftest import copy_tree, run_main
+from tests.live.cli import FRESH
 
 RECORDED = sorted(p.stem for p in (ROOT / FOLDER).glob("*.txt"))
 SVG = "http://www.w3.org/2000/svg"
@@ -43,8 +53,16 @@ def recording(name: str) -> list[Row]:
     return parse(path.read_bytes(), str(path))
 
 
-def test_every_demo_has_a_recording() -> None:
-    assert sorted(demo.name for demo in DEMOS) == RECORDED
+def test_every_demo_has_a_recording_and_so_has_each_prototype_run() -> None:
+    """STEM.txt: NAME for every demo, NAME.oserror for the runs the slides
+    show on the prototype of uvicorn #3085."""
+    stems = {demo.name for demo in DEMOS} | {
+        f"{name}.{http}" for http, names in RECORDED_ON.items()
+        for name in names
+    }
+    assert sorted(stems) == RECORDED == sorted(BY_STEM)
+    assert "raise_oserror.oserror" in RECORDED
+    assert "fastapi_streaming.oserror" in RECORDED
 
 
 @pytest.mark.parametrize("name", RECORDED)
@@ -66,6 +84,9 @@ def test_its_picture_is_offline_small_selectable_and_stable(
     texts = ["".join(t.itertext()) for t in tree.iter(f"{{{SVG}}}text")]
     words = " ".join(row.text.plain for row in made).split()
     assert "".join("".join(texts[1:]).split()) == "".join(words)  # 0: title
+    title = f"<title>{Recording.of(name).command}</title>"
+    assert title.encode() in svg  # make demo NAME=... [HTTP=...]
+    assert re.search(rb"\.t-[\w-]+-matrix \{", svg), "a CSS class, no dot"
     fonts = re.findall(rb"data:font/woff2;base64,([A-Za-z0-9+/=]+)", svg)
     assert len(fonts) == 2  # regular and bold
     for data in fonts:
@@ -157,6 +178,39 @@ def test_a_missing_recording_is_said_with_exit_2(
     assert "make transcripts" in err
 
 
+def test_replay_with_http_picks_that_runs_recording(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("time.sleep", lambda _: None)
+    for stem in ("raise_oserror", "raise_oserror.oserror"):
+        write(tmp_path, stem, [Row(0, f"recorded as {stem}.txt")])
+    shown = console("dark")
+    assert replay("raise_oserror", shown, False, tmp_path, "oserror") == 0
+    output = shown.file.getvalue()  # type: ignore[attr-defined]
+    assert "recorded as raise_oserror.oserror.txt" in output
+    assert "recorded as raise_oserror.txt" not in output
+
+
+def test_replay_with_http_says_when_there_is_no_such_recording(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path, "streaming_response", recording("streaming_response"))
+    code = replay("streaming_response", console("dark"), False, tmp_path,
+                  "oserror")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "No recording of 'streaming_response' on --http oserror: `make "
+        "transcripts` records raise_oserror, fastapi_streaming on it.\n"
+    )
+    assert replay("raise_oserror", console("dark"), False, tmp_path,
+                  "oserror") == 2
+    err = capsys.readouterr().err
+    assert "No recording of 'raise_oserror' on --http oserror: " in err
+    assert "assets/transcripts/raise_oserror.oserror.txt is missing" in err
+
+
 @pytest.mark.parametrize("palette", ["dark", "light"])
 def test_the_replay_keeps_the_delays_and_the_palette(
     palette: str, tmp_path: Path
@@ -207,3 +261,29 @@ def test_demos_replay_works_with_port_8000_taken() -> None:
     said = [line.rstrip() for line in done.stdout.splitlines()]
     assert "ws · a replay of assets/transcripts/ws.txt, no server" in said[0]
     assert said[1:] == plain[1:]  # the title rule says it is a replay
+
+
+def make_replay(*args: str) -> subprocess.CompletedProcess[str]:
+    """``make replay ARGS`` typed in a new shell."""
+    return subprocess.run(
+        ["make", "replay", *args], cwd=ROOT, env=FRESH,  # noqa: S607
+        capture_output=True,
+        text=True, timeout=30, check=False,
+    )
+
+
+def test_make_replay_with_http_replays_the_prototypes_run() -> None:
+    done = make_replay("NAME=raise_oserror", "HTTP=oserror")
+    assert done.returncode == 0, done.stderr
+    said = done.stdout.splitlines()
+    file = "assets/transcripts/raise_oserror.oserror.txt"
+    assert f"raise_oserror · a replay of {file}, no server" in said[0]
+    rows = recording("raise_oserror.oserror")
+    assert [line.rstrip() for line in said[1:]] == [
+        row.text.plain.rstrip() for row in rows[1:]
+    ]
+    refused = make_replay("NAME=streaming_response", "HTTP=oserror")
+    assert refused.returncode == 2, refused.stderr
+    assert "No recording of 'streaming_response' on --http oserror" in (
+        refused.stderr
+    )

@@ -1,0 +1,79 @@
+"""What the runner measures inside the demo's server, and the line it reads:
+for each HTTP request, the scope's ``asgi.spec_version`` and the asyncio
+tasks alive for the response as its first body is sent (while it streams).
+
+The demos stay as the slides show them: ``observe()`` wraps a demo's app
+in the server process (``python -m scripts.live.launch --observe``)."""
+
+import asyncio
+import json
+from typing import NamedTuple
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+PREFIX = "scripts.live.observe: "  # starts each line the observer prints
+
+
+class Observation(NamedTuple):
+    """One HTTP request, as the app saw it; ``tasks``: None, no body sent."""
+
+    path: str
+    spec_version: str | None
+    tasks: int | None
+
+    def line(self) -> str:
+        return PREFIX + json.dumps(self._asdict())
+
+    def __str__(self) -> str:
+        version = self.spec_version or "not set"
+        said = f"GET {self.path}: spec_version {version}"
+        if self.tasks is None:
+            return f"{said}; no body sent"
+        return f"{said}; the response ran in {plural_tasks(self.tasks)}"
+
+
+def plural_tasks(count: int) -> str:
+    return f"{count} task" if count == 1 else f"{count} tasks"
+
+
+def parse(line: str) -> Observation | None:
+    """The observation a line of the server's output reports, or None."""
+    if not line.startswith(PREFIX):
+        return None
+    try:
+        found = json.loads(line.removeprefix(PREFIX))
+        return Observation(
+            str(found["path"]), found["spec_version"], found["tasks"]
+        )
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def observe(app: ASGIApp) -> ASGIApp:
+    """``app``, reporting one line per HTTP request on stdout. The tasks
+    counted are those that appeared on the loop since the request began,
+    and its own: the runner's clients make one request at a time."""
+
+    async def observed(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        before = len(asyncio.all_tasks())  # its own task among them
+        version = scope.get("asgi", {}).get("spec_version")
+        seen = Observation(scope["path"], version, None)
+
+        async def watched(message: Message) -> None:
+            nonlocal seen
+            if seen.tasks is None and message["type"] == "http.response.body":
+                tasks = len(asyncio.all_tasks()) - before + 1
+                seen = seen._replace(tasks=tasks)
+                print(seen.line(), flush=True)
+            await send(message)
+
+        try:
+            await app(scope, receive, watched)
+        finally:
+            if seen.tasks is None:
+                print(seen.line(), flush=True)
+
+    return observed
