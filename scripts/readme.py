@@ -32,7 +32,7 @@ SHORT = (
     (r"the chunked body never ends", "body never ends"),
     (r"dropped silently", "dropped"),
     (r"the 401 carries the upgrade headers", "the 401 carries upgrade headers"),
-    (r"only the first of \d+ trailers messages arrives", "first message only"),
+    (r"no reply, reset at its \d+ s handshake timeout", r"\g<0>"),
 )
 DASH = "–"
 PATTERNS = {"send_only": "send only", "listen": "listen for disconnect",
