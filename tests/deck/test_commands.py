@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from demos.catalog import BY_NAME, HTTP_CLASSES
+from demos.catalog import BY_NAME, HTTP1, HTTP_CLASSES, RECORDED_ON
 from tests.deck.slides import ROOT, SLIDES, shown_commands
 from tests.live.cli import FRESH
 
@@ -41,8 +41,9 @@ def known(command: str) -> str | None:
         kind, name, http = match.groups()
         if name not in BY_NAME:
             return f"no demo {name!r}"
-        if http is not None and (kind != "demo" or http not in HTTP_CLASSES):
-            return f"HTTP={http} is not a choice of `make {kind}`"
+        runs = HTTP1 if kind == "demo" else RECORDED_ON.get(http or "", [])
+        if http is not None and (http not in HTTP_CLASSES or name not in runs):
+            return f"HTTP={http} is not a choice of `make {kind} NAME={name}`"
         return None
     if command == "make demos" or command.removeprefix("make ") in LONG:
         return None

@@ -45,6 +45,8 @@ REPLACED_NOTES = (
     "![bg",
     # Corrected: Andrew Godwin wrote the spec; Tom Christie built on it.
     "was involved when",
+    # Corrected: Django supports both WSGI and ASGI.
+    "Which Django and Flask are based on",
 )
 
 

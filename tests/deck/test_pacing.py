@@ -6,7 +6,7 @@ large as a slide allows.
 
 import re
 
-from demos.catalog import BY_NAME
+from scripts.transcripts import BY_STEM
 from tests.deck.slides import ROOT, Deck, Slide
 
 
@@ -56,7 +56,7 @@ def test_the_main_deck_tells_one_story_and_the_rest_is_an_appendix(
     assert not [s for s in main if s.title == "Run the demos live"]
     backup = {p.url for s in appendix for p in s.pictures}
     expected = {"assets/support_matrix.svg"} | {
-        f"assets/transcripts/{name}.svg" for name in BY_NAME
+        f"assets/transcripts/{stem}.svg" for stem in BY_STEM
     }
     assert expected <= backup, f"the appendix misses {expected - backup}"
     assert [s for s in appendix if s.title == "Run the demos live"]
@@ -72,7 +72,7 @@ def test_each_transcript_fills_its_backup_slide(deck: Deck) -> None:
     large as the box allows, at the picture's own ratio."""
     _, appendix = main_and_appendix(deck)
     shown = [(s, m) for s in appendix for m in SIZE.finditer(s.markdown)]
-    assert len(shown) == len(BY_NAME), [s.where() for s, _ in shown]
+    assert len(shown) == len(BY_STEM), [s.where() for s, _ in shown]
     for slide, match in shown:
         assert slide.directives.get("_class") == "backup", slide.where()
         view = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"',
