@@ -19,6 +19,9 @@ KNOWN_ISSUES = {  # lines alarming on a projector, but known server bugs
     "(PR #3138): the client got it all",
 }
 LEVEL_STYLE = {"INFO": "info", "WARNING": "warning", "ERROR": "bad"}
+# Header lines shown with --verbose only: the date, and the connection's
+# own (hop-by-hop) fields, which say nothing about the demo.
+QUIET_HEADERS = ("date:", "connection:", "sec-websocket-accept:")
 LOG_LINE = re.compile(r"(?P<level>[A-Z]+):\s+(?P<message>.*)")
 # uvicorn's start-up, shutdown and WebSocket connection lines (the access
 # log says as much): shown with --verbose only.
@@ -111,7 +114,7 @@ class Timeline:
     ) -> None:
         body = Text(what) if isinstance(what, str) else what.copy()
         for line in details:
-            if self.verbose or not line.lower().startswith("date:"):
+            if self.verbose or not line.lower().startswith(QUIET_HEADERS):
                 body.append(f"\n  {line}", style="detail")
         grid = Table.grid(padding=(0, 1))
         grid.add_column(justify="right", width=8, style="stamp")
