@@ -47,6 +47,10 @@ lint: install ## Check the code with ruff and mypy --strict.
 	$(VENV)/bin/ruff check demos scripts tests
 	$(VENV)/bin/mypy
 
+.PHONY: peer
+peer: install ## Run uvicorn's own HTTP tests on the prototype of #3085 (fetches its sdist once).
+	$(PYTHON) -m scripts.peer
+
 demo: install ## Run one demo live: make demo NAME=ws_with_token [HTTP=oserror] [DEMO_ARGS=--step]
 	@$(PYTHON) -m demos $(NAME) $(if $(HTTP),--http $(HTTP)) $(DEMO_ARGS)
 

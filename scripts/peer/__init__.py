@@ -1,0 +1,1 @@
+"""uvicorn's own tests, run on the prototype of uvicorn #3085."""
