@@ -54,15 +54,23 @@ class Send(Protocol):
     def __call__(self, message: Message) -> Awaitable[None]: ...
 
 
-# --8<-- [start:prototype]
+# --8<-- [start:chain]
 def caused_by_disconnect(exc: BaseException | None) -> bool:
     seen = []  # Starlette re-raises it as its own: walk back, each once
     while isinstance(exc, ClientDisconnect) and exc not in seen:
         seen.append(exc)
         exc = exc.__cause__ or exc.__context__
     return isinstance(exc, ClientDisconnected)
+# --8<-- [end:chain]
 
 
+# --8<-- [start:trap]
+def is_client_disconnected(exc: BaseException | None) -> bool:
+    return isinstance(exc, ClientDisconnected)  # as #3085's except
+# --8<-- [end:trap]
+
+
+# --8<-- [start:prototype]
 async def raise_on_disconnect(app: App, caught: Caught, scope: Scope,
                               receive: Receive, send: Send) -> object:
     async def checked_send(message: Message) -> None:
@@ -78,11 +86,6 @@ async def raise_on_disconnect(app: App, caught: Caught, scope: Scope,
             raise
         return None
 # --8<-- [end:prototype]
-
-
-def is_client_disconnected(exc: BaseException | None) -> bool:
-    """The trap: uvicorn's own exception only, as #3085's ``except``."""
-    return isinstance(exc, ClientDisconnected)
 
 
 class RaiseOnDisconnect:

@@ -145,7 +145,7 @@ def test_a_malformed_picture_manifest_leaves_the_code_images_running(
         code, out, err = build_all(whole_tree, capsys, *args)
         assert code == 2
         assert re.fullmatch(rf"{DECK_DATA}:1: invalid TOML: [^\n]*\n", err)
-        assert "14 code images up to date" in out
+        assert "16 code images up to date" in out
         assert "measured pictures up to date" in out
 
 

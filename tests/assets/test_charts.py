@@ -31,7 +31,7 @@ from scripts.assets.svg import SVG_NS, Canvas, LayoutError, Style
 from scripts.bench import pictures
 from scripts.exceptions import InputError
 from scripts.matrix.catalog import PARTIAL
-from scripts.readme import ratios
+from scripts.readme import ratios, specs
 from tests.assets.conftest import (
     NS,
     ROOT,
@@ -168,6 +168,7 @@ def test_the_pictures_rasterise_inside_their_frame(
 
 BENCH_SOURCE = "assets/bench_disconnect.json"
 BENCH = json.loads((ROOT / BENCH_SOURCE).read_text())
+OLD, NEW = specs(BENCH["throughput"])  # stock uvicorn's, the prototype's
 
 
 def test_the_wasted_work_chart_keeps_the_websocket_reveal(
@@ -192,7 +193,7 @@ def test_the_wasted_work_chart_says_what_it_measures(
 ) -> None:
     """A client leaving mid-stream, how many and when, on which spec; and
     the story its bars tell: OSError stops an app at its next send (a
-    message later), a listener task at once, FastAPI later at 2.4."""
+    message later), a listener task at once, FastAPI later on the prototype."""
     work = BENCH["wasted_work"]
     drawn = texts(built["assets/bench_wasted.svg"])
     assert drawn[0] == (
@@ -205,20 +206,20 @@ def test_the_wasted_work_chart_says_what_it_measures(
         f"sent {work['delay'] * 1000:g} ms apart, then leaves"
     )
     assert drawn[2:4] == [
-        f"uvicorn {BENCH['versions']['uvicorn']} \u00b7 spec 2.3",
-        "prototype of #3085 \u00b7 spec 2.4",
+        f"uvicorn {BENCH['versions']['uvicorn']} \u00b7 spec {OLD}",
+        f"prototype of #3085 \u00b7 spec {NEW}",
     ]
     assert not [t for t in drawn if "OSError" in t and "at once" in t
                 and "next send" not in t]
     rows = {(r["server"], r["pattern"]): r["chunks_after"]["median"]
             for r in work["results"] if r["transport"] == "http"}
-    lines = pictures.wasted_story("2.4")
+    lines = pictures.wasted_story(NEW)
     story = " ".join(lines)
     assert all(line in drawn for line in lines)
     assert "next send" in story
     assert rows["prototype", "catch_oserror"] == 1, story  # a message later
     assert rows["prototype", "listen"] == 0, story  # at once
-    assert "FastAPI stops a message later at 2.4" in story
+    assert f"FastAPI stops a message later at {NEW}" in story
     assert rows["prototype", "fastapi"] == rows["uvicorn", "fastapi"] + 1
 
 
@@ -231,19 +232,19 @@ def test_the_throughput_chart_says_what_it_measures(
     assert drawn[:2] == [
         "No client leaves: what every streaming response costs",
         "The only difference: Starlette's listener task, 2 tasks per "
-        "response at spec 2.3, 1 at 2.4",
+        f"response at spec {OLD}, 1 at {NEW}",
     ]
     labels = [t for t in drawn if t.startswith("spec ")]
     assert labels == [
-        "spec 2.3 \u00b7 stock uvicorn", "spec 2.4 \u00b7 prototype #3085"
+        f"spec {OLD} \u00b7 stock uvicorn", f"spec {NEW} \u00b7 prototype #3085"
     ] * 2
     latencies = [t for t in drawn if " ms" in t]
     assert len(latencies) == 4
     for latency in latencies:
         assert re.fullmatch(r"p50 \d+\.\d ms \u00b7 p99 \d+\.\d ms",
                             latency), latency
-    assert ("ratios: each round's spec 2.4 run over the same round's spec 2.3 "
-            "run, median") in drawn
+    assert (f"ratios: each round's spec {NEW} run over the same round's spec "
+            f"{OLD} run, median") in drawn
 
 
 def test_the_benchmark_chart_says_a_lower_p99_as_lower(
@@ -265,17 +266,18 @@ def test_the_benchmark_chart_says_a_lower_p99_as_lower(
 
 def test_a_higher_p99_is_said_as_higher(font_cache: Path) -> None:
     """A noisy run (the smoke run's one round) can measure a higher p99 at
-    spec 2.4: "p99 6.4x higher", never "0.2x lower"."""
+    the prototype: "p99 6.4x higher", never "0.2x lower"."""
     data = json.loads(json.dumps(BENCH))
     runs = {r["variant"]: r["runs"] for r in data["throughput"]["results"]}
     for framework in ("starlette", "fastapi"):
-        old, new = runs[f"{framework}-2.3"], runs[f"{framework}-2.4"]
+        old, new = runs[f"{framework}-{OLD}"], runs[f"{framework}-{NEW}"]
         for one, other in zip(old, new, strict=True):
             one["p99_ms"], other["p99_ms"] = other["p99_ms"], one["p99_ms"]
     built = charts.build(ROOT, font_cache, {BENCH_SOURCE: data})
     drawn = texts(built["assets/bench_fastapi.svg"])
-    assert "p99 6.4\u00d7 higher" in drawn, drawn
-    assert "p99 5.0\u00d7 higher" in drawn, drawn
+    for framework in ("starlette", "fastapi"):
+        lower = ratios(BENCH["throughput"])[framework].p99
+        assert f"p99 {lower.replace(' lower', ' higher')}" in drawn, drawn
     assert not [t for t in drawn if "\u00d70." in t or " lower" in t]
 
 

@@ -44,6 +44,8 @@ EXPECTED_OUTPUTS = {
             "fastapi_trailers",
             "trailers_response",
             "oserror_protocols",
+            "oserror_trap",
+            "oserror_chain",
             "fastapi_streaming",
         )
     ),
