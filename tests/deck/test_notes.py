@@ -88,7 +88,7 @@ def ws_send_denial_response_facts() -> list[str]:
     response = denied(ws_send_denial_response.app, "/ws")
     header = response.headers["www-authenticate"]
     return [
-        f"a {response.status_code} with `WWW-Authenticate: {header}` and "
+        f"a {response.status_code} with WWW-Authenticate: {header} and "
         f'the body "{response.text}"'
     ]
 
@@ -111,7 +111,7 @@ def ws_with_token_facts() -> list[str]:
     return [
         f'a wrong one gets {wrong.status_code} "{detail}"',
         f"so the client sees a {close_before_accept_status()}",
-        f"The token is `{token}`",
+        f"The token is {token}",
     ]
 
 
@@ -122,7 +122,7 @@ def content_md5_facts() -> list[str]:
     [(name, value)] = response.extensions["http.response.trailers"]
     digest = base64.b64encode(hashlib.md5(response.content).digest())
     assert value == digest, "content_md5 trails the MD5 of another body"
-    return [f"the `{name.decode()}` trailer arrives after the body"]
+    return [f"the {name.decode()} trailer arrives after the body"]
 
 
 def wasted_work_facts() -> list[str]:
@@ -145,7 +145,7 @@ def ws_disconnect_facts() -> list[str]:
     """1006 is seen on the wire, by tests/demos/test_disconnect.py."""
     wire = (ROOT / "tests/demos/test_disconnect.py").read_text("utf-8")
     assert '"Client disconnected (code 1006)"' in wire
-    return ["`WebSocketDisconnect` (code 1006)"]
+    return ["WebSocketDisconnect (code 1006)"]
 
 
 FACTS: list[tuple[str, Callable[[], list[str]]]] = [
