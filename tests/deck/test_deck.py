@@ -186,7 +186,7 @@ def test_every_seed_slide_is_here_in_order(deck: Deck) -> None:
 
 def test_notes_have_no_placeholders(deck: Deck) -> None:
     text = SLIDES.read_text(encoding="utf-8")
-    for marker in ("TODO", "???", "fuck", "ð", "Ÿ"):
+    for marker in ("TODO", "TBD", "Talk about", "???", "fuck", "ð", "Ÿ"):
         assert marker not in text, f"slides.md still says {marker!r}"
     for slide in deck.slides:
         if slide.title in ("Conclusion", "Why FastAPI follows ASGI?"):
@@ -194,6 +194,22 @@ def test_notes_have_no_placeholders(deck: Deck) -> None:
     (logfire,) = [s for s in deck.slides if s.title and "Logfire" in s.title]
     assert logfire.title, logfire.where()
     assert logfire.title.endswith("🚀"), logfire.where()
+
+
+# An event's name, or a promo code such as PYCONPT2024.
+EVENT = re.compile(r"\b(?:PyCon|EuroPython|DjangoCon|PyData|[A-Z]{4,}20\d\d)")
+
+
+def test_event_text_lives_in_the_front_matter_only(deck: Deck) -> None:
+    """Giving the talk elsewhere means changing one line: the front
+    matter's footer (the README says so), never a slide."""
+    for slide in deck.slides:
+        found = EVENT.search(slide.markdown)
+        assert found is None, (
+            f"{slide.where()} says {found and found[0]!r}: event text belongs "
+            "in the footer: line of slides.md's front matter"
+        )
+    assert "footer" in deck.front_matter
 
 
 def test_the_http_exception_release_is_right(deck: Deck) -> None:
