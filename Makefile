@@ -100,6 +100,10 @@ pptx: assets browser $(NODE_MODULES) ## Build dist/slides.pptx (a picture per sl
 notes: install $(NODE_MODULES) ## Write the speaker notes to dist/slides.txt.
 	$(PYTHON) -m scripts.deck.build notes
 
+.PHONY: timing
+timing: install ## Print each slide's time budget, the clock and the total (25:00 slot).
+	$(PYTHON) -m scripts.deck.timing
+
 serve: assets $(NODE_MODULES) ## Serve the deck on 127.0.0.1, rebuilding and reloading on change (PORT=8080, HOST=).
 	$(PYTHON) -m scripts.deck.serve --port $(PORT) $(if $(HOST),--host $(HOST))
 

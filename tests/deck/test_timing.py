@@ -1,0 +1,172 @@
+"""The talk's timing plan (scripts/deck/timing.py, `make timing`), computed
+from slides.md: the main talk fits its 25-minute slot, it has at most six
+live runs, each a recorded demo, each section's first slide says where the
+clock should be, and every slide of the talk has notes to say. A slides.md
+that announces an unknown run is refused, naming its line.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from scripts.deck import timing
+from scripts.deck.sections import END, SECTIONS, main_talk
+from scripts.deck.slides import read_deck
+from scripts.deck.timing import (
+    MARK_S,
+    MAX_LIVE_RUNS,
+    SLOT_S,
+    SWITCH_S,
+    WORDS_PER_MINUTE,
+    Plan,
+    about,
+    clock,
+    main,
+    plan,
+)
+from scripts.transcripts import ROOT, path
+from tests.conftest import usage
+from tests.deck.slides import Deck
+
+
+@pytest.fixture(scope="module")
+def made(deck: Deck) -> Plan:
+    return plan(deck)
+
+
+def test_the_main_talk_fits_its_slot(made: Plan) -> None:
+    heaviest = "; ".join(
+        f"{b.slide.where()} {clock(b.seconds)} ({b.words} words, "
+        f"{len(b.runs)} live runs)" for b in made.heaviest(3)
+    )
+    assert made.total <= SLOT_S, (
+        f"the main talk takes {clock(made.total)} by the plan (`make "
+        f"timing`), over its {clock(SLOT_S)}; the heaviest slides: {heaviest}"
+    )
+
+
+def test_at_most_six_live_runs(made: Plan) -> None:
+    runs = [f"slides.md:{r.line}: {r.recording.command}" for r in made.runs]
+    assert runs, "the main talk announces no live run ('Live: make demo ...')"
+    assert len(runs) <= MAX_LIVE_RUNS, (
+        f"{len(runs)} live runs, at most {MAX_LIVE_RUNS}: {runs}"
+    )
+
+
+def test_each_live_run_has_its_recording(made: Plan) -> None:
+    """plan() refuses a run that is not a demo's recorded run; each it
+    accepts has its transcript, the backup if the run fails on stage, and
+    a duration."""
+    for run in made.runs:
+        said = f"slides.md:{run.line}: {run.recording.command}"
+        assert path(ROOT, run.recording.stem).is_file(), said
+        assert run.seconds > 0, f"{said}: its recording lasts no time"
+
+
+def test_each_section_says_where_the_clock_is(made: Plan) -> None:
+    marks = made.marks()
+    starting = [p for p in made.parts[1:] if p.first in main_talk(made.deck)]
+    assert len(marks) == len(starting) > 0
+    wrong = []
+    for mark in (m for m in marks if not m.fits):
+        said = ("no clock mark" if mark.said is None
+                else f"{about(mark.said)}, off by more than {MARK_S:g} s")
+        wrong.append(
+            f"slides.md:{mark.line}: slide {mark.part.first.number} starts "
+            f"{mark.part.section.name!r} at {clock(mark.planned)} by the plan"
+            f" (`make timing`): write {about(mark.planned)}, not {said}"
+        )
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_every_slide_of_the_talk_has_notes(deck: Deck) -> None:
+    silent = [s.where() for s in main_talk(deck) if not any(s.notes)]
+    assert silent == [], f"slides with nothing to say: {silent}"
+
+
+def write_deck(root: Path, notes: dict[str, str]) -> str:
+    """A small slides.md in ``root``: a slide per section, "Thank You!"
+    before the appendix, with ``notes`` by title; its text."""
+    titles = [s.title for s in SECTIONS[:-1]] + [END, SECTIONS[-1].title]
+    slides = [f"## {title}\n\n<!--\n{notes[title]}\n-->" if title in notes
+              else f"## {title}" for title in titles]
+    text = "---\nmarp: true\n---\n\n" + "\n\n---\n\n".join(slides) + "\n"
+    (root / "slides.md").write_text(text, encoding="utf-8")
+    return text
+
+
+def line_of(text: str, found: str) -> int:
+    [line] = [n for n, x in enumerate(text.splitlines(), 1) if found in x]
+    return line
+
+
+def test_the_plan_adds_words_and_live_runs(tmp_path: Path) -> None:
+    """Words at 140 a minute (markup, clock marks and live commands are not
+    said), a live run its recording and the switch; sections' clocks."""
+    first, second = SECTIONS[1].title, SECTIONS[2].title
+    write_deck(tmp_path, {
+        first: "(about 0:30) One `two` **three** [four](https://x.org).",
+        second: "Five. Live: make demo NAME=ws_with_token. Six.",
+    })
+    made = plan(read_deck(tmp_path / "slides.md"))
+    assert [b.words for b in made.budgets[1:3]] == [4, 2]
+    run = timing.recorded("ws_with_token")
+    expected = 6 * 60 / WORDS_PER_MINUTE + run + SWITCH_S
+    assert made.total == pytest.approx(expected)
+    [mark, *rest] = made.marks()
+    assert (mark.planned, mark.said) == (0.0, 30.0)
+    assert mark.fits
+    assert rest[0].planned == pytest.approx(4 * 60 / WORDS_PER_MINUTE)
+    assert not rest[0].fits, "a section start with no mark fits"
+
+
+@pytest.mark.parametrize(
+    ("live", "why"),
+    [
+        ("Live: make demo NAME=nope.", "no demo 'nope'"),
+        ("Live: make demo NAME=ws_with_token HTTP=oserror.",
+         "not recorded on HTTP=oserror"),
+        ("Live: the token demo.", "'Live:' names no `make demo NAME=...`"),
+    ],
+)
+def test_a_bad_live_run_is_refused_naming_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], live: str, why: str
+) -> None:
+    title = SECTIONS[3].title
+    text = write_deck(tmp_path, {title: f"First line.\n\nSome words. {live}"})
+    assert main(["--root", str(tmp_path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"slides.md:{line_of(text, live)}: "), err
+    assert why in err
+    assert err.count("\n") == 1, err
+
+
+def test_make_timing_prints_the_plan(
+    made: Plan, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([]) == 0
+    out = capsys.readouterr().out.splitlines()
+    rows = out[1 : out.index("")]  # under the header, before the total
+    assert [int(row[:3]) for row in rows] == [
+        b.slide.number for b in made.budgets
+    ]
+    for row, budget in zip(rows, made.budgets, strict=True):
+        numbers = re.search(r" (\d+) +(\d+) +(\d+:\d\d)(?:  |$)", row)
+        assert numbers, row
+        assert int(numbers[1]) == budget.words, row
+        assert int(numbers[2]) == round(budget.seconds), row
+        assert numbers[3] == clock(budget.end), row
+    assert f"Total: {clock(made.total)} for {len(made.budgets)} slides" in (
+        "\n".join(out))
+    for mark in made.marks():
+        assert any(line.strip().startswith(
+            f"{clock(mark.planned)}  {mark.part.section.name}:")
+            for line in out), mark.part.section.name
+
+
+def test_make_timing_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    said = usage(main, capsys)
+    assert f"{WORDS_PER_MINUTE} words a minute" in said
+    assert "--root" in said
