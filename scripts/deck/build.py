@@ -1,8 +1,10 @@
 """Build the deck with Marp CLI: slides.md to an HTML folder holding every
 file it uses (it presents with no network, no node_modules), to a PDF with
-an outline or a PPTX drawn by the system Chromium, or its speaker notes to
-a text file. Each file is written whole or not at all."""
+an outline of the talk's sections or a PPTX drawn by the system Chromium;
+or its speaker notes, slide by slide under their number and title, to a
+text file. Each file is written whole or not at all."""
 
+import io
 import os
 import re
 import shutil
@@ -14,7 +16,11 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
+from pypdf import PdfReader, PdfWriter
+
 from scripts.assets import generator
+from scripts.deck.sections import divide
+from scripts.deck.slides import Deck, read_deck
 from scripts.exceptions import InputError
 from scripts.files import shown, write_atomic
 
@@ -38,6 +44,9 @@ The emoji pictures in this folder are Twemoji, copyright Twitter, Inc and
 other contributors (github.com/jdecked/twemoji), licensed under CC-BY 4.0.
 They come from the npm package @twemoji/svg (MIT licence).
 """
+
+
+NO_NOTES = "(no notes)"
 
 
 class BuildError(Exception):
@@ -160,10 +169,36 @@ def build_html(root: Path, out: Path) -> Path:
     return target
 
 
+def outline(pdf: bytes, deck: Deck) -> bytes:
+    """``pdf`` with an outline (bookmarks): an entry per section of the
+    talk, and beneath each its slides, as "N. Title"."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    if len(writer.pages) != len(deck.slides):
+        pages = f"{len(writer.pages)} pages for {len(deck.slides)} slides"
+        raise BuildError(f"the PDF Marp printed has {pages}")
+    for part in divide(deck):
+        parent = writer.add_outline_item(
+            title=part.section.name, page_number=part.first.number - 1
+        )
+        for slide in part.slides:
+            writer.add_outline_item(
+                title=f"{slide.number}. {slide.title or '(untitled)'}",
+                page_number=slide.number - 1, parent=parent,
+            )
+    writer.page_mode = "/UseOutlines"  # a viewer opens the outline
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
 def build_pdf(root: Path, out: Path, what: str = "pdf") -> Path:
     """slides.md to ``out``/slides.pdf, with an outline (bookmarks) of its
-    headings, or (``what``="pptx") to slides.pptx: by the system Chromium."""
+    sections and slides, or (``what``="pptx") to slides.pptx: by the
+    system Chromium."""
     started = time.monotonic()
+    deck = read_deck(root / SLIDES)
+    if what == "pdf":
+        divide(deck)  # bad sections: said before Chromium prints
     browser = find_browser()
     if browser is None:
         where = os.environ.get("CHROME_PATH") or f"PATH ({', '.join(BROWSERS)})"
@@ -176,21 +211,30 @@ def build_pdf(root: Path, out: Path, what: str = "pdf") -> Path:
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         env["CHROME_NO_SANDBOX"] = "1"  # Chromium refuses root otherwise
     chrome = ["--browser", "chrome", "--browser-path", str(browser)]
-    outline = ("--pdf-outlines", "--pdf-outlines.pages=false")  # headings
-    kind = ("--pdf", *outline) if what == "pdf" else ("--pptx",)
-    args = (*kind, "--allow-local-files", *chrome)
-    write_atomic(target, marp(root, target.name, *args, **env))
+    args = (f"--{what}", "--allow-local-files", *chrome)
+    made = marp(root, target.name, *args, **env)
+    write_atomic(target, outline(made, deck) if what == "pdf" else made)
     seconds = time.monotonic() - started
     size = f"{target.stat().st_size / 1024:.0f} KB, with {browser}"
     print(f"wrote {shown(target, root)} ({size}) in {seconds:.1f} s")
     return target
 
 
+def handout(deck: Deck) -> str:
+    """The speaker notes, each slide's under its number and title."""
+    pages = []
+    for slide in deck.slides:
+        notes = "\n\n".join(note for note in slide.notes if note)
+        heading = f"Slide {slide.number}: {slide.title or '(untitled)'}"
+        pages.append(f"{heading}\n\n{notes or NO_NOTES}\n")
+    return "\n---\n\n".join(pages)
+
+
 def build_notes(root: Path, out: Path) -> Path:
     """The speaker notes of slides.md to ``out``/slides.txt."""
     out.mkdir(parents=True, exist_ok=True)
     target = out / "slides.txt"
-    write_atomic(target, marp(root, target.name, "--notes"))
+    write_atomic(target, handout(read_deck(root / SLIDES)).encode())
     print(f"wrote {shown(target, root)} ({target.stat().st_size} bytes)")
     return target
 

@@ -3,7 +3,9 @@
 ``measure_deck()`` opens it in Chromium with every non-file request
 blocked, walks its slides one by one, saves a PNG of each, and returns what
 it saw: requests, images, fonts, console errors, and for each piece of text
-its colour, the colours behind it, its size and its box.
+its colour, the colours behind it, its size and its box. Then it opens the
+deck's presenter view (``?view=presenter``), walks the slides again, and
+measures each slide's speaker note in its box.
 """
 
 from __future__ import annotations
@@ -119,6 +121,36 @@ async (index) => {
 }
 """
 
+MEASURE_NOTE = r"""
+async (index) => {
+  location.hash = '#' + (index + 1);
+  const svg = document.querySelectorAll('svg[data-marpit-svg]')[index];
+  const note = document.querySelector(
+    `.bespoke-marp-note[data-index="${index}"]`);
+  const ready = () => svg.classList.contains('bespoke-marp-active')
+    && (!note || note.classList.contains('active'));
+  for (let i = 0; i < 300 && !ready(); i++)
+    await new Promise(resolve => requestAnimationFrame(resolve));
+  await document.fonts.ready;
+  const box = document.querySelector(
+    '.bespoke-marp-presenter-note-container').getBoundingClientRect();
+  if (!note) return {ready: ready(), box: [box.width, box.height]};
+  const style = getComputedStyle(note);
+  const range = document.createRange();
+  range.selectNodeContents(note);
+  const padding = parseFloat(style.paddingTop)
+    + parseFloat(style.paddingBottom);
+  return {
+    ready: ready(), box: [box.width, box.height],
+    note: {
+      scroll: note.scrollHeight, client: note.clientHeight,
+      text: range.getBoundingClientRect().height + padding,
+      size: parseFloat(style.fontSize),
+    },
+  };
+}
+"""
+
 FONTS = """
 async () => {
   await document.fonts.ready;
@@ -144,6 +176,46 @@ class Text:
     boxes: tuple[tuple[float, float, float, float], ...]
 
 
+@dataclass(frozen=True)
+class Note:
+    """A slide's speaker note in the presenter view's box, in CSS px."""
+
+    slide: int
+    scroll: float  # the note's scrollHeight
+    client: float  # its clientHeight: what shows without scrolling
+    text: float  # the height of its text, padding included
+    size: float  # font size
+
+    @property
+    def overflow(self) -> float:
+        """How much more the note holds than its box shows."""
+        return self.scroll - self.client
+
+
+@dataclass
+class Presenter:
+    """What the presenter view showed: each note, and its box."""
+
+    notes: list[Note] = field(default_factory=list)
+    noteless: list[int] = field(default_factory=list)  # slides without one
+    inactive: list[int] = field(default_factory=list)
+    box: tuple[float, float] = (0.0, 0.0)  # the notes' container
+    png: Path | None = None  # the presenter view of the heaviest note
+
+    def record(self, number: int, result: dict[str, Any]) -> None:
+        """What MEASURE_NOTE returned for slide ``number``."""
+        if not result["ready"]:
+            self.inactive.append(number)
+        self.box = (result["box"][0], result["box"][1])
+        if note := result.get("note"):
+            self.notes.append(Note(number, **note))
+        else:
+            self.noteless.append(number)
+
+    def heaviest(self) -> Note | None:
+        return max(self.notes, key=lambda n: n.text, default=None)
+
+
 @dataclass
 class Measured:
     """Everything the browser saw while showing the deck."""
@@ -162,6 +234,7 @@ class Measured:
     scrolls: list[tuple[int, list[float]]] = field(default_factory=list)
     fonts: list[dict[str, str]] = field(default_factory=list)
     pngs: list[Path] = field(default_factory=list)
+    presenter: Presenter = field(default_factory=Presenter)
 
     def record(self, number: int, result: dict[str, Any]) -> None:
         """What MEASURE_SLIDE returned for slide ``number``."""
@@ -227,16 +300,38 @@ def measure_deck(html: Path, chromium: Path, pngs: Path) -> Measured:
                 seen.record(index + 1, page.evaluate(MEASURE_SLIDE, index))
                 seen.pngs.append(screenshot(cdp, pngs / f"{index + 1:02d}.png"))
             seen.fonts = page.evaluate(FONTS)
+            page.context.close()
+            measure_presenter(browser, html, seen, pngs)
         finally:
             browser.close()
-    for stale in sorted(set(pngs.glob("*.png")) - set(seen.pngs)):
+    kept = {*seen.pngs, seen.presenter.png}
+    for stale in sorted(set(pngs.glob("*.png")) - kept):
         stale.unlink(missing_ok=True)  # a slide that is no more
     return seen
 
 
-def open_offline(browser: Browser, html: Path, seen: Measured) -> Page:
-    """A page showing ``html`` where every request but a file's is blocked
-    (and counted), as are files outside its folder; console errors noted."""
+def measure_presenter(
+    browser: Browser, html: Path, seen: Measured, pngs: Path
+) -> None:
+    """Walk the presenter view (one page load), measuring each slide's note;
+    save the view of the heaviest as pngs/presenter-NN.png."""
+    page = open_offline(browser, html, seen, "?view=presenter#1")
+    for index in range(seen.slides):
+        seen.presenter.record(index + 1, page.evaluate(MEASURE_NOTE, index))
+    if heaviest := seen.presenter.heaviest():
+        page.evaluate(MEASURE_NOTE, heaviest.slide - 1)
+        png = pngs / f"presenter-{heaviest.slide:02d}.png"
+        cdp = page.context.new_cdp_session(page)
+        seen.presenter.png = screenshot(cdp, png)
+    page.context.close()
+
+
+def open_offline(
+    browser: Browser, html: Path, seen: Measured, query: str = ""
+) -> Page:
+    """A page showing ``html`` (with ``query``: "?view=presenter") where
+    every request but a file's is blocked (and counted), as are files
+    outside its folder; console errors noted."""
     folder = html.parent.resolve()
 
     def block(route: Route) -> None:
@@ -261,7 +356,7 @@ def open_offline(browser: Browser, html: Path, seen: Measured) -> Page:
     page.on("request", watch)
     page.on("console", console)
     page.on("pageerror", lambda error: seen.console.append(f"error: {error}"))
-    page.goto(html.resolve().as_uri(), wait_until="load")
+    page.goto(html.resolve().as_uri() + query, wait_until="load")
     # The on-screen controls show over the slide until the mouse rests:
     # hide them from the pictures; they are not the slide's.
     page.add_style_tag(content=".bespoke-marp-osc{display:none!important}")

@@ -4,16 +4,20 @@ Once per session: `make html`'s build writes the deck into a temporary
 folder, which is copied elsewhere (another machine, as far as the deck can
 tell) and opened there in the system Chromium with every non-file request
 blocked; meanwhile `make pdf`'s build prints the PDF. Each slide is shown,
-measured and saved as build/slides/NN.png for a person to look at. Once
-per module, the handouts: the PPTX and the speaker notes.
+measured and saved as build/slides/NN.png for a person to look at; then
+the presenter view shows each slide's notes, measured in their box (the
+fullest saved as build/slides/presenter-NN.png). Once per module, the
+handouts: the PPTX and the speaker notes.
 
 The rules measured: nothing from the network, every picture and font
 loaded, no console error, as many slides as slides.md, every text colour at
 7:1 or more against what is behind it, code at 20 px or more on the
-1280x720 slide, nothing outside the slide; in the PDF, one page per
-slide, with each code slide's code as text found in its demo, and an
-outline of the headings; in the PPTX, one slide per slide; in the notes,
-each slide's notes; and in dist/, only what presenting needs.
+1280x720 slide, nothing outside the slide; in the presenter view at
+1280x720, every note of the main talk without scrolling; in the PDF, one
+page per slide, with each code slide's code as text found in its demo,
+and an outline of the talk's sections with their slides; in the PPTX, one
+slide per slide; in the notes, each slide's number, title and notes, as
+Marp reads them; and in dist/, only what presenting needs.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from scripts.assets.code_images import CACHE, code_lines
 from scripts.assets.colour import contrast
 from scripts.assets.manifest import ImageSpec, load_manifest
 from scripts.deck import build as deck_build
+from scripts.deck.sections import SECTIONS, main_talk
+from scripts.deck.timing import words as spoken_words
 from tests.conftest import Report
 from tests.deck.browser import SLIDE_HEIGHT, SLIDE_WIDTH
 from tests.deck.conftest import PNGS, Built
@@ -327,20 +333,64 @@ def test_the_pdf_code_is_text_from_the_demos(
     assert checked == len(specs), "some code images are not in the PDF"
 
 
-Handouts = Future[tuple[Path, Path]]
+def test_every_note_of_the_talk_fits_the_presenter_view(
+    built: Built, deck: Deck, figure: Report
+) -> None:
+    """Marp's presenter view in a 1280x720 window shows each slide's note
+    in a box beside the slide: the speaker must not scroll it mid-talk."""
+    presenter = built.seen.presenter
+    notes = {note.slide: note for note in presenter.notes}
+    talk = [slide for slide in main_talk(deck) if slide.number in notes]
+    assert talk, "the presenter view showed no note of the main talk"
+    fullest = max((notes[s.number] for s in talk), key=lambda n: n.text)
+    width, height = presenter.box
+    figure("deck", "chromium", f"fullest presenter note: slide "
+           f"{fullest.slide}, {fullest.text:.0f} of {fullest.client:.0f} px "
+           f"(box {width:.0f}x{height:.0f} px, {fullest.size:g} px text)")
+    over = []
+    for slide in talk:
+        note = notes[slide.number]
+        if note.overflow > TOLERANCE:
+            cut = -(-spoken_words(slide) * note.overflow // note.scroll)
+            over.append(
+                f"{slide.where()}: {note.overflow:.0f} px over "
+                f"({note.scroll:.0f} px of notes in {note.client:.0f} px): "
+                f"cut about {cut:.0f} words"
+            )
+    assert over == [], "notes that scroll in the presenter view:\n" + (
+        "\n".join(over))
+
+
+def test_the_presenter_view_showed_each_slide_s_notes(
+    built: Built, deck: Deck
+) -> None:
+    presenter = built.seen.presenter
+    assert presenter.inactive == [], "slides the presenter view never showed"
+    with_notes = [slide.number for slide in deck.slides if slide.notes]
+    assert [note.slide for note in presenter.notes] == with_notes
+    assert len(presenter.notes) + len(presenter.noteless) == len(deck.slides)
+    heaviest = presenter.heaviest()
+    assert heaviest is not None
+    assert presenter.png == PNGS / f"presenter-{heaviest.slide:02d}.png"
+    assert presenter.png.stat().st_size > 0
+
+
+Handouts = Future[tuple[Path, Path, str]]
 
 
 @pytest.fixture(scope="session", autouse=True)
 def handouts(
     tmp_path_factory: pytest.TempPathFactory, marp: Path, chromium: Path
 ) -> Iterator[Handouts]:
-    """`make pptx`'s and `make notes`' builds: the two files. Autouse, it
-    starts before the deck's own build, and runs beside it."""
+    """`make pptx`'s and `make notes`' builds: the two files, and the
+    notes as Marp reads them. Autouse, it starts before the deck's own
+    build, and runs beside it."""
     out = tmp_path_factory.mktemp("handouts")
 
-    def build() -> tuple[Path, Path]:
+    def build() -> tuple[Path, Path, str]:
         pptx = deck_build.build_pdf(ROOT, out, "pptx")
-        return pptx, deck_build.build_notes(ROOT, out)
+        marp_notes = deck_build.marp(ROOT, "notes.txt", "--notes").decode()
+        return pptx, deck_build.build_notes(ROOT, out), marp_notes
 
     with ThreadPoolExecutor(1, "deck-handouts") as pool:
         yield pool.submit(build)
@@ -355,31 +405,56 @@ def test_the_pptx_has_one_slide_per_slide(
     assert len(slides) == len(deck.slides)
 
 
-def test_the_notes_file_has_each_slide_s_notes(
+def test_the_notes_file_gives_each_slide_its_number_title_and_notes(
     handouts: Handouts, deck: Deck
 ) -> None:
-    pages = handouts.result()[1].read_text(encoding="utf-8").split("\n---\n")
-    assert len(pages) == len(deck.slides)
+    """Every slide, in order, under "Slide N: Title", with the notes Marp
+    reads from it (its presenter view's), or a word that it has none."""
+    _, notes, marp_notes = handouts.result()
+    pages = notes.read_text(encoding="utf-8").split("\n---\n")
+    marp_pages = marp_notes.split("\n---\n")
+    assert len(pages) == len(marp_pages) == len(deck.slides)
     assert any(slide.notes for slide in deck.slides)
-    for slide, page in zip(deck.slides, pages, strict=True):
-        assert squash(page) == squash(" ".join(slide.notes)), slide.where()
+    for slide, page, marp in zip(deck.slides, pages, marp_pages, strict=True):
+        heading, _, body = page.strip().partition("\n\n")
+        assert heading == f"Slide {slide.number}: {slide.title}", page[:80]
+        said = squash(marp) or deck_build.NO_NOTES
+        assert squash(body) == said, f"{slide.where()}: {body[:80]!r}"
 
 
-def test_the_pdf_outline_has_every_heading(built: Built, deck: Deck) -> None:
+def test_the_pdf_outline_is_the_talk_s_sections(
+    built: Built, deck: Deck
+) -> None:
+    """An entry per section (notes/talk-plan.md), at its first slide, and
+    beneath it each of its slides as "N. Title": every slide once."""
     from pypdf import PdfReader
 
     reader = PdfReader(built.pdf or "")
-    found: set[tuple[int | None, str]] = set()
-    entries: list[Any] = list(reader.outline)  # headings nest in lists
-    while entries:
-        entry = entries.pop()
+    sections: list[tuple[Any, list[Any]]] = []
+    for entry in reader.outline:  # an entry, then a list of its children
         if isinstance(entry, list):
-            entries.extend(entry)
-        elif (index := reader.get_destination_page_number(entry)) is not None:
-            found.add((index + 1, entry.title))
-    titled = {(s.number, s.title) for s in deck.slides if s.title}
-    assert titled, "no slide has a heading"
-    assert titled <= found, sorted(titled - found)
+            sections[-1][1].extend(entry)
+        else:
+            sections.append((entry, []))
+
+    def page(entry: Any) -> int:
+        found = reader.get_destination_page_number(entry)
+        assert found is not None, f"{entry.title!r} points to no page"
+        return found + 1
+
+    names = [entry.title for entry, _ in sections]
+    assert names == [s.name for s in SECTIONS], f"the outline's top: {names}"
+    numbers = []
+    for (entry, slides), section in zip(sections, SECTIONS, strict=True):
+        assert slides, f"{section.name!r} has no slides beneath it"
+        assert deck.slides[page(entry) - 1].title == section.title
+        assert page(slides[0]) == page(entry), section.name
+        for slide in slides:
+            assert not isinstance(slide, list), f"{section.name}: nested"
+            title = deck.slides[page(slide) - 1].title
+            assert slide.title == f"{page(slide)}. {title}"
+            numbers.append(page(slide))
+    assert numbers == list(range(1, len(deck.slides) + 1))
 
 
 def test_dist_holds_only_what_presenting_needs(

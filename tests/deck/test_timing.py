@@ -170,3 +170,26 @@ def test_make_timing_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     said = usage(main, capsys)
     assert f"{WORDS_PER_MINUTE} words a minute" in said
     assert "--root" in said
+
+
+def test_a_missing_or_misplaced_section_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The sections of notes/talk-plan.md, in order, or exit 2."""
+    text = write_deck(tmp_path, {})
+    trailers = SECTIONS[2].title
+    (tmp_path / "slides.md").write_text(
+        text.replace(f"## {trailers}", "## Something else"), encoding="utf-8"
+    )
+    assert main(["--root", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"slides.md:1: no slide is titled {trailers!r}")
+    last = f"## {SECTIONS[-1].title}"  # the appendix, moved to the front
+    moved = text.replace(f"\n\n---\n\n{last}", "").replace(
+        "---\n\n## ", f"---\n\n{last}\n\n---\n\n## ", 1)
+    (tmp_path / "slides.md").write_text(moved, encoding="utf-8")
+    assert main(["--root", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    [appendix] = read_deck(tmp_path / "slides.md").titled(SECTIONS[-1].title)
+    assert err.startswith(f"slides.md:{appendix.line}: the section "
+                          f"{SECTIONS[-1].name!r} starts before"), err
