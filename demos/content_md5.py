@@ -14,18 +14,13 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         return
     trailers = "http.response.trailers" in scope.get("extensions", {})
     headers = [(b"trailer", b"content-md5")] if trailers else []
-    await send({
-        "type": "http.response.start",
-        "status": 200,
-        "headers": headers,
-        "trailers": trailers,
-    })
+    await send({"type": "http.response.start", "status": 200,
+                "headers": headers, "trailers": trailers})
     md5 = hashlib.md5()
     for chunk in CHUNKS:
         md5.update(chunk)
-        await send({
-            "type": "http.response.body", "body": chunk, "more_body": True
-        })
+        await send({"type": "http.response.body", "body": chunk,
+                    "more_body": True})
     await send({"type": "http.response.body", "body": b""})
     if trailers:
         digest = base64.b64encode(md5.digest())

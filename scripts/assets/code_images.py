@@ -8,12 +8,13 @@ import re
 import sys
 import textwrap
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from fractions import Fraction
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
-from scripts.assets import code_svg, generator
+from scripts.assets import code_svg, generator, theme
 from scripts.assets.fonts import Font
 from scripts.assets.generator import Output
 from scripts.assets.manifest import ImageSpec, Limits, Manifest, load_manifest
@@ -116,42 +117,68 @@ def read_excerpt(
     return code_svg.Excerpt(tuple(shown.values()), numbers, marked)
 
 
+def shown_width(box: code_svg.Layout, font_px: int) -> int:
+    """The narrowest width that shows the code at ``font_px`` or more."""
+    return math.ceil(Fraction(font_px * box.width, box.em))
+
+
 def check_size(box: code_svg.Layout, spec: ImageSpec, limits: Limits) -> None:
-    """Refuse a width that makes the code too small or the image too tall."""
-    width, least, most = spec.width, limits.min_font_px, limits.max_height_px
-    widest = math.floor(Fraction(most * box.width, box.height))
-    narrowest = math.ceil(Fraction(least * box.width, box.em))
-    font_px, height = box.on_slide(width)
-    if narrowest > min(widest, limits.slide_width_px):
-        tall = float(box.on_slide(narrowest)[1])
+    """Refuse a width that does not show the code at the manifest's one
+    size, an image that is then too big, or a caption too small."""
+    size, width = limits.font_px, shown_width(box, limits.font_px)
+    height = box.on_slide(width)[1]
+    caption = theme.TITLE_SIZE * box.on_slide(width)[0]
+    if width > limits.max_width_px or height > limits.max_height_px:
         problem = (
             f"{spec.source} cannot fit: {box.rows} lines of {box.columns} "
-            f"columns need {narrowest} px of width for {least} px text, "
-            f"which makes them {tall:.0f} px tall; the limits are "
-            f"{limits.slide_width_px} px wide and {most} px tall"
+            f"columns at {size} px are {width} px wide and "
+            f"{float(height):.0f} px tall; the limits are "
+            f"{limits.max_width_px} px wide and {limits.max_height_px} px tall"
         )
-    elif font_px < least:
+    elif spec.width != width:
+        shown = float(box.on_slide(spec.width)[0])
         problem = (
-            f"width {width} shows the code at {float(font_px):.1f} px, under "
-            f"the {least} px minimum: make it at least {narrowest}"
+            f"width {spec.width} shows the code at {shown:.1f} px, not at "
+            f"the {size} px of [limits] font_px: make it {width}"
         )
-    elif height > most:
+    elif caption < limits.min_text_px:
         problem = (
-            f"width {width} makes the image {float(height):.0f} px tall, over "
-            f"the {most} px maximum: make it at most {widest}"
+            f"its title bar would show {spec.source} at "
+            f"{float(caption):.1f} px, under the {limits.min_text_px} px "
+            "minimum: raise TITLE_SIZE in scripts/assets/theme.py"
         )
     else:
         return
     spec.fail("width", problem)
 
 
+def layouts(
+    specs: Sequence[ImageSpec], excerpts: Sequence[code_svg.Excerpt], em: float
+) -> list[code_svg.Layout]:
+    """Each excerpt's window; the images of a section share one width."""
+    gutters = [e.numbers if s.line_numbers else None
+               for s, e in zip(specs, excerpts, strict=True)]
+    alone = [code_svg.layout(e.lines, g, s.source, em)
+             for s, e, g in zip(specs, excerpts, gutters, strict=True)]
+    spans: dict[str, int] = {}
+    for spec, box in zip(specs, alone, strict=True):
+        if spec.section is not None:
+            span = box.columns + box.number_columns
+            spans[spec.section] = max(spans.get(spec.section, 0), span)
+    return [
+        code_svg.layout(e.lines, g, s.source, em, spans[s.section])
+        if s.section is not None else box
+        for s, e, g, box in zip(specs, excerpts, gutters, alone, strict=True)
+    ]
+
+
 def build_image(
-    root: Path, manifest: Manifest, spec: ImageSpec, font: Font
+    manifest: Manifest,
+    spec: ImageSpec,
+    excerpt: code_svg.Excerpt,
+    box: code_svg.Layout,
+    font: Font,
 ) -> Image:
-    excerpt = read_excerpt(root, spec, manifest, font)
-    lines, numbers = excerpt.lines, excerpt.numbers
-    gutter = numbers if spec.line_numbers else None
-    box = code_svg.layout(lines, gutter, spec.source, font.info.advance_em)
     check_size(box, spec, manifest.limits)
     region = f" [{spec.region}]" if spec.region else ""
     edit = f"edit the demo or {manifest.path}, then run `make assets`"
@@ -160,7 +187,7 @@ def build_image(
     if len(svg) > (budget := manifest.limits.max_kilobytes) * 1024:
         over = f"{len(svg) / 1024:.1f} KB, over the {budget} KB budget"
         spec.fail("output", f"{spec.output} would be {over}")
-    return Image(spec, lines, numbers, box, svg)
+    return Image(spec, excerpt.lines, excerpt.numbers, box, svg)
 
 
 def build(
@@ -168,8 +195,13 @@ def build(
 ) -> tuple[Manifest, list[Image]]:
     manifest = load_manifest(manifest_path, root)
     font = Font(manifest.font, manifest.path, cache)
-    images = [build_image(root, manifest, s, font) for s in manifest.images]
-    return manifest, images
+    specs = manifest.images
+    excerpts = [read_excerpt(root, s, manifest, font) for s in specs]
+    boxes = layouts(specs, excerpts, font.info.advance_em)
+    return manifest, [
+        build_image(manifest, *parts, font)
+        for parts in zip(specs, excerpts, boxes, strict=True)
+    ]
 
 
 def claims(root: Path) -> list[generator.Claim]:

@@ -125,12 +125,18 @@ class Layout:  # where everything goes, in the SVG's px (at scale 1)
 
 
 def layout(
-    lines: tuple[str, ...], numbers: Sequence[int] | None, title: str, em: float
+    lines: tuple[str, ...],
+    numbers: Sequence[int] | None,
+    title: str,
+    em: float,
+    span: int = 0,
 ) -> Layout:
-    """Size the window to its longest line (or its title) and its lines."""
+    """Size the window to its longest line (or its title) and its lines;
+    ``span``: columns of code and line numbers together, at least (so
+    that windows with more digits or longer lines have its width)."""
     advance, rows = em * theme.FONT_SIZE, len(lines)
     digits = len(str(max(numbers))) if numbers else 0
-    columns = max(len(line) for line in lines)
+    columns = max(max(len(line) for line in lines), span - digits)
     # The title bar needs room for the dots on both sides of the title.
     title_width = len(title) * advance * theme.TITLE_SIZE
     bar_width = title_width + 2 * (theme.DOT_LEFT + 2.5) * theme.FONT_SIZE

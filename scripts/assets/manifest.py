@@ -191,11 +191,13 @@ class FontTable(Model):  # in an installed package, or under the root
 
 
 class Limits(Model):  # what keeps a code image legible on its slide
-    min_font_px: int = Field(ge=1, le=200)
+    font_px: int = Field(ge=1, le=200)
+    min_text_px: int = Field(ge=1, le=200)
     max_height_px: int = Field(ge=1, le=10_000)
+    max_width_px: int = Field(ge=1, le=10_000)
+    result_gap_px: int = Field(ge=0, le=1000)
     max_columns: int = Field(ge=1, le=1000)
     max_lines: int = Field(ge=1, le=1000)
-    slide_width_px: int = Field(ge=1, le=10_000)
     max_kilobytes: int = Field(ge=1, le=100_000)
 
 
@@ -207,6 +209,8 @@ class ImageSpec(Model):  # which lines of which demo, and how shown
     title: str
     width: Annotated[int, Field(ge=1)]
     line_numbers: bool
+    section: Annotated[str, Field(min_length=1)] | None = None
+    result: list[Annotated[str, Field(min_length=1)]] = []
 
     @pydantic.field_validator("highlight")
     @classmethod
@@ -214,6 +218,13 @@ class ImageSpec(Model):  # which lines of which demo, and how shown
         if len({line.strip() for line in lines}) != len(lines):
             raise ValueError("highlight lists a line twice")
         return lines
+
+    @pydantic.field_validator("result")
+    @classmethod
+    def _distinct(cls, rows: list[str]) -> list[str]:
+        if len(set(rows)) != len(rows):
+            raise ValueError("result lists a row twice")
+        return rows
 
 
 class _File(Model):
@@ -245,7 +256,7 @@ def check_entries(entries: Sequence[Any], widest: int) -> None:
 def load_manifest(path: Path, root: Path) -> Manifest:
     """Read the code images' manifest; its paths are under ``root``."""
     data = load_model(path, root, _File)
-    check_entries(data.image, data.limits.slide_width_px)
+    check_entries(data.image, data.limits.max_width_px)
     font = data.font
     folder: Traversable = root
     if font.package:

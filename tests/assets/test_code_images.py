@@ -183,7 +183,8 @@ def test_the_pngs_keep_the_code_inside_the_window(
         assert png.getpixel((0, 0)) == (0, 0, 0, 0), f"{name}: square corner"
         # Every glyph of the code lies in the code area: nothing past the
         # end of the longest line, and that line reaches into its last
-        # character cell, so glyph widths match the layout.
+        # character cell, so glyph widths match the layout (a window padded
+        # to its section's width has blank columns after it).
         code = png.crop(
             (
                 round(box.code_left * scale) - 2,
@@ -196,7 +197,9 @@ def test_the_pngs_keep_the_code_inside_the_window(
         assert ink is not None, f"{name}: no code drawn"
         right = round(box.code_left * scale) - 2 + ink[2]
         assert right <= box.code_right * scale + 1, f"{name}: overruns"
-        last_cell = (box.code_right - box.advance) * scale
+        longest = max(len(line) for line in image.lines)
+        assert right <= (box.code_left + longest * box.advance) * scale + 1
+        last_cell = (box.code_left + (longest - 1) * box.advance) * scale
         assert right >= last_cell, f"{name}: text narrower than its layout"
 
 
@@ -287,16 +290,64 @@ SECTIONS = {  # consecutive code slides: one frame width each
     "trailers": ("content_md5", "fastapi_trailers", "trailers_response"),
     "disconnection": ("streaming_response", "disconnect_receive",
                       "raise_oserror", "ws_disconnect", "oserror_protocols",
-                      "fastapi_streaming"),
+                      "oserror_trap", "oserror_chain", "fastapi_streaming"),
 }
 
 
 @pytest.mark.parametrize("section", SECTIONS)
-def test_a_section_shows_its_code_at_one_width(section: str) -> None:
-    widths = {spec.output: spec.width for spec in SPECS}
-    found = {widths[f"assets/asgi_innovations/{s}.svg"]
-             for s in SECTIONS[section]}
+def test_a_section_shows_its_code_at_one_width(
+    section: str, images: dict[str, Image]
+) -> None:
+    """At one font size, one frame width: the narrower code gets blank
+    columns, so the windows of a section do not jump from slide to slide."""
+    outputs = [f"assets/asgi_innovations/{s}.svg" for s in SECTIONS[section]]
+    assert [images[o].spec.section for o in outputs] == [section] * len(
+        outputs
+    )
+    found = {(images[o].spec.width, images[o].box.width) for o in outputs}
     assert len(found) == 1, f"{section}: widths {sorted(found)}"
+    members = {spec.output for spec in SPECS if spec.section == section}
+    assert members == set(outputs)
+
+
+def on_slide(spec: ImageSpec) -> tuple[float, float, float, float]:
+    """From the committed SVG shown ``spec.width`` wide: the code's and
+    the title bar's font sizes, the image's width and height, in px."""
+    text = (ROOT / spec.output).read_text(encoding="utf-8")
+    view = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', text)
+    code = re.search(r"\ntext\{[^}]*font-size:([\d.]+)px", text)
+    caption = re.search(r"\n\.path\{font-size:([\d.]+)px", text)
+    assert view is not None, spec.output
+    assert code is not None, spec.output
+    assert caption is not None, spec.output
+    scale = spec.width / float(view[1])
+    return (float(code[1]) * scale, float(caption[1]) * scale, spec.width,
+            float(view[2]) * scale)
+
+
+def test_the_manifest_says_one_code_size_from_22_to_23_px() -> None:
+    limits = load_manifest(MANIFEST, ROOT).limits
+    assert 22 <= limits.font_px <= 23
+    assert limits.min_text_px >= 20
+    assert limits.max_height_px <= 560
+    assert limits.max_width_px <= 1160
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.output)
+def test_the_image_shows_its_code_at_the_one_size_and_fits(
+    spec: ImageSpec, images: dict[str, Image]
+) -> None:
+    """On every slide the code is at the manifest's size (its width is the
+    narrowest that shows it so), the caption is legible, the image fits."""
+    limits = load_manifest(MANIFEST, ROOT).limits
+    code, caption, width, height = on_slide(spec)
+    assert limits.font_px <= code < limits.font_px + 0.1, f"{code:.2f} px"
+    box = images[spec.output].box
+    narrower = box.on_slide(spec.width - 1)[0]
+    assert narrower < limits.font_px, "not the narrowest width"
+    assert caption >= limits.min_text_px, f"its caption at {caption:.1f} px"
+    assert width <= limits.max_width_px
+    assert height <= limits.max_height_px, f"{height:.0f} px tall"
 
 
 def test_the_before_and_after_streams_sit_at_the_same_lines(

@@ -15,6 +15,10 @@ MANIFEST = code_images.MANIFEST
 CONTENT = "demos/content_md5.py"
 CONTENT_MD5 = "assets/asgi_innovations/content_md5.svg"
 WS = "assets/asgi_innovations/ws.svg"
+TRAILERS = (
+    "assets/asgi_innovations/fastapi_trailers.svg",
+    "assets/asgi_innovations/trailers_response.svg",
+)
 build = partial(run_main, code_images.main)
 Spoil = Callable[[Path], str]  # spoils a tree; returns the error expected
 
@@ -83,19 +87,19 @@ ENTRIES = {
         r"highlight ' ' must match one line of demos/ws.py region 'app'; "
         r"it matches lines 7, 8",
     ),
-    "too_narrow": _entry(
+    "wrong_width": _entry(
         WS,
         "width",
-        "width = 700",
-        r"width 700 shows the code at 17.3 px, under the 20 px minimum: "
-        r"make it at least 810",
+        "width = 1028",
+        r"width 1028 shows the code at 21.6 px, not at the 22 px of \[limits\] "
+        r"font_px: make it 1050",
     ),
-    "too_tall": _entry(
+    "wider_than_the_size": _entry(
         CONTENT_MD5,
         "width",
         "width = 1150",
-        r"width 1150 makes the image 648 px tall, over the 560 px maximum: "
-        r"make it at most 993",
+        r"width 1150 shows the code at 23.2 px, not at the 22 px of \[limits\] "
+        r"font_px: make it 1089",
     ),
 }
 
@@ -116,7 +120,7 @@ EDITS = {
         CONTENT,
         "# --8<-- [end:app]\n",
         "# --8<-- [end:app]\n# --8<-- [start:app]\n# --8<-- [end:app]\n",
-        r"demos/content_md5.py:35: duplicate region 'app'",
+        r"demos/content_md5.py:30: duplicate region 'app'",
     ),
     "end_without_start": _edited(
         "demos/ws.py",
@@ -126,15 +130,15 @@ EDITS = {
     ),
     "over_wide_line": _edited(
         CONTENT,
-        '"more_body": True\n',
-        '"more_body": True  # far too wide\n',
-        r"demos/content_md5.py:27: line is 90 columns, the limit is 80",
+        '"more_body": True})\n',
+        '"more_body": True})  # far too wide, far too wide, far too wide\n',
+        r"demos/content_md5.py:23: line is 83 columns, the limit is 80",
     ),
     "too_many_lines": _edited(
         CONTENT,
         "        return\n",
         "        return\n" + "    pass\n" * 3,
-        r"demos/content_md5.py:12: region 'app' is 25 lines, the limit is 22",
+        r"demos/content_md5.py:12: region 'app' is 20 lines, the limit is 19",
     ),
     "tab": _edited(
         "demos/ws.py",
@@ -144,8 +148,8 @@ EDITS = {
     ),
     "bad_toml": _edited(
         str(MANIFEST),
-        "max_lines = 22",
-        "max_lines = = 22",
+        "max_lines = 19",
+        "max_lines = = 19",
         rf"{MANIFEST}:\d+: invalid TOML: .*",
     ),
 }
@@ -178,8 +182,46 @@ def _cannot_fit(tree: Path) -> str:
     number = manifest_line(tree, "assets/asgi.svg", "width")
     return (
         rf"{MANIFEST}:{number}: demos/asgi_app.py cannot fit: "
-        r"15 lines of 70 columns need 942 px of width for 20 px text, which "
-        r"makes them 397 px tall; the limits are 1280 px wide and 300 px tall"
+        r"15 lines of 72 columns at 22 px are 1063 px wide and 439 px tall; "
+        r"the limits are 1160 px wide and 300 px tall"
+    )
+
+
+def _no_section(tree: Path) -> str:
+    """Alone, ws.py's 59 columns need no more than 891 px at 22 px."""
+    number = manifest_line(tree, WS, "section")
+    lines = (tree / MANIFEST).read_text().splitlines()
+    del lines[number - 1]
+    (tree / MANIFEST).write_text("\n".join(lines) + "\n")
+    return (
+        rf"{MANIFEST}:{manifest_line(tree, WS, 'width')}: width 1050 shows "
+        r"the code at 25.9 px, not at the 22 px of \[limits\] font_px: make "
+        r"it 891"
+    )
+
+
+def _too_wide(tree: Path) -> str:
+    """The trailers' frame, 74 columns at 22 px, is 1089 px wide."""
+    edit(tree / MANIFEST, "max_width_px = 1160", "max_width_px = 1080")
+    lines = (tree / MANIFEST).read_text().splitlines()
+    for output in (CONTENT_MD5, *TRAILERS):
+        lines[manifest_line(tree, output, "width") - 1] = "width = 1000"
+    (tree / MANIFEST).write_text("\n".join(lines) + "\n")
+    number = manifest_line(tree, CONTENT_MD5, "width")
+    return (
+        rf"{MANIFEST}:{number}: demos/content_md5.py cannot fit: "
+        r"17 lines of 74 columns at 22 px are 1089 px wide and 490 px tall; "
+        r"the limits are 1080 px wide and 560 px tall"
+    )
+
+
+def _small_caption(tree: Path) -> str:
+    edit(tree / MANIFEST, "min_text_px = 20", "min_text_px = 21")
+    number = manifest_line(tree, "assets/asgi.svg", "width")
+    return (
+        rf"{MANIFEST}:{number}: its title bar would show demos/asgi_app.py "
+        r"at 20.2 px, under the 21 px minimum: raise TITLE_SIZE in "
+        r"scripts/assets/theme.py"
     )
 
 
@@ -207,6 +249,9 @@ BAD_INPUTS = {
     "garbage_font": _garbage_font,
     "missing_font": _missing_font,
     "cannot_fit": _cannot_fit,
+    "too_wide": _too_wide,
+    "no_section": _no_section,
+    "small_caption": _small_caption,
     "not_utf8_demo": _not_utf8_demo,
     "not_utf8_manifest": _not_utf8_manifest,
 }
@@ -219,9 +264,9 @@ def test_bad_input_fails_with_file_and_line_and_writes_nothing(
     font_cache: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # The first image would change too: nothing may be written before
-    # every entry has been checked.
-    edit(tree / "demos/asgi_app.py", "Hello, world!", "Hello, you!")
+    # The first image would change too (its width need not): nothing may
+    # be written before every entry has been checked.
+    edit(tree / "demos/asgi_app.py", "Hello, world!", "Hello, World!")
     expected = spoil(tree)
     before = snapshot(tree / "assets")
     code, out, err = build(tree, font_cache, capsys)

@@ -87,7 +87,8 @@ def test_a_change_outside_every_region_leaves_the_images_fresh(
 def test_a_style_change_is_stale_without_a_code_diff(
     tree: Path, font_cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    edit(tree / MANIFEST, """    '"trailers": trailers,',\n""", "")
+    line = """    '"headers": headers, "trailers": trailers})',\n"""
+    edit(tree / MANIFEST, line, "")
     code, out, _ = build(tree, font_cache, capsys, "--check")
     assert code == 1
     assert f"stale: {CONTENT_MD5}" in out
