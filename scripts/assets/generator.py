@@ -19,7 +19,9 @@ from scripts.files import leftovers, reason, shown, write_atomic
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = Path("assets")
 MANIFEST = Path("scripts/assets/code_images.toml")  # their font is in it
-GENERATORS = ("code_images", "charts", "pictures", "transcripts")  # run order
+GENERATORS = (  # run order
+    "code_images", "charts", "pictures", "transcripts", "results",
+)
 EPILOG = "Exit codes: 0 up to date, 1 stale (--check), 2 bad input."
 
 # A generator's build: (root, source, assets, cache, check, unused) -> exit.

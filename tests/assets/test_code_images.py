@@ -137,7 +137,7 @@ def test_a_build_without_any_cache_is_byte_identical(
     }
 
 
-SCRIPTS = ("generator", "code_images", "code_images_png", "timing")
+SCRIPTS = ("generator", "code_images", "code_images_png", "timing", "results")
 
 
 @pytest.mark.parametrize("module", [f"assets.{name}" for name in SCRIPTS])
