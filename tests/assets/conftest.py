@@ -126,3 +126,23 @@ def matrix() -> dict[str, Any]:
         (ROOT / "assets/support_matrix.json").read_text()
     )
     return data
+
+
+def strip_rows(data: bytes) -> list[str]:
+    """The rows a result strip (Rich's SVG export) shows, rebuilt from
+    where each piece of its text is: Rich leaves out runs of spaces."""
+    tree = ET.fromstring(data)  # noqa: S314  # our own output
+    groups = [g for g in tree.iter(f"{{{SVG_NS}}}g")
+              if g.get("class", "").endswith("-matrix")]
+    assert len(groups) == 1, "no single text matrix"
+    rows: dict[float, dict[int, str]] = {}
+    for text in groups[0].iter(f"{{{SVG_NS}}}text"):
+        shown = "".join(text.itertext()).replace("\xa0", " ")
+        advance = float(text.get("textLength", "0")) / len(shown)
+        cells = rows.setdefault(float(text.get("y", "0")), {})
+        start = round(float(text.get("x", "0")) / advance)
+        cells |= {start + i: c for i, c in enumerate(shown)}
+    return [
+        "".join(cells.get(i, " ") for i in range(max(cells) + 1)).rstrip()
+        for _, cells in sorted(rows.items())
+    ]

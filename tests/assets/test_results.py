@@ -8,7 +8,6 @@ manifest's line, and nothing is written.
 """
 
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -26,6 +25,7 @@ from tests.assets.conftest import (
     edit,
     run_main,
     snapshot,
+    strip_rows,
 )
 
 SVG = "http://www.w3.org/2000/svg"
@@ -63,25 +63,6 @@ def code(font_cache: Path) -> dict[str, code_images.Image]:
 def recording(spec: ImageSpec) -> list[Row]:
     path = ROOT / FOLDER / f"{Path(spec.source).stem}.txt"
     return parse(path.read_bytes(), str(path))
-
-
-def strip_rows(data: bytes) -> list[str]:
-    """The rows a strip shows, rebuilt from where each piece of text is."""
-    tree = ET.fromstring(data)  # noqa: S314  # our own output
-    groups = [g for g in tree.iter(f"{{{SVG}}}g")
-              if g.get("class", "").endswith("-matrix")]
-    assert len(groups) == 1, "no single text matrix"
-    rows: dict[float, dict[int, str]] = {}
-    for text in groups[0].iter(f"{{{SVG}}}text"):
-        shown = "".join(text.itertext()).replace("\xa0", " ")
-        advance = float(text.get("textLength", "0")) / len(shown)
-        cells = rows.setdefault(float(text.get("y", "0")), {})
-        start = round(float(text.get("x", "0")) / advance)
-        cells |= {start + i: c for i, c in enumerate(shown)}
-    return [
-        "".join(cells.get(i, " ") for i in range(max(cells) + 1)).rstrip()
-        for _, cells in sorted(rows.items())
-    ]
 
 
 def geometry(data: bytes) -> tuple[float, float, float, float]:
