@@ -128,9 +128,11 @@ def check_size(box: code_svg.Layout, spec: ImageSpec, limits: Limits) -> None:
     size, width = limits.font_px, shown_width(box, limits.font_px)
     height = box.on_slide(width)[1]
     caption = theme.TITLE_SIZE * box.on_slide(width)[0]
+    key = "width"
     if width > limits.max_width_px or height > limits.max_height_px:
+        key = "min_rows" if box.rows == spec.min_rows else key
         problem = (
-            f"{spec.source} cannot fit: {box.rows} lines of {box.columns} "
+            f"{spec.source} cannot fit: {box.rows} rows of {box.columns} "
             f"columns at {size} px are {width} px wide and "
             f"{float(height):.0f} px tall; the limits are "
             f"{limits.max_width_px} px wide and {limits.max_height_px} px tall"
@@ -149,7 +151,7 @@ def check_size(box: code_svg.Layout, spec: ImageSpec, limits: Limits) -> None:
         )
     else:
         return
-    spec.fail("width", problem)
+    spec.fail(key, problem)
 
 
 def layouts(
@@ -158,7 +160,7 @@ def layouts(
     """Each excerpt's window; the images of a section share one width."""
     gutters = [e.numbers if s.line_numbers else None
                for s, e in zip(specs, excerpts, strict=True)]
-    alone = [code_svg.layout(e.lines, g, s.source, em)
+    alone = [code_svg.layout(e.lines, g, s.source, em, 0, s.min_rows)
              for s, e, g in zip(specs, excerpts, gutters, strict=True)]
     spans: dict[str, int] = {}
     for spec, box in zip(specs, alone, strict=True):
@@ -166,7 +168,8 @@ def layouts(
             span = box.columns + box.number_columns
             spans[spec.section] = max(spans.get(spec.section, 0), span)
     return [
-        code_svg.layout(e.lines, g, s.source, em, spans[s.section])
+        code_svg.layout(e.lines, g, s.source, em, spans[s.section],
+                        s.min_rows)
         if s.section is not None else box
         for s, e, g, box in zip(specs, excerpts, gutters, alone, strict=True)
     ]

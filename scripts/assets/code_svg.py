@@ -130,11 +130,13 @@ def layout(
     title: str,
     em: float,
     span: int = 0,
+    min_rows: int = 0,
 ) -> Layout:
     """Size the window to its longest line (or its title) and its lines;
     ``span``: columns of code and line numbers together, at least (so
-    that windows with more digits or longer lines have its width)."""
-    advance, rows = em * theme.FONT_SIZE, len(lines)
+    that windows with more digits or longer lines have its width);
+    ``min_rows``: rows, at least (blank ones below the code)."""
+    advance, rows = em * theme.FONT_SIZE, max(len(lines), min_rows)
     digits = len(str(max(numbers))) if numbers else 0
     columns = max(max(len(line) for line in lines), span - digits)
     # The title bar needs room for the dots on both sides of the title.

@@ -210,6 +210,7 @@ class ImageSpec(Model):  # which lines of which demo, and how shown
     width: Annotated[int, Field(ge=1)]
     line_numbers: bool
     section: Annotated[str, Field(min_length=1)] | None = None
+    min_rows: Annotated[int, Field(ge=0, le=1000)] = 0
     result: list[Annotated[str, Field(min_length=1)]] = []
 
     @pydantic.field_validator("highlight")

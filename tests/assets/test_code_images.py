@@ -357,6 +357,8 @@ def test_the_before_and_after_streams_sit_at_the_same_lines(
     after = images["assets/asgi_innovations/raise_oserror.svg"]
     assert before.spec.width == after.spec.width
     assert before.box.width == after.box.width  # so the same font size
+    # One height: a slide centres its picture under the title.
+    assert before.box.height == after.box.height
     assert before.numbers[0] == after.numbers[0]
     shared = dict(zip(before.numbers, before.lines, strict=True))
     same = [n for n, line in zip(after.numbers, after.lines, strict=True)

@@ -101,6 +101,14 @@ ENTRIES = {
         r"width 1150 shows the code at 23.2 px, not at the 22 px of \[limits\] "
         r"font_px: make it 1089",
     ),
+    "too_many_rows": _entry(
+        "assets/asgi_innovations/streaming_response.svg",
+        "min_rows",
+        "min_rows = 25",
+        r"demos/streaming_response.py cannot fit: 25 rows of 72 columns at "
+        r"22 px are 1063 px wide and 692 px tall; the limits are 1160 px "
+        r"wide and 560 px tall",
+    ),
 }
 
 EDITS = {
@@ -182,7 +190,7 @@ def _cannot_fit(tree: Path) -> str:
     number = manifest_line(tree, "assets/asgi.svg", "width")
     return (
         rf"{MANIFEST}:{number}: demos/asgi_app.py cannot fit: "
-        r"15 lines of 72 columns at 22 px are 1063 px wide and 439 px tall; "
+        r"15 rows of 72 columns at 22 px are 1063 px wide and 439 px tall; "
         r"the limits are 1160 px wide and 300 px tall"
     )
 
@@ -210,7 +218,7 @@ def _too_wide(tree: Path) -> str:
     number = manifest_line(tree, CONTENT_MD5, "width")
     return (
         rf"{MANIFEST}:{number}: demos/content_md5.py cannot fit: "
-        r"17 lines of 74 columns at 22 px are 1089 px wide and 490 px tall; "
+        r"17 rows of 74 columns at 22 px are 1089 px wide and 490 px tall; "
         r"the limits are 1080 px wide and 560 px tall"
     )
 
