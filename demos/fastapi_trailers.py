@@ -10,10 +10,10 @@ from demos.trailers_response import TrailersResponse
 
 CHUNKS = [b"Hello, ", b"FastAPI ", b"trailers!\n"]
 
-# --8<-- [start:app]
 app = FastAPI()
 
 
+# --8<-- [start:app]
 @app.get("/")
 async def download() -> TrailersResponse:
     md5 = hashlib.md5()

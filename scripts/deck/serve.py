@@ -24,7 +24,8 @@ from scripts.net import processes
 PRELOAD = Path("scripts/deck/localhost.cjs")  # listen() on HOST by default
 WATCHED = ("demos", "scripts/assets", "themes", "assets")
 SOURCES = ("demos/*.py", "scripts/assets/*.toml", "scripts/assets/theme.py",
-           "themes/*.css", "assets/*.json")  # what the pictures are made of
+           "themes/*.css", "assets/*.json",
+           "assets/transcripts/*.txt")  # what the pictures are made of
 
 
 def rebuild(root: Path, changed: set[Path]) -> None:

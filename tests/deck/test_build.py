@@ -33,6 +33,7 @@ from typing import Any
 
 import pytest
 
+from scripts import transcripts
 from scripts.assets import pictures
 from scripts.assets.code_images import CACHE, code_lines
 from scripts.assets.colour import contrast
@@ -43,7 +44,7 @@ from scripts.deck.timing import words as spoken_words
 from tests.conftest import Report
 from tests.deck.browser import SLIDE_HEIGHT, SLIDE_WIDTH
 from tests.deck.conftest import PNGS, Built
-from tests.deck.slides import ROOT, THEME, Deck
+from tests.deck.slides import ROOT, THEME, Deck, Slide
 
 MIN_CONTRAST = 7.0
 MIN_CODE_PX = 20.0
@@ -298,6 +299,20 @@ def squash(line: str) -> str:
 FOOTER = re.compile(r"(@marcelotryle)?\s*\d+ / \d+|@marcelotryle|\d+")
 
 
+def recorded(slide: Slide) -> set[str]:
+    """The rows of the recordings whose result strips ``slide`` shows,
+    and the strips' titles, as the PDF's text has them."""
+    found = set()
+    for picture in slide.pictures:
+        if picture.url.startswith("assets/results/"):
+            stem = Path(picture.url).stem
+            file = transcripts.path(ROOT, stem)
+            rows = transcripts.parse(file.read_bytes(), stem)
+            found |= {squash(row.text.plain) for row in rows}
+            found.add(squash(f"make demo NAME={stem}"))
+    return found
+
+
 def test_the_pdf_code_is_text_from_the_demos(
     pdf_pages: list[str], deck: Deck
 ) -> None:
@@ -320,8 +335,9 @@ def test_the_pdf_code_is_text_from_the_demos(
                 assert line in lines, (
                     f"{slide.where()}: {line!r} is not text in the PDF"
                 )
-            # Whatever else the page says is the slide's own words.
-            other = words(slide.markdown) | {spec.source}
+            # Whatever else the page says is the slide's own words, or a
+            # row of a recording its result strip shows.
+            other = words(slide.markdown) | {spec.source} | recorded(slide)
             for line in lines:
                 if FOOTER.fullmatch(line) or line in other:
                     continue
