@@ -42,6 +42,11 @@ STARTS = re.compile(r"^(?:(?:make|uv|uvx|python3?|curl|uvicorn|pytest|pip|"
                     r"npm|npx|marp)(?:\s|$)|\.venv/|\./)")
 SPAN = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
 FENCE = re.compile(r"^```[a-z]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+# The spoken notes name the demos' commands in plain words ("Live: make
+# demo NAME=ws_with_token.").
+SAID = re.compile(
+    r"\bmake (?:(?:demo|replay) NAME=\w+(?: HTTP=\w+)?|bench|matrix|peer)\b"
+)
 
 
 def shown_commands(text: str) -> list[str]:
@@ -49,5 +54,6 @@ def shown_commands(text: str) -> list[str]:
     found = [line.strip() for block in FENCE.findall(text)
              for line in block.splitlines() if line.strip()]
     found += SPAN.findall(FENCE.sub("", text))
+    found += SAID.findall(FENCE.sub("", text))
     commands = [" ".join(words.split()) for words in found]
     return list(dict.fromkeys(c for c in commands if STARTS.match(c)))

@@ -29,6 +29,7 @@ DEMO = re.compile(r"make (demo|replay) NAME=(\w+)(?: HTTP=(\w+))?")
 LONG = {
     "bench": "tests/bench/test_disconnect.py",
     "matrix": "tests/matrix/test_probe.py",
+    "peer": "tests/test_peer.py",
     "serve": "tests/deck/test_serve.py",
 }
 RUN_TIMEOUT = 60.0  # seconds for one command (each: about 1 s)
