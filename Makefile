@@ -8,7 +8,6 @@ VENV := .venv
 UV_VERSION := 0.13.9
 UV := $(VENV)/bin/uv
 PYTHON := $(VENV)/bin/python
-NAME ?= asgi_app
 NODE_MODULES := node_modules/.installed
 MARP := node_modules/.bin/marp
 PORT ?= 8080
@@ -51,7 +50,7 @@ lint: install ## Check the code with ruff and mypy --strict.
 peer: install ## Run uvicorn's own HTTP tests on the prototype of #3085 (fetches its sdist once).
 	$(PYTHON) -m scripts.peer
 
-demo: install ## Run one demo live: make demo NAME=ws_with_token [HTTP=oserror] [DEMO_ARGS=--step]
+demo: install ## Run one demo live, a page per phase: make demo NAME=ws_with_token [HTTP=oserror] [DEMO_ARGS=--no-step]
 	@$(PYTHON) -m demos $(NAME) $(if $(HTTP),--http $(HTTP)) $(DEMO_ARGS)
 
 replay: install ## Replay one demo's recording, no server: make replay NAME=ws [HTTP=oserror]

@@ -67,13 +67,15 @@ def render(stem: str, rows: list[Row], root: Path, cache: Path | None) -> bytes:
         color_system="truecolor", legacy_windows=False, highlight=False,
     )
     for row in rows:
+        if row.breaks:  # a page's end: the picture is one page
+            continue
         text = row.text
         cuts = range(WIDTH, len(text), WIDTH)  # as a terminal folds a row
         for part in text.divide(cuts) if cuts else [text]:
             console.print(part, no_wrap=True, crop=False)
     regular, bold = svg.fonts(root, cache)
     title = Recording.of(stem).command
-    used = "".join(row.text.plain for row in rows) + title
+    used = "".join(r.text.plain for r in rows if not r.breaks) + title
     fonts = "\n".join(
         svg.font_face(font, weight, used)
         for weight, font in ((400, regular), (700, bold))

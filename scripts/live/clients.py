@@ -19,8 +19,10 @@ from scripts.live.server import HOST, ROOT, Server
 from scripts.live.timeline import header_lines, status_text
 
 IO_TIMEOUT = 5.0  # seconds for any one network wait
-CHUNKS_BEFORE_LEAVING = 3  # body chunks read before hanging up mid-stream
-WATCH_DELAYS = 15  # delays watched after the client left: 3 s at 0.2 s
+CHUNKS_BEFORE_LEAVING = 2  # body chunks read before hanging up mid-stream
+# After the client left: watched until the app returns, for at most 15 of
+# its delays, and never more than the stage bears without a new row.
+WATCH_DELAYS, WATCH_LIMIT = 15, 2.6
 SHOWN_HEADERS = {"host", "upgrade", "connection"}  # of the handshake
 DISCONNECTED = "Client disconnected"  # what an app prints when it notices
 # How an accepted WebSocket is used; returns what happened, in brief.
@@ -122,9 +124,16 @@ def went_on(sends: int) -> str:
     return "stopped at its next send" if sends == 1 else "streamed on"
 
 
+def watch_time(server: Server) -> float:
+    """How long to watch the app once the client left, at most."""
+    return min(WATCH_DELAYS * server.pace(), WATCH_LIMIT)
+
+
 async def leave_mid_stream(server: Server) -> Outcome:
-    """Read a few chunks, hang up, and watch what the app does next."""
-    timeline, watch = server.timeline, WATCH_DELAYS * server.pace()
+    """Read a few chunks, hang up, and watch what the app does next, until
+    it returns (the runner observes it) or for ``watch_time()``. No pause
+    here: the app streams on meanwhile."""
+    timeline, watch = server.timeline, watch_time(server)
     async with Http1(server) as http:
         await http.get()
         for _ in range(CHUNKS_BEFORE_LEAVING):
@@ -132,14 +141,18 @@ async def leave_mid_stream(server: Server) -> Outcome:
                 raise ClientError("the body ended early")
         # The app prints before it sends: let those lines arrive first.
         await server.wait_for("Sending", 0, IO_TIMEOUT, CHUNKS_BEFORE_LEAVING)
-        await timeline.pause()
     left = timeline.now()
-    timeline.note(Text("Hangs up mid-stream (closes the socket)", "title"))
-    timeline.note(Text(f"Watching the server for {watch:.1f} s", "detail"))
-    await asyncio.sleep(watch)
+    said = f"Hangs up mid-stream; watching the server up to {watch:.1f} s"
+    timeline.note(Text(said, "title"))
+    returned = await server.returned(left, watch)
     after = len(server.lines_since(left, "Sending"))
-    more = plural(after, "more 'Sending' line") + f" in {watch:.1f} s"
+    more = plural(after, "more 'Sending' line")
+    if returned is None:
+        more += f" in {watch:.1f} s"
     findings = [f"Client gone: {went_on(after)}, {more}."]
+    if returned is not None:
+        at = returned - left
+        findings.append(f"The app returned {at:.1f} s after the client left.")
     if noticed := server.lines_since(left, DISCONNECTED):
         at = noticed[0].at - left
         findings.append(f"It printed '{DISCONNECTED}' {at:.3f} s after.")
@@ -297,8 +310,7 @@ async def leave_after_first(server: Server, client: ws.ClientConnection) -> str:
     timeline, limit = server.timeline, 2 * server.pace() + 1
     async with asyncio.timeout(IO_TIMEOUT):
         message = await client.recv()
-    timeline.received(f"message {message!r}")
-    await timeline.pause()
+    timeline.received(f"message {message!r}")  # no pause: it ticks on
     left = timeline.now()
     timeline.sent(Text("close 1000 (the client leaves)", style="title"))
     await client.close()
@@ -338,6 +350,9 @@ async def one_handshake(server: Server) -> Outcome:
     return Outcome([f"The handshake got {status}.", *after])
 
 
+# The pauses a client makes (``--step``), by its key in SCRIPTS: only where
+# the server has nothing to say (between handshakes), never mid-stream.
+PAUSES = {"ws_with_token": 2}
 # A demo's client: by its name, or else by its transport (paced: it leaves).
 SCRIPTS: dict[str, Callable[[Server], Awaitable[Outcome]]] = {
     "ws_with_token": token_attempts,

@@ -1,6 +1,7 @@
-"""What the runner measures inside the demo's server, and the line it reads:
+"""What the runner measures inside the demo's server, and the lines it reads:
 for each HTTP request, the scope's ``asgi.spec_version`` and the asyncio
-tasks alive for the response as its first body is sent (while it streams).
+tasks alive for the response as its first body is sent (while it streams),
+then the same once the app has returned.
 
 The demos stay as the slides show them: ``observe()`` wraps a demo's app
 in the server process (``python -m scripts.live.launch --observe``)."""
@@ -15,11 +16,13 @@ PREFIX = "scripts.live.observe: "  # starts each line the observer prints
 
 
 class Observation(NamedTuple):
-    """One HTTP request, as the app saw it; ``tasks``: None, no body sent."""
+    """One HTTP request, as the app saw it; ``tasks``: None, no body sent;
+    ``returned``: the app has returned."""
 
     path: str
     spec_version: str | None
     tasks: int | None
+    returned: bool = False
 
     def line(self) -> str:
         return PREFIX + json.dumps(self._asdict())
@@ -29,7 +32,8 @@ class Observation(NamedTuple):
         said = f"GET {self.path}: spec_version {version}"
         if self.tasks is None:
             return f"{said}; no body sent"
-        return f"{said}; the response ran in {plural_tasks(self.tasks)}"
+        said += f"; the response ran in {plural_tasks(self.tasks)}"
+        return said + ("; the app returned" if self.returned else "")
 
 
 def plural_tasks(count: int) -> str:
@@ -43,14 +47,16 @@ def parse(line: str) -> Observation | None:
     try:
         found = json.loads(line.removeprefix(PREFIX))
         return Observation(
-            str(found["path"]), found["spec_version"], found["tasks"]
+            str(found["path"]), found["spec_version"], found["tasks"],
+            bool(found.get("returned", False)),
         )
     except (ValueError, KeyError, TypeError):
         return None
 
 
 def observe(app: ASGIApp) -> ASGIApp:
-    """``app``, reporting one line per HTTP request on stdout. The tasks
+    """``app``, reporting an HTTP request on stdout as its first body is
+    sent (or it ends without one), and again once the app returns. The tasks
     counted are those that appeared on the loop since the request began,
     and its own: the runner's clients make one request at a time."""
 
@@ -75,5 +81,6 @@ def observe(app: ASGIApp) -> ASGIApp:
         finally:
             if seen.tasks is None:
                 print(seen.line(), flush=True)
+            print(seen._replace(returned=True).line(), flush=True)
 
     return observed

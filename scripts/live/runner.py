@@ -1,4 +1,7 @@
-"""``python -m demos NAME``: the demo's server and client in one timeline."""
+"""``python -m demos NAME``: the demo's server and client in one timeline.
+Typed in a terminal (``make demo``), it pages (``--step``): each phase on a
+clear screen, Enter goes on; piped or recorded, it does not. Ctrl-C stops
+the output at once, the server too, in one line, and exits 0."""
 
 import argparse
 import asyncio
@@ -6,9 +9,7 @@ import contextlib
 import math
 import shlex
 import signal
-import sys
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Awaitable
 
 from rich import box
 from rich.console import Console, Group
@@ -16,14 +17,18 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from demos.catalog import BY_NAME, DEMOS, HTTP1, HTTP_CLASSES, PACED
-from scripts.live import clients
+from demos.catalog import BY_NAME, DEMOS, HTTP1, HTTP_CLASSES, PACED, Demo
+from scripts.live import clients, names
 from scripts.live import server as live
 from scripts.live.observe import plural_tasks
+from scripts.live.pages import interactive, keys_hidden
 from scripts.live.palette import theme
 from scripts.live.timeline import Timeline, style
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# The slowest pace the stage bears (no 3 s without a new row): a demo whose
+# code waits longer between sends runs at this one, and says so.
+STAGE_PACE = 2.0  # seconds
 TRY = {  # what to type in another terminal, before the URL
     "http": ["curl", "-N"],
     "http2": ["curl", "-v", "--http2-prior-knowledge", "-H", "TE: trailers"],
@@ -45,39 +50,40 @@ def try_command(server: live.Server) -> str:
     return f"{start} {shlex.quote(url)}"
 
 
+def script_key(demo: Demo) -> str:
+    """The key of ``demo``'s client in SCRIPTS (and PAUSES)."""
+    if demo.name in clients.SCRIPTS:
+        return demo.name
+    return demo.transport + (" paced" if demo.pace else "")
+
+
 async def show(server: live.Server, serve: bool) -> int:
     """Serve the demo, run its client (or wait for Ctrl-C), stop, sum up."""
     demo, timeline, outcome = server.demo, server.timeline, None
     console = timeline.console
+    timeline.pager.clear()
     console.rule(Text.assemble((demo.name, "title"), " · ", demo.slide))
     timeline.command(server.command)
-    if server.notes:
-        console.print(*[Text(x, "detail") for x in server.notes], "", sep="\n")
+    for note in server.notes:
+        console.print(Text(note, "detail"))
     try:
         await server.start()
         if serve:
-            console.print(Text("\nIn another terminal, try:", "title"))
+            console.print(Text("In another terminal, try:", "title"))
             timeline.command(try_command(server))
             if timeline.secret:
                 console.print(Text(EXPORT_IT_THERE, "detail"))
-            console.print(Text("Press Ctrl-C to stop.\n", "detail"))
+            console.print(Text("Press Ctrl-C to stop.", "detail"))
             code = await server.wait()
             error = f"The server exited on its own with code {code}."
         else:
-            scripts, paced = clients.SCRIPTS, " paced" if demo.pace else ""
-            script = scripts.get(demo.name) or scripts[demo.transport + paced]
             await timeline.pause()
-            outcome = await script(server)
+            outcome = await clients.SCRIPTS[script_key(demo)](server)
     except live.ServerError as exc:
         error = str(exc)
     except clients.CLIENT_ERRORS as exc:
         what = f"{type(exc).__name__}: {exc}".removesuffix(": ")
         error = f"The client failed: {what}"
-    except asyncio.CancelledError:
-        if task := asyncio.current_task():
-            task.uncancel()
-        timeline.runner("Ctrl-C" if serve else "Interrupted")
-        return 0 if serve else 130
     finally:
         await server.stop()
     if outcome is None:
@@ -108,23 +114,34 @@ def observed(server: live.Server) -> list[str]:
     return [f"Observed by the runner: {said}."]
 
 
-async def interruptible(main: Coroutine[Any, Any, int]) -> int:
-    """Run ``main``; a first Ctrl-C, SIGTERM or SIGHUP cancels it."""
+async def interruptible(server: live.Server, main: Awaitable[int]) -> int:
+    """Run ``main``. A first Ctrl-C, SIGTERM or SIGHUP mutes the timeline,
+    forces the server out (uvicorn's second SIGINT), cancels ``main`` and
+    says so in one line; 0 once the server is gone: a clean stop, which
+    ``make`` does not report as an error."""
     task, loop = asyncio.current_task(), asyncio.get_running_loop()
     assert task is not None
+    why = ""
 
-    def interrupt() -> None:
-        for signum in SIGNALS:
-            loop.add_signal_handler(signum, lambda: None)
+    def interrupt(signum: int) -> None:
+        nonlocal why
+        for each in SIGNALS:
+            loop.add_signal_handler(each, lambda: None)
+        why = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(
+            signum).name
+        server.timeline.muted = True
+        server.begin_stop(now=True)
         task.cancel()
 
     for signum in SIGNALS:
-        loop.add_signal_handler(signum, interrupt)
+        loop.add_signal_handler(signum, interrupt, signum)
     try:
         return await main
     except asyncio.CancelledError:
         task.uncancel()
-        return 130
+        gone = await server.stop(now=True)
+        server.timeline.stopped(why, gone)
+        return 0 if gone else 1
 
 
 def print_demos(console: Console) -> None:
@@ -160,22 +177,27 @@ def command_line() -> argparse.ArgumentParser:
     )
     option = cli.add_argument
     option("name", nargs="?", help="the demo to run")
-    option("--port", type=port_number, default=8000, help="default: 8000")
+    option("--port", type=port_number, default=live.PORT,
+           help=f"default: {live.PORT}")
     option("--serve", action="store_true",
            help="only serve the demo, until Ctrl-C, and print a command to try")
     option("--list", action="store_true", help="list the demos and exit")
     option("--verbose", action="store_true",
            help="show the server's start-up and shutdown, request headers")
-    option("--step", action="store_true",
-           help="pause between phases until Enter (a line on stdin)")
+    option("--step", action=argparse.BooleanOptionalAction,
+           help="a page per phase: clear the screen, wait for Enter between "
+           "phases (default: in an interactive terminal)")
     option("--light", action="store_true", help="colours for a light screen")
     option("--replay", action="store_true",
            help="print the demo's recording (of its run on --http, if "
            "given), paced: no server, no network")
     option("--interval", type=seconds, metavar="SECONDS",
-           help=f"seconds between the app's sends: {', '.join(PACED)}")
+           help=f"seconds between the app's sends: {', '.join(PACED)} "
+           f"(a pace over {STAGE_PACE:g} s runs at {STAGE_PACE:g} s)")
     http = "; ".join(f"{k}, {what}" for k, (_, what) in HTTP_CLASSES.items())
-    option("--http", choices=HTTP_CLASSES, help=f"HTTP/1.1 demos only: {http}")
+    option("--http", metavar=f"{{{','.join(HTTP_CLASSES)}}}",
+           help=f"HTTP/1.1 demos only: {http}")
+    option("--record", action="store_true", help=argparse.SUPPRESS)
     return cli
 
 
@@ -186,41 +208,63 @@ REFUSALS = (
 )
 
 
+def refused(args: argparse.Namespace, demo: Demo, errors: Console) -> int:
+    """2, said, if ``args`` do not fit ``demo``; else 0."""
+    if args.http is not None and args.http not in HTTP_CLASSES:
+        return names.unknown_http(errors, args.http)
+    for option, demos, why in REFUSALS:
+        if getattr(args, option) is not None and demo.name not in demos:
+            applies = f"--{option} applies to {', '.join(demos)}"
+            errors.print(f"The demo {demo.name!r} {why}; {applies}.",
+                         style="bad")
+            return 2
+    return 0
+
+
+def stage_pace(demo: Demo, interval: float | None) -> tuple[float | None, str]:
+    """The pace of this run, and what for: ``--interval``, or else the
+    slide's, but no slower than the stage bears (``STAGE_PACE``)."""
+    if interval is None and demo.pace and demo.interval() > STAGE_PACE:
+        return STAGE_PACE, "the stage"
+    return interval, "this run"
+
+
 def main(argv: list[str] | None = None) -> int:
-    cli = command_line()
-    args = cli.parse_args(argv)
+    args = command_line().parse_args(argv)
     colours = theme("light" if args.light else "dark")
     console = Console(highlight=False, theme=colours)
     if args.list:
         print_demos(console)
         return 0
-    errors = Console(stderr=True, highlight=False, soft_wrap=True,
-                     theme=colours)
-    demo = BY_NAME.get(args.name or "")
+    errors = Console(stderr=True, highlight=False, theme=colours)
     if args.name is None:
-        cli.print_usage(sys.stderr)
-    elif demo is None:
-        errors.print(f"Unknown demo: {args.name!r}.", style="bad")
-    else:
-        for option, demos, why in REFUSALS:
-            if getattr(args, option) is not None and demo.name not in demos:
-                applies = f"--{option} applies to {', '.join(demos)}"
-                message = f"The demo {demo.name!r} {why}; {applies}."
-                errors.print(message, style="bad")
-                return 2
-        if args.replay:  # its module comes with the recordings
-            from scripts.transcripts.replay import replay
+        return names.missing(errors, args.replay)
+    if (demo := BY_NAME.get(args.name)) is None:
+        return names.unknown_demo(errors, args.name, args.replay)
+    if code := refused(args, demo, errors):
+        return code
+    step = args.step
+    if step is None:
+        step = interactive() and not (args.serve or args.record)
+    if args.replay:  # its module comes with the recordings
+        from scripts.transcripts.replay import replay
 
-            return replay(demo.name, console, args.step, http=args.http)
-        try:
-            secret = clients.token(demo)
-        except SystemExit as exc:  # the demo refuses its settings
-            errors.print(str(exc), style="bad")
-            return 2
-        timeline = Timeline(console, args.verbose, args.step, secret)
-        settings = args.port, args.interval, args.http
-        observe = demo.transport == "http" and not args.serve
-        server = live.Server(demo, *settings, timeline, observe)
-        return asyncio.run(interruptible(show(server, args.serve)))
-    print_demos(errors)
-    return 2
+        with keys_hidden(step):
+            return replay(demo.name, console, step, http=args.http)
+    try:
+        secret = clients.token(demo)
+    except SystemExit as exc:  # the demo refuses its settings
+        errors.print(str(exc), style="bad", soft_wrap=True)
+        return 2
+    timeline = Timeline(console, args.verbose, step, secret, args.record)
+    pauses = clients.PAUSES.get(script_key(demo), 0)
+    # Pages: the server up; the client's, split at its pauses; the summary.
+    timeline.pager.name, timeline.pager.pages = demo.name, 3 + pauses
+    interval, paced_for = stage_pace(demo, args.interval)
+    server = live.Server(
+        demo, args.port, interval, args.http, timeline,
+        observe=demo.transport == "http" and not args.serve,
+        paced_for=paced_for, shown_port=live.PORT if args.record else None,
+    )
+    with keys_hidden(step):
+        return asyncio.run(interruptible(server, show(server, args.serve)))

@@ -1,5 +1,6 @@
 """The demo's uvicorn, in a session of its own (Ctrl-C reaches the runner,
-which stops it); its lines go to the timeline (timeline.py)."""
+which stops it: at once, by uvicorn's own force exit, a second SIGINT); its
+lines go to the timeline (timeline.py)."""
 
 import asyncio
 import contextlib
@@ -8,6 +9,7 @@ import os
 import shlex
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -19,11 +21,14 @@ from scripts.live.observe import parse as observation
 from scripts.live.timeline import Timeline
 from scripts.net import ports, processes
 
-HOST = ports.HOST
+HOST = ports.HOST  # uvicorn's default, as is PORT: the command omits them
+PORT = 8000
 LAUNCH = "scripts.live.launch"  # what starts uvicorn: see its docstring
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 10.0  # seconds for the server to accept connections
+GRACE = 1.0  # seconds for a clean shutdown before uvicorn's force exit
 STOP_TIMEOUT = 3.0  # seconds for the server to exit after SIGINT
+RESEND = 0.02  # seconds between the SIGINTs of a force exit
 DRAIN_TIMEOUT = 2.0  # seconds to collect the server's last lines
 
 
@@ -63,22 +68,29 @@ def port_taken(port: int) -> str:
     return f"Port {port} is already in use; choose another one with --port."
 
 
-def python_command() -> str:
-    """This interpreter, spelled so the speaker can retype it."""
+def python_command(name: str = "python") -> str:
+    """This interpreter (or the script ``name`` beside it), spelled so the
+    speaker can retype it: .venv/bin/python, .venv/bin/uvicorn."""
+    path = Path(sys.executable)
+    if name != "python":
+        path = path.with_name(name)
     with contextlib.suppress(ValueError):
-        return str(Path(sys.executable).relative_to(Path.cwd()))
-    return "python"
+        return str(path.relative_to(Path.cwd()))
+    return name
 
 
 class Server:
     """The demo's uvicorn, started by scripts/live/launch.py: ``interval``
-    replaces its pace constant in the server only; ``observe``: the app
-    reports each request's spec version and tasks (``observations``);
-    ``notes``: how this run differs from the slide's."""
+    replaces its pace constant in the server only (``paced_for``: why);
+    ``observe``: the app reports each request's spec version and tasks
+    (``observations``) and when it returns (``returns``); ``notes``: how
+    this run differs from the slide's; ``shown_port``: the port its command
+    shows (default: ``port``)."""
 
     def __init__(
         self, demo: Demo, port: int, interval: float | None, http: str | None,
-        timeline: Timeline, observe: bool = True,
+        timeline: Timeline, observe: bool = True, paced_for: str = "this run",
+        shown_port: int | None = None,
     ) -> None:
         self.demo, self.port, self.interval = demo, port, interval
         self.http, self.observe = http, observe
@@ -87,21 +99,30 @@ class Server:
             self.seconds = demo.interval()
         self.timeline, self.lines = timeline, list[LogLine]()
         self.observations, self.notes = list[Observation](), list[str]()
-        launch, uvicorn = ["-m", LAUNCH], [demo.target]
-        uvicorn += ["--host", HOST, "--port", str(port), *demo.server_args]
+        self.returns = list[float]()  # when the app returned, each request
+        launch, uvicorn, shown = ["-m", LAUNCH], [demo.target], [demo.target]
+        if (shown_port or port) != PORT:
+            shown += ["--port", str(shown_port or port)]
+        uvicorn += ["--host", HOST, "--port", str(port)]
         if interval is not None:
             launch += ["--pace", f"{demo.pace}={interval!r}"]
-            paced = f"Paced for this run: {demo.pace} = {interval:g} s"
-            self.notes.append(f"{paced} in the server, not the slide's.")
+            paced = f"Paced for {paced_for}: {demo.pace} = {interval:g} s"
+            self.notes.append(f"{paced} (the slide's: {demo.interval():g} s).")
+        extra = list(demo.server_args)
         if http is not None:
             protocol, what = HTTP_CLASSES[http]
-            uvicorn += ["--http", protocol]
+            extra += ["--http", protocol]
             self.notes.append(f"HTTP for this run: {what}.")
-        shown = launch if interval is not None else ["-m", "uvicorn"]
-        self.command = shlex.join([python_command(), *shown, *uvicorn])
+        uvicorn, shown = uvicorn + extra, shown + extra
+        program = [python_command("uvicorn")]
+        if interval is not None:
+            program = [python_command(), *launch]
+        self.command = shlex.join([*program, *shown])
         self.args = [*launch, *["--observe"] * observe, *uvicorn]
         self.process: processes.Server | None = None
         self.reader: asyncio.Task[None] | None = None
+        self.stopping: asyncio.Task[bool] | None = None
+        self.hurry = False  # force the exit at once: an interrupt
         self.changed = asyncio.Condition()
 
     def pace(self) -> float:  # seconds between the app's sends, this run
@@ -141,6 +162,7 @@ class Server:
                 why += "connections"
             message = f"The server {why}; its output is above."
             raise ServerError(message) from None
+        self.timeline.zero()
         self.timeline.runner(f"Server up: PID {process.pid}, port {self.port}")
 
     async def wait(self) -> int:
@@ -150,19 +172,44 @@ class Server:
         await asyncio.shield(self.reader)  # its output ends as it exits
         return await asyncio.to_thread(self.process.popen.wait)
 
-    async def stop(self) -> None:
-        """Ask the server to shut down (SIGINT), then insist (SIGKILL)."""
-        if (process := self.process) is None:
-            return
+    def begin_stop(self, now: bool = False) -> None:
+        """Start ``stop()`` (at once: ``now``), or hurry the one going on."""
+        self.hurry = self.hurry or now
+        if self.process is not None and self.stopping is None:
+            self.stopping = asyncio.create_task(self.shut_down(self.process))
+
+    async def stop(self, now: bool = False) -> bool:
+        """Ask the server to shut down (SIGINT); once it had ``GRACE``, or
+        ``now``, force it (uvicorn's second SIGINT); SIGKILL after
+        ``STOP_TIMEOUT``. Whether it is gone; said unless muted."""
+        self.begin_stop(now)
+        if self.stopping is None:  # never started
+            return True
+        return await asyncio.shield(self.stopping)
+
+    async def shut_down(self, process: processes.Server) -> bool:
         if process.alive() and self.timeline.verbose:
             self.timeline.runner("Stopping the server (SIGINT)")
-        stop = asyncio.to_thread(process.stop, signal.SIGINT, STOP_TIMEOUT)
-        if (await stop).how == "SIGKILL":
+        started = sent = time.monotonic()
+        with contextlib.suppress(ProcessLookupError):
+            process.popen.send_signal(signal.SIGINT)
+        while process.alive() and time.monotonic() - started < STOP_TIMEOUT:
+            await asyncio.sleep(RESEND)
+            now = time.monotonic()
+            if (self.hurry or now - started >= GRACE) and now - sent >= RESEND:
+                with contextlib.suppress(ProcessLookupError):
+                    process.popen.send_signal(signal.SIGINT)
+                sent = now
+        if process.alive():
             still = f"Still running after {STOP_TIMEOUT:.0f} s"
             self.timeline.runner(f"{still}: killing it (SIGKILL)")
-        await self.drain()
-        code = process.popen.returncode
-        self.timeline.runner(f"The server exited with code {code}")
+        gone = not (await asyncio.to_thread(process.stop, signal.SIGKILL, 0)
+                    ).leftovers
+        if not self.hurry:
+            await self.drain()
+            code = process.popen.returncode
+            self.timeline.runner(f"The server exited with code {code}")
+        return gone
 
     async def wait_for(
         self, prefix: str, since: float, seconds: float, count: int = 1
@@ -186,14 +233,28 @@ class Server:
             text = self.timeline.mask(raw.decode(errors="replace").rstrip())
             line = LogLine(self.timeline.now(), text)
             if (seen := observation(line.text)) is not None:
-                self.observations.append(seen)
                 if self.timeline.verbose:
                     self.timeline.runner(f"Observed {seen}")
-                continue
-            self.timeline.server(line.text, line.at)
+            else:
+                self.timeline.server(line.text, line.at)
             async with self.changed:
-                self.lines.append(line)
+                if seen is None:
+                    self.lines.append(line)
+                elif seen.returned:
+                    self.returns.append(line.at)
+                else:
+                    self.observations.append(seen)
                 self.changed.notify_all()
+
+    async def returned(self, since: float, seconds: float) -> float | None:
+        """When the app returned from a request after ``since``, waiting up
+        to ``seconds``; None if it did not (or nothing observes it)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds), self.changed:
+                await self.changed.wait_for(
+                    lambda: any(at > since for at in self.returns)
+                )
+        return next((at for at in self.returns if at > since), None)
 
     async def drain(self) -> None:
         """Let the last lines of output reach the timeline."""

@@ -2,10 +2,7 @@
 each, in arrival order, in the runner's palette."""
 
 import asyncio
-import contextlib
-import os
 import re
-import sys
 import time
 from collections.abc import Iterable
 from urllib.parse import quote
@@ -14,14 +11,16 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from scripts.live.pages import Pager
+
 KNOWN_ISSUES = {  # lines alarming on a projector, but known server bugs
     "ASGI callable returned without completing handshake.": "uvicorn bug "
     "(PR #3138): the client got it all",
 }
 LEVEL_STYLE = {"INFO": "info", "WARNING": "warning", "ERROR": "bad"}
-# Header lines shown with --verbose only: the date, and the connection's
-# own (hop-by-hop) fields, which say nothing about the demo.
-QUIET_HEADERS = ("date:", "connection:", "sec-websocket-accept:")
+# Header lines shown with --verbose only: the date, the server's name, and
+# the connection's own (hop-by-hop) fields: they say nothing about the demo.
+QUIET_HEADERS = ("date:", "server:", "connection:", "sec-websocket-accept:")
 LOG_LINE = re.compile(r"(?P<level>[A-Z]+):\s+(?P<message>.*)")
 # uvicorn's start-up, shutdown and WebSocket connection lines (the access
 # log says as much): shown with --verbose only.
@@ -29,6 +28,12 @@ FOLDED = re.compile(
     r"Started server|Waiting for application|Application \w+ complete"
     r"|Uvicorn running on|Shutting down$|Finished server|connection \w+"
 )
+# A word of a shell command, quotes and all: where a long command may wrap.
+WORD = re.compile(r"""(?:[^\s"']+|"[^"]*"|'[^']*')+""")
+CONTINUED = " \\"  # ends a row of a command that goes on below
+# A page ends once no row came for SETTLE seconds (or SETTLE_LIMIT passed):
+# a server logs some lines just after the client has its answer.
+SETTLE, SETTLE_LIMIT = 0.2, 1.0
 Content = str | Text
 Headers = Iterable[tuple[str | bytes, str | bytes]]
 
@@ -49,15 +54,19 @@ def header_lines(headers: Headers) -> list[str]:
 
 
 class Timeline:
-    """Client events and server lines, in arrival order, stamped; with
-    ``step``, ``pause()`` waits for Enter; ``secret``: shown as ***."""
+    """Client events and server lines, in arrival order, stamped since the
+    server is up; ``pager``: the run's pages (with ``step``, ``pause()``
+    waits for Enter; with ``marks``, it marks the page's end); ``secret``:
+    shown as ***; once ``muted``, nothing more is shown but ``stopped()``."""
 
     def __init__(
         self, console: Console, verbose: bool = False, step: bool = False,
-        secret: str = "",
+        secret: str = "", marks: bool = False,
     ) -> None:
         self.console, self.start = console, time.monotonic()
-        self.verbose, self.step, self.secret = verbose, step, secret
+        self.last = self.start  # when the last row came
+        self.verbose, self.secret, self.muted = verbose, secret, False
+        self.pager = Pager(console, step=step, marks=marks)
 
     def mask(self, text: str) -> str:
         for form in {self.secret, quote(self.secret)} - {""}:
@@ -65,20 +74,22 @@ class Timeline:
         return text
 
     async def pause(self) -> None:
-        """With ``step``: wait for a line on stdin (at its end: go on)."""
-        if not self.step:
+        """The end of a page, once no row came for ``SETTLE`` (a server's
+        late line stays on its page): with ``step``, wait for Enter (a line
+        on stdin, or its end) and start the next page; the stamps do not
+        count the wait."""
+        if not (self.pager.step or self.pager.marks):
             return
-        self.console.print(Text("Press Enter to go on", "runner"))
-        loop, ready = asyncio.get_running_loop(), asyncio.Event()
-        fd = sys.stdin.fileno()
-        with contextlib.suppress(PermissionError):  # a file: read it now
-            loop.add_reader(fd, ready.set)
-            try:
-                await ready.wait()
-            finally:
-                loop.remove_reader(fd)
-        while os.read(fd, 1) not in (b"\n", b""):
-            pass
+        waited = time.monotonic()
+        while (quiet := time.monotonic() - self.last) < SETTLE:
+            if time.monotonic() - waited >= SETTLE_LIMIT:
+                break
+            await asyncio.sleep(SETTLE - quiet)
+        await self.pager.wait()
+        self.start += time.monotonic() - waited
+
+    def zero(self) -> None:  # the stamps count from now on: the server is up
+        self.start = time.monotonic()
 
     def now(self) -> float:
         return time.monotonic() - self.start
@@ -112,6 +123,9 @@ class Timeline:
         self, at: float | None, who: str, mark: str, what: Content,
         details: Iterable[str] = (),
     ) -> None:
+        if self.muted:
+            return
+        self.last = time.monotonic()
         body = Text(what) if isinstance(what, str) else what.copy()
         for line in details:
             if self.verbose or not line.lower().startswith(QUIET_HEADERS):
@@ -124,5 +138,35 @@ class Timeline:
         grid.add_row(stamp, f"{who:6} {mark}", body)
         self.console.print(grid)
 
-    def command(self, command: str) -> None:  # ready to copy
-        self.console.print(Text(f"$ {command}", "command"), soft_wrap=True)
+    def command(self, command: str) -> None:
+        """``command``, ready to copy or retype: a long one goes on below
+        its rows ending `` \\``, each row within the console's width."""
+        rows = shell_rows(command, self.console.width)
+        self.console.print(Text("\n".join(rows), "command"), soft_wrap=True)
+
+    def stopped(self, why: str, gone: bool) -> None:
+        """The one line after an interrupt, the prompt (or ^C) erased."""
+        self.pager.erase_row()
+        said = "the server is gone" if gone else "the server is still running"
+        self.console.print(Text(f"Stopped: {why}; {said}.", "runner"))
+
+
+def shell_rows(command: str, width: int) -> list[str]:
+    """``$ command`` in rows of at most ``width`` columns, cut between its
+    words (an option stays with its value), each but the last ending with
+    `` \\`` and each after the first indented: the shell reads one command."""
+    words, units = WORD.findall(command), list[str]()
+    for word in words:
+        if units and units[-1].startswith("-") and " " not in units[-1] and (
+            not word.startswith("-")
+        ):
+            units[-1] += f" {word}"
+        else:
+            units.append(word)
+    rows, row = list[str](), "$"
+    for unit in units:
+        if len(f"{row} {unit}{CONTINUED}") > width and row.strip("$ "):
+            rows.append(row + CONTINUED)
+            row = "   "
+        row += f" {unit}"
+    return [*rows, row]

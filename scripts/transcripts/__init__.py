@@ -1,9 +1,12 @@
 """Recorded runs of the demos, the fallback when a live demo fails on stage:
 ``assets/transcripts/STEM.txt``, one terminal row a line, after the delay
-before it: ``SECONDS<TAB>ROW IN RICH MARKUP``. STEM is the demo's NAME, or
-NAME.HTTP for its run on ``--http HTTP``. ``make transcripts`` writes them
-(record.py), ``make assets`` draws them (scripts/assets/transcripts.py),
-``python -m demos NAME [--http HTTP] --replay`` prints one (replay.py)."""
+before it, as the stage sees it: ``SECONDS<TAB>ROW IN RICH MARKUP``; and a
+line ``# page`` where ``--step`` ends a page (waits for Enter). STEM is the
+demo's NAME, or NAME.HTTP for its run on ``--http HTTP``. ``make
+transcripts`` writes them (record.py), ``make assets`` draws them
+(scripts/assets/transcripts.py), ``python -m demos NAME [--http HTTP]
+--replay`` prints one (replay.py), ``duration(STEM)`` says how long it
+takes on stage."""
 
 import math
 from pathlib import Path
@@ -15,12 +18,14 @@ from rich.text import Text
 
 from demos.catalog import DEMOS, RECORDED_ON
 from scripts.exceptions import InputError
-from scripts.files import decode
+from scripts.files import decode, shown
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDER = Path("assets/transcripts")
 WIDTH = 80  # columns, as recorded
 HEADER = "# {name}: by `make transcripts`; a row: delay (s), tab, markup"
+PAGE = "# page"  # a line of its own: a page ends (Row.markup: BREAK)
+BREAK = "\f"  # what the runner prints there, with --record
 
 
 class Recording(NamedTuple):
@@ -54,11 +59,15 @@ BY_STEM = {recording.stem: recording for recording in RECORDINGS}
 
 class Row(NamedTuple):
     delay: float  # seconds after the row before
-    markup: str
+    markup: str  # BREAK: the end of a page, not a row
 
     @property
     def text(self) -> Text:
         return Text.from_markup(self.markup)
+
+    @property
+    def breaks(self) -> bool:
+        return self.markup == BREAK
 
 
 def path(root: Path, stem: str) -> Path:
@@ -67,7 +76,8 @@ def path(root: Path, stem: str) -> Path:
 
 def dump(stem: str, rows: list[Row]) -> str:
     lines = [HEADER.format(name=stem)]
-    lines += [f"{round(r.delay, 3):g}\t{r.markup}" for r in rows]
+    lines += [PAGE if r.breaks else f"{round(r.delay, 3):g}\t{r.markup}"
+              for r in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -76,6 +86,9 @@ def parse(data: bytes, shown: str) -> list[Row]:
     rows = []
     for number, line in enumerate(decode(data, shown).splitlines(), 1):
         if number == 1 and line.startswith("# "):
+            continue
+        if line == PAGE:
+            rows.append(Row(0.0, BREAK))
             continue
         delay, tab, markup = line.partition("\t")
         try:
@@ -90,6 +103,28 @@ def parse(data: bytes, shown: str) -> list[Row]:
     return rows
 
 
-def screen_rows(rows: list[Row]) -> int:
-    """How many rows the transcript takes on a ``WIDTH``-column terminal."""
-    return sum(max(1, -(-cell_len(r.text.plain) // WIDTH)) for r in rows)
+def screen_rows(rows: list[Row], width: int = WIDTH) -> int:
+    """How many rows the transcript takes on a ``width``-column terminal,
+    unpaged."""
+    return sum(max(1, -(-cell_len(r.text.plain) // width))
+               for r in rows if not r.breaks)
+
+
+def pages(rows: list[Row]) -> list[list[Row]]:
+    """The rows of each page ``--step`` shows."""
+    found: list[list[Row]] = [[]]
+    for row in rows:
+        if row.breaks:
+            found.append([])
+        else:
+            found[-1].append(row)
+    return found
+
+
+def duration(stem: str, root: Path = ROOT) -> float:
+    """The seconds the recorded run ``stem`` takes on stage, from Enter to
+    the prompt, the speaker's Enter at each page aside: its delays summed.
+    OSError if it is not recorded, InputError if its file is bad."""
+    file = path(root, stem)
+    rows = parse(file.read_bytes(), shown(file, root))
+    return round(sum(row.delay for row in rows), 3)

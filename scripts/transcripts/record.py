@@ -1,7 +1,9 @@
-"""Run a demo as the speaker does, at the slide's pace, and keep what it
-printed: each row's markup, normalised so a rebuild is byte-stable, and the
-delay before it, quantised (see ``delays``)."""
+"""Run a demo as the speaker does, at the stage's pace, and keep what it
+printed: each row's markup, normalised so a rebuild is byte-stable, the delay
+before it as the audience sits through it, quantised (see ``delays``), and
+where ``--step`` ends each page."""
 
+import itertools
 import os
 import random
 import re
@@ -20,20 +22,25 @@ from rich.segment import Segment
 from rich.text import Text
 
 from demos.catalog import Demo
+from scripts.live.runner import stage_pace
 from scripts.net import ports, processes
-from scripts.transcripts import ROOT, WIDTH, Row
+from scripts.transcripts import BREAK, ROOT, WIDTH, Row
 
 PORT = 8000  # what the transcripts show, whichever port the run had
-QUANTUM = 0.5  # seconds: what a demo without a pace rounds to
+QUANTUM = 0.1  # seconds: what a delay rounds to, but on a paced run
+STEP = 0.2  # seconds: the slowest pace a paced run's delays round to
 RUNNER = "runner »"  # the runner's rows: the server's start and stop
-RUN_TIMEOUT = 90.0  # seconds for one demo (ws_disconnect: ~25)
+UP = f"{RUNNER} Server up"  # the row the stamps count from
+MACHINE = 1.0  # seconds a busy machine's start-ups may stray: see tolerance()
+RUN_TIMEOUT = 90.0  # seconds for one demo (the longest: ~5)
 ENV = {
     "COLUMNS": str(WIDTH), "FORCE_COLOR": "1", "COLORTERM": "truecolor",
     "TTY_INTERACTIVE": "0",  # colours, but no spinner redrawing a row
     "PYTHONIOENCODING": "utf-8",
 }
 STAMP = re.compile(r" *\+\d+\.(\d+)s")
-DURATION = re.compile(r"(?<![\d.+])\d+\.(\d+)(?= s\b)")  # "in 3.0 s"
+# A duration measured ("2.4 s after"), not a limit ("up to 2.5 s").
+DURATION = re.compile(r"(?<![\d.+])(?<!up to )\d+\.(\d+)(?= s\b)")
 Fix = tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
 FIXES: list[Fix] = [  # what differs from run to run, each the same width
     (re.compile(r"(127\.0\.0\.1:)\d{5}(?!\d)"), r"\g<1>50000"),  # a client
@@ -62,16 +69,18 @@ def free_port() -> int:
 
 
 def run(demo: Demo, http: str | None = None) -> list[tuple[float, str]]:
-    """``python -m demos NAME [--http HTTP]`` on a free port: its lines, as
-    they came, each with the seconds since the first; RecordError if it
-    fails."""
+    """``python -m demos NAME [--http HTTP] --record`` on a free port,
+    shown as on the default one: its lines, as they came, each with the
+    seconds since it started; RecordError if it fails."""
     port, lines = free_port(), list[tuple[float, str]]()
     read_end, write_end = os.pipe()
     command = [sys.executable, "-m", "demos", demo.name, "--port", str(port)]
     command += [] if http is None else ["--http", http]
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | ENV
     with os.fdopen(write_end, "wb") as output:
-        runner = processes.Server(command, cwd=ROOT, env=env, output=output)
+        first = time.monotonic()  # Enter: the first row comes after this
+        runner = processes.Server([*command, "--record"], cwd=ROOT, env=env,
+                                  output=output)
 
     def read() -> None:
         with os.fdopen(read_end, "rb") as pipe:
@@ -95,7 +104,6 @@ def run(demo: Demo, http: str | None = None) -> list[tuple[float, str]]:
         tail = "\n".join(f"  {line}" for line in plain[-8:])
         raise RecordError(f"{demo.name}: the demo {how}; it printed:\n{tail}")
     where = re.compile(rf"(?<![\d.;\[]){port}(?![\d;m])")
-    first = lines[0][0]
     return [(at - first, where.sub(str(PORT), line)) for at, line in lines]
 
 
@@ -114,6 +122,18 @@ def jitter(quantum: float) -> float:
     return max(0.6 * quantum, 0.3)
 
 
+def machine(index: int, row: str) -> bool:
+    """Whether the delay before ``row`` (its key) is the machine's, not the
+    demo's: the runner's start, the server's start and stop."""
+    return index == 0 or row.startswith(RUNNER)
+
+
+def tolerance(index: int, row: str, quantum: float) -> float:
+    """How far a rebuild's delay before ``row`` may stray, a busy
+    machine's start-ups taking longer, and keep the old one."""
+    return MACHINE if machine(index, row) else jitter(quantum)
+
+
 def quantised(seconds: float, quantum: float) -> float:
     return round(round(seconds / quantum) * quantum, 3)
 
@@ -121,16 +141,18 @@ def quantised(seconds: float, quantum: float) -> float:
 def delays(
     times: list[float], quantum: float, keys: list[str], old: list[Row]
 ) -> list[float]:
-    """Each gap rounded to a multiple of ``quantum``; but a rebuild of the
-    same rows keeps the ``old`` delay of a gap within ``jitter()`` of it,
-    so a busy machine's jitter does not change the file."""
-    gaps = [b - a for a, b in zip([0.0, *times], times, strict=False)]
-    new = [quantised(gap, quantum) for gap in gaps]
+    """Each gap between the times rounded to a multiple of ``quantum`` (so
+    the delays add up to the run's time, rounded once); but a rebuild of
+    the same rows keeps the ``old`` delay of a gap within ``jitter()`` of
+    it, so a busy machine's jitter does not change the file."""
+    gaps = [b - a for a, b in itertools.pairwise([0.0, *times])]
+    marks = [quantised(at, quantum) for at in [0.0, *times]]
+    new = [round(b - a, 3) for a, b in itertools.pairwise(marks)]
     if [key(r.markup) for r in old] != keys:
         return new
-    pairs = zip(gaps, new, old, strict=True)
-    return [o.delay if abs(g - o.delay) <= jitter(quantum) else n
-            for g, n, o in pairs]
+    pairs = enumerate(zip(gaps, new, old, strict=True))
+    return [o.delay if abs(g - o.delay) <= tolerance(i, keys[i], quantum)
+            else n for i, (g, n, o) in pairs]
 
 
 def key(row: str) -> str:
@@ -138,46 +160,75 @@ def key(row: str) -> str:
     return " ".join(STAMP.sub(" ", Text.from_markup(row).plain).split())
 
 
+def quantum_of(demo: Demo) -> float:
+    """What the delays of ``demo``'s run round to: on a paced run, its pace
+    on stage (0.2 s: its stamps step as its sends do), at most ``STEP``;
+    else ``QUANTUM``."""
+    pace, _ = stage_pace(demo, None)
+    if pace is None and demo.pace:
+        pace = demo.interval()
+    return QUANTUM if pace is None else min(pace, STEP)
+
+
 def rows(
     demo: Demo, lines: list[tuple[float, str]], old: list[Row]
 ) -> list[Row]:
-    """The rows of a run, normalised; stamps from the quantised delays. A
-    demo with no pace has no delays and shows no stamps: its timings are
-    the machine's, not the demo's. The runner's rows (the server's start
-    and stop) take no time either, for the same reason."""
-    quantum = demo.interval() if demo.pace else QUANTUM
+    """The rows of a run, normalised, and its page breaks; every delay as
+    the stage sees it (the start, the server's start and stop, waits), the
+    speaker's Enter aside. A demo with no pace shows no stamps: its timings
+    are the machine's, not the demo's; a paced one's count from the
+    server's start, as live."""
+    quantum = quantum_of(demo)
 
     def duration(match: re.Match[str]) -> str:
         value = quantised(float(match[0]), quantum)
         return f"{value:.{len(match[1])}f}"
 
+    breaks = [i for i, (_, line) in enumerate(lines) if line == BREAK]
+    lines = [(at, line) for at, line in lines if line != BREAK]
     texts = []
     for _, line in lines:
         for pattern, replacement in [*FIXES, (DURATION, duration)]:
             line = pattern.sub(replacement, line)
         texts.append(line)
     keys = [key(tidy(text)) for text in texts]
-    found = delays([at for at, _ in lines], quantum, keys, old)
-    result, clock = [], 0.0
+    kept = [row for row in old if not row.breaks]
+    found = delays([at for at, _ in lines], quantum, keys, kept)
+    result, clock = [], None
     for delay, text, seen in zip(found, texts, keys, strict=True):
-        if not demo.pace or RUNNER in seen:
-            delay = 0.0
-        clock += delay
+        clock = 0.0 if UP in seen else None if clock is None else clock + delay
 
-        def stamp(match: re.Match[str], at: float = clock) -> str:
-            if not demo.pace:
+        def stamp(match: re.Match[str], at: float | None = clock) -> str:
+            if not demo.pace or at is None:
                 return " " * len(match[0])
             return f"+{at:.{len(match[1])}f}s".rjust(len(match[0]))
 
         result.append(Row(delay, tidy(STAMP.sub(stamp, text))))
-    return old if same_run(result, old, keys, quantum) else result
+    for index in breaks:
+        result.insert(index, Row(0.0, BREAK))
+    if same_run(result, old, keys, quantum) and breaks == [
+        i for i, row in enumerate(old) if row.breaks
+    ]:
+        return old
+    return result
 
 
 def same_run(new: list[Row], old: list[Row], keys: list[str], quantum: float
              ) -> bool:
     """Whether ``old`` recorded the same rows, interleaved otherwise (the
-    server's output and the client's race), over about as long: then a
-    rebuild keeps it, byte for byte."""
-    took = [sum(row.delay for row in rows) for rows in (new, old)]
-    close = abs(took[0] - took[1]) <= jitter(quantum)
-    return close and Counter(keys) == Counter(key(r.markup) for r in old)
+    server's output and the client's race), as long: each of the machine's
+    delays within ``MACHINE``, the demo's within ``jitter()`` in all, and a
+    ``quantum`` (a time near a step rounds either way); then a rebuild keeps
+    it, byte for byte."""
+    rows = [row for row in old if not row.breaks]
+    if Counter(keys) != Counter(key(row.markup) for row in rows):
+        return False
+    added = [row for row in new if not row.breaks]
+    machines, demos = [], []
+    for these, named in ((added, keys), (rows, [key(r.markup) for r in rows])):
+        pairs = list(enumerate(zip(these, named, strict=True)))
+        machines.append({k: r.delay for i, (r, k) in pairs if machine(i, k)})
+        demos.append(sum(r.delay for i, (r, k) in pairs if not machine(i, k)))
+    return machines[0].keys() == machines[1].keys() and all(
+        abs(machines[0][k] - machines[1][k]) <= MACHINE for k in machines[0]
+    ) and abs(demos[0] - demos[1]) <= jitter(quantum) + quantum

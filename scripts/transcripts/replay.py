@@ -1,6 +1,6 @@
 """``python -m demos NAME [--http HTTP] --replay``: print a demo's recorded
 run, paced like the real one, with no server and no network (the fallback on
-stage)."""
+stage); with ``--step``, paged where the live run is."""
 
 import re
 import sys
@@ -13,8 +13,9 @@ from rich.text import Text
 
 from scripts.exceptions import InputError
 from scripts.files import shown
+from scripts.live.pages import Pager
 from scripts.live.palette import PALETTES
-from scripts.transcripts import RECORDINGS, ROOT, Recording, Row, parse, path
+from scripts.transcripts import RECORDINGS, ROOT, Recording, parse, path
 
 HEX = re.compile(r"#[0-9a-fA-F]{6}")
 STYLE_OF = {  # a dark colour: its style name (each has its own)
@@ -25,22 +26,12 @@ LIGHT = {
     colour: Style.parse(PALETTES["light"][name]).color.triplet.hex  # type: ignore[union-attr]
     for colour, name in STYLE_OF.items()
 }
-PROMPT = "Press Enter to go on…"
 
 
 def light(console: Console) -> bool:
     """Whether ``console`` has the light palette's theme."""
     ours = Style.parse(PALETTES["light"]["text"])
     return console.get_style("text", default="none") == ours
-
-
-def pauses(rows: list[Row]) -> set[int]:
-    """Where ``--step`` waits: before each client phase (a row the client
-    sends after a row it did not) and before the summary."""
-    plain = [row.text.plain for row in rows]
-    sends = [" client " in f" {p} " and "→" in p for p in plain]
-    found = {i for i in range(1, len(rows)) if sends[i] and not sends[i - 1]}
-    return found | {i for i, p in enumerate(plain) if p.startswith("╭")}
 
 
 def replay(
@@ -68,11 +59,13 @@ def replay(
         print(f"Cannot replay {run}: {error}", file=sys.stderr)
         return 2
     recolour = light(console)
-    prompt = Text(PROMPT, PALETTES["light" if recolour else "dark"]["detail"])
-    stops = pauses(rows) if step else set()
+    pages = 1 + sum(row.breaks for row in rows)
+    pager = Pager(console, name, pages, step)
+    pager.clear()
     for index, row in enumerate(rows):
-        if index in stops:
-            console.input(prompt)
+        if row.breaks:
+            pager.wait_now()
+            continue
         time.sleep(row.delay)
         if index == 0 and row.text.plain.startswith("─"):  # the title rule
             said = f"a replay of {shown(file, root)}, no server"

@@ -18,9 +18,11 @@ ROOT = Path(__file__).resolve().parents[2]
 # Wide, UTF-8 output: no line of the timeline is wrapped.
 # DEMO_TOKEN: a token no output may show (the runner masks it).
 SECRET = "s3cret-of-the-tests"
+# Not under make (MAKELEVEL: the runner would say what to type to make).
+MAKE = ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")
 ENV = {
-    **os.environ, "COLUMNS": "200", "PYTHONIOENCODING": "utf-8",
-    "DEMO_TOKEN": SECRET,
+    **{k: v for k, v in os.environ.items() if k not in MAKE},
+    "COLUMNS": "200", "PYTHONIOENCODING": "utf-8", "DEMO_TOKEN": SECRET,
 }
 # A new shell in the repository root: no venv on PATH, no PYTHONPATH.
 FRESH = {

@@ -1,7 +1,8 @@
 """A demo's recording, assets/transcripts/STEM.txt, against a live run (at
 200 columns, some at a test pace): the same words and numbers, in any
-order, once stamps, wrapping, box lines, pacing notes and paced durations
-are set aside; a difference names the file."""
+order, once stamps, box lines, pacing notes, paced durations and the way a
+command is started (the launcher, a port, rows going on with \\) are set
+aside; words wrapped at spaces, never inside: a difference names the file."""
 
 import re
 from collections import Counter
@@ -10,17 +11,23 @@ from scripts.transcripts import FOLDER, ROOT, Row, parse
 from scripts.transcripts.record import FIXES, PORT, STAMP
 
 DURATION = re.compile(r"\d+(\.\d+)?(?= ?s\b)")
-PACED = re.compile(r"-m scripts\.live\.launch --pace \S+")  # --interval's
+# How a command starts uvicorn: itself, or the launcher at a pace.
+STARTS = re.compile(
+    r"\S*python -m scripts\.live\.launch --pace \S+|\S*/uvicorn"
+)
+GOES_ON = re.compile(r" \\\n\s*")  # a command's row ending " \\", the next
+PORT_SHOWN = re.compile(r" --port \d+")
 BOX = re.compile("[\u2500-\u257f]")  # rules, panels, the server's mark
 
 
 def what_it_does(text: str, port: int = PORT) -> Counter[str]:
     """The words of a run, whatever its width, pace, port or stamps."""
-    lines = [line for line in text.splitlines() if "Paced for this" not in line]
+    lines = [line for line in text.splitlines() if "Paced for " not in line]
     text = re.sub(rf"(?<![\d.]){port}(?!\d)", str(PORT), "\n".join(lines))
     for pattern, replacement in FIXES:
         text = pattern.sub(replacement, text)
-    text = DURATION.sub("N", STAMP.sub(" ", PACED.sub("-m uvicorn", text)))
+    text = PORT_SHOWN.sub("", STARTS.sub("uvicorn", GOES_ON.sub(" ", text)))
+    text = DURATION.sub("N", STAMP.sub(" ", text))
     return Counter(BOX.sub(" ", text).split())
 
 

@@ -103,7 +103,7 @@ FACTS: dict[str, tuple[str, ...]] = {
         f"content-md5: {content_md5(FASTAPI_CHUNKS)}",
         "content-md5 matches",
     ),
-    "streaming_response": ("Sending 'H'", "Hangs up mid-stream (closes"),
+    "streaming_response": ("Sending 'H'", "Hangs up mid-stream; watching"),
     "disconnect_receive": ("Sending 'H'", "Client disconnected"),
     "raise_oserror": ("Sending 'H'", "Hangs up mid-stream"),
     "fastapi_streaming": (
@@ -131,14 +131,13 @@ def test_every_demo_runs_live(demo: Demo, live_runs: Runs) -> None:
     paced: tuple[str, ...] = ()
     if demo.name in PACED:  # the slide's module, its constant set first
         pace = f"--pace {demo.pace}={PACED[demo.name]!r}"
-        launch = [f"-m scripts.live.launch {pace}", demo.target]
-        paced = (f"Paced for this run: {demo.pace} = {PACED[demo.name]:g} s",)
+        launch = [f"$ .venv/bin/python -m scripts.live.launch {pace}"]
+        paced = (f"Paced for this run: {demo.pace} = {PACED[demo.name]:g} s "
+                 f"(the slide's: {demo.interval():g} s).",)
     else:
-        launch = ["-m uvicorn", demo.target]
-    command = " ".join([
-        *launch,
-        f"--host 127.0.0.1 --port {run.port}",
-        *demo.server_args,
+        launch = ["$ .venv/bin/uvicorn"]
+    command = " ".join([  # uvicorn's default host and port are not shown
+        *launch, demo.target, f"--port {run.port}", *demo.server_args,
     ])
     observes = "Observed by the runner: spec_version "
     assert (observes in run.output) == (demo.name in HTTP1), run.output
@@ -153,6 +152,7 @@ def test_every_demo_runs_live(demo: Demo, live_runs: Runs) -> None:
     ):
         assert fact in run.output, f"{fact!r} missing from:\n{run.output}"
     assert "\x1b[" not in run.output  # piped: plain text, no colours
+    assert "Press Enter" not in run.output  # nor pages
     for folded in ("Started server process", "startup complete", "(SIGINT)"):
         assert folded not in run.output  # with --verbose only
     assert SECRET not in run.output  # DEMO_TOKEN, masked
@@ -204,7 +204,7 @@ def stalled(run: Run, pace: float) -> int:
 
 def sent_after_leaving(run: Run) -> int:
     """How many more 'Sending' lines the app printed after the client left."""
-    match = re.search(r"Client gone: [\w ]+, (\d+) more 'Sending' lines? in",
+    match = re.search(r"Client gone: [\w ]+, (\d+) more 'Sending' lines?\b",
                       run.output)
     assert match is not None, run.output
     return int(match[1])

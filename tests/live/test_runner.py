@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 from rich.console import Console
 from rich.style import Style
 
@@ -31,6 +32,8 @@ from scripts.net import processes
 from scripts.net.ports import pick_port
 from tests.live.cli import (
     ENV,
+    FRESH,
+    MAKE,
     PACED,
     ROOT,
     SECRET,
@@ -60,23 +63,85 @@ def test_list(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_unknown_demo() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "demos", "no_such_demo"],
+        [sys.executable, "-m", "demos", "ws_with_tokn"],
         cwd=ROOT, env=ENV, capture_output=True, encoding="utf-8",
         timeout=COMMAND_TIMEOUT, check=False,
     )
     assert result.returncode == 2
-    assert "Unknown demo: 'no_such_demo'" in result.stderr
-    assert all(demo.name in result.stderr for demo in DEMOS)
-    assert "Started server process" not in result.stdout + result.stderr
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "Unknown demo 'ws_with_tokn': did you mean ws_with_token?",
+        ".venv/bin/python -m demos --list lists them all; run one: "
+        ".venv/bin/python -m demos NAME",
+    ]
 
 
 @pytest.mark.usefixtures("wide")
-def test_no_demo_named(capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_demo_named(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in MAKE:
+        monkeypatch.delenv(name, raising=False)
     assert main([]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert err.startswith(f"usage: {python_command()} -m demos")
-    assert all(demo.name in err for demo in DEMOS)
+    rows = err.splitlines()
+    which = f"Which demo? {python_command()} -m demos NAME; the demos:"
+    assert rows[0] == which
+    assert [row.split()[0] for row in rows[1:]] == [d.name for d in DEMOS]
+
+
+def make(*args: str) -> tuple[int, list[str]]:
+    """``make ARGS`` typed in a new shell, 80 columns wide: its exit code,
+    and the rows it printed (stdout, then stderr, where make's own go)."""
+    done = subprocess.run(
+        ["make", *args], cwd=ROOT, env={**FRESH, "COLUMNS": "80"},  # noqa: S607
+        capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False,
+    )
+    return done.returncode, (done.stdout + done.stderr).splitlines()
+
+
+@pytest.mark.parametrize("target", ["demo", "replay"])
+@pytest.mark.parametrize("typed", ["", "NAM=ws", "name=ws"])
+def test_make_without_name_lists_the_demos_and_runs_none(
+    target: str, typed: str
+) -> None:
+    """No default demo: ``make demo NAM=ws`` ran asgi_app once. Now it
+    says what was meant, and the demos, one row each, in 24 rows."""
+    code, rows = make(target, *typed.split())
+    assert code == 2, rows
+    ran = [row for row in rows if "Server up" in row or "a replay of" in row]
+    assert not ran, rows  # no demo ran, none was replayed
+    if typed:
+        said = f"{typed}: did you mean make {target} NAME=ws? The demos:"
+    else:
+        said = f"Which demo? make {target} NAME=<name>; the demos:"
+    assert rows[0] == said
+    assert [row.split()[0] for row in rows[1:-1]] == [d.name for d in DEMOS]
+    assert rows[-1].startswith("make: *** [Makefile:"), rows  # make's own
+    assert len(rows) <= 24
+    assert max(cell_len(row) for row in rows) <= 80
+
+
+@pytest.mark.parametrize("target", ["demo", "replay"])
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        (["NAME=ws_with_tokn"],
+         "Unknown demo 'ws_with_tokn': did you mean ws_with_token?"),
+        (["NAME=raise_oserror", "HTTP=oserr"],
+         "Unknown HTTP 'oserr': did you mean oserror?"),
+    ],
+)
+def test_make_with_a_misspelt_name_says_what_was_meant_in_3_rows(
+    target: str, typed: list[str], said: str
+) -> None:
+    code, rows = make(target, *typed)
+    assert code == 2, rows
+    assert rows[0] == said
+    assert rows[-1].startswith("make: *** [Makefile:"), rows
+    assert len(rows) <= 3, rows
+    assert max(cell_len(row) for row in rows) <= 80
 
 
 def test_help(capsys: pytest.CaptureFixture[str]) -> None:
@@ -128,9 +193,9 @@ def test_http_of_a_demo_not_on_http1(
     assert main([name, "--port", port, "--http", "oserror"]) == 2
     out, err = capsys.readouterr()
     assert out == ""  # no server, no timeline
-    assert err == (  # one line, however narrow the terminal
+    assert " ".join(err.split()) == (  # wrapped at spaces
         f"The demo {name!r} is not served over HTTP/1.1; --http applies "
-        f"to {', '.join(HTTP1)}.\n"
+        f"to {', '.join(HTTP1)}."
     )
     http1 = [demo.name for demo in DEMOS if demo.transport == "http"]
     assert http1 == HTTP1

@@ -1,8 +1,10 @@
-"""The recorded runs: each fits the issue's 40 rows at 80 columns; its
-picture is offline, small, selectable and drawn the same twice; `make check`
-fails on a stale, missing or orphaned picture; a recording of the same run
-is byte-stable; the replay paces, re-colours, steps, and says what is
-missing."""
+"""The recorded runs: each fits the issue's 40 rows at 80 columns, every
+row within 80 columns (wrapped at spaces by the runner), each page of a live
+run of the talk within 24 rows, no 3 s without a new row, its duration on
+stage; its picture is offline, small, selectable and drawn the same twice;
+`make check` fails on a stale, missing or orphaned picture; a recording of
+the same run is byte-stable; the replay paces, re-colours, pages, and says
+what is missing."""
 
 import base64
 import contextlib
@@ -17,9 +19,11 @@ from pathlib import Path
 
 import pytest
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+from rich.cells import cell_len
 from rich.console import Console
+from rich.text import Text
 
-from demos.catalog import BY_NAME, DEMOS, RECORDED_ON
+from demos.catalog import BY_NAME, DEMOS, LIVE, RECORDED_ON
 from scripts.assets import transcripts as pictures
 from scripts.assets.code_images import MANIFEST
 from scripts.live.palette import PALETTES, theme
@@ -27,15 +31,27 @@ from scripts.net import ports
 from scripts.transcripts import (
     BY_STEM,
     FOLDER,
+    RECORDINGS,
     ROOT,
+    WIDTH,
     Recording,
     Row,
     dump,
+    duration,
+    pages,
     parse,
     screen_rows,
 )
-from scripts.transcripts.record import key, rows, run, same_run
-from scripts.transcripts.replay import pauses, replay
+from scripts.transcripts.record import (
+    MACHINE,
+    jitter,
+    key,
+    quantum_of,
+    rows,
+    run,
+    same_run,
+)
+from scripts.transcripts.replay import replay
 from tests.assets.conftest import copy_tree, run_main
 from tests.live.cli import FRESH
 
@@ -68,6 +84,76 @@ def test_every_demo_has_a_recording_and_so_has_each_prototype_run() -> None:
 @pytest.mark.parametrize("name", RECORDED)
 def test_a_recording_fits_40_rows_at_80_columns(name: str) -> None:
     assert screen_rows(recording(name)) <= 40
+
+
+STAGE_ROWS = 24  # the projector's terminal: 80 columns, 24 rows
+DEAD_AIR = 3.0  # seconds the stage bears without a new row
+# The talk's live runs (demos.catalog.LIVE), by their recordings.
+LIVE_STEMS = [r.stem for command in LIVE for r in RECORDINGS
+              if r.command == command]
+
+
+def test_every_live_run_of_the_talk_is_recorded() -> None:
+    """Its recording is its fallback, and its pages and time on stage."""
+    assert len(LIVE_STEMS) == len(LIVE)
+    assert LIVE_STEMS[0] == "ws_with_token"
+
+
+@pytest.mark.parametrize("name", RECORDED)
+def test_every_row_fits_80_columns(name: str) -> None:
+    """The runner wraps each line at spaces within the terminal's width:
+    a wider row would be folded by the terminal, inside a word."""
+    for number, row in enumerate(recording(name), 2):
+        width = cell_len(row.text.plain)
+        assert width <= WIDTH, (
+            f"{FOLDER}/{name}.txt:{number}: {width} columns, the terminal "
+            f"folds it: {row.text.plain!r}"
+        )
+
+
+@pytest.mark.parametrize("stem", LIVE_STEMS)
+def test_each_page_of_a_live_run_fits_24_rows(stem: str) -> None:
+    """``--step`` pages, the default in a terminal: the first holds the
+    run's start, then the prompt; each next one its header, its rows and
+    the prompt; the last, the summary, leaves a row to the shell's."""
+    found = pages(recording(stem))
+    assert len(found) >= 3, f"{stem}: the server up, the client, the summary"
+    for number, page in enumerate(found, 1):
+        used = (number > 1) + screen_rows(page) + 1
+        assert used <= STAGE_ROWS, (
+            f"{FOLDER}/{stem}.txt: page {number} of {len(found)} takes "
+            f"{used} rows of {STAGE_ROWS}"
+        )
+
+
+@pytest.mark.parametrize("name", RECORDED)
+def test_no_recording_leaves_3_s_without_a_new_row(name: str) -> None:
+    for number, row in enumerate(recording(name), 2):
+        assert row.delay <= DEAD_AIR, (
+            f"{FOLDER}/{name}.txt:{number}: {row.delay:g} s of dead air "
+            f"before {row.text.plain.strip()!r}"
+        )
+
+
+STAMPED = re.compile(r"^ *\+(\d+\.\d+)s ")
+
+
+@pytest.mark.parametrize("stem", LIVE_STEMS)
+def test_duration_is_the_whole_run_on_stage(stem: str) -> None:
+    """Every delay, from Enter to the prompt: the start-up too, before the
+    stamps start (at the server's start); the speaker's Enter aside."""
+    made = recording(stem)
+    took = duration(stem)
+    assert took == round(sum(row.delay for row in made), 3)
+    shown = [float(m[1]) for r in made if (m := STAMPED.match(r.text.plain))]
+    if BY_NAME[Recording.of(stem).name].pace:  # its stamps: the demo's time
+        assert shown, stem
+        assert took >= max(shown), f"{stem}: {took} s, shows +{max(shown)}s"
+
+
+def test_duration_of_a_run_not_recorded_is_an_oserror(tmp_path: Path) -> None:
+    with pytest.raises(OSError, match=r"ws_with_token\.txt"):
+        duration("ws_with_token", tmp_path)
 
 
 @pytest.mark.parametrize("name", RECORDED)
@@ -139,24 +225,40 @@ def test_a_bad_row_is_refused_naming_its_line(
 
 
 def test_a_rebuild_of_the_same_run_is_byte_stable() -> None:
-    """A real run of a demo makes, from nothing, the transcript committed:
-    its PIDs, ports, dates and timings differ from the run that made it."""
-    demo = BY_NAME["asgi_app"]
-    made = dump(demo.name, rows(demo, run(demo), []))
+    """A real run of a demo makes, from nothing, the rows committed: its
+    PIDs, ports and dates differ from the run that made it; and with the
+    committed file, the very bytes, though its timings are this machine's
+    now."""
+    demo, committed = BY_NAME["asgi_app"], recording("asgi_app")
+    lines = run(demo)
+    fresh = rows(demo, lines, [])
+    assert [r.markup for r in fresh] == [r.markup for r in committed]
+    assert [r.breaks for r in fresh] == [r.breaks for r in committed]
+    made = dump(demo.name, rows(demo, lines, committed))
     assert made == (ROOT / FOLDER / "asgi_app.txt").read_text()
 
 
 def test_the_same_rows_interleaved_otherwise_keep_the_recording() -> None:
     """The server's log and the client's reply race: a rebuild that only
-    swaps them keeps the file; one that changes a row or the pace does not."""
-    old = parse((ROOT / FOLDER / "streaming_response.txt").read_bytes(), "")
-    new = [*old[:4], old[5], old[4], *old[6:]]
+    swaps them keeps the file, and so does one whose start-ups took a busy
+    machine longer (MACHINE); one that changes a row or the demo's pace
+    does not."""
+    old = recording("streaming_response")
+    kept = [row for row in old if not row.breaks]
+    new = [*kept[:4], kept[5], kept[4], *kept[6:]]
     keys, pace = [key(row.markup) for row in new], 0.2
+    assert pace == quantum_of(BY_NAME["streaming_response"])
     assert same_run(new, old, keys, pace)
     edited = [*keys[:-1], keys[-1] + " and more"]
     assert not same_run(new, old, edited, pace)
     slower = [Row(row.delay * 2, row.markup) for row in new]
     assert not same_run(slower, old, keys, pace)
+    machine = {0} | {i for i, k in enumerate(keys) if k.startswith("runner")}
+    for late, same in ((MACHINE - jitter(pace), True),
+                       (MACHINE + jitter(pace), False)):
+        busy = [Row(r.delay + late * (i in machine), r.markup)
+                for i, r in enumerate(new)]
+        assert same_run(busy, old, keys, pace) is same, late
 
 
 def write(root: Path, name: str, made: list[Row]) -> None:
@@ -227,19 +329,26 @@ def test_the_replay_keeps_the_delays_and_the_palette(
     assert f"38;2;{r};{g};{b}m" in output
 
 
-def test_step_waits_for_enter_before_each_client_phase_and_the_summary(
+def test_step_pages_the_replay_where_the_live_run_pages(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """At each page break of the recording (where the live run waited):
+    Enter, a clear screen, the next page's header."""
     made = recording("ws_with_token")
-    stops = pauses(made)
-    assert len(stops) >= 4  # three attempts and the summary
+    stops = sum(row.breaks for row in made)
+    assert stops == 4  # before the client, its 3 attempts, the summary
     write(tmp_path, "ws_with_token", made)
-    monkeypatch.setattr(sys, "stdin", io.StringIO("\n" * len(stops)))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n" * stops))
     shown = console("dark")
     monkeypatch.setattr("time.sleep", lambda _: None)
     assert replay("ws_with_token", shown, True, tmp_path) == 0
     assert sys.stdin.read() == ""  # every Enter was waited for
-    monkeypatch.setattr(sys, "stdin", io.StringIO("\n" * (len(stops) - 1)))
+    output = shown.file.getvalue()  # type: ignore[attr-defined]
+    assert output.count("\x1b[2J") == stops + 1  # each page on a clear screen
+    output = Text.from_ansi(output).plain
+    for page in range(2, stops + 2):
+        assert f"ws_with_token · page {page} of {stops + 1}" in output
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n" * (stops - 1)))
     with pytest.raises(EOFError):  # one more than given: it waits
         replay("ws_with_token", console("dark"), True, tmp_path)
 
@@ -257,7 +366,8 @@ def test_demos_replay_works_with_port_8000_taken() -> None:
             capture_output=True, text=True, timeout=30, check=False,
         )
     assert done.returncode == 0, done.stderr
-    plain = [row.text.plain.rstrip() for row in recording("ws")]
+    plain = [row.text.plain.rstrip() for row in recording("ws")
+             if not row.breaks]  # piped: not paged
     said = [line.rstrip() for line in done.stdout.splitlines()]
     assert "ws · a replay of assets/transcripts/ws.txt, no server" in said[0]
     assert said[1:] == plain[1:]  # the title rule says it is a replay
@@ -280,7 +390,7 @@ def test_make_replay_with_http_replays_the_prototypes_run() -> None:
     assert f"raise_oserror · a replay of {file}, no server" in said[0]
     rows = recording("raise_oserror.oserror")
     assert [line.rstrip() for line in said[1:]] == [
-        row.text.plain.rstrip() for row in rows[1:]
+        row.text.plain.rstrip() for row in rows[1:] if not row.breaks
     ]
     refused = make_replay("NAME=streaming_response", "HTTP=oserror")
     assert refused.returncode == 2, refused.stderr
