@@ -36,7 +36,7 @@ def test_no_slide_gives_away_a_later_answer(deck: Deck) -> None:
     assert not question.pictures, gives_away
     assert "```" not in visible(question.markdown), gives_away
     answer = deck.slides[deck.slides.index(question) + 1]
-    assert [p.url for p in answer.pictures] == [
+    assert [p.url for p in answer.pictures][:1] == [
         "assets/asgi_innovations/fastapi_trailers.svg"
     ], f"{answer.where()} should answer {question.where()}"
 
