@@ -1,6 +1,10 @@
-"""Draw each recorded demo run, assets/transcripts/NAME.txt, as NAME.svg:
-Rich's SVG export in a template of ours, with the code images' font embedded
-(no network) and the runner's dark background; the text stays selectable."""
+"""Draw the recorded runs the talk makes live, assets/transcripts/STEM.txt,
+as the appendix's backup slides, STEM.1.svg, STEM.2.svg...: its pages
+packed into sheets of at most a terminal's 24 rows, so that each is shown
+at 20 px or more. Rich's SVG export in a template of ours, with the code
+images' font embedded (no network) and the runner's dark background; the
+text stays selectable. The other recordings are replayed (make replay) and
+their key rows shown on their slides (scripts/assets/results.py)."""
 
 import io
 import sys
@@ -15,10 +19,21 @@ from scripts.assets.colour import parse as parse_colour
 from scripts.exceptions import InputError
 from scripts.files import shown
 from scripts.live.palette import BACKGROUND, PALETTES
-from scripts.transcripts import FOLDER, WIDTH, Recording, Row, parse
+from demos.catalog import LIVE
+from scripts.transcripts import (
+    FOLDER,
+    RECORDINGS,
+    WIDTH,
+    Recording,
+    Row,
+    pages,
+    parse,
+    screen_rows,
+)
 
 SCRIPT = "scripts/assets/transcripts.py"
 MAX_KILOBYTES = 80
+SHEET_ROWS = 24  # a backup slide shows what an 80x24 terminal does
 FOREGROUND = PALETTES["dark"]["text"]
 TEMPLATE = """\
 <svg xmlns="@NS@" viewBox="0 0 {width} {height}" role="img">
@@ -59,9 +74,12 @@ def theme() -> TerminalTheme:
                          [(0, 0, 0)] * 8)
 
 
-def render(stem: str, rows: list[Row], root: Path, cache: Path | None) -> bytes:
-    """The picture of transcript ``stem``: every row, folded at ``WIDTH``;
-    its title: the command that made the run."""
+def render(
+    stem: str, rows: list[Row], root: Path, cache: Path | None,
+    title: str = "",
+) -> bytes:
+    """The picture of rows of transcript ``stem``, each folded at ``WIDTH``;
+    its title: ``title``, else the command that made the run."""
     console = Console(
         record=True, width=WIDTH, file=io.StringIO(), force_terminal=True,
         color_system="truecolor", legacy_windows=False, highlight=False,
@@ -74,7 +92,7 @@ def render(stem: str, rows: list[Row], root: Path, cache: Path | None) -> bytes:
         for part in text.divide(cuts) if cuts else [text]:
             console.print(part, no_wrap=True, crop=False)
     regular, bold = svg.fonts(root, cache)
-    title = Recording.of(stem).command
+    title = title or Recording.of(stem).command
     used = "".join(r.text.plain for r in rows if not r.breaks) + title
     fonts = "\n".join(
         svg.font_face(font, weight, used)
@@ -95,16 +113,38 @@ def render(stem: str, rows: list[Row], root: Path, cache: Path | None) -> bytes:
     return drawn.encode()
 
 
-def sources(root: Path) -> list[Path]:
-    return sorted((root / FOLDER).glob("*.txt"))
+def sheets(rows: list[Row]) -> list[list[Row]]:
+    """The run's pages, packed in order into sheets of ``SHEET_ROWS`` rows
+    at most (a page longer than that is a sheet of its own)."""
+    found: list[list[Row]] = []
+    for page in pages(rows):
+        if found and screen_rows(found[-1] + page) <= SHEET_ROWS:
+            found[-1] += page
+        elif page:
+            found.append(page)
+    return found
+
+
+def live(root: Path) -> list[Recording]:
+    """The recordings of the runs the talk makes live (catalog.LIVE)."""
+    return [r for r in RECORDINGS if r.command in LIVE
+            and (root / FOLDER / f"{r.stem}.txt").is_file()]
+
+
+def backups(root: Path, recording: Recording) -> list[tuple[str, list[Row]]]:
+    """Each backup sheet of ``recording``: its output path, and its rows."""
+    file = root / FOLDER / f"{recording.stem}.txt"
+    found = sheets(parse(file.read_bytes(), shown(file, root)))
+    return [((FOLDER / f"{recording.stem}.{number}.svg").as_posix(), sheet)
+            for number, sheet in enumerate(found, 1)]
 
 
 def claims(root: Path) -> list[generator.Claim]:
-    """What ``run`` would write: a picture beside each transcript."""
+    """What ``run`` would write: the backup sheets of each live run."""
     return [
-        generator.Claim.of(root, shown(p.with_suffix(".svg"), root),
-                           shown(p, root), 1)
-        for p in sources(root)
+        generator.Claim.of(root, output, (FOLDER / f"{r.stem}.txt").as_posix(),
+                           1)
+        for r in live(root) for output, _ in backups(root, r)
     ]
 
 
@@ -112,18 +152,21 @@ def run(
     root: Path, _: Path, assets: Path, cache: Path | None, check: bool
 ) -> int:
     made = {}
-    for path in sources(root):
-        name = shown(path, root)
-        picture = render(path.stem, parse(path.read_bytes(), name), root, cache)
-        if len(picture) > MAX_KILOBYTES * 1024:
-            size = f"{len(picture) / 1024:.1f} KB"
-            why = f"its picture would be {size}, over {MAX_KILOBYTES} KB"
-            raise InputError(name, 1, why)
-        made[shown(path.with_suffix(".svg"), root)] = (picture, name)
-    gone = "its transcript is gone"
+    for recording in live(root):
+        name = shown(root / FOLDER / f"{recording.stem}.txt", root)
+        found = backups(root, recording)
+        for number, (output, sheet) in enumerate(found, 1):
+            title = f"{recording.command} ({number} of {len(found)})"
+            picture = render(recording.stem, sheet, root, cache, title)
+            if len(picture) > MAX_KILOBYTES * 1024:
+                size = f"{len(picture) / 1024:.1f} KB"
+                why = f"its picture would be {size}, over {MAX_KILOBYTES} KB"
+                raise InputError(name, 1, why)
+            made[output] = (picture, name)
+    gone = "not a backup sheet of a live run"
     changes = svg.publish(root, assets, check, made, SCRIPT, gone)
     built = [picture for picture, _ in made.values()]
-    return generator.verdict(changes, built, "transcript picture", check)
+    return generator.verdict(changes, built, "backup sheet", check)
 
 
 main = generator.Main(run, FOLDER, CACHE)

@@ -97,7 +97,7 @@ def test_two_generators_sharing_an_output_are_refused(
     assert "code image" not in out
     uninvolved = "deck" if "charts.py" in expected else "measured"
     assert f"{uninvolved} pictures up to date" in out
-    assert "transcript pictures up to date" in out
+    assert "backup sheets up to date" in out
     assert "result strips up to date" in out  # it writes no code image
     assert out.count("up to date") == 3
 

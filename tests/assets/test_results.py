@@ -158,7 +158,7 @@ def test_a_strip_no_entry_lists_is_removed_and_transcripts_keep_theirs(
     assert (code, (tree / WS).exists()) == (0, False)
     assert f"removed {WS}" in out
     # The transcripts' pictures, drawn by the same code, are not orphans.
-    assert (tree / FOLDER / "ws.svg").exists()
+    assert (tree / FOLDER / "ws_with_token.1.svg").exists()
     # Nor are the strips orphans of the transcripts' generator.
     code, out, _ = run_main(transcripts.main, tree, font_cache, capsys,
                             "--check")

@@ -6,7 +6,7 @@ large as a slide allows.
 
 import re
 
-from scripts.transcripts import BY_STEM
+from scripts.assets.transcripts import backups, live
 from tests.deck.slides import ROOT, Deck, Slide
 
 
@@ -44,10 +44,10 @@ def test_no_slide_gives_away_a_later_answer(deck: Deck) -> None:
 def test_the_main_deck_tells_one_story_and_the_rest_is_an_appendix(
     deck: Deck,
 ) -> None:
-    """About 30 slides up to "Thank You!"; after it, the full matrix, how to
-    run the demos, and a transcript per demo as backup slides."""
+    """The talk up to "Thank You!" (its length: tests/deck/test_timing.py);
+    after it, the full matrix, how to run the demos, and the recordings of
+    the live runs as backup slides, a sheet a slide."""
     main, appendix = main_and_appendix(deck)
-    assert len(main) <= 32, f"the talk has {len(main)} slides: ~30 fit"
     shown = {p.url for s in main for p in s.pictures}
     assert "assets/support_matrix_simple.svg" in shown, "no simple matrix"
     assert "assets/support_matrix.svg" not in shown, (
@@ -56,7 +56,8 @@ def test_the_main_deck_tells_one_story_and_the_rest_is_an_appendix(
     assert not [s for s in main if s.title == "Run the demos live"]
     backup = {p.url for s in appendix for p in s.pictures}
     expected = {"assets/support_matrix.svg"} | {
-        f"assets/transcripts/{stem}.svg" for stem in BY_STEM
+        output for recording in live(ROOT)
+        for output, _ in backups(ROOT, recording)
     }
     assert expected <= backup, f"the appendix misses {expected - backup}"
     assert [s for s in appendix if s.title == "Run the demos live"]
@@ -64,15 +65,17 @@ def test_the_main_deck_tells_one_story_and_the_rest_is_an_appendix(
 
 # themes/asgi.css, section.backup: the content box under the small title.
 BACKUP_BOX = (1240, 660)  # px
+MIN_TEXT_PX = 20
 SIZE = re.compile(r"!\[w:(\d+) h:(\d+)\]\((assets/transcripts/[^)]+)\)")
 
 
-def test_each_transcript_fills_its_backup_slide(deck: Deck) -> None:
-    """A backup slide (small title, no footer) shows its transcript as
-    large as the box allows, at the picture's own ratio."""
+def test_each_sheet_fills_its_backup_slide_at_20_px(deck: Deck) -> None:
+    """A backup slide (small title, no footer) shows its sheet as large as
+    the box allows, at the picture's own ratio, its text at 20 px or more."""
     _, appendix = main_and_appendix(deck)
     shown = [(s, m) for s in appendix for m in SIZE.finditer(s.markdown)]
-    assert len(shown) == len(BY_STEM), [s.where() for s, _ in shown]
+    sheets = [o for r in live(ROOT) for o, _ in backups(ROOT, r)]
+    assert [m[3] for _, m in shown] == sheets, [s.where() for s, _ in shown]
     for slide, match in shown:
         assert slide.directives.get("_class") == "backup", slide.where()
         view = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"',
@@ -84,6 +87,10 @@ def test_each_transcript_fills_its_backup_slide(deck: Deck) -> None:
         assert (int(match[1]), int(match[2])) == best, (
             f"{slide.where()}: show it at ![w:{best[0]} h:{best[1]}]"
         )
+        size = re.search(r"-matrix \{[^}]*font-size:([\d.]+)px",
+                         (ROOT / match[3]).read_text(encoding="utf-8"))
+        assert size, match[3]
+        assert float(size[1]) * scale >= MIN_TEXT_PX, slide.where()
 
 
 def test_the_talk_goes_problem_spec_servers_payoff(deck: Deck) -> None:

@@ -195,33 +195,48 @@ def check(
 def test_make_check_fails_on_a_stale_missing_or_orphaned_picture(
     tree: Path, font_cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """A live run's sheet goes stale with its recording, a deleted one is
+    missing, and a sheet whose recording is gone is an orphan."""
     folder, check_ = tree / FOLDER, ("--check",)
     assert check(tree, font_cache, capsys, *check_)[0] == 0
-    txt = folder / "asgi_app.txt"
+    txt = folder / "content_md5.txt"
     txt.write_text(txt.read_text().replace("200 OK", "500 Oops"))
-    (folder / "ws.svg").unlink()
-    (folder / "content_md5.txt").unlink()
+    (folder / "ws_with_token.2.svg").unlink()
+    (folder / "streaming_response.txt").unlink()
     code, out, err = check(tree, font_cache, capsys, *check_)
     assert code == 1, out + err
-    assert "stale: assets/transcripts/asgi_app.svg" in out
-    assert "missing: assets/transcripts/ws.svg" in out
-    assert "orphaned: assets/transcripts/content_md5.svg" in out
+    assert "stale: assets/transcripts/content_md5.1.svg" in out
+    assert "missing: assets/transcripts/ws_with_token.2.svg" in out
+    assert "orphaned: assets/transcripts/streaming_response.1.svg" in out
     assert check(tree, font_cache, capsys)[0] == 0  # a build mends all
-    assert not (folder / "content_md5.svg").exists()
-    assert "500&#160;Oops" in (folder / "asgi_app.svg").read_text()
+    assert not (folder / "streaming_response.1.svg").exists()
+    assert "500&#160;Oops" in (folder / "content_md5.1.svg").read_text()
     assert check(tree, font_cache, capsys, *check_)[0] == 0
+
+
+def test_a_live_run_is_drawn_in_sheets_of_a_terminal_at_most() -> None:
+    """Pages packed in order, none split, each sheet at most 24 rows."""
+    for live_run in pictures.live(ROOT):
+        rows = recording(live_run.stem)
+        found = pictures.sheets(rows)
+        assert [r for sheet in found for r in sheet] == [
+            r for r in rows if not r.breaks
+        ]
+        assert all(screen_rows(sheet) <= pictures.SHEET_ROWS
+                   for sheet in found)
+        assert len(found) <= len(pages(rows))
 
 
 def test_a_bad_row_is_refused_naming_its_line(
     tree: Path, font_cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    txt = tree / FOLDER / "ws.txt"
+    txt = tree / FOLDER / "content_md5.txt"
     lines = txt.read_text().splitlines()
     lines[2] = "soon\t" + lines[2].partition("\t")[2]
     txt.write_text("\n".join(lines))
     code, _, err = check(tree, font_cache, capsys, "--check")
     assert code == 2
-    assert err.startswith("assets/transcripts/ws.txt:3: bad row")
+    assert err.startswith("assets/transcripts/content_md5.txt:3: bad row")
 
 
 def test_a_rebuild_of_the_same_run_is_byte_stable() -> None:
