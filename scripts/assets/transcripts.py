@@ -13,13 +13,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.terminal_theme import TerminalTheme
 
+from demos.catalog import LIVE
 from scripts.assets import generator, svg
 from scripts.assets.code_images import CACHE
 from scripts.assets.colour import parse as parse_colour
 from scripts.exceptions import InputError
 from scripts.files import shown
 from scripts.live.palette import BACKGROUND, PALETTES
-from demos.catalog import LIVE
 from scripts.transcripts import (
     FOLDER,
     RECORDINGS,
