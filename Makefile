@@ -65,17 +65,17 @@ transcripts: install ## Re-record every demo's run, and the HTTP=oserror runs th
 .PHONY: assets check png bench-assets
 
 assets: install ## Rebuild every generated picture in assets/.
-	$(PYTHON) -m scripts.assets
+	$(PYTHON) -m scripts.pictures
 
 check: install ## Fail if a generated picture is stale, missing or orphaned.
-	$(PYTHON) -m scripts.assets --check
+	$(PYTHON) -m scripts.pictures --check
 	$(COG) --check --check-fail-msg='run `make readme`' README.md
 
 png: assets ## Export every code image as a 2x PNG into dist/png/ (not a handout).
-	$(PYTHON) -m scripts.assets.code_images_png
+	$(PYTHON) -m scripts.pictures.code_images_png
 
 bench-assets: install ## Time full and no-op builds of the code images.
-	$(PYTHON) -m scripts.assets.timing
+	$(PYTHON) -m scripts.pictures.timing
 
 .PHONY: all html pdf pptx notes serve
 

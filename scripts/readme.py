@@ -10,8 +10,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from scripts.assets.generator import MANIFEST
-from scripts.assets.manifest import load_manifest
+from scripts.pictures.generator import MANIFEST
+from scripts.pictures.manifest import load_manifest
 from scripts.matrix.catalog import FEATURES, NO, PARTIAL, VALUE, YES
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,10 +1,10 @@
 """The disconnect benchmark's two charts (``make bench``), drawn for
-scripts/assets/charts.py: the work nobody reads once a client leaves
+scripts/pictures/charts.py: the work nobody reads once a client leaves
 mid-stream, and what every streaming response costs when none leaves."""
 
 from typing import Any
 
-from scripts.assets.matrix_picture import (
+from scripts.pictures.matrix_picture import (
     BAD,
     BODY,
     FAIR,
@@ -17,7 +17,7 @@ from scripts.assets.matrix_picture import (
     WIDTH,
     centred,
 )
-from scripts.assets.svg import Canvas, Style
+from scripts.pictures.svg import Canvas, Style
 from scripts.readme import FRAMEWORKS, after, load_of, ratios, specs
 
 PATTERNS = {

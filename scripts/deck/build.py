@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
 
-from scripts.assets import generator
+from scripts.pictures import generator
 from scripts.deck.sections import divide
 from scripts.deck.slides import Deck, read_deck
 from scripts.exceptions import InputError

@@ -17,13 +17,13 @@ from pathlib import Path
 
 from watchfiles import Change, watch  # uvicorn[standard]'s, in uv.lock
 
-from scripts.assets import generator
+from scripts.pictures import generator
 from scripts.deck.build import CONFIG, MARP, SLIDES
 from scripts.net import processes
 
 PRELOAD = Path("scripts/deck/localhost.cjs")  # listen() on HOST by default
-WATCHED = ("demos", "scripts/assets", "themes", "assets")
-SOURCES = ("demos/*.py", "scripts/assets/*.toml", "scripts/assets/theme.py",
+WATCHED = ("demos", "scripts/pictures", "themes", "assets")
+SOURCES = ("demos/*.py", "scripts/pictures/*.toml", "scripts/pictures/theme.py",
            "themes/*.css", "assets/*.json",
            "assets/transcripts/*.txt")  # what the pictures are made of
 
@@ -33,7 +33,7 @@ def rebuild(root: Path, changed: set[Path]) -> None:
     slides.md so that Marp reloads the open deck."""
     names = ", ".join(sorted(p.relative_to(root).as_posix() for p in changed))
     print(f"changed: {names}", flush=True)
-    command = [sys.executable, "-m", "scripts.assets", "--root", str(root)]
+    command = [sys.executable, "-m", "scripts.pictures", "--root", str(root)]
     if subprocess.run(command, cwd=root, check=False).returncode == 0:  # noqa: S603
         os.utime(root / SLIDES)
 

@@ -15,7 +15,7 @@ from rich.cells import cell_len, set_cell_size
 
 from demos.catalog import BY_NAME
 from scripts import transcripts
-from scripts.assets import generator
+from scripts.pictures import generator
 from scripts.deck.sections import Part, divide, main_talk, where
 from scripts.deck.slides import Deck, Slide, notes_in, read_deck
 from scripts.exceptions import InputError

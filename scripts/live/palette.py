@@ -4,7 +4,7 @@ style has a colour of its own, so a dark recording maps back to its styles."""
 
 from rich.theme import Theme
 
-from scripts.assets.theme import WINDOW
+from scripts.pictures.theme import WINDOW
 
 BACKGROUND = {"dark": WINDOW, "light": "#ffffff"}
 _COLOURS = {  # style name: dark, light, and the weight of both

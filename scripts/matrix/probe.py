@@ -19,8 +19,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from scripts.assets import charts
-from scripts.assets.code_images import CACHE
+from scripts.pictures import charts
+from scripts.pictures.code_images import CACHE
 from scripts.exceptions import InputError
 from scripts.files import shown
 from scripts.matrix import catalog

@@ -4,7 +4,7 @@ before it, as the stage sees it: ``SECONDS<TAB>ROW IN RICH MARKUP``; and a
 line ``# page`` where ``--step`` ends a page (waits for Enter). STEM is the
 demo's NAME, or NAME.HTTP for its run on ``--http HTTP``. ``make
 transcripts`` writes them (record.py), ``make assets`` draws them
-(scripts/assets/transcripts.py), ``python -m demos NAME [--http HTTP]
+(scripts/pictures/transcripts.py), ``python -m demos NAME [--http HTTP]
 --replay`` prints one (replay.py), ``duration(STEM)`` says how long it
 takes on stage."""
 

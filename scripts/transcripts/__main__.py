@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from demos.catalog import BY_NAME
-from scripts.assets.code_images import CACHE
-from scripts.assets.transcripts import render
+from scripts.pictures.code_images import CACHE
+from scripts.pictures.transcripts import render
 from scripts.exceptions import InputError
 from scripts.files import shown, write_atomic
 from scripts.transcripts import (

@@ -27,8 +27,8 @@ from starlette.types import Receive, Scope, Send
 
 from demos import disconnect_receive, raise_oserror, streaming_response
 from scripts import readme
-from scripts.assets import charts
-from scripts.assets.code_images import CACHE
+from scripts.pictures import charts
+from scripts.pictures.code_images import CACHE
 from scripts.bench import apps, disconnect
 from scripts.bench.disconnect import (
     SMOKE,

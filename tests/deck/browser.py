@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from scripts.assets.colour import Rgba, over, parse
+from scripts.pictures.colour import Rgba, over, parse
 from scripts.files import write_atomic
 
 if TYPE_CHECKING:

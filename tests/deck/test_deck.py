@@ -20,8 +20,8 @@ from starlette.applications import Starlette
 
 from demos.__main__ import main as demos_main
 from demos.catalog import BY_NAME
-from scripts.assets import pictures
-from scripts.assets.manifest import load_manifest
+from scripts.pictures import pictures
+from scripts.pictures.manifest import load_manifest
 from scripts.deck import build as deck_build
 from tests.deck.slides import ROOT, SEED, SLIDES, THEME, Deck, read_deck
 
@@ -71,7 +71,7 @@ def test_code_images_are_shown_at_their_manifest_width() -> None:
         for width, where in uses:
             assert width == spec.width, (
                 f"{where}: ![w:{width}]({spec.output}), but "
-                f"scripts/assets/code_images.toml draws it for width "
+                f"scripts/pictures/code_images.toml draws it for width "
                 f"{spec.width}"
             )
 
@@ -85,7 +85,7 @@ def test_pictures_are_shown_at_the_width_they_are_drawn_for() -> None:
         for width, where in uses:
             assert width == entry.width, (
                 f"{where}: ![w:{width}]({entry.output}), but "
-                f"scripts/assets/pictures.toml draws it {entry.width} px wide"
+                f"scripts/pictures/pictures.toml draws it {entry.width} px wide"
             )
 
 
@@ -312,7 +312,7 @@ def test_the_front_matter_keeps_the_seeds_feel(deck: Deck) -> None:
     assert deck.front_matter["footer"] == "@marcelotryle"
     assert "backgroundImage" not in deck.front_matter
     data = tomllib.loads(
-        (ROOT / "scripts/assets/pictures.toml").read_text("utf-8")
+        (ROOT / "scripts/pictures/pictures.toml").read_text("utf-8")
     )
     assert data["limits"]["min_contrast"] >= 7
     assert data["limits"]["min_font_px"] >= 20

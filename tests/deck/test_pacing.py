@@ -6,7 +6,7 @@ large as a slide allows.
 
 import re
 
-from scripts.assets.transcripts import backups, live
+from scripts.pictures.transcripts import backups, live
 from tests.deck.slides import ROOT, Deck, Slide
 
 

@@ -16,8 +16,8 @@ from typing import NamedTuple
 import psutil
 import pytest
 
-from scripts.assets import generator
-from scripts.assets.code_images import CACHE
+from scripts.pictures import generator
+from scripts.pictures.code_images import CACHE
 from scripts.net.ports import accepting, pick_port
 from scripts.net.processes import Server
 from tests.conftest import Report

@@ -22,8 +22,8 @@ from rich.style import Style
 from demos.__main__ import main
 from demos.catalog import BY_NAME, DEMOS, HTTP1
 from demos.catalog import PACED as PACED_DEMOS
-from scripts.assets.colour import contrast
-from scripts.assets.theme import WINDOW
+from scripts.pictures.colour import contrast
+from scripts.pictures.theme import WINDOW
 from scripts.live.palette import BACKGROUND, PALETTES, theme
 from scripts.live.runner import try_command
 from scripts.live.server import Server, python_command

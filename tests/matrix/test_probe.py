@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from scripts.assets import charts
-from scripts.assets.code_images import CACHE
+from scripts.pictures import charts
+from scripts.pictures.code_images import CACHE
 from scripts.matrix import probe
 from scripts.matrix.catalog import (
     HANGS,

@@ -24,8 +24,8 @@ from rich.console import Console
 from rich.text import Text
 
 from demos.catalog import BY_NAME, DEMOS, LIVE, RECORDED_ON
-from scripts.assets import transcripts as pictures
-from scripts.assets.code_images import MANIFEST
+from scripts.pictures import transcripts as pictures
+from scripts.pictures.code_images import MANIFEST
 from scripts.live.palette import PALETTES, theme
 from scripts.net import ports
 from scripts.transcripts import (
@@ -52,7 +52,7 @@ from scripts.transcripts.record import (
     same_run,
 )
 from scripts.transcripts.replay import replay
-from tests.assets.conftest import copy_tree, run_main
+from tests.pictures.conftest import copy_tree, run_main
 from tests.live.cli import FRESH
 
 RECORDED = sorted(p.stem for p in (ROOT / FOLDER).glob("*.txt"))

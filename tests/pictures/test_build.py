@@ -1,4 +1,4 @@
-"""`python -m scripts.assets`: every generator at once, as `make assets` and
+"""`python -m scripts.pictures`: every generator at once, as `make assets` and
 `make check` run them. Input that does not load is said once and stops only
 the generators that read it; two generators sharing an output are refused;
 leftover temporary files fail the check, and a build sweeps them.
@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from scripts.assets import generator as assets
-from scripts.assets.code_images import MANIFEST
-from tests.assets.conftest import ROOT, copy_tree, edit, snapshot
+from scripts.pictures import generator as assets
+from scripts.pictures.code_images import MANIFEST
+from tests.pictures.conftest import ROOT, copy_tree, edit, snapshot
 
-DECK_DATA = Path("scripts/assets/pictures.toml")
+DECK_DATA = Path("scripts/pictures/pictures.toml")
 CONTENT_MD5 = "assets/asgi_innovations/content_md5.svg"
 DIAGRAM = "assets/diagrams/asgi_stack.svg"  # a deck picture
 
@@ -34,7 +34,7 @@ def whole_tree(tmp_path: Path) -> Path:
 def build_all(
     tree: Path, capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[int, str, str]:
-    """Run `python -m scripts.assets` in-process on ``tree``."""
+    """Run `python -m scripts.pictures` in-process on ``tree``."""
     code = assets.main(["--root", str(tree), *args])
     out, err = capsys.readouterr()
     return code, out, err
@@ -52,7 +52,7 @@ def line_of(path: Path, text: str) -> int:
     return number
 
 
-CHARTS = Path("scripts/assets/charts.py")
+CHARTS = Path("scripts/pictures/charts.py")
 RUN_ORDER = [MANIFEST, CHARTS, DECK_DATA]  # the generators' inputs
 # How to make two generators claim one output: in this input, this output
 # becomes that one, which that input names (as spelled here) too.
@@ -107,7 +107,7 @@ def test_python_m_scripts_assets_refuses_a_shared_output(
 ) -> None:
     """The one subprocess: `python -m` reaches main() and its exit code."""
     expected = share(whole_tree, "deck_makes_a_code_image")
-    command = ["-m", "scripts.assets", "--check", "--root", str(whole_tree)]
+    command = ["-m", "scripts.pictures", "--check", "--root", str(whole_tree)]
     result = subprocess.run(
         [sys.executable, *command],
         cwd=ROOT,

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from scripts.assets.code_images import CACHE
-from scripts.assets.fonts import Font
-from scripts.assets.generator import ASSETS, MANIFEST, ROOT, parser
-from scripts.assets.manifest import load_manifest
+from scripts.pictures.code_images import CACHE
+from scripts.pictures.fonts import Font
+from scripts.pictures.generator import ASSETS, MANIFEST, ROOT, parser
+from scripts.pictures.manifest import load_manifest
 from scripts.exceptions import InputError
 from scripts.files import shown, write_atomic
 
@@ -42,7 +42,7 @@ def prepare_font(font: Font) -> Path:
 
 
 def render(jobs: Sequence[Job], conf: Path) -> None:
-    command = [sys.executable, "-m", "scripts.assets.code_images_png"]
+    command = [sys.executable, "-m", "scripts.pictures.code_images_png"]
     for svg, png, width in jobs:
         command += ["--render", str(svg), str(png), str(width)]
     env = {**os.environ, "FONTCONFIG_FILE": str(conf.resolve())}

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from PIL import Image as PILImage
 
-from scripts.assets import charts, code_images_png, svg
-from scripts.assets.charts import GENERATED, PICTURES
-from scripts.assets.code_images import MANIFEST
-from scripts.assets.colour import contrast
-from scripts.assets.fonts import Font
-from scripts.assets.manifest import load_manifest
-from scripts.assets.matrix_picture import (
+from scripts.pictures import charts, code_images_png, svg
+from scripts.pictures.charts import GENERATED, PICTURES
+from scripts.pictures.code_images import MANIFEST
+from scripts.pictures.colour import contrast
+from scripts.pictures.fonts import Font
+from scripts.pictures.manifest import load_manifest
+from scripts.pictures.matrix_picture import (
     BACKGROUND,
     BODY,
     FONT,
@@ -27,12 +27,12 @@ from scripts.assets.matrix_picture import (
     TEXT_COLOURS,
     WIDTH,
 )
-from scripts.assets.svg import SVG_NS, Canvas, LayoutError, Style
+from scripts.pictures.svg import SVG_NS, Canvas, LayoutError, Style
 from scripts.bench import pictures
 from scripts.exceptions import InputError
 from scripts.matrix.catalog import PARTIAL
 from scripts.readme import ratios, specs
-from tests.assets.conftest import (
+from tests.pictures.conftest import (
     NS,
     ROOT,
     assert_embeds_a_subset,

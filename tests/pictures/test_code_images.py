@@ -17,12 +17,12 @@ import pytest
 from PIL import Image as PILImage
 from PIL import ImageChops
 
-from scripts.assets import code_images, code_images_png, code_svg, theme
-from scripts.assets.code_images import Image
-from scripts.assets.colour import contrast
-from scripts.assets.fonts import Font
-from scripts.assets.manifest import ImageSpec, load_manifest
-from tests.assets.conftest import ROOT, assert_embeds_a_subset, banded
+from scripts.pictures import code_images, code_images_png, code_svg, theme
+from scripts.pictures.code_images import Image
+from scripts.pictures.colour import contrast
+from scripts.pictures.fonts import Font
+from scripts.pictures.manifest import ImageSpec, load_manifest
+from tests.pictures.conftest import ROOT, assert_embeds_a_subset, banded
 
 MANIFEST = ROOT / code_images.MANIFEST
 SVG = {"svg": code_svg.SVG_NS}
@@ -140,7 +140,7 @@ def test_a_build_without_any_cache_is_byte_identical(
 SCRIPTS = ("generator", "code_images", "code_images_png", "timing", "results")
 
 
-@pytest.mark.parametrize("module", [f"assets.{name}" for name in SCRIPTS])
+@pytest.mark.parametrize("module", [f"pictures.{name}" for name in SCRIPTS])
 def test_every_script_has_help(
     module: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from subprocess import DEVNULL
 
-from scripts.assets.generator import ASSETS, MANIFEST, ROOT, parser
+from scripts.pictures.generator import ASSETS, MANIFEST, ROOT, parser
 
 FULL, NO_OP = 2.0, 1.0  # budgets, in seconds
 
@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         shutil.copytree(ROOT / "demos", tree / "demos", ignore=ignore)
         shutil.copytree(ROOT / ASSETS, tree / ASSETS)
         shutil.copytree(ROOT / MANIFEST.parent, tree / MANIFEST.parent)
-        build = [sys.executable, "-m", "scripts.assets.code_images"]
+        build = [sys.executable, "-m", "scripts.pictures.code_images"]
         build += ["--root", str(tree), "--cache-dir", str(cache)]
         # A warm-up writes Python's bytecode cache, as on any machine, even
         # where PYTHONDONTWRITEBYTECODE is set (imports would add 1 s a run).
@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ok &= report("no-op build", build, runs, NO_OP)
         ok &= report("no-op --check", [*build, "--check"], runs, NO_OP)
     make = shutil.which("make")
-    every = [sys.executable, "-m", "scripts.assets", "--check"]
+    every = [sys.executable, "-m", "scripts.pictures", "--check"]
     fresh = subprocess.run(every, cwd=ROOT, capture_output=True)  # noqa: S603
     if make is None or fresh.returncode != 0:
         print("  (make targets skipped: no make, or the assets are stale)")

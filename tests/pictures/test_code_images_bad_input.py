@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.assets import code_images
-from tests.assets.conftest import copy_tree, edit, run_main, snapshot
+from scripts.pictures import code_images
+from tests.pictures.conftest import copy_tree, edit, run_main, snapshot
 
 MANIFEST = code_images.MANIFEST
 CONTENT = "demos/content_md5.py"
@@ -229,7 +229,7 @@ def _small_caption(tree: Path) -> str:
     return (
         rf"{MANIFEST}:{number}: its title bar would show demos/asgi_app.py "
         r"at 20.2 px, under the 21 px minimum: raise TITLE_SIZE in "
-        r"scripts/assets/theme.py"
+        r"scripts/pictures/theme.py"
     )
 
 

@@ -14,10 +14,10 @@ from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
-from scripts.assets import code_svg, generator, theme
-from scripts.assets.fonts import Font
-from scripts.assets.generator import Output
-from scripts.assets.manifest import ImageSpec, Limits, Manifest, load_manifest
+from scripts.pictures import code_svg, generator, theme
+from scripts.pictures.fonts import Font
+from scripts.pictures.generator import Output
+from scripts.pictures.manifest import ImageSpec, Limits, Manifest, load_manifest
 from scripts.exceptions import InputError
 from scripts.files import decode, shown
 
@@ -147,7 +147,7 @@ def check_size(box: code_svg.Layout, spec: ImageSpec, limits: Limits) -> None:
         problem = (
             f"its title bar would show {spec.source} at "
             f"{float(caption):.1f} px, under the {limits.min_text_px} px "
-            "minimum: raise TITLE_SIZE in scripts/assets/theme.py"
+            "minimum: raise TITLE_SIZE in scripts/pictures/theme.py"
         )
     else:
         return
@@ -262,7 +262,7 @@ def run(
         why = partial(_diff, image=image)  # it is stale
         outputs[path] = Output(path, spec.output, image.svg, spec.source, why)
     made, marker = [*outputs.values()], code_svg.GENERATED
-    script, gone = "scripts/assets/code_images.py", f"not in {manifest.path}"
+    script, gone = "scripts/pictures/code_images.py", f"not in {manifest.path}"
     changes = generator.sync(
         made, root, assets, check, marker=marker, script=script, gone=gone
     )

@@ -4,7 +4,7 @@ packed into sheets of at most a terminal's 24 rows, so that each is shown
 at 20 px or more. Rich's SVG export in a template of ours, with the code
 images' font embedded (no network) and the runner's dark background; the
 text stays selectable. The other recordings are replayed (make replay) and
-their key rows shown on their slides (scripts/assets/results.py)."""
+their key rows shown on their slides (scripts/pictures/results.py)."""
 
 import io
 import sys
@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.terminal_theme import TerminalTheme
 
 from demos.catalog import LIVE
-from scripts.assets import generator, svg
-from scripts.assets.code_images import CACHE
-from scripts.assets.colour import parse as parse_colour
+from scripts.pictures import generator, svg
+from scripts.pictures.code_images import CACHE
+from scripts.pictures.colour import parse as parse_colour
 from scripts.exceptions import InputError
 from scripts.files import shown
 from scripts.live.palette import BACKGROUND, PALETTES
@@ -31,7 +31,7 @@ from scripts.transcripts import (
     screen_rows,
 )
 
-SCRIPT = "scripts/assets/transcripts.py"
+SCRIPT = "scripts/pictures/transcripts.py"
 MAX_KILOBYTES = 80
 SHEET_ROWS = 24  # a backup slide shows what an 80x24 terminal does
 FOREGROUND = PALETTES["dark"]["text"]

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from scripts.assets.manifest import FontSpec
+from scripts.pictures.manifest import FontSpec
 from scripts.exceptions import InputError, WriteError
 from scripts.files import reason, write_atomic
 

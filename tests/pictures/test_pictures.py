@@ -1,4 +1,4 @@
-"""The ASGI diagram: built from scripts/assets/pictures.toml, legible,
+"""The ASGI diagram: built from scripts/pictures/pictures.toml, legible,
 self-contained, byte for byte the same on every run; stale, missing and
 orphaned pictures are found; bad input fails cleanly, naming the line.
 """
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from scripts.assets import pictures
-from scripts.assets.code_images import CACHE, MANIFEST
-from scripts.assets.svg import SVG_NS
-from tests.assets.conftest import ROOT, copy_tree, edit, run_main, snapshot
+from scripts.pictures import pictures
+from scripts.pictures.code_images import CACHE, MANIFEST
+from scripts.pictures.svg import SVG_NS
+from tests.pictures.conftest import ROOT, copy_tree, edit, run_main, snapshot
 
 DATA = pictures.DATA
 DIAGRAM = "assets/diagrams/asgi_stack.svg"
@@ -246,7 +246,7 @@ def test_bad_input_fails_cleanly(
     assert code == 2
     assert out == ""
     assert len(err.splitlines()) == 1, err
-    assert err.startswith(f"scripts/assets/pictures.toml:{line}: "), err
+    assert err.startswith(f"scripts/pictures/pictures.toml:{line}: "), err
     assert re.search(message, err), err
     assert snapshot(tree / "assets") == before
 
@@ -271,7 +271,7 @@ def test_a_too_tall_picture_is_refused(tree: Path, run: Run) -> None:
         for n, text in enumerate((tree / DATA).read_text().splitlines(), 1)
         if text.startswith("width = ") and n < line
     )
-    assert err.startswith(f"scripts/assets/pictures.toml:{width_line}: ")
+    assert err.startswith(f"scripts/pictures/pictures.toml:{width_line}: ")
     assert re.search(r"would be \d+ px tall, over the 560 px maximum", err)
 
 

@@ -1,4 +1,4 @@
-"""The support matrix pictures (scripts/assets/matrix_picture.py): the full
+"""The support matrix pictures (scripts/pictures/matrix_picture.py): the full
 table, its footnotes, and the simplified one the main slide shows
 (matrix_simple.py), each checked against assets/support_matrix.json."""
 
@@ -6,11 +6,11 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from scripts.assets import charts
-from scripts.assets.matrix_picture import FONT, GOOD
-from scripts.assets.svg import SVG_NS
+from scripts.pictures import charts
+from scripts.pictures.matrix_picture import FONT, GOOD
+from scripts.pictures.svg import SVG_NS
 from scripts.matrix.catalog import HANGS, NO, PARTIAL
-from tests.assets.conftest import NS, ROOT, parse, texts
+from tests.pictures.conftest import NS, ROOT, parse, texts
 
 MATRIX = "assets/support_matrix.json"
 HYPERCORN_HTTP2 = "one trailers message arrives; a second is lost"

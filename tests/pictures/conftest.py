@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 
-from scripts.assets import charts
-from scripts.assets.svg import SVG_NS
+from scripts.pictures import charts
+from scripts.pictures.svg import SVG_NS
 
 ROOT = Path(__file__).resolve().parents[2]
 NS = {"svg": SVG_NS}

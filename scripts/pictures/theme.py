@@ -25,7 +25,7 @@ NUMBER = "#a2a5b7"
 NUMBER_HIGHLIGHTED = "#cdd6f4"
 DOTS = ("#ff5f57", "#febc2e", "#28c840")
 
-# CSS class -> colour, for the token kinds in scripts/assets/code_svg.py.
+# CSS class -> colour, for the token kinds in scripts/pictures/code_svg.py.
 TOKENS = {
     "k": "#d0aef8",  # keyword
     "c": "#fab387",  # constant: None, True, False

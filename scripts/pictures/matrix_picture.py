@@ -5,8 +5,8 @@ The talk's simplified matrix is drawn by matrix_simple.py, in this look."""
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from scripts.assets import svg, theme
-from scripts.assets.svg import Canvas, Style
+from scripts.pictures import svg, theme
+from scripts.pictures.svg import Canvas, Style
 from scripts.matrix import catalog
 
 WIDTH, MAX_HEIGHT = 1160, 560  # px: the slide's content box, under a title
@@ -255,6 +255,6 @@ def named(ids: list[str], data: dict[str, Any]) -> str:
 def draw_simple(data: dict[str, Any], canvas: Canvas) -> tuple[float, str]:
     """The simplified matrix: matrix_simple.py, which draws with this
     module's look (imported here, when called, to avoid a cycle)."""
-    from scripts.assets import matrix_simple
+    from scripts.pictures import matrix_simple
 
     return matrix_simple.draw(data, canvas)

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from demos.catalog import DEMOS, LIVE
-from scripts.assets import code_images, results, transcripts
-from scripts.assets.code_images import MANIFEST
-from scripts.assets.manifest import ImageSpec, load_manifest
+from scripts.pictures import code_images, results, transcripts
+from scripts.pictures.code_images import MANIFEST
+from scripts.pictures.manifest import ImageSpec, load_manifest
 from scripts.transcripts import FOLDER, Row, parse
-from tests.assets.conftest import (
+from tests.pictures.conftest import (
     ROOT,
     assert_embeds_a_subset,
     copy_tree,

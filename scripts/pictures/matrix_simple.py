@@ -3,7 +3,7 @@ servers, one large word a cell, and the full matrix's footnotes for them."""
 
 from typing import Any
 
-from scripts.assets.matrix_picture import (
+from scripts.pictures.matrix_picture import (
     BACKGROUND,
     BAND,
     BLUE,
@@ -24,7 +24,7 @@ from scripts.assets.matrix_picture import (
     named,
     wrapped,
 )
-from scripts.assets.svg import Canvas, Style
+from scripts.pictures.svg import Canvas, Style
 
 BIG = {kind: Style(28, c, BACKGROUND) for kind, c in (
     ("yes", TEXT), ("partial", YELLOW), ("no", RED), ("hangs", RED),

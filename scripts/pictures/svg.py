@@ -10,11 +10,11 @@ from typing import Annotated, NamedTuple
 
 from pydantic import Field
 
-from scripts.assets import generator, theme
-from scripts.assets.code_images import MANIFEST
-from scripts.assets.colour import contrast
-from scripts.assets.fonts import Font
-from scripts.assets.manifest import Model, load_manifest
+from scripts.pictures import generator, theme
+from scripts.pictures.code_images import MANIFEST
+from scripts.pictures.colour import contrast
+from scripts.pictures.fonts import Font
+from scripts.pictures.manifest import Model, load_manifest
 
 SVG_NS = "http://www.w3.org/2000/svg"
 FAMILY = "Deck Mono"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.assets import code_images
-from tests.assets.conftest import (
+from scripts.pictures import code_images
+from tests.pictures.conftest import (
     ROOT,
     banded,
     copy_tree,

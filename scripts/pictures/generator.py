@@ -12,13 +12,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import NamedTuple, Protocol
 
-from scripts.assets.manifest import load_manifest
+from scripts.pictures.manifest import load_manifest
 from scripts.exceptions import InputError, WriteError
 from scripts.files import leftovers, reason, shown, write_atomic
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = Path("assets")
-MANIFEST = Path("scripts/assets/code_images.toml")  # their font is in it
+MANIFEST = Path("scripts/pictures/code_images.toml")  # their font is in it
 GENERATORS = (  # run order
     "code_images", "charts", "pictures", "transcripts", "results",
 )
@@ -231,11 +231,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run every generator; the worst exit code wins (2 bad input, 1 stale)."""
     stale = "any picture is stale or a temporary file is left"
     cli = parser(__name__, stale)
-    cli.prog = "python -m scripts.assets"
+    cli.prog = "python -m scripts.pictures"
     args = cli.parse_args(argv)
     root: Path = args.root
     said: dict[str, None] = {}  # each error once, in order
-    modules = {n: import_module(f"scripts.assets.{n}") for n in GENERATORS}
+    modules = {n: import_module(f"scripts.pictures.{n}") for n in GENERATORS}
     skipped = refused(modules, root, said)
     print(*said, sep="\n", file=sys.stderr, end="\n" if said else "")
     worst = 2 if said else 0
