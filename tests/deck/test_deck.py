@@ -26,7 +26,7 @@ from scripts.deck import build as deck_build
 from tests.deck.slides import ROOT, SEED, SLIDES, THEME, Deck, read_deck
 
 ASSETS = ROOT / "assets"
-MANIFEST = ROOT / "scripts" / "assets" / "code_images.toml"
+MANIFEST = ROOT / "scripts" / "pictures" / "code_images.toml"
 # Generated pictures that no slide shows, on purpose, as glob patterns.
 UNUSED: tuple[str, ...] = ()
 REMOTE = re.compile(r"\b(?:https?:)?//[^\s\"')]+", re.IGNORECASE)
