@@ -5,16 +5,15 @@ assets/*.json into the words of scripts/readme.md (``make check``: no drift)."""
 import json
 import re
 import statistics
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import cache
-from pathlib import Path
 from typing import Any, NamedTuple
 
+from scripts.common import DASH, ROOT, milliseconds, rounded
+from scripts.matrix.catalog import FEATURES, NO, PARTIAL, VALUE, YES
 from scripts.pictures.generator import MANIFEST
 from scripts.pictures.manifest import load_manifest
-from scripts.matrix.catalog import FEATURES, NO, PARTIAL, VALUE, YES
 
-ROOT = Path(__file__).resolve().parents[1]
 # The README's columns: several targets behave alike.
 COLUMNS = (
     ("uvicorn h11, httptools", ("uvicorn-h11", "uvicorn-httptools")),
@@ -34,7 +33,6 @@ SHORT = (
     (r"the 401 carries the upgrade headers", "the 401 carries upgrade headers"),
     (r"no reply, reset at its \d+ s handshake timeout", r"\g<0>"),
 )
-DASH = "–"
 PATTERNS = {"send_only": "send only", "listen": "listen for disconnect",
             "catch_oserror": "catch OSError", "fastapi": "FastAPI demo"}
 FRAMEWORKS = {"starlette": "Starlette", "fastapi": "FastAPI"}
@@ -52,12 +50,6 @@ def words(name: str) -> str:
     blocks = re.split(r"^## (\w+)\n", text, flags=re.M)
     return dict(zip(blocks[1::2], blocks[2::2], strict=True))[name].rstrip(
         "\n") + "\n"
-
-
-def rounded(value: float | Decimal, digits: int = 0) -> Decimal:
-    """Half up, as people round: 232.5 ms is 233 ms."""
-    step = Decimal(1).scaleb(-digits)
-    return Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP)
 
 
 def mark(feature: str, cell: dict[str, Any] | None) -> str:
@@ -108,15 +100,6 @@ def matrix_table() -> str:
 def matrix_intro() -> str:
     versions = load("support_matrix.json")["versions"]
     return words("matrix_intro").format(v=versions)
-
-
-def milliseconds(seconds: dict[str, float], spread: bool = False) -> str:
-    """Milliseconds, median [min-max]: whole ones from 10 ms up."""
-    digits = 0 if seconds["median"] >= 0.01 else 1
-    shown = [rounded(Decimal(str(seconds[key])) * 1000, digits)
-             for key in ("median", "min", "max")]
-    text = f"{shown[0]} ms"
-    return f"{text} [{shown[1]}{DASH}{shown[2]}]" if spread else text
 
 
 def messages(count: int) -> str:

@@ -23,13 +23,12 @@ import httpx2
 
 from scripts.bench import apps
 from scripts.bench.wasted import PROTOTYPE, TIMEOUT, summary, wasted_work
-from scripts.files import shown
-from scripts.matrix.probe import command, header, versions, write_together
+from scripts.common import ROOT, command, header, shown, versions
+from scripts.matrix.probe import write_together
 from scripts.net.ports import HOST, accepting, pick_port
 from scripts.net.processes import Server, StartError
 from scripts.readme import FRAMEWORKS, load_of, per_round, ratios, specs
 
-ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = Path("assets/bench_disconnect.json")
 VERSIONS = (
     "uvicorn", "starlette", "fastapi", "httptools", "uvloop", "websockets",

@@ -18,13 +18,11 @@ from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
 
-from scripts.pictures import generator
+from scripts.common import InputError, shown, write_atomic
 from scripts.deck.sections import divide
 from scripts.deck.slides import Deck, read_deck
-from scripts.exceptions import InputError
-from scripts.files import shown, write_atomic
+from scripts.pictures import generator
 
-ROOT = Path(__file__).resolve().parents[2]
 SLIDES, CONFIG, OUT = Path("slides.md"), Path(".marprc.yml"), Path("dist")
 MARP = Path("node_modules/.bin/marp")
 BROWSERS = ("chromium", "chromium-browser", "google-chrome",

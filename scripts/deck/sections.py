@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from scripts.common import InputError
 from scripts.deck.slides import Deck, Slide
-from scripts.exceptions import InputError
 
 
 class Section(NamedTuple):

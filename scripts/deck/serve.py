@@ -17,9 +17,9 @@ from pathlib import Path
 
 from watchfiles import Change, watch  # uvicorn[standard]'s, in uv.lock
 
-from scripts.pictures import generator
 from scripts.deck.build import CONFIG, MARP, SLIDES
 from scripts.net import processes
+from scripts.pictures import generator
 
 PRELOAD = Path("scripts/deck/localhost.cjs")  # listen() on HOST by default
 WATCHED = ("demos", "scripts/pictures", "themes", "assets")

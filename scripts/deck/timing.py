@@ -15,11 +15,10 @@ from rich.cells import cell_len, set_cell_size
 
 from demos.catalog import BY_NAME
 from scripts import transcripts
-from scripts.pictures import generator
+from scripts.common import InputError, reason
 from scripts.deck.sections import Part, divide, main_talk, where
 from scripts.deck.slides import Deck, Slide, notes_in, read_deck
-from scripts.exceptions import InputError
-from scripts.files import reason
+from scripts.pictures import generator
 from scripts.transcripts import BY_STEM, RECORDINGS, Recording
 
 # The budget, in one place (notes/talk-plan.md, issue #17):

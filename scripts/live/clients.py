@@ -15,7 +15,8 @@ from h2 import config, connection, events, exceptions
 from rich.text import Text
 
 from demos.catalog import Demo
-from scripts.live.server import HOST, ROOT, Server
+from scripts.common import ROOT
+from scripts.live.server import HOST, Server
 from scripts.live.timeline import header_lines, status_text
 
 IO_TIMEOUT = 5.0  # seconds for any one network wait

@@ -22,8 +22,8 @@ from scripts.live import clients, names
 from scripts.live import server as live
 from scripts.live.observe import plural_tasks
 from scripts.live.pages import interactive, keys_hidden
-from scripts.live.palette import theme
 from scripts.live.timeline import Timeline, style
+from scripts.style import theme
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # The slowest pace the stage bears (no 3 s without a new row): a demo whose

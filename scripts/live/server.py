@@ -16,6 +16,7 @@ from typing import NamedTuple
 import psutil
 
 from demos.catalog import HTTP_CLASSES, Demo
+from scripts.common import ROOT
 from scripts.live.observe import Observation
 from scripts.live.observe import parse as observation
 from scripts.live.timeline import Timeline
@@ -24,7 +25,6 @@ from scripts.net import ports, processes
 HOST = ports.HOST  # uvicorn's default, as is PORT: the command omits them
 PORT = 8000
 LAUNCH = "scripts.live.launch"  # what starts uvicorn: see its docstring
-ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 10.0  # seconds for the server to accept connections
 GRACE = 1.0  # seconds for a clean shutdown before uvicorn's force exit
 STOP_TIMEOUT = 3.0  # seconds for the server to exit after SIGINT

@@ -4,31 +4,24 @@ Each server of catalog.py serves app.py, started and stopped by run.py;
 cells.py asks it every feature."""
 
 import argparse
-import contextlib
-import datetime
 import json
-import os
-import platform
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from scripts.pictures import charts
-from scripts.pictures.code_images import CACHE
-from scripts.exceptions import InputError
-from scripts.files import shown
+from scripts.common import ROOT, InputError, command, header, shown, versions
 from scripts.matrix import catalog
 from scripts.matrix.catalog import FEATURES, PROCESSES, Feature, Process, Target
 from scripts.matrix.cells import Cell, guarded, short
 from scripts.matrix.run import FULL, QUICK, Profile, Run, arguments
+from scripts.pictures import charts
+from scripts.pictures.code_images import CACHE
 
-ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = Path("assets/support_matrix.json")
 SCHEMA = 1
 CATEGORICAL = ("result", "value", "status", "exception", "extensions")
@@ -87,31 +80,6 @@ def probe_process(process: Process, profile: Profile, folder: Path) -> Document:
         "cells": cells,
     }
     return {**result, "failures": failures} if failures else result
-
-
-def versions(names: Iterable[str]) -> dict[str, str]:
-    """The installed versions of the packages ``names``."""
-    installed = {dist.name.lower() for dist in metadata.distributions()}
-    return {name: metadata.version(name) for name in names if name in installed}
-
-
-def header(
-    script: str, key: str, profile: str, seconds: float, found: dict[str, str]
-) -> Document:
-    """The JSON's head: schema, script, when, where and with what."""
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        text = Path("/proc/cpuinfo").read_text()
-        cpu = next((line.split(":", 1)[1].strip() for line in text.splitlines()
-                    if line.startswith("model name")), cpu)
-    machine = {"system": f"{platform.system()} {platform.release()}",
-               "cpu": cpu, "cores": os.cpu_count(),
-               "python": platform.python_version()}
-    today = datetime.datetime.now(datetime.UTC).date().isoformat()
-    return {"schema": SCHEMA, "generated_by": script,
-            key: {"date": today, "profile": profile, "seconds": seconds,
-                  "machine": machine},
-            "versions": found}
 
 
 def probe(
@@ -218,19 +186,6 @@ def table(document: Document) -> str:
             row += f"{str(text)[:13]:<14}"
         lines.append(row.rstrip())
     return "\n".join(lines)
-
-
-def command(
-    module: str, doc: str, codes: str, **options: dict[str, Any]
-) -> argparse.ArgumentParser:
-    """A command's parser: its exit codes, and ``--name`` for each option."""
-    result = argparse.ArgumentParser(
-        prog=f"python -m {module}", description=doc.split("\n\n")[0],
-        epilog=f"Exit codes: 0 done, {codes} (nothing written).",
-    )
-    for name, option in options.items():
-        result.add_argument(f"--{name}", **option)
-    return result
 
 
 def parser() -> argparse.ArgumentParser:

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scripts.common import ROOT
 from scripts.matrix import app
 from scripts.matrix.catalog import Process
 from scripts.net.ports import accepting, pick_port
 from scripts.net.processes import Server, StartError
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)

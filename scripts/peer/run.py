@@ -25,11 +25,10 @@ from typing import Any
 
 import httpx2
 
-from scripts.exceptions import InputError
+from scripts.common import ROOT, InputError
 from scripts.peer import plugin
 from scripts.peer.sdist import extract_tests, fetch, pinned
 
-ROOT = Path(__file__).resolve().parents[2]
 LOCK, CACHE = ROOT / "uv.lock", ROOT / ".cache" / "peer"
 HTTP_TESTS = "tests/protocols/test_http.py"
 PYTEST_TIMEOUT = 300  # seconds: they take 2

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import httpx2
 
-from scripts.exceptions import InputError
-from scripts.files import decode, write_atomic
+from scripts.common import InputError, decode, write_atomic
 
 DOWNLOAD_TIMEOUT = 60.0  # seconds, for the whole download
 SHA256 = re.compile(r"sha256:(?P<digest>[0-9a-f]{64})")

@@ -14,12 +14,11 @@ from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
+from scripts.common import InputError, decode, shown
 from scripts.pictures import code_svg, generator, theme
 from scripts.pictures.fonts import Font
 from scripts.pictures.generator import Output
 from scripts.pictures.manifest import ImageSpec, Limits, Manifest, load_manifest
-from scripts.exceptions import InputError
-from scripts.files import decode, shown
 
 MANIFEST = generator.MANIFEST
 CACHE = Path(".cache/assets/code_images")

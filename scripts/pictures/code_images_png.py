@@ -11,12 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from scripts.common import ROOT, InputError, shown, write_atomic
 from scripts.pictures.code_images import CACHE
 from scripts.pictures.fonts import Font
-from scripts.pictures.generator import ASSETS, MANIFEST, ROOT, parser
+from scripts.pictures.generator import ASSETS, MANIFEST, parser
 from scripts.pictures.manifest import load_manifest
-from scripts.exceptions import InputError
-from scripts.files import shown, write_atomic
 
 OUT = Path("dist/png")
 Job = tuple[Path, Path, int]  # SVG, PNG, width

@@ -11,6 +11,7 @@ from typing import ClassVar, NamedTuple
 from pygments import token as tk
 from pygments.lexers.python import PythonLexer
 
+from scripts import style
 from scripts.pictures import theme
 from scripts.pictures.fonts import Font
 from scripts.pictures.manifest import ImageSpec
@@ -158,15 +159,15 @@ def _style(family: str, woff2: bytes) -> list[str]:
         f'@font-face{{font-family:"{family}";'
         f'src:url(data:font/woff2;base64,{data}) format("woff2")}}',
         f'text{{font-family:"{family}",monospace;'
-        f"font-size:{theme.FONT_SIZE}px;fill:{theme.TEXT};"
+        f"font-size:{theme.FONT_SIZE}px;fill:{style.TEXT};"
         'font-variant-ligatures:none;font-feature-settings:"liga" 0,"calt" 0;'
         "white-space:pre}",
         f".path{{font-size:{_n(theme.TITLE_SIZE * theme.FONT_SIZE)}px;"
-        f"fill:{theme.TITLE}}}",
-        f".ln{{fill:{theme.NUMBER}}}",
-        f".ln.hl{{fill:{theme.NUMBER_HIGHLIGHTED}}}",
-        f".band{{fill:{theme.BAND}}}",
-        *(f".{name}{{fill:{colour}}}" for name, colour in theme.TOKENS.items()),
+        f"fill:{style.TITLE}}}",
+        f".ln{{fill:{style.NUMBER}}}",
+        f".ln.hl{{fill:{style.NUMBER_HIGHLIGHTED}}}",
+        f".band{{fill:{style.BAND}}}",
+        *(f".{name}{{fill:{colour}}}" for name, colour in style.TOKENS.items()),
     ]
 
 
@@ -175,13 +176,13 @@ def _chrome(box: Layout, title: str) -> list[str]:
     r, bar = _n(theme.CORNER * em), theme.BAR_HEIGHT * em
     parts = [
         f'<rect width="{width}" height="{height}" rx="{r}" '
-        f'fill="{theme.WINDOW}"/>',
+        f'fill="{style.WINDOW}"/>',
         f'<path d="M0 {_n(bar)}V{r}A{r} {r} 0 0 1 {r} 0'
         f"H{_n(width - theme.CORNER * em)}A{r} {r} "
-        f'0 0 1 {width} {r}V{_n(bar)}Z" fill="{theme.BAR}"/>',
-        f'<path d="M0 {_n(bar - 0.5)}H{width}" stroke="{theme.FRAME}"/>',
+        f'0 0 1 {width} {r}V{_n(bar)}Z" fill="{style.BAR}"/>',
+        f'<path d="M0 {_n(bar - 0.5)}H{width}" stroke="{style.FRAME}"/>',
     ]
-    for index, colour in enumerate(theme.DOTS):
+    for index, colour in enumerate(style.DOTS):
         centre = (theme.DOT_LEFT + index * theme.DOT_PITCH) * em
         parts.append(
             f'<circle cx="{_n(centre)}" cy="{_n(bar / 2)}" '
@@ -246,7 +247,7 @@ def render(
             "</g>",
             f'<rect x="0.5" y="0.5" width="{width - 1}" '
             f'height="{height - 1}" rx="{_n(theme.CORNER * box.em - 0.5)}" '
-            f'fill="none" stroke="{theme.FRAME}"/>',
+            f'fill="none" stroke="{style.FRAME}"/>',
             "</svg>\n",
         ]
     )

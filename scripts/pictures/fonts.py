@@ -13,9 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from scripts.common import InputError, WriteError, reason, write_atomic
 from scripts.pictures.manifest import FontSpec
-from scripts.exceptions import InputError, WriteError
-from scripts.files import reason, write_atomic
 
 CACHE_FORMAT = "1"
 # With no GSUB there are no ligatures (`->` stays two characters) anywhere.

@@ -12,11 +12,17 @@ from pathlib import Path
 from types import ModuleType
 from typing import NamedTuple, Protocol
 
+from scripts.common import (
+    ROOT,
+    InputError,
+    WriteError,
+    leftovers,
+    reason,
+    shown,
+    write_atomic,
+)
 from scripts.pictures.manifest import load_manifest
-from scripts.exceptions import InputError, WriteError
-from scripts.files import leftovers, reason, shown, write_atomic
 
-ROOT = Path(__file__).resolve().parents[2]
 ASSETS = Path("assets")
 MANIFEST = Path("scripts/pictures/code_images.toml")  # their font is in it
 GENERATORS = (  # run order

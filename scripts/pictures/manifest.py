@@ -13,8 +13,8 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from pydantic_core import ErrorDetails
 
-from scripts import files
-from scripts.exceptions import InputError
+from scripts import common as files
+from scripts.common import InputError
 
 Loc = tuple[str | int, ...]
 NAME = re.compile(r'"[^"]*"|\'[^\']*\'|[A-Za-z0-9_-]+')

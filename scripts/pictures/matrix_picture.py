@@ -5,9 +5,10 @@ The talk's simplified matrix is drawn by matrix_simple.py, in this look."""
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from scripts import style
+from scripts.matrix import catalog
 from scripts.pictures import svg, theme
 from scripts.pictures.svg import Canvas, Style
-from scripts.matrix import catalog
 
 WIDTH, MAX_HEIGHT = 1160, 560  # px: the slide's content box, under a title
 MARGIN, FONT = 20, 20  # every text is 20 px, the smallest allowed
@@ -15,10 +16,10 @@ LIMITS = svg.Limits(  # no text closer than 8 px to the picture's edge
     min_font_px=FONT, min_contrast=7, max_width_px=WIDTH,
     max_height_px=MAX_HEIGHT, max_kilobytes=60, edge=8,
 )
-BACKGROUND, RULE, BAND = "#000000", theme.FRAME, theme.WINDOW
-TEXT, MUTED, BLUE = theme.TEXT, theme.TITLE, theme.TOKENS["f"]
-GREEN, YELLOW, RED = theme.TOKENS["s"], theme.TOKENS["t"], theme.TOKENS["p"]
-TEXT_COLOURS = (TEXT, MUTED, BLUE, GREEN, YELLOW, RED, theme.TOKENS["n"])
+BACKGROUND, RULE, BAND = "#000000", style.FRAME, style.WINDOW
+TEXT, MUTED, BLUE = style.TEXT, style.TITLE, style.TOKENS["f"]
+GREEN, YELLOW, RED = style.TOKENS["s"], style.TOKENS["t"], style.TOKENS["p"]
+TEXT_COLOURS = (TEXT, MUTED, BLUE, GREEN, YELLOW, RED, style.TOKENS["n"])
 BODY, NOTE, HEADING, GOOD, FAIR, BAD, SLOW = (
     Style(FONT, colour, BACKGROUND) for colour in TEXT_COLOURS
 )

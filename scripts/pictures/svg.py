@@ -12,9 +12,9 @@ from pydantic import Field
 
 from scripts.pictures import generator, theme
 from scripts.pictures.code_images import MANIFEST
-from scripts.pictures.colour import contrast
 from scripts.pictures.fonts import Font
 from scripts.pictures.manifest import Model, load_manifest
+from scripts.style import contrast
 
 SVG_NS = "http://www.w3.org/2000/svg"
 FAMILY = "Deck Mono"

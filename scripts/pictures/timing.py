@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from subprocess import DEVNULL
 
-from scripts.pictures.generator import ASSETS, MANIFEST, ROOT, parser
+from scripts.common import ROOT
+from scripts.pictures.generator import ASSETS, MANIFEST, parser
 
 FULL, NO_OP = 2.0, 1.0  # budgets, in seconds
 

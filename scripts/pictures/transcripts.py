@@ -14,12 +14,11 @@ from rich.console import Console
 from rich.terminal_theme import TerminalTheme
 
 from demos.catalog import LIVE
+from scripts.common import InputError, shown
 from scripts.pictures import generator, svg
 from scripts.pictures.code_images import CACHE
-from scripts.pictures.colour import parse as parse_colour
-from scripts.exceptions import InputError
-from scripts.files import shown
-from scripts.live.palette import BACKGROUND, PALETTES
+from scripts.style import BACKGROUND, PALETTES
+from scripts.style import parse as parse_colour
 from scripts.transcripts import (
     FOLDER,
     RECORDINGS,

@@ -17,10 +17,8 @@ from rich.errors import MarkupError
 from rich.text import Text
 
 from demos.catalog import DEMOS, RECORDED_ON
-from scripts.exceptions import InputError
-from scripts.files import decode, shown
+from scripts.common import ROOT, InputError, decode, shown
 
-ROOT = Path(__file__).resolve().parents[2]
 FOLDER = Path("assets/transcripts")
 WIDTH = 80  # columns, as recorded
 HEADER = "# {name}: by `make transcripts`; a row: delay (s), tab, markup"

@@ -8,18 +8,10 @@ import sys
 from pathlib import Path
 
 from demos.catalog import BY_NAME
+from scripts.common import ROOT, InputError, shown, write_atomic
 from scripts.pictures.code_images import CACHE
 from scripts.pictures.transcripts import render
-from scripts.exceptions import InputError
-from scripts.files import shown, write_atomic
-from scripts.transcripts import (
-    BY_STEM,
-    ROOT,
-    dump,
-    parse,
-    path,
-    screen_rows,
-)
+from scripts.transcripts import BY_STEM, dump, parse, path, screen_rows
 from scripts.transcripts.record import RecordError, rows, run
 
 

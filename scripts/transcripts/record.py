@@ -22,9 +22,10 @@ from rich.segment import Segment
 from rich.text import Text
 
 from demos.catalog import Demo
+from scripts.common import ROOT
 from scripts.live.runner import stage_pace
 from scripts.net import ports, processes
-from scripts.transcripts import BREAK, ROOT, WIDTH, Row
+from scripts.transcripts import BREAK, WIDTH, Row
 
 PORT = 8000  # what the transcripts show, whichever port the run had
 QUANTUM = 0.1  # seconds: what a delay rounds to, but on a paced run

@@ -11,11 +11,10 @@ from rich.console import Console
 from rich.style import Style
 from rich.text import Text
 
-from scripts.exceptions import InputError
-from scripts.files import shown
+from scripts.common import ROOT, InputError, shown
 from scripts.live.pages import Pager
-from scripts.live.palette import PALETTES
-from scripts.transcripts import RECORDINGS, ROOT, Recording, parse, path
+from scripts.style import PALETTES
+from scripts.transcripts import RECORDINGS, Recording, parse, path
 
 HEX = re.compile(r"#[0-9a-fA-F]{6}")
 STYLE_OF = {  # a dark colour: its style name (each has its own)

@@ -27,8 +27,6 @@ from starlette.types import Receive, Scope, Send
 
 from demos import disconnect_receive, raise_oserror, streaming_response
 from scripts import readme
-from scripts.pictures import charts
-from scripts.pictures.code_images import CACHE
 from scripts.bench import apps, disconnect
 from scripts.bench.disconnect import (
     SMOKE,
@@ -42,6 +40,8 @@ from scripts.bench.disconnect import (
 from scripts.bench.wasted import PROTOTYPE, SERVERS, TIMEOUT
 from scripts.matrix.catalog import BENEFITS, OSERROR
 from scripts.net.servers import start_server
+from scripts.pictures import charts
+from scripts.pictures.code_images import CACHE
 from tests.conftest import usage
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from scripts.pictures.colour import Rgba, over, parse
-from scripts.files import write_atomic
+from scripts.common import write_atomic
+from scripts.style import Rgba, over, parse
 
 if TYPE_CHECKING:
     from playwright.sync_api import (

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 
+from scripts.common import ROOT
 from scripts.deck.slides import (
     COMMENT,
     DIRECTIVE,
     HEADING,
     IMAGE,
     INLINE_IMG,
-    ROOT,
     SLIDES,
     Deck,
     Picture,

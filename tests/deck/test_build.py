@@ -34,13 +34,13 @@ from typing import Any
 import pytest
 
 from scripts import transcripts
-from scripts.pictures import pictures
-from scripts.pictures.code_images import CACHE, code_lines
-from scripts.pictures.colour import contrast
-from scripts.pictures.manifest import ImageSpec, load_manifest
 from scripts.deck import build as deck_build
 from scripts.deck.sections import SECTIONS, main_talk
 from scripts.deck.timing import words as spoken_words
+from scripts.pictures import pictures
+from scripts.pictures.code_images import CACHE, code_lines
+from scripts.pictures.manifest import ImageSpec, load_manifest
+from scripts.style import contrast
 from tests.conftest import Report
 from tests.deck.browser import SLIDE_HEIGHT, SLIDE_WIDTH
 from tests.deck.conftest import PNGS, Built

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from scripts.readme import load_of, milliseconds, ratios, rounded, specs
+from scripts.common import milliseconds, rounded
+from scripts.readme import load_of, ratios, specs
 from tests.deck.slides import Slide, read_deck
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -20,9 +20,9 @@ from starlette.applications import Starlette
 
 from demos.__main__ import main as demos_main
 from demos.catalog import BY_NAME
+from scripts.deck import build as deck_build
 from scripts.pictures import pictures
 from scripts.pictures.manifest import load_manifest
-from scripts.deck import build as deck_build
 from tests.deck.slides import ROOT, SEED, SLIDES, THEME, Deck, read_deck
 
 ASSETS = ROOT / "assets"

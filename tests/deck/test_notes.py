@@ -27,7 +27,7 @@ from demos import (
     ws_send_denial_response,
     ws_with_token,
 )
-from scripts.readme import rounded
+from scripts.common import rounded
 from tests.deck.slides import ROOT, Slide, read_deck
 
 BENCH = json.loads((ROOT / "assets/bench_disconnect.json").read_text())

@@ -16,10 +16,10 @@ from typing import NamedTuple
 import psutil
 import pytest
 
-from scripts.pictures import generator
-from scripts.pictures.code_images import CACHE
 from scripts.net.ports import accepting, pick_port
 from scripts.net.processes import Server
+from scripts.pictures import generator
+from scripts.pictures.code_images import CACHE
 from tests.conftest import Report
 from tests.deck.browser import CHROMIUM_ARGS
 from tests.deck.slides import read_deck

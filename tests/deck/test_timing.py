@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.common import ROOT
 from scripts.deck import timing
 from scripts.deck.sections import END, SECTIONS, main_talk
 from scripts.deck.slides import read_deck
@@ -25,7 +26,7 @@ from scripts.deck.timing import (
     main,
     plan,
 )
-from scripts.transcripts import ROOT, path
+from scripts.transcripts import path
 from tests.conftest import usage
 from tests.deck.slides import Deck
 

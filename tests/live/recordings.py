@@ -7,7 +7,8 @@ aside; words wrapped at spaces, never inside: a difference names the file."""
 import re
 from collections import Counter
 
-from scripts.transcripts import FOLDER, ROOT, Row, parse
+from scripts.common import ROOT
+from scripts.transcripts import FOLDER, Row, parse
 from scripts.transcripts.record import FIXES, PORT, STAMP
 
 DURATION = re.compile(r"\d+(\.\d+)?(?= ?s\b)")

@@ -22,14 +22,12 @@ from rich.style import Style
 from demos.__main__ import main
 from demos.catalog import BY_NAME, DEMOS, HTTP1
 from demos.catalog import PACED as PACED_DEMOS
-from scripts.pictures.colour import contrast
-from scripts.pictures.theme import WINDOW
-from scripts.live.palette import BACKGROUND, PALETTES, theme
 from scripts.live.runner import try_command
 from scripts.live.server import Server, python_command
 from scripts.live.timeline import Timeline
 from scripts.net import processes
 from scripts.net.ports import pick_port
+from scripts.style import BACKGROUND, PALETTES, contrast, theme
 from tests.live.cli import (
     ENV,
     FRESH,
@@ -202,7 +200,6 @@ def test_http_of_a_demo_not_on_http1(
 
 
 def test_every_style_has_seven_to_one_in_both_palettes() -> None:
-    assert BACKGROUND["dark"] == WINDOW
     assert PALETTES["dark"].keys() == PALETTES["light"].keys()
     for palette, styles in PALETTES.items():
         shown = theme(palette).styles

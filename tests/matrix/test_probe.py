@@ -13,8 +13,6 @@ from typing import Any
 
 import pytest
 
-from scripts.pictures import charts
-from scripts.pictures.code_images import CACHE
 from scripts.matrix import probe
 from scripts.matrix.catalog import (
     HANGS,
@@ -27,6 +25,8 @@ from scripts.matrix.catalog import (
 from scripts.matrix.probe import differences
 from scripts.matrix.run import FULL, QUICK
 from scripts.net.processes import group_members
+from scripts.pictures import charts
+from scripts.pictures.code_images import CACHE
 from tests.conftest import usage
 from tests.matrix.conftest import PROTOTYPE, ROOT, STOCK, Document, cells
 from tests.matrix.misbehaving import (

@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 from PIL import Image as PILImage
 
+from scripts.bench import pictures
+from scripts.common import InputError
+from scripts.matrix.catalog import PARTIAL
 from scripts.pictures import charts, code_images_png, svg
 from scripts.pictures.charts import GENERATED, PICTURES
 from scripts.pictures.code_images import MANIFEST
-from scripts.pictures.colour import contrast
 from scripts.pictures.fonts import Font
 from scripts.pictures.manifest import load_manifest
 from scripts.pictures.matrix_picture import (
@@ -28,10 +30,9 @@ from scripts.pictures.matrix_picture import (
     WIDTH,
 )
 from scripts.pictures.svg import SVG_NS, Canvas, LayoutError, Style
-from scripts.bench import pictures
-from scripts.exceptions import InputError
-from scripts.matrix.catalog import PARTIAL
 from scripts.readme import ratios, specs
+from scripts.style import contrast
+from tests.bench.test_disconnect import round_ranges
 from tests.pictures.conftest import (
     NS,
     ROOT,
@@ -42,7 +43,6 @@ from tests.pictures.conftest import (
     snapshot,
     texts,
 )
-from tests.bench.test_disconnect import round_ranges
 
 OUTPUTS = [picture.output for picture in PICTURES]
 

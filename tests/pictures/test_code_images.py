@@ -17,11 +17,12 @@ import pytest
 from PIL import Image as PILImage
 from PIL import ImageChops
 
+from scripts import style
 from scripts.pictures import code_images, code_images_png, code_svg, theme
 from scripts.pictures.code_images import Image
-from scripts.pictures.colour import contrast
 from scripts.pictures.fonts import Font
 from scripts.pictures.manifest import ImageSpec, load_manifest
+from scripts.style import contrast
 from tests.pictures.conftest import ROOT, assert_embeds_a_subset, banded
 
 MANIFEST = ROOT / code_images.MANIFEST
@@ -163,7 +164,7 @@ def _ink_box(png: PILImage.Image) -> tuple[int, int, int, int] | None:
         distance = ImageChops.difference(rgb, solid).convert("L")
         return distance.point(lambda value: 255 if value > 40 else 0)
 
-    ink = ImageChops.multiply(far_from(theme.WINDOW), far_from(theme.BAND))
+    ink = ImageChops.multiply(far_from(style.WINDOW), far_from(style.BAND))
     return ink.getbbox()
 
 
@@ -222,15 +223,15 @@ def test_the_pngs_are_drawn_in_the_embedded_font(font_cache: Path) -> None:
 
 
 TEXT_ON = [
-    *[(f"token {kind}", c, "window") for kind, c in theme.TOKENS.items()],
-    *[(f"token {kind}", c, "band") for kind, c in theme.TOKENS.items()],
-    ("text", theme.TEXT, "window"),
-    ("text", theme.TEXT, "band"),
-    ("line number", theme.NUMBER, "window"),
-    ("highlighted line number", theme.NUMBER_HIGHLIGHTED, "band"),
-    ("title", theme.TITLE, "bar"),
+    *[(f"token {kind}", c, "window") for kind, c in style.TOKENS.items()],
+    *[(f"token {kind}", c, "band") for kind, c in style.TOKENS.items()],
+    ("text", style.TEXT, "window"),
+    ("text", style.TEXT, "band"),
+    ("line number", style.NUMBER, "window"),
+    ("highlighted line number", style.NUMBER_HIGHLIGHTED, "band"),
+    ("title", style.TITLE, "bar"),
 ]
-BACKGROUNDS = {"window": theme.WINDOW, "band": theme.BAND, "bar": theme.BAR}
+BACKGROUNDS = {"window": style.WINDOW, "band": style.BAND, "bar": style.BAR}
 
 
 @pytest.mark.parametrize(("what", "colour", "on"), TEXT_ON)

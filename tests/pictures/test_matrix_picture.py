@@ -6,10 +6,10 @@ import copy
 from pathlib import Path
 from typing import Any
 
+from scripts.matrix.catalog import HANGS, NO, PARTIAL
 from scripts.pictures import charts
 from scripts.pictures.matrix_picture import FONT, GOOD
 from scripts.pictures.svg import SVG_NS
-from scripts.matrix.catalog import HANGS, NO, PARTIAL
 from tests.pictures.conftest import NS, ROOT, parse, texts
 
 MATRIX = "assets/support_matrix.json"

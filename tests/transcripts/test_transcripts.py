@@ -24,15 +24,15 @@ from rich.console import Console
 from rich.text import Text
 
 from demos.catalog import BY_NAME, DEMOS, LIVE, RECORDED_ON
+from scripts.common import ROOT
+from scripts.net import ports
 from scripts.pictures import transcripts as pictures
 from scripts.pictures.code_images import MANIFEST
-from scripts.live.palette import PALETTES, theme
-from scripts.net import ports
+from scripts.style import PALETTES, theme
 from scripts.transcripts import (
     BY_STEM,
     FOLDER,
     RECORDINGS,
-    ROOT,
     WIDTH,
     Recording,
     Row,
@@ -52,8 +52,8 @@ from scripts.transcripts.record import (
     same_run,
 )
 from scripts.transcripts.replay import replay
-from tests.pictures.conftest import copy_tree, run_main
 from tests.live.cli import FRESH
+from tests.pictures.conftest import copy_tree, run_main
 
 RECORDED = sorted(p.stem for p in (ROOT / FOLDER).glob("*.txt"))
 SVG = "http://www.w3.org/2000/svg"

@@ -1,0 +1,154 @@
+"""What every command shares: the repository's root, the errors it reports
+in one line, files written whole or not at all, text read with the line of
+a bad byte, the head of a measured JSON, and numbers rounded as people do.
+"""
+
+import argparse
+import contextlib
+import datetime
+import os
+import platform
+import re
+import time
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = 1  # of the measured JSON files in assets/
+DASH = "\N{EN DASH}"
+
+
+class InputError(Exception):  # input refused: ``path:line: message``
+    def __init__(self, path: Path | str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+
+
+class WriteError(Exception):
+    """An output the tools cannot write (or read back), said in one line."""
+
+
+# write_atomic's temporary file, ".NAME.PID.tmp" beside NAME, lives for one
+# write: older than this, its writer is gone even if its id was reused.
+TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.tmp")
+TEMPORARY_LIFETIME_S = 300
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` beside ``path``, then rename: never a partial file (a
+    process killed before the rename leaves one: see ``leftovers``)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def leftovers(folder: Path) -> list[Path]:
+    """write_atomic's temporary files under ``folder`` whose writer is gone,
+    or older than any write takes (not a live process's write in progress)."""
+    found = []
+    for path in sorted(folder.rglob(".*.tmp")):
+        match = TEMPORARY.fullmatch(path.name)
+        if match is None or not path.is_file():
+            continue
+        try:
+            age = time.time() - path.stat().st_mtime
+        except FileNotFoundError:  # renamed meanwhile: a write in progress
+            continue
+        pid = int(match["pid"])
+        alive = 0 < pid < 2**31 and psutil.pid_exists(pid)
+        if age > TEMPORARY_LIFETIME_S or not alive:
+            found.append(path)
+    return found
+
+
+def decode(data: bytes, name: str) -> str:
+    """``data`` as UTF-8 text with "\\n" line ends; InputError at a bad byte."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = len(data[start : exc.start].decode("utf-8")) + 1
+        byte = f"byte 0x{data[exc.start]:02x} in column {column}"
+        raise InputError(name, line, f"not UTF-8: {byte}") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def reason(error: OSError, root: Path) -> str:
+    """Why ``error`` happened, naming the path at fault (a file where a
+    folder belongs is said so, whichever error the system gave)."""
+    if error.filename is None:
+        return error.strerror or str(error)
+    path = Path(error.filename)
+    folders = list(reversed(path.parents))
+    if isinstance(error, (FileExistsError, NotADirectoryError)):
+        folders.append(path)  # mkdir found a file, or a path went through one
+    for folder in folders:
+        if folder.exists() and not folder.is_dir():
+            return f"{shown(folder, root)} is not a folder"
+    return f"{error.strerror}: {shown(path, root)}"
+
+
+def shown(path: Path, root: Path) -> str:
+    """``path`` as a message shows it: relative to ``root`` if inside it."""
+    return str(path.relative_to(root) if path.is_relative_to(root) else path)
+
+
+def versions(names: Iterable[str]) -> dict[str, str]:
+    """The installed versions of the packages ``names``."""
+    installed = {dist.name.lower() for dist in metadata.distributions()}
+    return {name: metadata.version(name) for name in names if name in installed}
+
+
+def header(
+    script: str, key: str, profile: str, seconds: float, found: dict[str, str]
+) -> dict[str, Any]:
+    """A measured JSON's head: schema, script, when, where and with what."""
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        text = Path("/proc/cpuinfo").read_text()
+        cpu = next((line.split(":", 1)[1].strip() for line in text.splitlines()
+                    if line.startswith("model name")), cpu)
+    machine = {"system": f"{platform.system()} {platform.release()}",
+               "cpu": cpu, "cores": os.cpu_count(),
+               "python": platform.python_version()}
+    today = datetime.datetime.now(datetime.UTC).date().isoformat()
+    return {"schema": SCHEMA, "generated_by": script,
+            key: {"date": today, "profile": profile, "seconds": seconds,
+                  "machine": machine},
+            "versions": found}
+
+
+def command(
+    module: str, doc: str, codes: str, **options: dict[str, Any]
+) -> argparse.ArgumentParser:
+    """A command's parser: its exit codes, and ``--name`` for each option."""
+    result = argparse.ArgumentParser(
+        prog=f"python -m {module}", description=doc.split("\n\n")[0],
+        epilog=f"Exit codes: 0 done, {codes} (nothing written).",
+    )
+    for name, option in options.items():
+        result.add_argument(f"--{name}", **option)
+    return result
+
+
+def rounded(value: float | Decimal, digits: int = 0) -> Decimal:
+    """Half up, as people round: 232.5 ms is 233 ms."""
+    step = Decimal(1).scaleb(-digits)
+    return Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP)
+
+
+def milliseconds(seconds: dict[str, float], spread: bool = False) -> str:
+    """Milliseconds, median [min-max]: whole ones from 10 ms up."""
+    digits = 0 if seconds["median"] >= 0.01 else 1
+    shown = [rounded(Decimal(str(seconds[key])) * 1000, digits)
+             for key in ("median", "min", "max")]
+    text = f"{shown[0]} ms"
+    return f"{text} [{shown[1]}{DASH}{shown[2]}]" if spread else text

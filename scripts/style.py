@@ -1,0 +1,130 @@
+"""The deck's look, in one place: the slide's geometry, the code windows'
+colours, the runner's palettes for a dark screen or a light projector, and
+WCAG contrast (every text has 7:1, AAA, against what is behind it)."""
+
+import re
+
+from rich.theme import Theme
+
+# The 1280x720 slide: the content box under a title, the box of a backup
+# slide (themes/asgi.css, section.backup), the smallest text and the code's.
+SLIDE = (1280, 720)
+CONTENT = (1160, 560)
+BACKUP = (1240, 660)
+MIN_TEXT_PX = 20
+CODE_PX = 22
+
+Rgba = tuple[float, float, float, float]  # 0-255 channels, alpha 0-1
+
+HEX = re.compile(r"#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+FUNCTION = re.compile(r"rgba?\(([^)]*)\)")
+
+
+def parse(colour: str) -> Rgba:
+    """A CSS colour as ``#rgb``, ``#rrggbb``, ``rgb()`` or ``rgba()``."""
+    text = colour.strip()
+    if match := HEX.fullmatch(text):
+        digits = match[1]
+        if len(digits) == 3:
+            digits = "".join(2 * d for d in digits)
+        rgb = [float(int(digits[i : i + 2], 16)) for i in (0, 2, 4)]
+        return (rgb[0], rgb[1], rgb[2], 1.0)
+    if match := FUNCTION.fullmatch(text):
+        parts = [p for p in re.split(r"[\s,/]+", match[1].strip()) if p]
+        if len(parts) in (3, 4):
+            red, green, blue = (float(p) for p in parts[:3])
+            alpha = parts[3] if len(parts) == 4 else "1"
+            scale = 100 if alpha.endswith("%") else 1
+            return (red, green, blue, float(alpha.rstrip("%")) / scale)
+    raise ValueError(f"not a colour this module reads: {colour!r}")
+
+
+def over(top: Rgba, bottom: Rgba) -> Rgba:
+    """``top`` painted over an opaque ``bottom`` (source-over)."""
+    a = top[3]
+    red, green, blue = (
+        t * a + b * (1 - a) for t, b in zip(top[:3], bottom[:3], strict=True)
+    )
+    return (red, green, blue, 1.0)
+
+
+def luminance(colour: Rgba) -> float:
+    """WCAG 2 relative luminance of an opaque colour."""
+    red, green, blue = (
+        c / 12.92 if c <= 0.04045 else float(((c + 0.055) / 1.055) ** 2.4)
+        for c in (channel / 255 for channel in colour[:3])
+    )
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast(foreground: str | Rgba, background: str | Rgba) -> float:
+    """The WCAG contrast ratio of text over an opaque background, 1 to 21."""
+    back = parse(background) if isinstance(background, str) else background
+    front = parse(foreground) if isinstance(foreground, str) else foreground
+    back = over(back, (0.0, 0.0, 0.0, 1.0)) if back[3] < 1 else back
+    darker, lighter = sorted((luminance(over(front, back)), luminance(back)))
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+# A code window: Catppuccin Mocha's palette on a dark window, each text
+# colour lifted to 7:1 against what is behind it.
+WINDOW = "#16161f"
+BAR = "#101018"
+FRAME = "#45475a"
+BAND = "#2a2a44"
+TEXT = "#cdd6f4"
+TITLE = "#a6adc8"
+NUMBER = "#a2a5b7"
+NUMBER_HIGHLIGHTED = "#cdd6f4"
+DOTS = ("#ff5f57", "#febc2e", "#28c840")
+
+# CSS class -> colour, for the token kinds in scripts/pictures/code_svg.py.
+TOKENS = {
+    "k": "#d0aef8",  # keyword
+    "c": "#fab387",  # constant: None, True, False
+    "n": "#fab387",  # number
+    "s": "#a6e3a1",  # string
+    "i": "#f5c2e7",  # string interpolation and escapes
+    "f": "#98befb",  # function name
+    "t": "#f9e2af",  # class name
+    "b": "#89dceb",  # builtin
+    "p": "#f6a6bc",  # self
+    "d": "#fab387",  # decorator
+    "o": "#89dceb",  # operator
+    "m": "#b8bccc",  # comment
+    "u": "#bac2de",  # punctuation
+}
+
+
+# The runner's palettes: in "dark" each style has a colour of its own, so a
+# dark recording maps back to its styles; none is dim.
+BACKGROUND = {"dark": WINDOW, "light": "#ffffff"}
+_COLOURS = {  # style name: dark, light, and the weight of both
+    "text": ("#cdd6f4", "#1e1e2e", ""),
+    "stamp": ("#a6adc8", "#4c4f69", ""),
+    "detail": ("#bac2de", "#3c3f58", ""),
+    "runner": ("#b8bccc", "#505368", ""),
+    "client": ("#89dceb", "#0b5d75", "bold "),
+    "server": ("#f5c2e7", "#8a1a6b", "bold "),
+    "app": ("#f9e2af", "#6b4e00", "bold "),
+    "info": ("#94e2d5", "#1d5e3a", ""),
+    "warning": ("#fab387", "#8a3b00", "bold "),
+    "bad": ("#f6a6bc", "#a1000f", "bold "),
+    "ok": ("#a6e3a1", "#1a5e1a", "bold "),
+    "command": ("#98befb", "#1e3a8a", "bold "),
+    "title": ("#d0aef8", "#5b21b6", "bold "),
+}
+PALETTES = {
+    name: {style: weight + pair[index] for style, (*pair, weight) in
+           _COLOURS.items()}
+    for index, name in enumerate(BACKGROUND)
+}
+# Rich's own styles the runner's output uses, in the palette's colours.
+_RICH = {"rule.line": "detail", "table.header": "title", "status.spinner": "ok"}
+
+
+def theme(palette: str) -> Theme:
+    """The Rich theme of ``palette`` ("dark" or "light")."""
+    styles = PALETTES[palette]
+    extra = {name: styles[style] for name, style in _RICH.items()}
+    return Theme({**styles, **extra})
