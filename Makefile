@@ -42,9 +42,10 @@ browser: ## Find Chromium, or install Debian's (as root); CHROME_PATH wins.
 test: check browser $(NODE_MODULES) ## Run every test (the README's test command).
 	$(VENV)/bin/pytest
 
-lint: install ## Check the code with ruff and mypy --strict.
+lint: install ## Check the code: ruff, mypy --strict, and the layers (import-linter).
 	$(VENV)/bin/ruff check demos scripts tests
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 .PHONY: peer
 peer: install ## Run uvicorn's own HTTP tests on the prototype of #3085 (fetches its sdist once).

@@ -24,10 +24,10 @@ import httpx2
 from scripts.bench import apps
 from scripts.bench.wasted import PROTOTYPE, TIMEOUT, summary, wasted_work
 from scripts.common import ROOT, command, header, shown, versions
+from scripts.figures import FRAMEWORKS, load_of, per_round, ratios, specs
 from scripts.matrix.probe import write_together
 from scripts.net.ports import HOST, accepting, pick_port
 from scripts.net.processes import Server, StartError
-from scripts.readme import FRAMEWORKS, load_of, per_round, ratios, specs
 
 OUTPUT = Path("assets/bench_disconnect.json")
 VERSIONS = (

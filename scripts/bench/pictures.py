@@ -4,6 +4,7 @@ mid-stream, and what every streaming response costs when none leaves."""
 
 from typing import Any
 
+from scripts.figures import FRAMEWORKS, after, load_of, ratios, specs
 from scripts.pictures.matrix_picture import (
     BAD,
     BODY,
@@ -18,7 +19,6 @@ from scripts.pictures.matrix_picture import (
     centred,
 )
 from scripts.pictures.svg import Canvas, Style
-from scripts.readme import FRAMEWORKS, after, load_of, ratios, specs
 
 PATTERNS = {
     "send_only": "send only",

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from scripts.common import milliseconds, rounded
-from scripts.readme import load_of, ratios, specs
+from scripts.figures import load_of, ratios, specs
 from tests.deck.slides import Slide, read_deck
 
 ROOT = Path(__file__).resolve().parents[2]

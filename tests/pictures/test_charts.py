@@ -14,6 +14,7 @@ from PIL import Image as PILImage
 
 from scripts.bench import pictures
 from scripts.common import InputError
+from scripts.figures import ratios, specs
 from scripts.matrix.catalog import PARTIAL
 from scripts.pictures import charts, code_images_png, svg
 from scripts.pictures.charts import GENERATED, PICTURES
@@ -30,7 +31,6 @@ from scripts.pictures.matrix_picture import (
     WIDTH,
 )
 from scripts.pictures.svg import SVG_NS, Canvas, LayoutError, Style
-from scripts.readme import ratios, specs
 from scripts.style import contrast
 from tests.bench.test_disconnect import round_ranges
 from tests.pictures.conftest import (
