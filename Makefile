@@ -111,12 +111,14 @@ serve: assets $(NODE_MODULES) ## Serve the deck on 127.0.0.1, rebuilding and rel
 
 COG := $(VENV)/bin/cog -I .
 
-matrix: install ## Probe the real servers (~45 s): assets/support_matrix.*
+matrix: install ## Probe the real servers (~45 s): assets/support_matrix.json, then its pictures and the README.
 	$(PYTHON) -m scripts.matrix.probe
+	$(PYTHON) -m scripts.pictures
 	$(COG) -r README.md
 
-bench: install ## Run the disconnect benchmark (~4.5 min): assets/bench_*
+bench: install ## Run the disconnect benchmark (~4.5 min): assets/bench_disconnect.json, then its charts and the README.
 	$(PYTHON) -m scripts.bench.disconnect
+	$(PYTHON) -m scripts.pictures
 	$(COG) -r README.md
 
 readme: install ## Rewrite the README's measured figures from assets/*.json (cog).

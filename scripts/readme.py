@@ -1,6 +1,5 @@
 """The README's measured figures, written by cog (``make readme``) from
 assets/*.json into the words of scripts/readme.md (``make check``: no drift)."""
-# ruff: noqa: RUF001 (the README's typography: times and en dash)
 
 import json
 import re
@@ -17,21 +16,10 @@ from scripts.figures import (
     ratios,
     specs,
 )
-from scripts.matrix.catalog import FEATURES, NO, PARTIAL, VALUE, YES
-from scripts.pictures.generator import MANIFEST
-from scripts.pictures.manifest import load_manifest
+from scripts.matrix.catalog import COLUMNS, FEATURES, NO, PARTIAL, VALUE, YES
 
-# The README's columns: several targets behave alike.
-COLUMNS = (
-    ("uvicorn h11, httptools", ("uvicorn-h11", "uvicorn-httptools")),
-    ("uvicorn zttp HTTP/2", ("uvicorn-zttp-h2",)),
-    ("uvicorn WS ×3",
-     ("uvicorn-websockets-sansio", "uvicorn-wsproto", "uvicorn-websockets")),
-    ("uvicorn #3085 prototype", ("uvicorn-3085-h11", "uvicorn-3085-httptools")),
-    ("hypercorn", ("hypercorn",)),
-    ("granian", ("granian",)),
-    ("daphne", ("daphne",)),
-)
+# The code images, weighed on disk: the ASGI diagram and the code slides'.
+CODE_IMAGES = ("assets/asgi.svg", "assets/asgi_innovations/*.svg")
 # A cell's note, as few words as the table has room for.
 SHORT = (
     (r"the client gets (\d+)", r"a \1"),
@@ -43,7 +31,7 @@ SHORT = (
 
 
 @cache
-def load(name: str) -> Any:
+def measured(name: str) -> Any:
     return json.loads((ROOT / "assets" / name).read_text(encoding="utf-8"))
 
 
@@ -84,25 +72,25 @@ def _column(cells: dict[str, dict[str, Any]], targets: tuple[str, ...],
 
 def matrix_table() -> str:
     """The support matrix, one column per group of alike targets."""
-    servers = load("support_matrix.json")["servers"]
+    servers = measured("support_matrix.json")["servers"]
     cells = {server["id"]: server["cells"] for server in servers}
-    rows = [["Feature", *(name for name, _ in COLUMNS)]]
+    rows = [["Feature", *(column.heading for column in COLUMNS)]]
     spec = ["spec_version, HTTP / WS"]
-    for _, targets in COLUMNS:
-        http = _column(cells, targets, "spec_http")
-        ws = _column(cells, targets, "spec_websocket")
+    for column in COLUMNS:
+        http = _column(cells, column.targets, "spec_http")
+        ws = _column(cells, column.targets, "spec_websocket")
         spec.append(http if http == ws == "unset" else f"{http} / {ws}")
     rows.append(spec)
     for feature in FEATURES[2:]:
-        rows.append([feature.label, *(_column(cells, targets, feature.id)
-                                      for _, targets in COLUMNS)])
+        rows.append([feature.label, *(_column(cells, column.targets, feature.id)
+                                      for column in COLUMNS)])
     lines = [f"| {' | '.join(row)} |\n" for row in rows]
     lines.insert(1, "|---" * (len(COLUMNS) + 1) + "|\n")
     return "".join(lines)
 
 
 def matrix_intro() -> str:
-    versions = load("support_matrix.json")["versions"]
+    versions = measured("support_matrix.json")["versions"]
     return words("matrix_intro").format(v=versions)
 
 
@@ -114,7 +102,7 @@ def _wasted(row: dict[str, Any], spread: bool) -> str:
 
 def bench_list() -> str:
     """The two measurements of ``make bench``, their tables and ratios."""
-    data = load("bench_disconnect.json")
+    data = measured("bench_disconnect.json")
     work, cost = data["wasted_work"], data["throughput"]
     rows = {(r["server"], r["transport"], r["pattern"]): r
             for r in work["results"]}
@@ -149,8 +137,8 @@ def bench_list() -> str:
 
 def code_images_weight() -> str:
     """How many code images there are and what they weigh together."""
-    images = load_manifest(ROOT / MANIFEST, ROOT).images
-    size = sum((ROOT / image.output).stat().st_size for image in images)
+    images = [path for pattern in CODE_IMAGES for path in ROOT.glob(pattern)]
+    size = sum(path.stat().st_size for path in images)
     return words("code_images_weight").format(
         count=len(images), kb=rounded(size / 1024)
     )

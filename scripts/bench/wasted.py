@@ -53,7 +53,7 @@ LEAVE = {"http": clients.http1_leave, "websocket": clients.websocket_leave}
 
 def summary(values: Sequence[float]) -> dict[str, float]:
     """Median and spread: min, quartiles, max. Not rounded: what is shown
-    is rounded once (scripts/readme.py), since a figure rounded twice can
+    is rounded once (scripts/figures.py), since a figure rounded twice can
     be one off in its last digit (1.6447 to 1.645, then to 1.65)."""
     ordered = sorted(values)
     q1 = q3 = ordered[0]
@@ -63,7 +63,7 @@ def summary(values: Sequence[float]) -> dict[str, float]:
             "p25": q1, "p75": q3, "max": ordered[-1], "n": len(ordered)}
 
 
-class Recorder:
+class PatternApp:
     """The app ``/{transport}/{pattern}/{client}``: it runs a pattern, and
     records what the apps print and when each request's app ends."""
 
@@ -120,7 +120,7 @@ class Recorder:
 
 
 def _rounds(
-    recorder: Recorder, ports: dict[str, int], delay: float, clients: int,
+    patterns: PatternApp, ports: dict[str, int], delay: float, clients: int,
     rounds: int, read: int,
 ) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
     """Every server and pattern, round after round, in rotating order."""
@@ -138,11 +138,11 @@ def _rounds(
                 gone = list(pool.map(leave, targets))
             deadline = time.monotonic() + len(apps.TEXT) * delay + 3
             while time.monotonic() < deadline and not all(
-                n in recorder.ends for n in names
+                n in patterns.ends for n in names
             ):
                 time.sleep(0.005)
             samples[server, transport, pattern] += [
-                recorder.sample(name, None if left is None else left.left)
+                patterns.sample(name, None if left is None else left.left)
                 for name, left in zip(names, gone, strict=True)
             ]
     return samples
@@ -166,21 +166,21 @@ def wasted_work(
     delay: float, clients: int, rounds: int, read: int
 ) -> dict[str, Any]:
     """Measurement 1: every pattern, round after round, on both servers."""
-    recorder = Recorder()
+    patterns = PatternApp()
     with contextlib.ExitStack() as stack:  # shorter DELAYs, recorded prints
         for module in DELAYED:
             stack.enter_context(mock.patch.object(module, "DELAY", delay))
         for module in PRINTING:
             stack.enter_context(
-                mock.patch.object(module, "print", recorder.print, create=True)
+                mock.patch.object(module, "print", patterns.print, create=True)
             )
         ports, stops = {}, list[Callable[[], Stopping]]()  # both at once:
         stack.callback(lambda: list(map(Stopping.join, [s() for s in stops])))
         for name, spec in SERVERS.items():
-            server, stop = start_server(recorder, spec)
+            server, stop = start_server(patterns, spec)
             ports[name] = server.port
             stops.append(stop)
-        samples = _rounds(recorder, ports, delay, clients, rounds, read)
+        samples = _rounds(patterns, ports, delay, clients, rounds, read)
     return {
         "servers": {name: f"uvicorn {metadata.version('uvicorn')}, in-process,"
                     f" --http {spec.options.get('http', 'auto (httptools)')}"

@@ -1,9 +1,8 @@
-"""What the support matrix covers: its servers, its features (features.toml)
-and the slides that claim them. Light to import: no server, no client."""
+"""What the support matrix covers: its features and the slides that claim
+them, its servers, its columns, and how hard the probe looks. Light to
+import: no server, no client."""
 
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal, NamedTuple
 
 Transport = Literal["http", "websocket"]
@@ -15,16 +14,18 @@ BEST_FIRST = (YES, PARTIAL, NO, HANGS)  # the results that rank
 VALUE = "value"  # a cell that reports a value (a spec version), not support
 
 MATRIX_SLIDE = "Who supports what, measured (assets/support_matrix.svg)"
-OSERROR = "Client Disconnection: Uvicorn raises OSError on... WebSockets!"
-BENEFITS = "FastAPI reaps the benefits (assets/bench_fastapi.svg)"
-SLIDES = {"denial": "WebSocket Denial Response", "trailers": "HTTP Trailers",
-          "disconnect": "Client Disconnection", "oserror": OSERROR,
-          "benefits": BENEFITS}
+DENIAL_SLIDE = "WebSocket Denial Response"
+TRAILERS_SLIDE = "HTTP Trailers"
+DISCONNECT_SLIDE = "Client Disconnection"
+OSERROR_SLIDE = "Client Disconnection: Uvicorn raises OSError on... WebSockets!"
+BENEFITS_SLIDE = "FastAPI reaps the benefits (assets/bench_fastapi.svg)"
 
 
 @dataclass(frozen=True)
 class Feature:
-    """One row of the matrix: what is probed, and which slides claim it."""
+    """One row of the matrix: what is probed, as the pictures label it (at
+    most 21 characters), the question (for the README and the JSON), and
+    the slides that claim it."""
 
     id: str
     label: str
@@ -33,10 +34,36 @@ class Feature:
     slides: tuple[str, ...]
 
 
-_TABLE = tomllib.loads(Path(__file__).with_name("features.toml").read_text())
-FEATURES = tuple(
-    Feature(**{**row, "slides": tuple(SLIDES[key] for key in row["slides"])})
-    for row in _TABLE["feature"]
+FEATURES = (
+    Feature("spec_http", "spec_version, HTTP", "http",
+            "scope['asgi']['spec_version'] of an HTTP request",
+            (OSERROR_SLIDE, BENEFITS_SLIDE)),
+    Feature("spec_websocket", "spec_version, WS", "websocket",
+            "scope['asgi']['spec_version'] of a WebSocket", (OSERROR_SLIDE,)),
+    Feature("close_before_accept", "close before accept", "websocket",
+            "websocket.close before accept: does the client get a 403?",
+            (DENIAL_SLIDE,)),
+    Feature("denial", "denial response", "websocket",
+            "a 401 denial response with headers and a one-message body",
+            (DENIAL_SLIDE,)),
+    Feature("denial_streamed", "denial, streamed", "websocket",
+            "a 401 denial response whose body comes in 3 messages "
+            "(more_body)", (DENIAL_SLIDE,)),
+    Feature("trailers_http1", "trailers, HTTP/1.1", "http",
+            "one, then two http.response.trailers messages, te: trailers, "
+            "HTTP/1.1", (TRAILERS_SLIDE,)),
+    Feature("trailers_http2", "trailers, HTTP/2", "http",
+            "one, then two http.response.trailers messages, te: trailers, "
+            "cleartext HTTP/2 with prior knowledge", (TRAILERS_SLIDE,)),
+    Feature("http_disconnect", "http.disconnect", "http",
+            "does receive() give http.disconnect when the client leaves?",
+            (DISCONNECT_SLIDE,)),
+    Feature("oserror_http", "OSError on send, HTTP", "http",
+            "does send() raise an OSError once the HTTP client has left?",
+            (OSERROR_SLIDE, BENEFITS_SLIDE)),
+    Feature("oserror_websocket", "OSError on send, WS", "websocket",
+            "does send() raise an OSError once the WebSocket client has "
+            "left?", (OSERROR_SLIDE,)),
 )
 BY_ID = {feature.id: feature for feature in FEATURES}
 
@@ -50,6 +77,30 @@ class Target(NamedTuple):
     transports: tuple[Transport, ...] = ("http", "websocket")
 
 
+@dataclass(frozen=True)
+class Profile:
+    """How hard to look: timeouts (seconds), and how much runs at once."""
+
+    name: str
+    jobs: int  # server processes at once
+    concurrent: bool  # a server's features at once
+    timeout: float  # a client waits for a reply: longer "hangs"
+    watch: float  # an app keeps sending after its client left
+    interval: float  # between the app's sends
+    start_timeout: float  # for a server to accept connections
+    stop_timeout: float  # between SIGTERM and SIGKILL
+    # A server's own limit on a WebSocket handshake, where it has an option
+    # for it ({handshake} in its arguments: daphne's whole seconds). The
+    # probe waits past it. daphne drops the connection up to a second early
+    # (its timer rounds the deadline down to the second), so it exceeds
+    # ``timeout`` by a second: no handshake the client waits for is dropped.
+    handshake: int
+
+
+FULL = Profile("full", 1, False, 3.0, 2.0, 0.02, 20.0, 3.0, 5)  # daphne's 5
+QUICK = Profile("quick", 16, True, 1.0, 0.6, 0.02, 20.0, 1.0, 2)
+
+
 class Process(NamedTuple):
     """One server process, probed for one or two targets."""
 
@@ -59,6 +110,12 @@ class Process(NamedTuple):
     # the probe gives the server's own WebSocket handshake timeout.
     args: tuple[str, ...]
     targets: tuple[Target, ...]
+
+    def command(self, profile: Profile, port: str) -> list[str]:
+        """The arguments after ``python``, for ``profile`` and ``port``."""
+        handshake = str(profile.handshake)
+        return [arg.replace("{port}", port).replace("{handshake}", handshake)
+                for arg in self.args]
 
 
 APP = "scripts.matrix.app:app"
@@ -108,8 +165,33 @@ TARGETS = tuple(t for process in PROCESSES for t in process.targets)
 TARGET_IDS = tuple(t.id for t in TARGETS)
 
 
+class Column(NamedTuple):
+    """A column of the matrix, as the README and the pictures show it:
+    targets that behave alike, under their package's name."""
+
+    package: str  # the pictures' heading, over the package's columns
+    detail: str  # under it; "": the package's version, as probed
+    heading: str  # the README's
+    targets: tuple[str, ...]
+
+
+COLUMNS = (
+    Column("uvicorn", "HTTP/1.1", "uvicorn h11, httptools",
+           ("uvicorn-h11", "uvicorn-httptools")),
+    Column("uvicorn", "HTTP/2", "uvicorn zttp HTTP/2", ("uvicorn-zttp-h2",)),
+    Column("uvicorn", "WebSocket", "uvicorn WS \N{MULTIPLICATION SIGN}3",
+           ("uvicorn-websockets-sansio", "uvicorn-wsproto",
+            "uvicorn-websockets")),
+    Column("uvicorn", "PR #3085", "uvicorn #3085 prototype",
+           ("uvicorn-3085-h11", "uvicorn-3085-httptools")),
+    Column("hypercorn", "", "hypercorn", ("hypercorn",)),
+    Column("granian", "", "granian", ("granian",)),
+    Column("daphne", "", "daphne", ("daphne",)),
+)
+
+
 def cell_name(target: str, feature: str) -> str:
-    return f"{target} \u00d7 {BY_ID[feature].label}"
+    return f"{target} \N{MULTIPLICATION SIGN} {BY_ID[feature].label}"
 
 
 def cell_slides(feature: str) -> str:

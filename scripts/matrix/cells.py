@@ -1,5 +1,5 @@
-"""The probes, one a feature: each asks a server's ``Run`` (run.py) with
-real clients and reads what its app recorded; the result is a cell."""
+"""The probes, one a feature: each asks a server under probe (``Probed``)
+with real clients and reads what its app recorded; the result is a cell."""
 
 import json
 from collections.abc import Callable
@@ -7,7 +7,7 @@ from typing import Any
 
 from scripts.matrix import app, catalog
 from scripts.matrix.catalog import HANGS, NO, PARTIAL, VALUE, YES
-from scripts.matrix.run import ProbeError, Run
+from scripts.matrix.probed import Probed
 from scripts.net import clients
 from scripts.net.clients import (
     COMPLETE,
@@ -20,6 +20,10 @@ from scripts.net.clients import (
 
 Cell = dict[str, Any]
 APP_WAIT = 1.0  # seconds for the app's record once the client has its reply
+
+
+class ProbeError(Exception):
+    """A probe that could not measure: the command fails, naming the cell."""
 
 
 def cell(
@@ -57,8 +61,8 @@ def _scope_cell(text: str | bytes) -> Cell:
                 extensions=scope["extensions"], asgi=scope["asgi"])
 
 
-def probe_spec_http(run: Run) -> Cell:
-    reply = clients.http1(run.port, "/scope", timeout=run.profile.timeout)
+def probe_spec_http(probed: Probed) -> Cell:
+    reply = clients.http1(probed.port, "/scope", timeout=probed.profile.timeout)
     if reply.status is None:
         return no_reply(reply)
     if reply.status != 200 or reply.ending != COMPLETE:
@@ -67,15 +71,16 @@ def probe_spec_http(run: Run) -> Cell:
     return _scope_cell(reply.body)
 
 
-def probe_spec_websocket(run: Run) -> Cell:
-    text = clients.websocket_text(run.port, "/scope", run.profile.timeout)
+def probe_spec_websocket(probed: Probed) -> Cell:
+    text = clients.websocket_text(probed.port, "/scope", probed.profile.timeout)
     if text is None:
         return cell(HANGS, note="no WebSocket message from /scope")
     return _scope_cell(text)
 
 
-def probe_close_before_accept(run: Run) -> Cell:
-    reply = clients.websocket_handshake(run.port, "/close", run.profile.timeout)
+def probe_close_before_accept(probed: Probed) -> Cell:
+    reply = clients.websocket_handshake(
+        probed.port, "/close", probed.profile.timeout)
     if reply.status is None:
         return no_reply(reply)
     result = YES if reply.status == 403 else NO
@@ -85,35 +90,35 @@ def probe_close_before_accept(run: Run) -> Cell:
 
 
 def _app_record(
-    run: Run, probe: str, reply: Reply
+    probed: Probed, tag: str, reply: Reply
 ) -> tuple[dict[str, Any], str | None, dict[str, Any]]:
     """What the app recorded, what its send raised, the observed data."""
-    seen = run.event(probe, APP_WAIT if reply.status else 0.2) or {}
+    seen = probed.event(tag, APP_WAIT if reply.status else 0.2) or {}
     return seen, seen.get("exception"), {"reply": reply.as_json(), "app": seen}
 
 
-def dropped_at_handshake_timeout(run: Run, reply: Reply) -> bool:
+def dropped_at_handshake_timeout(probed: Probed, reply: Reply) -> bool:
     """A reset, no sooner than the server's own handshake timeout allows:
     daphne's timer rounds its deadline down to the whole second."""
-    return bool(run.handshake) and reply.ending == RESET and (
-        reply.seconds >= run.handshake - 1
+    return bool(probed.handshake) and reply.ending == RESET and (
+        reply.seconds >= probed.handshake - 1
     )
 
 
-def _denial(run: Run, parts: int) -> Cell:
+def _denial(probed: Probed, parts: int) -> Cell:
     """The client waits past the server's own handshake timeout, if any."""
-    probe = run.next_id("denial")
-    target = f"/deny?id={probe}&parts={parts}"
-    wait = run.profile.timeout + run.handshake
-    reply = clients.websocket_handshake(run.port, target, wait)
-    seen, exception, observed = _app_record(run, probe, reply)
+    tag = probed.next_id("denial")
+    target = f"/deny?id={tag}&parts={parts}"
+    wait = probed.profile.timeout + probed.handshake
+    reply = clients.websocket_handshake(probed.port, target, wait)
+    seen, exception, observed = _app_record(probed, tag, reply)
     problems = ["not advertised"] if seen and not seen.get("advertised") else []
     if exception:
         problems.append(f"{seen.get('failed')} raises {short(exception)}")
     if reply.status is None:
         base = no_reply(reply)
-        if dropped_at_handshake_timeout(run, reply):
-            base["note"] = (f"no reply, reset at its {run.handshake} s "
+        if dropped_at_handshake_timeout(probed, reply):
+            base["note"] = (f"no reply, reset at its {probed.handshake} s "
                             "handshake timeout")
         note = "; ".join([*problems, base["note"]])
         return cell(base["result"], exception=exception, note=note,
@@ -135,13 +140,13 @@ def _denial(run: Run, parts: int) -> Cell:
                 seconds=reply.seconds, **observed)
 
 
-def _trailers(run: Run, http2: bool) -> Cell:
+def _trailers(probed: Probed, http2: bool) -> Cell:
     """One trailers message, then two: the cell is the worse of the two,
     and says whether a single message arrives where a second is lost."""
-    one, alone = _trailers_sent(run, http2, 1, None)
+    one, alone = _trailers_sent(probed, http2, 1, None)
     if one["result"] == catalog.NOT_APPLICABLE:
         return one
-    two, _ = _trailers_sent(run, http2, 2, alone)
+    two, _ = _trailers_sent(probed, http2, 2, alone)
     rank = catalog.BEST_FIRST.index
     if rank(one["result"]) > rank(two["result"]):  # one fares worse: say so
         one["note"] = f"with one trailers message: {one.get('note', '')}"
@@ -154,19 +159,19 @@ def _trailers(run: Run, http2: bool) -> Cell:
 
 
 def _trailers_sent(
-    run: Run, http2: bool, count: int, alone: int | None
+    probed: Probed, http2: bool, count: int, alone: int | None
 ) -> tuple[Cell, int]:
     """``count`` trailers messages over HTTP/1.1 or HTTP/2, ``te: trailers``:
     the cell, and how many arrived. ``alone``: how many arrived when one
     was sent (None: this is that request)."""
-    probe = run.next_id("trailers")
+    tag = probed.next_id("trailers")
     get = clients.http2 if http2 else clients.http1
-    reply = get(run.port, f"/trailers?id={probe}&count={count}",
-                [("te", "trailers")], run.profile.timeout)
+    reply = get(probed.port, f"/trailers?id={tag}&count={count}",
+                [("te", "trailers")], probed.profile.timeout)
     if http2 and reply.ending == NOT_SPOKEN:
         return cell(catalog.NOT_APPLICABLE, note="no cleartext HTTP/2",
                     reply=reply.as_json()), 0
-    seen, exception, observed = _app_record(run, probe, reply)
+    seen, exception, observed = _app_record(probed, tag, reply)
     if reply.status is None:
         return no_reply(reply), 0
     if reply.ending == TIMED_OUT:
@@ -202,15 +207,15 @@ def lost(got: int, sent: int, alone: int | None) -> str:
     return said if alone != 0 else f"{said}, but none when one is sent"
 
 
-def probe_http_disconnect(run: Run) -> Cell:
-    probe = run.next_id("disconnect")
+def probe_http_disconnect(probed: Probed) -> Cell:
+    tag = probed.next_id("disconnect")
     # The app returns at the disconnect: waiting long costs only where not.
-    watch = 3 * run.profile.timeout
-    target = f"/disconnect?id={probe}&seconds={watch}"
-    gone = clients.http1_leave(run.port, target, run.profile.timeout)
+    watch = 3 * probed.profile.timeout
+    target = f"/disconnect?id={tag}&seconds={watch}"
+    gone = clients.http1_leave(probed.port, target, probed.profile.timeout)
     if gone is None:
         return cell(HANGS, note="no first chunk")
-    seen = run.event(probe, watch + 1.0)
+    seen = probed.event(tag, watch + 1.0)
     if seen is None:
         return cell(HANGS, note="the app never finished")
     if seen.get("disconnect"):
@@ -219,14 +224,16 @@ def probe_http_disconnect(run: Run) -> Cell:
     return cell(NO, note=f"no http.disconnect within {watch:.1f} s")
 
 
-def _oserror(run: Run, leave: Callable[[int, str, float], Left | None]) -> Cell:
-    probe, profile = run.next_id("send"), run.profile
-    target = (f"/send?id={probe}&seconds={profile.watch + 0.2}"
+def _oserror(
+    probed: Probed, leave: Callable[[int, str, float], Left | None]
+) -> Cell:
+    tag, profile = probed.next_id("send"), probed.profile
+    target = (f"/send?id={tag}&seconds={profile.watch + 0.2}"
               f"&interval={profile.interval}")
-    gone = leave(run.port, target, profile.timeout)
+    gone = leave(probed.port, target, profile.timeout)
     if gone is None:
         return cell(HANGS, note="no first message")
-    seen = run.event(probe, profile.watch + 2.0)
+    seen = probed.event(tag, profile.watch + 2.0)
     if seen is None:
         return cell(HANGS, note="the app never finished")
     return sends_cell(seen, gone)
@@ -270,24 +277,24 @@ def sends_cell(seen: dict[str, Any], gone: Left) -> Cell:
                 note=f"raises {short(exception)}, not an OSError", **observed)
 
 
-PROBES: dict[str, Callable[[Run], Cell]] = {
+PROBES: dict[str, Callable[[Probed], Cell]] = {
     "spec_http": probe_spec_http,
     "spec_websocket": probe_spec_websocket,
     "close_before_accept": probe_close_before_accept,
-    "denial": lambda run: _denial(run, 1),
-    "denial_streamed": lambda run: _denial(run, 3),
-    "trailers_http1": lambda run: _trailers(run, http2=False),
-    "trailers_http2": lambda run: _trailers(run, http2=True),
+    "denial": lambda probed: _denial(probed, 1),
+    "denial_streamed": lambda probed: _denial(probed, 3),
+    "trailers_http1": lambda probed: _trailers(probed, http2=False),
+    "trailers_http2": lambda probed: _trailers(probed, http2=True),
     "http_disconnect": probe_http_disconnect,
-    "oserror_http": lambda run: _oserror(run, clients.http1_leave),
-    "oserror_websocket": lambda run: _oserror(run, clients.websocket_leave),
+    "oserror_http": lambda probed: _oserror(probed, clients.http1_leave),
+    "oserror_websocket": lambda p: _oserror(p, clients.websocket_leave),
 }
 
 
-def guarded(run: Run, feature: str) -> Cell:
+def guarded(probed: Probed, feature: str) -> Cell:
     """A probe's cell; a probe that raises is a failure of the command."""
     try:
-        return PROBES[feature](run)
+        return PROBES[feature](probed)
     except Exception as exc:  # the probe could not measure
         name = type(exc).__name__
         return cell(HANGS, note=f"probe failed: {name}",

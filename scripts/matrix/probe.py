@@ -1,7 +1,8 @@
-"""Probe real ASGI servers for the talk's features: the support matrix.
+"""Probe real ASGI servers for the talk's features: the support matrix,
+assets/support_matrix.json (nothing is written if a server or a probe fails).
 
-Each server of catalog.py serves app.py, started and stopped by run.py;
-cells.py asks it every feature."""
+Each server of catalog.py serves app.py, started and stopped as a ``Probed``
+(probed.py); cells.py asks it every feature."""
 
 import argparse
 import json
@@ -10,42 +11,58 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from scripts.common import ROOT, InputError, command, header, shown, versions
+from scripts.common import (
+    ROOT,
+    SCHEMA,
+    command,
+    header,
+    reason,
+    shown,
+    versions,
+    write_atomic,
+)
 from scripts.matrix import catalog
-from scripts.matrix.catalog import FEATURES, PROCESSES, Feature, Process, Target
+from scripts.matrix.catalog import (
+    FEATURES,
+    FULL,
+    PROCESSES,
+    QUICK,
+    Feature,
+    Process,
+    Profile,
+    Target,
+)
 from scripts.matrix.cells import Cell, guarded, short
-from scripts.matrix.run import FULL, QUICK, Profile, Run, arguments
-from scripts.pictures import charts
-from scripts.pictures.code_images import CACHE
+from scripts.matrix.probed import Probed
 
-OUTPUT = Path("assets/support_matrix.json")
-SCHEMA = 1
+OUTPUT = ROOT / "assets/support_matrix.json"
 CATEGORICAL = ("result", "value", "status", "exception", "extensions")
 VERSIONS = ("uvicorn", "hypercorn", "granian", "daphne", "websockets",
             "wsproto", "h11", "httptools", "zttp", "h2", "twisted")
 Document = dict[str, Any]
 Jobs = list[tuple[Target, Feature]]
+Cells = dict[tuple[str, str], Cell]  # by target and feature
 
 
 def features_of(target: Target) -> list[Feature]:
     return [f for f in FEATURES if f.transport in target.transports]
 
 
-def _failures(run: Run, jobs: Jobs, cells: dict[str, Cell]) -> list[str]:
+def _failures(probed: Probed, jobs: Jobs, cells: Cells) -> list[str]:
     """Why the probe did not measure: no start, a death, a probe raised."""
     names = ", ".join(catalog.cell_name(t.id, f.id) for t, f in jobs)
-    if not run.started:
-        return [f"{run.process.id}: the server did not start: {run.crashed} "
-                f"(no cell probed: {names})"]
-    death = run.death()
-    failures = [f"{run.process.id}: the server died during the probe "
+    if not probed.started:
+        return [f"{probed.process.id}: the server did not start: "
+                f"{probed.crashed} (no cell probed: {names})"]
+    death = probed.death()
+    failures = [f"{probed.process.id}: the server died during the probe "
                 f"({death}); cells probed: {names}"] if death else []
     return failures + [
-        f"{catalog.cell_name(*key.split('|'))}: the probe failed: "
+        f"{catalog.cell_name(*key)}: the probe failed: "
         f"{data['observed']['error']}"
         for key, data in cells.items() if "error" in data.get("observed", {})
     ]
@@ -53,33 +70,31 @@ def _failures(run: Run, jobs: Jobs, cells: dict[str, Cell]) -> list[str]:
 
 def probe_process(process: Process, profile: Profile, folder: Path) -> Document:
     """Start one server, probe every feature of its targets, stop it."""
-    run, started = Run(process, profile, folder), time.monotonic()
+    probed, started = Probed(process, profile, folder), time.monotonic()
     jobs = [(t, f) for t in process.targets for f in features_of(t)]
-    cells: dict[str, Cell] = {}
+    cells: Cells = {}
     try:
-        run.start()
+        probed.start()
         with ThreadPoolExecutor(len(jobs) if profile.concurrent else 1) as pool:
-            futures = {f"{t.id}|{f.id}": pool.submit(guarded, run, f.id)
-                       for t, f in jobs if run.started}
+            futures = {(t.id, f.id): pool.submit(guarded, probed, f.id)
+                       for t, f in jobs if probed.started}
             cells = {key: future.result() for key, future in futures.items()}
-        failures = _failures(run, jobs, cells)
+        failures = _failures(probed, jobs, cells)
     finally:
-        run.stop()
-    args = arguments(process, profile, "PORT")
-    result = {
+        probed.stop()
+    return {
         "process": process.id,
-        "command": " ".join(["python", *args]),
-        "started": run.started,
-        "start_seconds": None if run.start_seconds is None
-        else round(run.start_seconds, 3),
-        "stopped_by": run.stopped,
-        "left_behind": run.leftovers,
+        "command": " ".join(["python", *process.command(profile, "PORT")]),
+        "started": probed.started,
+        "start_seconds": None if probed.start_seconds is None
+        else round(probed.start_seconds, 3),
+        "stopped_by": probed.stopped,
+        "left_behind": probed.leftovers,
         "seconds": round(time.monotonic() - started, 3),
-        "pgid": run.server.pid if run.server else None,
-        "log_errors": run.logged_errors(),
-        "cells": cells,
+        "pgid": probed.server.pid if probed.server else None,
+        "log_errors": probed.logged_errors(),
+        "cells": cells, "failures": failures,
     }
-    return {**result, "failures": failures} if failures else result
 
 
 def probe(
@@ -95,33 +110,34 @@ def probe(
         futures = [pool.submit(probe_process, process, profile, Path(folder))
                    for process in reversed(processes)][::-1]
         for future in futures:
-            run = future.result()
-            progress(f"  {run['process']:<40} {run['seconds']:5.1f} s")
-        runs = [future.result() for future in futures]
+            done = future.result()
+            progress(f"  {done['process']:<40} {done['seconds']:5.1f} s")
+        results = [future.result() for future in futures]
     found = versions(VERSIONS)
-    failures = [message for run in runs for message in run.pop("failures", [])]
+    failures = [message for done in results for message in done["failures"]]
     seconds = round(time.monotonic() - began, 2)
     return {
         **({"failures": failures} if failures else {}),
         **header("scripts/matrix/probe.py (make matrix)", "probed",
                  profile.name, seconds, found),
         "features": [asdict(feature) for feature in FEATURES],
-        "servers": [_server(target, run, found)
-                    for process, run in zip(processes, runs, strict=True)
+        "servers": [_target(target, done, found)
+                    for process, done in zip(processes, results, strict=True)
                     for target in process.targets],
     }
 
 
-def _server(target: Target, run: Document, found: dict[str, str]) -> Document:
-    cells = run["cells"]
+def _target(target: Target, done: Document, found: dict[str, str]) -> Document:
+    """A target's row of the JSON, from its process's probe (``done``)."""
+    omitted = ("cells", "failures")
     return {
         "id": target.id, "package": target.package,
         "version": found.get(target.package, "?"),
         "implementation": target.implementation,
         "transports": list(target.transports),
-        "process": {key: value for key, value in run.items() if key != "cells"},
-        "cells": {f.id: cells[f"{target.id}|{f.id}"] for f in features_of(
-            target) if f"{target.id}|{f.id}" in cells},
+        "process": {k: v for k, v in done.items() if k not in omitted},
+        "cells": {f.id: done["cells"][target.id, f.id] for f in features_of(
+            target) if (target.id, f.id) in done["cells"]},
     }
 
 
@@ -165,27 +181,11 @@ def differences(committed: Document, now: Document) -> list[str]:
     ]
 
 
-def load(path: Path) -> Document:
+def read(path: Path) -> Document:
     document: Document = json.loads(path.read_text(encoding="utf-8"))
     if document.get("schema") != SCHEMA:
         raise ValueError(f"schema {document.get('schema')!r}, not {SCHEMA}")
     return document
-
-
-def table(document: Document) -> str:
-    """The matrix as plain text: one row per feature, one column per target."""
-    servers = document["servers"]
-    ids = [s["id"].replace("uvicorn-", "uv-") for s in servers]
-    lines = [" " * 22 + "".join(f"{i[:13]:<14}" for i in ids)]
-    for feature in FEATURES:
-        row = feature.label.ljust(22)
-        for server in servers:
-            data = server["cells"].get(feature.id) or {"result": "-"}
-            result = data["result"]
-            text = data["value"] if result == catalog.VALUE else result
-            row += f"{str(text)[:13]:<14}"
-        lines.append(row.rstrip())
-    return "\n".join(lines)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -194,31 +194,12 @@ def parser() -> argparse.ArgumentParser:
         "2 bad input, 3 a server or a probe failed",
         quick={"action": "store_true", "help": "every server and feature at "
                "once, short timeouts (the tests')"},
-        jobs={"type": int, "help": "server processes at once (default: 1, "
-              "or all with --quick)"},
-        output={"type": Path, "default": ROOT / OUTPUT, "help": "the JSON to "
+        output={"type": Path, "default": OUTPUT, "help": "the JSON to "
                 "write or compare with (default: %(default)s)"},
         compare={"action": "store_true", "help": "write nothing; compare the "
                  "categorical results (never timings) with --output, naming "
                  "each changed cell and its slides"},
     )
-
-
-def write_together(
-    source: Path, document: Document, output: Path, what: str
-) -> int | None:
-    """Draw ``document``'s pictures, then replace them and ``output``
-    together: how many files; None if they cannot be drawn (said)."""
-    try:
-        pictures = charts.pictures_for(
-            str(source), document, output.parent, ROOT / CACHE
-        )
-    except InputError as error:
-        print(f"the new {what} cannot be drawn: {error}", file=sys.stderr)
-        return None
-    data = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    charts.replace_together({output: data.encode(), **pictures}, ROOT)
-    return len(pictures) + 1
 
 
 def main(
@@ -228,34 +209,32 @@ def main(
     """The command; tests pass ``processes`` of their own."""
     args = parser().parse_args(argv)
     profile, output = QUICK if args.quick else FULL, shown(args.output, ROOT)
-    if args.jobs is not None and args.jobs < 1:
-        print("--jobs must be at least 1", file=sys.stderr)
-        return 2
-    profile = replace(profile, jobs=args.jobs or profile.jobs)
     try:
-        committed = load(args.output) if args.compare else None
+        committed = read(args.output) if args.compare else None
     except (OSError, ValueError) as exc:
         print(f"{output}: {exc}", file=sys.stderr)
         return 2
     print(f"Probing {len(processes)} server processes ({profile.name}, "
           f"{min(profile.jobs, len(processes))} at once)...")
     document = probe(processes, profile, progress=print)
-    print(table(document))
     if failures := document.pop("failures", []):
         print(*failures, sep="\n", file=sys.stderr)
         print(f"{len(failures)} failure(s): the probe did not measure every "
-              f"cell; {output} and its picture are left as they were",
-              file=sys.stderr)
+              f"cell; {output} is left as it was", file=sys.stderr)
         return 3
     if committed is not None:
         found = differences(committed, document)
         print(*found, f"{len(found)} difference(s) with {output}", sep="\n")
         return 1 if found else 0
-    if (written := write_together(OUTPUT, document, args.output, "matrix")):
-        print(f"probed in {document['probed']['seconds']:.1f} s; "
-              f"{written} files replaced together")
-        return 0
-    return 2
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    try:
+        write_atomic(args.output, text.encode())
+    except OSError as error:
+        print(f"{output} cannot be written: {reason(error, ROOT)}",
+              file=sys.stderr)
+        return 2
+    print(f"{output}: probed in {document['probed']['seconds']:.1f} s")
+    return 0
 
 
 if __name__ == "__main__":

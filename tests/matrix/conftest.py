@@ -1,13 +1,16 @@
-"""The matrix tests' shared pieces: the committed JSON and its cells."""
+"""The matrix tests' shared pieces: the committed JSON and its cells, and
+servers that misbehave: one crashes at start, one listens and never answers
+(and ignores SIGTERM, as does its child), one dies during the probe, and a
+real one whose answers a probe cannot read."""
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from scripts.common import ROOT
 from scripts.matrix import probe
+from scripts.matrix.catalog import Process, Target
 
-ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "assets" / "support_matrix.json"
 Document = dict[str, Any]
 # uvicorn #3085 as --http classes (demos/oserror_protocols.py); its stock twin
@@ -17,7 +20,7 @@ STOCK = ("uvicorn-h11", "uvicorn-httptools")
 
 @pytest.fixture(scope="module")
 def committed() -> Document:
-    return probe.load(COMMITTED)
+    return probe.read(COMMITTED)
 
 
 def cells(document: Document, feature: str) -> dict[str, dict[str, Any]]:
@@ -27,3 +30,55 @@ def cells(document: Document, feature: str) -> dict[str, dict[str, Any]]:
         for server in document["servers"]
         if feature in server["cells"]
     }
+
+
+def by_id(document: Document, target: str) -> dict[str, Any]:
+    return next(s for s in document["servers"] if s["id"] == target)
+
+
+def misbehaving(name: str, code: str, *transports: Any) -> Process:
+    """A server process that runs ``code`` ({port}: its port)."""
+    return Process(name, "none", ("-c", code),
+                   (Target(name, "none", name, transports),))
+
+
+CRASH = misbehaving("crash", "import sys; print('boom'); sys.exit(3)",
+                    "http", "websocket")
+# It listens but never answers, ignores SIGTERM, and so does its child.
+HANG = misbehaving("hang", """
+import signal, socket, subprocess, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+child = subprocess.Popen([sys.executable, "-c",
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    "time.sleep(60)"])
+sock = socket.socket()
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+sock.bind(("127.0.0.1", {port}))
+sock.listen(64)
+time.sleep(60)
+""", "http", "websocket")
+# It accepts the readiness check's connection, then exits at the first
+# probe's.
+DIES = misbehaving("dies", """
+import os, socket
+sock = socket.socket()
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+sock.bind(("127.0.0.1", {port}))
+sock.listen(64)
+sock.accept()[0].close()
+sock.accept()
+print("dying now", flush=True)
+os._exit(1)
+""", "http")
+# A real server whose /scope gives a 200 with no JSON: probe_spec_http
+# raises.
+UNREADABLE = misbehaving("unreadable", """
+import uvicorn
+async def app(scope, receive, send):
+    if scope["type"] == "http":
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body", "body": b""})
+uvicorn.run(app, host="127.0.0.1", port={port}, lifespan="off",
+            log_level="warning", access_log=False)
+""", "http")
+MISBEHAVING = (CRASH, HANG, DIES, UNREADABLE)

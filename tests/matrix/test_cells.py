@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from scripts.matrix import app as probe_app
-from scripts.matrix.catalog import NO, PROCESSES, YES
-from scripts.matrix.cells import sends_cell
-from scripts.matrix.run import QUICK, ProbeError, Run
+from scripts.matrix.catalog import NO, PROCESSES, QUICK, YES
+from scripts.matrix.cells import ProbeError, sends_cell
+from scripts.matrix.probed import Probed
 from scripts.net.clients import Left
 
 LINUX_ONLY = pytest.mark.skipif(
@@ -26,18 +26,14 @@ DAPHNE = next(p for p in PROCESSES if p.id == "daphne")
 
 
 @pytest.fixture(scope="module")
-def daphne(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Run]:
-    run = Run(
-        DAPHNE, QUICK, tmp_path_factory.mktemp("daphne")
-    )
+def daphne(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Probed]:
+    probed = Probed(DAPHNE, QUICK, tmp_path_factory.mktemp("daphne"))
     try:
-        run.start()
-        assert run.started, run.crashed
-        yield run
+        probed.start()
+        assert probed.started, probed.crashed
+        yield probed
     finally:
-        run.stop()
+        probed.stop()
 
 
 def masked_close() -> bytes:
@@ -55,7 +51,7 @@ def send_buffer_limit() -> int:
 
 @LINUX_ONLY
 def test_daphne_raises_inside_the_closing_handshake_and_drops_after_it(
-    daphne: Run,
+    daphne: Probed,
 ) -> None:
     """The race behind a flaky cell, made deterministic.
 

@@ -4,12 +4,16 @@ timings)."""
 
 import copy
 
+from scripts.common import ROOT
+from scripts.deck.slides import read_deck
 from scripts.matrix.catalog import (
     BY_ID,
+    COLUMNS,
     FEATURES,
+    FULL,
     HANGS,
     NO,
-    OSERROR,
+    OSERROR_SLIDE,
     PARTIAL,
     TARGET_IDS,
     TARGETS,
@@ -18,9 +22,7 @@ from scripts.matrix.catalog import (
     spec_at_least,
 )
 from scripts.matrix.probe import differences
-from scripts.matrix.run import FULL
 from scripts.readme import matrix_table
-from tests.deck.slides import ROOT, read_deck
 from tests.matrix.conftest import PROTOTYPE, Document, cells
 
 README = ROOT / "README.md"
@@ -72,7 +74,7 @@ def test_only_uvicorn_raises_oserror_and_on_http_only_the_prototype(
                          *((t, http[t]) for t in PROTOTYPE)]:
         assert (cell["result"], cell["exception"]) == (
             YES, "uvicorn.protocols.utils.ClientDisconnected"
-        ), f"{target}: {OSERROR}"
+        ), f"{target}: {OSERROR_SLIDE}"
         assert cell["observed"]["sends_after_leaving"] == 0, target
 
 
@@ -216,6 +218,13 @@ def test_the_readme_names_the_servers_the_matrix_measured(
     assert "daphne hangs" not in readme
     trailers = cells(committed, "trailers_http2")["hypercorn"]["result"]
     assert trailers == PARTIAL, claim("trailers_http2")
+
+
+def test_every_target_is_shown_in_exactly_one_column() -> None:
+    """The README's table and the pictures show the targets in COLUMNS: a
+    server added to the probe but to no column would go unseen."""
+    shown = [target for column in COLUMNS for target in column.targets]
+    assert sorted(shown) == sorted(TARGET_IDS)
 
 
 def test_the_readme_table_says_what_hypercorn_and_daphne_do() -> None:

@@ -14,8 +14,8 @@ from typing import NamedTuple
 
 import pytest
 
-from scripts.matrix.catalog import APP, PROCESSES
-from scripts.matrix.run import FULL, QUICK, Profile, Run
+from scripts.matrix.catalog import APP, FULL, PROCESSES, QUICK, Profile
+from scripts.matrix.probed import Probed
 from scripts.net import clients
 from scripts.net.clients import COMPLETE, RESET, Reply
 from tests.conftest import slide
@@ -28,16 +28,17 @@ DEMOS = {  # demo -> how hard to look: its daphne's handshake timeout
 UNSUPPORTED = "The server doesn't support the Websocket Denial Response"
 
 
-def start(name: str, profile: Profile, folder: Path) -> Run:
+def start(name: str, profile: Profile, folder: Path) -> Probed:
     """daphne serving ``demos/NAME.py``, as the probe starts it."""
     args = tuple(f"demos.{name}:app" if a == APP else a for a in DAPHNE.args)
-    run = Run(DAPHNE._replace(id=f"daphne {name}", args=args), profile, folder)
-    run.start()
-    return run
+    process = DAPHNE._replace(id=f"daphne {name}", args=args)
+    probed = Probed(process, profile, folder)
+    probed.start()
+    return probed
 
 
 class Measured(NamedTuple):
-    run: Run
+    probed: Probed
     reply: Reply
 
 
@@ -49,44 +50,44 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     handshake to each, at once, waiting past daphne's own timeout."""
     folder = tmp_path_factory.mktemp("daphne-demos")
     with ThreadPoolExecutor(len(DEMOS)) as pool:
-        runs = dict(zip(DEMOS, pool.map(
+        started = dict(zip(DEMOS, pool.map(
             lambda item: start(item[0], item[1], folder), DEMOS.items()),
             strict=True))
         try:
-            for name, run in runs.items():
-                assert run.started, f"{name}: {run.crashed}"
-            replies = pool.map(handshake, runs.values())
-            yield {name: Measured(run, reply) for (name, run), reply in zip(
-                runs.items(), replies, strict=True)}
+            for name, probed in started.items():
+                assert probed.started, f"{name}: {probed.crashed}"
+            replies = pool.map(handshake, started.values())
+            yield {name: Measured(probed, reply) for (name, probed), reply
+                   in zip(started.items(), replies, strict=True)}
         finally:
-            for run in runs.values():
-                run.stop()
+            for probed in started.values():
+                probed.stop()
 
 
-def handshake(run: Run) -> Reply:
+def handshake(probed: Probed) -> Reply:
     """A WebSocket handshake to /ws, waiting past daphne's own timeout."""
-    wait = run.profile.timeout + run.handshake
-    return clients.websocket_handshake(run.port, "/ws", wait)
+    wait = probed.profile.timeout + probed.handshake
+    return clients.websocket_handshake(probed.port, "/ws", wait)
 
 
 def test_send_denial_response_gets_a_bare_500_from_daphne(
     measured: dict[str, Measured],
 ) -> None:
-    (run, reply), where = measured["ws_send_denial_response"], slide(
+    (probed, reply), where = measured["ws_send_denial_response"], slide(
         "ws_send_denial_response")
     assert (reply.status, reply.headers, reply.body, reply.ending) == (
         500, [], b"", COMPLETE), f"{reply}: {where}"
     # daphne's next check of its apps, not its handshake timeout
-    assert reply.seconds < run.handshake - 1, f"{reply.seconds:.2f} s: {where}"
-    assert any(UNSUPPORTED in line for line in run.log_lines()), where
+    assert reply.seconds < probed.handshake - 1, f"{reply.seconds:.2f} s"
+    assert any(UNSUPPORTED in line for line in probed.log_lines()), where
 
 
 def test_http_exception_gets_no_reply_and_a_reset_at_the_timeout(
     measured: dict[str, Measured],
 ) -> None:
-    (run, reply), where = measured["ws_http_exception"], slide(
+    (probed, reply), where = measured["ws_http_exception"], slide(
         "ws_http_exception")
     assert (reply.status, reply.headers, reply.body, reply.ending) == (
         None, [], b"", RESET), f"{reply}: {where}"
-    assert run.handshake - 1 <= reply.seconds, f"{reply.seconds:.2f} s"
-    assert run.logged_errors() == [], where
+    assert probed.handshake - 1 <= reply.seconds, f"{reply.seconds:.2f} s"
+    assert probed.logged_errors() == [], where

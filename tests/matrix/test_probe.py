@@ -9,32 +9,31 @@ dies, and a probe that raises, fail the command, which then writes nothing.
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from scripts.common import ROOT
 from scripts.matrix import probe
 from scripts.matrix.catalog import (
+    FULL,
     HANGS,
     NO,
     PROCESSES,
+    QUICK,
     TARGET_IDS,
     YES,
     spec_at_least,
 )
 from scripts.matrix.probe import differences
-from scripts.matrix.run import FULL, QUICK
 from scripts.net.processes import group_members
-from scripts.pictures import charts
-from scripts.pictures.code_images import CACHE
-from tests.conftest import usage
-from tests.matrix.conftest import PROTOTYPE, ROOT, STOCK, Document, cells
-from tests.matrix.misbehaving import (
-    CRASH,
-    DIES,
-    HANG,
+from tests.conftest import Report, usage
+from tests.matrix.conftest import (
     MISBEHAVING,
-    UNREADABLE,
+    PROTOTYPE,
+    STOCK,
+    Document,
+    by_id,
+    cells,
 )
 
 
@@ -42,9 +41,7 @@ from tests.matrix.misbehaving import (
 def probed() -> Document:
     """Every server probed again, now, with four that misbehave (about 4 s
     on 2 cores, all at once)."""
-    return probe.probe(
-        [*PROCESSES, CRASH, HANG, DIES, UNREADABLE], QUICK
-    )
+    return probe.probe([*PROCESSES, *MISBEHAVING], QUICK)
 
 
 @pytest.fixture(scope="module")
@@ -57,16 +54,16 @@ def reprobed(probed: Document) -> Document:
 
 
 def test_the_servers_still_do_what_the_matrix_says(
-    committed: Document, probed: Document, reprobed: Document
+    committed: Document, probed: Document, reprobed: Document, figure: Report
 ) -> None:
-    failed = [
-        message
-        for message in probed.get("failures", [])
-        if not message.startswith(MISBEHAVING)
-    ]
+    names = tuple(process.id for process in MISBEHAVING)
+    failed = [message for message in probed.get("failures", [])
+              if not message.startswith(names)]
     assert not failed, "\n".join(failed)
     found = differences(committed, reprobed)
     assert not found, "\n".join(found)
+    seconds = probed["probed"]["seconds"]
+    figure("matrix", "re-probe, quick, all at once", f"{seconds:.1f} s")
 
 
 def test_the_prototype_raises_on_http_where_stock_uvicorn_does_not(
@@ -127,10 +124,9 @@ def test_daphne_resets_a_denied_handshake_at_its_own_timeout_now(
 def test_the_probe_outwaits_a_server_handshake_timeout() -> None:
     """A server's handshake timeout fires up to a second early: at least a
     second over the client's wait, it never drops a handshake the probe
-    still waits for; daphne's default (5 s) is what `make matrix` probes."""
+    still waits for."""
     for profile in (FULL, QUICK):
         assert profile.handshake - 1 >= profile.timeout, profile
-    assert FULL.handshake == 5
 
 
 def test_no_server_process_outlives_the_probe(reprobed: Document) -> None:
@@ -139,10 +135,6 @@ def test_no_server_process_outlives_the_probe(reprobed: Document) -> None:
         assert process["started"], f"{server['id']} did not start"
         assert process["left_behind"] == []
         assert group_members(process["pgid"]) == [], server["id"]
-
-
-def by_id(document: Document, target: str) -> dict[str, Any]:
-    return next(s for s in document["servers"] if s["id"] == target)
 
 
 def test_a_server_that_does_not_start_is_a_failure_not_a_result(
@@ -190,24 +182,18 @@ def test_a_server_that_does_not_answer_hangs(probed: Document) -> None:
     assert group_members(hang["process"]["pgid"]) == []
 
 
-# -- The command writes all or nothing --------------------------------------
+# -- The command writes its JSON, or nothing ---------------------------------
 
 GRANIAN = next(p for p in PROCESSES if p.id == "granian")
 UVICORN = PROCESSES[0]
-MATRIX_FILES = ("support_matrix.json", "support_matrix.svg",
-                "support_matrix_simple.svg")
 
 
 @pytest.fixture
 def committed_copy(tmp_path: Path) -> Path:
-    """A copy of the committed matrix and its picture, to be overwritten."""
-    for name in MATRIX_FILES:
-        (tmp_path / name).write_bytes((ROOT / "assets" / name).read_bytes())
-    return tmp_path / "support_matrix.json"
-
-
-def files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    """A copy of the committed matrix, to be overwritten."""
+    copy = tmp_path / "support_matrix.json"
+    copy.write_bytes((ROOT / "assets" / copy.name).read_bytes())
+    return copy
 
 
 def test_a_server_that_cannot_start_fails_the_command_and_writes_nothing(
@@ -216,51 +202,40 @@ def test_a_server_that_cannot_start_fails_the_command_and_writes_nothing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`GRANIAN_LOOP=bogus make matrix`: a real setting granian refuses."""
-    before = files(committed_copy.parent)
+    before = committed_copy.read_bytes()
     monkeypatch.setenv("GRANIAN_LOOP", "bogus")
-    code = probe.main(
-        ["--quick", "--output", str(committed_copy)], [GRANIAN]
-    )
+    code = probe.main(["--quick", "--output", str(committed_copy)], [GRANIAN])
     err = capsys.readouterr().err
     assert code == 3
     assert "granian: the server did not start: exited with code" in err
     assert "granian \u00d7 OSError on send, WS" in err
-    assert "left as they were" in err
-    assert files(committed_copy.parent) == before
+    assert "is left as it was" in err
+    assert committed_copy.read_bytes() == before
+    assert list(committed_copy.parent.iterdir()) == [committed_copy]
 
 
-def test_the_matrix_and_its_picture_are_written_together(
+def test_the_probe_writes_the_matrix_and_nothing_else(
     committed_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = probe.main(
-        ["--quick", "--output", str(committed_copy)], [UVICORN]
-    )
-    out = capsys.readouterr().out
-    assert code == 0
-    assert "3 files replaced together" in out
-    written = probe.load(committed_copy)
+    """No picture: `make assets` draws them from the JSON."""
+    code = probe.main(["--quick", "--output", str(committed_copy)], [UVICORN])
+    assert code == 0, capsys.readouterr().err
+    written = probe.read(committed_copy)
     assert [s["id"] for s in written["servers"]] == [
         target.id for target in UVICORN.targets
     ]
+    assert written["probed"]["profile"] == "quick"
     assert "failures" not in written
-    picture = committed_copy.with_suffix(".svg").read_bytes()
-    assert (
-        picture
-        == charts.build(
-            ROOT, ROOT / CACHE, {"assets/support_matrix.json": written}
-        )["assets/support_matrix.svg"]
-    )
-    assert sorted(files(committed_copy.parent)) == list(MATRIX_FILES)
+    assert list(committed_copy.parent.iterdir()) == [committed_copy]
 
 
-def test_compare_from_the_command_line_needs_a_valid_json(
+def test_bad_input_is_refused_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "matrix.json"
     bad.write_text(json.dumps({"schema": 0}))
     assert probe.main(["--compare", "--output", str(bad)]) == 2
-    assert "schema 0, not 1" in capsys.readouterr().err
-    assert probe.main(["--jobs", "0"]) == 2
+    assert capsys.readouterr().err == f"{bad}: schema 0, not 1\n"
 
 
 def test_the_probe_has_help(capsys: pytest.CaptureFixture[str]) -> None:

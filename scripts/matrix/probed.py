@@ -1,5 +1,5 @@
-"""One server process of the probe: how hard to look (``Profile``), and the
-server's run (``Run``): its port, its events file, its log, its stop."""
+"""A server process under probe (``Probed``): its port, its events file,
+its log, its stop."""
 
 import contextlib
 import itertools
@@ -9,53 +9,18 @@ import re
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from scripts.common import ROOT
 from scripts.matrix import app
-from scripts.matrix.catalog import Process
+from scripts.matrix.catalog import Process, Profile
 from scripts.net.ports import accepting, pick_port
 from scripts.net.processes import Server, StartError
 
 
-@dataclass(frozen=True)
-class Profile:
-    """How hard to look: timeouts (seconds), and how much runs at once."""
-
-    name: str
-    jobs: int  # server processes at once
-    concurrent: bool  # a server's features at once
-    timeout: float  # a client waits for a reply: longer "hangs"
-    watch: float  # an app keeps sending after its client left
-    interval: float  # between the app's sends
-    start_timeout: float  # for a server to accept connections
-    stop_timeout: float  # between SIGTERM and SIGKILL
-    # A server's own limit on a WebSocket handshake, where it has an option
-    # for it ({handshake} in its arguments: daphne's whole seconds). The
-    # probe waits past it. daphne drops the connection up to a second early
-    # (its timer rounds the deadline down to the second), so it exceeds
-    # ``timeout`` by a second: no handshake the client waits for is dropped.
-    handshake: int
-
-
-FULL = Profile("full", 1, False, 3.0, 2.0, 0.02, 20.0, 3.0, 5)  # daphne's 5
-QUICK = Profile("quick", 16, True, 1.0, 0.6, 0.02, 20.0, 1.0, 2)
-
-
-def arguments(process: Process, profile: Profile, port: str) -> list[str]:
-    """The server's arguments after ``python``, for ``profile`` and ``port``."""
-    return [argument.replace("{port}", port).replace(
-        "{handshake}", str(profile.handshake)) for argument in process.args]
-
-
-class ProbeError(Exception):
-    """A probe that could not measure: the command fails, naming the cell."""
-
-
-class Run:
-    """One server process: its port, its events file and its log."""
+class Probed:
+    """One server process of ``Process``, started for ``profile``."""
 
     def __init__(self, process: Process, profile: Profile, folder: Path):
         self.process, self.profile = process, profile
@@ -78,7 +43,7 @@ class Run:
         timeout = self.profile.start_timeout
         for _attempt in range(3):
             self.port = pick_port()
-            args = arguments(self.process, self.profile, str(self.port))
+            args = self.process.command(self.profile, str(self.port))
             begun = time.monotonic()
             self.server = Server([sys.executable, *args], cwd=ROOT, env=env,
                                  output=self.log)
