@@ -154,22 +154,20 @@ def uvicorn_process(
 
 def _variant(name: str, found: list[LoadRun]) -> dict[str, Any]:
     framework, spec = name.rsplit("-", 1)
+    runs = [asdict(r) for r in found]
     return {
-        "variant": name,
-        "framework": framework,
-        "spec_version": spec,
-        "rps": summary([r.rps for r in found]),
-        "p50_ms": summary([r.p50_ms for r in found]),
-        "p99_ms": summary([r.p99_ms for r in found]),
-        "requests": sum(r.requests for r in found),
-        "errors": sum(r.errors for r in found),
-        "runs": [asdict(r) for r in found],
+        "variant": name, "framework": framework, "spec_version": spec,
+        **{key: summary([run[key] for run in runs])
+           for key in ("rps", "p50_ms", "p99_ms")},
+        **{key: sum(run[key] for run in runs)
+           for key in ("requests", "errors")},
+        "runs": runs,
     }
 
 
 def _paired(cost: dict[str, Any], framework: str) -> dict[str, Any]:
     """Each round's prototype run over the same round's stock run, so that what
-    else the machine did at the time cancels out (readme.per_round)."""
+    else the machine did at the time cancels out (figures.per_round)."""
     paired = {key: summary(per_round(cost, framework, name))
               for key, name in (("rps", "rps"), ("p50", "p50_ms"),
                                 ("p99", "p99_ms"))}

@@ -97,16 +97,10 @@ def _app_record(
     return seen, seen.get("exception"), {"reply": reply.as_json(), "app": seen}
 
 
-def dropped_at_handshake_timeout(probed: Probed, reply: Reply) -> bool:
-    """A reset, no sooner than the server's own handshake timeout allows:
-    daphne's timer rounds its deadline down to the whole second."""
-    return bool(probed.handshake) and reply.ending == RESET and (
-        reply.seconds >= probed.handshake - 1
-    )
-
-
 def _denial(probed: Probed, parts: int) -> Cell:
-    """The client waits past the server's own handshake timeout, if any."""
+    """The client waits past the server's own handshake timeout, if any: a
+    reset no sooner than it allows is that timeout (daphne's timer rounds
+    its deadline down to the whole second)."""
     tag = probed.next_id("denial")
     target = f"/deny?id={tag}&parts={parts}"
     wait = probed.profile.timeout + probed.handshake
@@ -117,7 +111,8 @@ def _denial(probed: Probed, parts: int) -> Cell:
         problems.append(f"{seen.get('failed')} raises {short(exception)}")
     if reply.status is None:
         base = no_reply(reply)
-        if dropped_at_handshake_timeout(probed, reply):
+        if probed.handshake and reply.ending == RESET and (
+                reply.seconds >= probed.handshake - 1):
             base["note"] = (f"no reply, reset at its {probed.handshake} s "
                             "handshake timeout")
         note = "; ".join([*problems, base["note"]])
@@ -281,12 +276,12 @@ PROBES: dict[str, Callable[[Probed], Cell]] = {
     "spec_http": probe_spec_http,
     "spec_websocket": probe_spec_websocket,
     "close_before_accept": probe_close_before_accept,
-    "denial": lambda probed: _denial(probed, 1),
-    "denial_streamed": lambda probed: _denial(probed, 3),
-    "trailers_http1": lambda probed: _trailers(probed, http2=False),
-    "trailers_http2": lambda probed: _trailers(probed, http2=True),
+    "denial": lambda p: _denial(p, 1),
+    "denial_streamed": lambda p: _denial(p, 3),
+    "trailers_http1": lambda p: _trailers(p, http2=False),
+    "trailers_http2": lambda p: _trailers(p, http2=True),
     "http_disconnect": probe_http_disconnect,
-    "oserror_http": lambda probed: _oserror(probed, clients.http1_leave),
+    "oserror_http": lambda p: _oserror(p, clients.http1_leave),
     "oserror_websocket": lambda p: _oserror(p, clients.websocket_leave),
 }
 

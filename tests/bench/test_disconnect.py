@@ -7,7 +7,9 @@ work; on uvicorn's WebSockets, and on HTTP with the prototype of #3085,
 ``send()`` raises. It runs through the command (in this process), which
 writes the JSON only; a run whose server cannot start writes nothing. The
 committed JSON, from ``make bench``, must say the same, and show the
-prototype (spec 2.5, Starlette's 2.4 path) paying off.
+prototype (spec 2.5, Starlette's 2.4 path) paying off. ``make bench`` then
+draws the charts from the JSON with scripts.pictures (tests/pictures) and
+rewrites the README's figures (``make check``).
 """
 
 import json

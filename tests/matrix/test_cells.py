@@ -49,6 +49,21 @@ def send_buffer_limit() -> int:
     return int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
 
 
+def upgrade(sock: socket.socket, port: int, target: str) -> bytes:
+    """A WebSocket handshake on ``sock``, by hand: the reply's head."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(
+        f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        head += sock.recv(1)
+    return head
+
+
 @LINUX_ONLY
 def test_daphne_raises_inside_the_closing_handshake_and_drops_after_it(
     daphne: Probed,
@@ -66,21 +81,11 @@ def test_daphne_raises_inside_the_closing_handshake_and_drops_after_it(
     burst = 2 * send_buffer_limit() + 4 * 1024 * 1024
     assert burst <= probe_app.MAX_BURST
     probe = f"window-{os.getpid()}"
-    key = base64.b64encode(os.urandom(16)).decode()
-    request = (
-        f"GET /send?id={probe}&seconds=1.0&interval=0.02&burst={burst} "
-        f"HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-        "Sec-WebSocket-Version: 13\r\n\r\n"
-    )
+    target = f"/send?id={probe}&seconds=1.0&interval=0.02&burst={burst}"
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.settimeout(10)
-        sock.connect(("127.0.0.1", daphne.port))
-        sock.sendall(request.encode())
-        head = b""
-        while not head.endswith(b"\r\n\r\n"):
-            head += sock.recv(1)
+        head = upgrade(sock, daphne.port, target)
         assert head.startswith(b"HTTP/1.1 101 "), head
         # The first bytes of the burst: all of it is in daphne's buffers
         # (the app sends it without yielding), more than the sockets hold.

@@ -5,6 +5,8 @@ feature at once, short timeouts) and their categorical results compared
 with assets/support_matrix.json. The probe is also run against servers
 that crash, die, hang or ignore SIGTERM: a server that does not start or
 dies, and a probe that raises, fail the command, which then writes nothing.
+`make matrix` then draws the pictures from the JSON with scripts.pictures
+(tests/pictures) and rewrites the README's figures (`make check`).
 """
 
 import json
