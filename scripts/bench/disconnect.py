@@ -33,7 +33,6 @@ from scripts.common import (
     ROOT,
     command,
     header,
-    reason,
     shown,
     versions,
     write_atomic,
@@ -155,6 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
         return 2
     output = args.output or (None if args.smoke else OUTPUT)
+    if output is not None and not output.parent.is_dir():
+        print(f"{shown(output.parent, ROOT)}: no such folder", file=sys.stderr)
+        return 2
     kept = "nothing written" if output is None else (
         f"{shown(output, ROOT)} is left as it was")
     try:
@@ -175,8 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         write_atomic(output, text.encode())
     except OSError as error:
-        print(f"{shown(output, ROOT)} cannot be written: "
-              f"{reason(error, ROOT)}", file=sys.stderr)
+        print(f"{shown(output, ROOT)}: {error.strerror}", file=sys.stderr)
         return 2
     print(f"{shown(output, ROOT)}: {said}")
     return 0

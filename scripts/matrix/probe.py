@@ -20,7 +20,6 @@ from scripts.common import (
     SCHEMA,
     command,
     header,
-    reason,
     shown,
     versions,
     write_atomic,
@@ -75,7 +74,8 @@ def probe_process(process: Process, profile: Profile, folder: Path) -> Document:
     cells: Cells = {}
     try:
         probed.start()
-        with ThreadPoolExecutor(len(jobs) if profile.concurrent else 1) as pool:
+        workers = len(jobs) if profile.concurrent and jobs else 1
+        with ThreadPoolExecutor(workers) as pool:
             futures = {(t.id, f.id): pool.submit(guarded, probed, f.id)
                        for t, f in jobs if probed.started}
             cells = {key: future.result() for key, future in futures.items()}
@@ -214,6 +214,10 @@ def main(
     except (OSError, ValueError) as exc:
         print(f"{output}: {exc}", file=sys.stderr)
         return 2
+    if not args.output.parent.is_dir():
+        print(f"{shown(args.output.parent, ROOT)}: no such folder",
+              file=sys.stderr)
+        return 2
     print(f"Probing {len(processes)} server processes ({profile.name}, "
           f"{min(profile.jobs, len(processes))} at once)...")
     document = probe(processes, profile, progress=print)
@@ -230,8 +234,7 @@ def main(
     try:
         write_atomic(args.output, text.encode())
     except OSError as error:
-        print(f"{output} cannot be written: {reason(error, ROOT)}",
-              file=sys.stderr)
+        print(f"{output}: {error.strerror}", file=sys.stderr)
         return 2
     print(f"{output}: probed in {document['probed']['seconds']:.1f} s")
     return 0

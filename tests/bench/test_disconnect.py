@@ -85,6 +85,14 @@ def test_a_server_that_cannot_start_fails_the_run_and_writes_nothing(
     assert list(tmp_path.iterdir()) == [output]
 
 
+def test_an_output_with_no_folder_is_refused_before_measuring(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nowhere = tmp_path / "missing" / JSON
+    assert disconnect.main(["--smoke", "--output", str(nowhere)]) == 2
+    assert capsys.readouterr() == ("", f"{nowhere.parent}: no such folder\n")
+
+
 @pytest.fixture(scope="module")
 def committed() -> Document:
     data: Document = json.loads((ROOT / "assets" / JSON).read_text())

@@ -82,3 +82,13 @@ uvicorn.run(app, host="127.0.0.1", port={port}, lifespan="off",
             log_level="warning", access_log=False)
 """, "http")
 MISBEHAVING = (CRASH, HANG, DIES, UNREADABLE)
+# One that listens and stops at SIGTERM, with no feature to probe: the
+# command's own work, in a fraction of a second.
+IDLE = misbehaving("idle", """
+import socket, time
+sock = socket.socket()
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+sock.bind(("127.0.0.1", {port}))
+sock.listen(64)
+time.sleep(60)
+""")

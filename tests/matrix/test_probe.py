@@ -30,6 +30,7 @@ from scripts.matrix.probe import differences
 from scripts.net.processes import group_members
 from tests.conftest import Report, usage
 from tests.matrix.conftest import (
+    IDLE,
     MISBEHAVING,
     PROTOTYPE,
     STOCK,
@@ -187,7 +188,6 @@ def test_a_server_that_does_not_answer_hangs(probed: Document) -> None:
 # -- The command writes its JSON, or nothing ---------------------------------
 
 GRANIAN = next(p for p in PROCESSES if p.id == "granian")
-UVICORN = PROCESSES[0]
 
 
 @pytest.fixture
@@ -220,12 +220,11 @@ def test_the_probe_writes_the_matrix_and_nothing_else(
     committed_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """No picture: `make assets` draws them from the JSON."""
-    code = probe.main(["--quick", "--output", str(committed_copy)], [UVICORN])
+    code = probe.main(["--quick", "--output", str(committed_copy)], [IDLE])
     assert code == 0, capsys.readouterr().err
     written = probe.read(committed_copy)
-    assert [s["id"] for s in written["servers"]] == [
-        target.id for target in UVICORN.targets
-    ]
+    assert [s["id"] for s in written["servers"]] == ["idle"]
+    assert written["servers"][0]["process"]["stopped_by"] == "SIGTERM"
     assert written["probed"]["profile"] == "quick"
     assert "failures" not in written
     assert list(committed_copy.parent.iterdir()) == [committed_copy]
@@ -238,6 +237,9 @@ def test_bad_input_is_refused_in_one_line(
     bad.write_text(json.dumps({"schema": 0}))
     assert probe.main(["--compare", "--output", str(bad)]) == 2
     assert capsys.readouterr().err == f"{bad}: schema 0, not 1\n"
+    nowhere = tmp_path / "missing" / "matrix.json"
+    assert probe.main(["--output", str(nowhere)]) == 2  # before probing
+    assert capsys.readouterr() == ("", f"{nowhere.parent}: no such folder\n")
 
 
 def test_the_probe_has_help(capsys: pytest.CaptureFixture[str]) -> None:
