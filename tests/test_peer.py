@@ -1,14 +1,18 @@
 """`make peer`: uvicorn's own tests on the prototype of #3085.
 
-What judges a run, and what fetches the sdist, checked here with no
-network: a real HTTP server on 127.0.0.1 serves a small sdist. `make
-peer` runs uvicorn's tests themselves.
+What judges a run, what fetches the sdist (a real HTTP server on 127.0.0.1
+serves a small one: no network), and the plugin's swap, in a pytest run of
+a conftest shaped like uvicorn's. `make peer` runs uvicorn's tests.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
+import os
+import subprocess
+import sys
 import tarfile
 import threading
 from collections.abc import Iterator
@@ -19,11 +23,19 @@ from typing import Any
 
 import pytest
 
+from scripts.common import ROOT
 from scripts.net.ports import HOST
 from scripts.peer import plugin
-from scripts.peer.run import EXPECTED, RunError, checked, judge, main
-from scripts.peer.sdist import extract_tests, fetch, pinned
-from tests.conftest import usage
+from scripts.peer.run import (
+    EXPECTED,
+    RunError,
+    checked,
+    extract_tests,
+    fetch,
+    judge,
+    main,
+    pinned,
+)
 
 LOCK = """version = 1
 
@@ -66,7 +78,8 @@ def served() -> Iterator[str]:
             pass
 
     server = ThreadingHTTPServer((HOST, 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,),
+                              daemon=True)  # polls for shutdown each 20 ms
     thread.start()
     yield f"http://{HOST}:{server.server_port}/uvicorn-9.9.tar.gz"
     server.shutdown()
@@ -81,34 +94,28 @@ def lock(tmp_path: Path, url: str, sha256: str) -> Path:
     return path
 
 
-def test_help(capsys: pytest.CaptureFixture[str]) -> None:
-    assert "--stock" in usage(main, capsys)
-
-
 FAILED = dict.fromkeys(EXPECTED, "failed")
 
 
 def test_the_expected_divergences_alone_pass() -> None:
-    verdict = judge({**FAILED, "t::a": "passed", "t::b": "skipped"}, EXPECTED)
-    assert verdict.passed
-    assert verdict.as_expected == sorted(EXPECTED)
+    assert judge({**FAILED, "t::a": "passed", "t::b": "skipped"},
+                 EXPECTED) == []
 
 
 def test_an_unexpected_failure_fails() -> None:
-    verdict = judge({**FAILED, "t::a": "failed"}, EXPECTED)
-    assert not verdict.passed
-    assert verdict.unexpected == ["t::a"]
+    assert judge({**FAILED, "t::a": "failed"}, EXPECTED) == [
+        "UNEXPECTED failure: t::a"]
 
 
 def test_a_divergence_that_passed_or_did_not_run_is_stale() -> None:
     first, second, *rest = sorted(EXPECTED)
-    verdict = judge({**dict.fromkeys(rest, "failed"), first: "passed"},
-                    EXPECTED)
-    assert not verdict.passed
-    assert verdict.stale == [f"{first} (passed)", f"{second} (not run)"]
+    said = judge({**dict.fromkeys(rest, "failed"), first: "passed"}, EXPECTED)
+    assert [line.partition(": ")[2] for line in said] == [
+        f"{first} (passed): drop it from EXPECTED",
+        f"{second} (not run): drop it from EXPECTED"]
 
 
-@pytest.mark.parametrize("swapped", [{}, {plugin.SWAPS[plugin.H11]: 88}])
+@pytest.mark.parametrize("swapped", [{}, {"demos.oserror_protocols:H11": 8}])
 def test_a_run_on_less_than_the_prototype_fails(
     tmp_path: Path, swapped: dict[str, int]
 ) -> None:
@@ -133,6 +140,8 @@ def test_a_run_is_on_the_installed_uvicorn(tmp_path: Path) -> None:
     ('[[package]]\nname = "uvicorn"\nversion = \n', 3),
     (LOCK.format(version="1", url="https://x/u.tar.gz", sha256="0"), NAMED_AT),
     (LOCK.format(version="1", url="https://x/", sha256="0" * 64), NAMED_AT),
+    (LOCK.format(version="1", url="https://x/u.tar.gz", sha256="0" * 64),
+     NAMED_AT),  # not the installed version
 ])
 def test_a_bad_lock_exits_2_naming_its_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, line: int
@@ -158,12 +167,47 @@ def test_a_verified_sdist_is_cached_and_its_tests_alone_extracted(
     tmp_path: Path, served: str
 ) -> None:
     sha256 = hashlib.sha256(SDIST).hexdigest()
-    sdist = pinned(lock(tmp_path, served, sha256), "uvicorn")
+    path = lock(tmp_path, served, sha256)
     cache = tmp_path / "cache"
-    assert fetch(sdist, cache) == SDIST
-    offline = pinned(lock(tmp_path, "http://127.0.0.1:9/uvicorn-9.9.tar.gz",
-                          sha256), "uvicorn")
-    assert fetch(offline, cache) == SDIST  # cached: port 9 is not asked
-    folder = extract_tests(SDIST, cache / "tests-of-uvicorn")
+    cached = fetch(pinned(path), path, cache)
+    assert cached.read_bytes() == SDIST
+    offline = lock(tmp_path, "http://127.0.0.1:9/uvicorn-9.9.tar.gz", sha256)
+    assert fetch(pinned(offline), offline, cache) == cached  # port 9 unasked
+    folder = extract_tests(cached, cache / "tests-of-uvicorn")
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
     assert files == ["pyproject.toml", "tests", "tests/test_it.py"]
+
+
+CONFTEST = """\
+import pytest
+from uvicorn.importer import import_from_string
+
+@pytest.fixture(params=["uvicorn.protocols.http.h11_impl:H11Protocol",
+                        "uvicorn.protocols.http.httptools_impl:HttpToolsProtocol"])
+def http_protocol_cls(request):
+    return import_from_string(request.param)
+"""
+TEST = """\
+def test_protocol(http_protocol_cls):
+    assert http_protocol_cls.__module__ == "demos.oserror_protocols"
+"""
+
+
+def test_the_plugin_swaps_the_classes_of_a_conftest_like_uvicorns(
+    tmp_path: Path,
+) -> None:
+    """The classes the tests get are the prototype's, each swap counted,
+    each outcome reported, and the uvicorn tested the installed one."""
+    (tmp_path / "conftest.py").write_text(CONFTEST)
+    (tmp_path / "test_protocol.py").write_text(TEST)
+    report = tmp_path / "report.json"
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "-p", plugin.__name__, plugin.REPORT, str(report)],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True, capture_output=True, timeout=60,
+    )
+    said = json.loads(report.read_text())
+    assert said["swapped"] == dict.fromkeys(plugin.SWAPS.values(), 1)
+    assert list(said["outcomes"].values()) == ["passed", "passed"]
+    checked(said, tmp_path, stock=False)

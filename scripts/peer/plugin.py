@@ -1,18 +1,13 @@
 """A pytest plugin for uvicorn's own tests: their HTTP protocol classes
-become the prototype's, without a test body edited.
-
-uvicorn's tests/conftest.py resolves each ``http_protocol_cls`` param with
-``import_from_string``, a name it imports: once pytest registers that
-conftest, the name is replaced by a function that swaps the h11 and
-httptools classes for demos/oserror_protocols.py's (zttp stays stock).
-With ``--peer-stock`` nothing is swapped: the control run. Each test's
-outcome, the swaps made and the uvicorn tested go to ``--peer-report``.
-"""
+become the prototype's, no test body edited. uvicorn's tests/conftest.py
+resolves ``http_protocol_cls`` with ``import_from_string``: once pytest
+registers it, that name swaps the h11 and httptools classes for
+demos/oserror_protocols.py's (zttp stays stock; ``--peer-stock``: none).
+Each test's outcome, the swaps and the uvicorn tested go to
+``--peer-report``."""
 
 import json
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -21,24 +16,14 @@ import pytest
 import uvicorn
 
 HTTP, PROTOTYPE = "uvicorn.protocols.http", "demos.oserror_protocols"
-H11 = f"{HTTP}.h11_impl:H11Protocol"
-HTTPTOOLS = f"{HTTP}.httptools_impl:HttpToolsProtocol"
 SWAPS = {
-    H11: f"{PROTOTYPE}:H11Protocol",
-    HTTPTOOLS: f"{PROTOTYPE}:HttpToolsProtocol",
+    f"{HTTP}.h11_impl:H11Protocol": f"{PROTOTYPE}:H11Protocol",
+    f"{HTTP}.httptools_impl:HttpToolsProtocol":
+        f"{PROTOTYPE}:HttpToolsProtocol",
 }
 REPORT, STOCK = "--peer-report", "--peer-stock"
-Resolve = Callable[[str], Any]
-
-
-@dataclass
-class State:
-    swap: bool = True
-    swapped: Counter[str] = field(default_factory=Counter)
-    outcomes: dict[str, str] = field(default_factory=dict)
-
-
-state = State()
+swapped: Counter[str] = Counter()
+outcomes: dict[str, str] = {}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -49,43 +34,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    state.swap = not config.getoption(STOCK)
-
-
-def swapping(resolve: Resolve) -> Resolve:
-    """``resolve``, the stock HTTP classes swapped for the prototype's."""
-
-    def import_from_string(import_str: str) -> Any:
-        if state.swap and import_str in SWAPS:
-            state.swapped[SWAPS[import_str]] += 1
-            return resolve(SWAPS[import_str])
-        return resolve(import_str)
-
-    return import_from_string
+    if config.getoption(STOCK):
+        SWAPS.clear()
 
 
 def pytest_plugin_registered(plugin: object) -> None:
     """Swap in uvicorn's conftest, the module with ``http_protocol_cls``."""
-    if not isinstance(plugin, ModuleType):
-        return
     resolve = getattr(plugin, "import_from_string", None)
-    if callable(resolve) and hasattr(plugin, "http_protocol_cls"):
-        plugin.import_from_string = swapping(resolve)  # type: ignore[attr-defined]
+    if not (isinstance(plugin, ModuleType) and callable(resolve)
+            and hasattr(plugin, "http_protocol_cls")):
+        return
+
+    def import_from_string(name: str) -> Any:
+        if name in SWAPS:
+            swapped[SWAPS[name]] += 1
+        return resolve(SWAPS.get(name, name))
+
+    plugin.import_from_string = import_from_string  # type: ignore[attr-defined]
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """A test's outcome: its first phase that did not pass, else passed."""
     if report.when == "call" or not report.passed:
-        state.outcomes.setdefault(report.nodeid, report.outcome)
+        outcomes.setdefault(report.nodeid, report.outcome)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    path: Path | None = session.config.getoption(REPORT)
-    if path is None:
-        return
-    data = {
-        "uvicorn": {"version": uvicorn.__version__, "file": uvicorn.__file__},
-        "swapped": dict(state.swapped),
-        "outcomes": state.outcomes,
-    }
-    path.write_text(json.dumps(data, indent=1) + "\n")
+    if (path := session.config.getoption(REPORT)) is not None:
+        tested = {"version": uvicorn.__version__, "file": uvicorn.__file__}
+        path.write_text(json.dumps({"uvicorn": tested, "outcomes": outcomes,
+                                    "swapped": dict(swapped)}, indent=1))
