@@ -52,16 +52,17 @@ peer: install ## Run uvicorn's own HTTP tests on the prototype of #3085 (fetches
 	$(PYTHON) -m scripts.peer
 
 demo: install ## Run one demo live, a page per phase: make demo NAME=ws_with_token [HTTP=oserror] [DEMO_ARGS=--no-step]
-	@$(PYTHON) -m demos $(NAME) $(if $(HTTP),--http $(HTTP)) $(DEMO_ARGS)
+	@$(PYTHON) -m scripts.live $(NAME) $(if $(HTTP),--http $(HTTP)) $(DEMO_ARGS)
 
 replay: install ## Replay one demo's recording, no server: make replay NAME=ws [HTTP=oserror]
-	@$(PYTHON) -m demos $(NAME) --replay $(if $(HTTP),--http $(HTTP)) $(DEMO_ARGS)
+	@$(PYTHON) -m scripts.live $(NAME) --replay $(if $(HTTP),--http $(HTTP)) $(DEMO_ARGS)
 
 demos: install ## List the demos.
-	@$(PYTHON) -m demos --list
+	@$(PYTHON) -m scripts.live --list
 
-transcripts: install ## Re-record every demo's run, and the HTTP=oserror runs the slides show (~45 s).
-	$(PYTHON) -m scripts.transcripts
+transcripts: install ## Re-record every demo's run, and the HTTP=oserror runs the slides show (~45 s), then draw them (make assets).
+	$(PYTHON) -m scripts.live.record
+	@$(MAKE) --no-print-directory assets
 
 .PHONY: assets check png bench-assets
 

@@ -1,15 +1,38 @@
-"""The demos of the talk: which module, which slide, and how to serve it."""
+"""The demos of the talk: which module, which slide, how to serve it; and
+the contract between the demos and the tools that run, measure and test
+them (scripts/live, scripts/bench, tests): the lines a demo prints, which
+they count, and the constant a paced demo sleeps for between its sends,
+which they change through ``Demo.paced()`` only."""
 
+import contextlib
 import importlib
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
+
+SENDING = "Sending"  # a stream, before each chunk: Sending 'H'
+TICK = "Sent tick"  # ws_disconnect, after each tick: Sent tick 1
+DISCONNECTED = "Client disconnected"  # once the app noticed its client left
+DELAY, INTERVAL = "DELAY", "INTERVAL"  # seconds between chunks, or ticks
+
+
+class Pace(NamedTuple):
+    """The constant (DELAY or INTERVAL) of ``module`` that a demo sleeps
+    for between its sends."""
+
+    module: str
+    constant: str
+
+    def __str__(self) -> str:
+        return f"{self.module}.{self.constant}"
 
 
 @dataclass(frozen=True)
 class Demo:
-    """``demos/<name>.py``'s ``app``; ``pace``: ``module.NAME``, its delay;
-    ``summary``: what it shows on stock uvicorn; ``http_summaries``: what
-    it shows on ``--http NAME`` where that differs, (NAME, summary) pairs."""
+    """``demos/<name>.py``'s ``app``; ``summary``: what it shows on stock
+    uvicorn; ``http_summaries``: what it shows on ``--http NAME`` where
+    that differs, (NAME, summary) pairs; ``prints``: the contract's lines
+    it prints (SENDING or TICK, DISCONNECTED)."""
 
     name: str
     slide: str
@@ -17,20 +40,32 @@ class Demo:
     transport: Literal["http", "http2", "websocket"]
     path: str = "/"
     server_args: tuple[str, ...] = ()
-    pace: str = ""
+    pace: Pace | None = None
+    prints: tuple[str, ...] = ()
     http_summaries: tuple[tuple[str, str], ...] = ()
 
     @property
     def target(self) -> str:  # what uvicorn is given
         return f"demos.{self.name}:app"
 
-    def pace_constant(self) -> tuple[str, str]:
-        module, _, name = self.pace.rpartition(".")
-        return module, name
+    def seconds(self) -> float:
+        """The seconds between its sends, as its module sets them now."""
+        assert self.pace, f"{self.name} sends at no set pace"
+        module = importlib.import_module(self.pace.module)
+        return float(getattr(module, self.pace.constant))
 
-    def interval(self) -> float:  # the seconds its module sets
-        module, name = self.pace_constant()
-        return float(getattr(importlib.import_module(module), name))
+    @contextlib.contextmanager
+    def paced(self, seconds: float) -> Iterator[None]:
+        """Within the block, its app waits ``seconds`` between its sends
+        (in this process): the one way to change a demo's pace."""
+        assert self.pace, f"{self.name} sends at no set pace"
+        module = importlib.import_module(self.pace.module)
+        slides = self.seconds()
+        setattr(module, self.pace.constant, seconds)
+        try:
+            yield
+        finally:
+            setattr(module, self.pace.constant, slides)
 
     def summary_on(self, http: str | None) -> str:
         """What a run on ``--http http`` (None: stock uvicorn) shows."""
@@ -40,6 +75,7 @@ class Demo:
 HTTP2 = ("--http", "zttp", "--http2")
 DENIAL, TRAILERS = "WebSocket Denial Response", "HTTP Trailers"
 LEFT = "Client Disconnection"
+STREAMING = Pace("demos.streaming_response", DELAY)
 DEMOS = (
     Demo("asgi_app", "What is ASGI?",
          "The bare ASGI callable answers a request.", "http"),
@@ -62,33 +98,37 @@ DEMOS = (
          "http2", server_args=HTTP2),
     Demo("streaming_response", LEFT,
          "Streams one byte every 0.2 s and never notices the client left.",
-         "http", pace="demos.streaming_response.DELAY",
+         "http", pace=STREAMING, prints=(SENDING,),
          http_summaries=(("oserror",
-                     "Streams one byte every 0.2 s and never checks for the "
-                     "client: the OSError its next send() raises ends it."),)),
+                          "Streams one byte every 0.2 s and never checks for "
+                          "the client: the OSError its next send() raises "
+                          "ends it."),)),
     # Its stream is streaming_response's app, paced by that module.
     Demo("disconnect_receive", LEFT,
          "Listens for http.disconnect in a second task and stops at once.",
-         "http", pace="demos.streaming_response.DELAY"),
+         "http", pace=STREAMING, prints=(SENDING, DISCONNECTED)),
     Demo("raise_oserror", LEFT,
          "Stops when send() raises OSError (spec 2.4), but no HTTP server "
          "raises it: it streams on (try --http oserror).", "http",
-         pace="demos.raise_oserror.DELAY",
+         pace=Pace("demos.raise_oserror", DELAY),
+         prints=(SENDING, DISCONNECTED),
          http_summaries=(("oserror",
-                     "The prototype's send() raises OSError at the next send "
-                     "after the client left: the app prints 'Client "
-                     "disconnected' and stops."),)),
+                          "The prototype's send() raises OSError at the next "
+                          "send after the client left: the app prints 'Client "
+                          "disconnected' and stops."),)),
     Demo("ws_disconnect", LEFT,
          "Ticks every 10 s; WebSocketDisconnect ends it.", "websocket",
-         "/ws", pace="demos.ws_disconnect.INTERVAL"),
+         "/ws", pace=Pace("demos.ws_disconnect", INTERVAL),
+         prints=(TICK, DISCONNECTED)),
     Demo("fastapi_streaming", "FastAPI: the same code, zero changes",
          "A FastAPI StreamingResponse below spec 2.4: Starlette adds a task "
          "listening for http.disconnect, which stops the stream at once.",
-         "http", pace="demos.fastapi_streaming.DELAY",
+         "http", pace=Pace("demos.fastapi_streaming", DELAY),
+         prints=(SENDING,),
          http_summaries=(("oserror",
-                     "The same code at spec 2.4 or later: Starlette adds no "
-                     "listener task; the OSError of send() stops the stream "
-                     "at its next send."),)),
+                          "The same code at spec 2.4 or later: Starlette adds "
+                          "no listener task; the OSError of send() stops the "
+                          "stream at its next send."),)),
 )
 BY_NAME = {demo.name: demo for demo in DEMOS}
 PACED = [demo.name for demo in DEMOS if demo.pace]

@@ -1,36 +1,28 @@
-"""``python -m scripts.live.launch [--pace M.NAME=SECONDS] [--observe] APP
-[UVICORN OPTIONS]``: uvicorn, once a demo's pace constant is set (the demo's
-code, as the slides show it, unchanged) and, with ``--observe``, its app
-wrapped by the runner's observer (scripts/live/observe.py). How the runner
-starts every demo's server; without options, plain ``uvicorn``."""
+"""``python -m scripts.live.launch [--pace SECONDS] [--observe] APP [UVICORN
+OPTIONS]``: uvicorn serving APP, a demo of demos/catalog.py, at that pace
+(``Demo.paced()``: the demo's code, as the slides show it, unchanged) and,
+with ``--observe``, wrapped by the runner's observer (observe.py). How the
+runner starts every demo's server; without options, plain ``uvicorn``."""
 
 import argparse
+import contextlib
 import importlib
+import math
 
 import uvicorn
 from uvicorn.importer import ImportFromStringError, import_from_string
 
+from demos.catalog import DEMOS
 from scripts.live.observe import observe
 
 
-def pace(value: str) -> tuple[str, str, float]:
-    """``MODULE.NAME=SECONDS``: a module's constant, and a positive number."""
-    constant, equals, number = value.partition("=")
-    module, _, name = constant.rpartition(".")
-    try:
-        seconds = float(number)
-    except ValueError:
-        seconds = 0.0
-    if not (equals and module and name and 0 < seconds < float("inf")):
-        why = f"{value!r} is not MODULE.NAME=SECONDS (positive)"
-        raise argparse.ArgumentTypeError(why)
-    try:
-        found = hasattr(importlib.import_module(module), name)
-    except ImportError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if not found:
-        raise argparse.ArgumentTypeError(f"{module} has no {name}")
-    return module, name, seconds
+def seconds(value: str) -> float:
+    """A positive number of seconds, for argparse."""
+    with contextlib.suppress(ValueError):
+        if math.isfinite(number := float(value)) and number > 0:
+            return number
+    message = f"{value} is not a positive number of seconds"
+    raise argparse.ArgumentTypeError(message)
 
 
 def command_line() -> argparse.ArgumentParser:
@@ -39,9 +31,9 @@ def command_line() -> argparse.ArgumentParser:
         description=(__doc__ or "").split("\n\n")[0].split(": ", 1)[-1],
         epilog="Every other argument is uvicorn's, passed on as given.",
     )
-    cli.add_argument("--pace", type=pace, action="append", default=[],
-                     metavar="MODULE.NAME=SECONDS",
-                     help="set this constant before uvicorn imports the app")
+    cli.add_argument("--pace", type=seconds, metavar="SECONDS",
+                     help="seconds between the demo's sends (its DELAY or "
+                     "INTERVAL), set before uvicorn imports it")
     cli.add_argument("--observe", action="store_true",
                      help="print the spec version and tasks of each request")
     return cli
@@ -63,16 +55,22 @@ def wrap(target: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args, rest = command_line().parse_known_args(argv)
-    for module, name, seconds in args.pace:
-        setattr(importlib.import_module(module), name, seconds)
-    if args.observe:
-        context = uvicorn.main.make_context(
-            "uvicorn", list(rest), resilient_parsing=True
-        )
-        if isinstance(target := context.params.get("app"), str):
+    cli = command_line()
+    args, rest = cli.parse_known_args(argv)
+    context = uvicorn.main.make_context(
+        "uvicorn", list(rest), resilient_parsing=True
+    )
+    target = context.params.get("app")
+    with contextlib.ExitStack() as stack:
+        if args.pace is not None:
+            paced = [d for d in DEMOS if d.target == target and d.pace]
+            if not paced:
+                cli.error(f"argument --pace: {target} is no paced demo of "
+                          "demos/catalog.py")
+            stack.enter_context(paced[0].paced(args.pace))
+        if args.observe and isinstance(target, str):
             wrap(target)
-    uvicorn.main.main(args=rest, prog_name="uvicorn")
+        uvicorn.main.main(args=rest, prog_name="uvicorn")
 
 
 if __name__ == "__main__":

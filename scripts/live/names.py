@@ -22,7 +22,7 @@ def typed(replay: bool) -> str:
     """The command the speaker types, as a hint."""
     if under_make():
         return f"make {'replay' if replay else 'demo'} NAME=<name>"
-    return f"{python_command()} -m demos NAME" + " --replay" * replay
+    return f"{python_command()} -m scripts.live NAME" + " --replay" * replay
 
 
 def meant(word: str, choices: list[str]) -> str | None:
@@ -76,7 +76,7 @@ def unknown(console: Console, what: str, given: str, choices: list[str],
 
 def unknown_demo(console: Console, name: str, replay: bool) -> int:
     listing = "make demos" if under_make() else (
-        f"{python_command()} -m demos --list"
+        f"{python_command()} -m scripts.live --list"
     )
     return unknown(console, "demo", name, [d.name for d in DEMOS],
                    f"{listing} lists them all; run one: {typed(replay)}")

@@ -1,12 +1,11 @@
-"""``python -m demos NAME``: the demo's server and client in one timeline.
+"""``python -m scripts.live NAME``: the demo's server and client in one
+timeline.
 Typed in a terminal (``make demo``), it pages (``--step``): each phase on a
 clear screen, Enter goes on; piped or recorded, it does not. Ctrl-C stops
 the output at once, the server too, in one line, and exits 0."""
 
 import argparse
 import asyncio
-import contextlib
-import math
 import shlex
 import signal
 from collections.abc import Awaitable
@@ -19,9 +18,17 @@ from rich.text import Text
 
 from demos.catalog import BY_NAME, DEMOS, HTTP1, HTTP_CLASSES, PACED, Demo
 from scripts.live import clients, names
-from scripts.live import server as live
+from scripts.live.launch import seconds
 from scripts.live.observe import plural_tasks
 from scripts.live.pages import interactive, keys_hidden
+from scripts.live.replay import replay
+from scripts.live.server import (
+    HOST,
+    PORT,
+    DemoServer,
+    ServerError,
+    python_command,
+)
 from scripts.live.timeline import Timeline, style
 from scripts.style import theme
 
@@ -32,7 +39,7 @@ STAGE_PACE = 2.0  # seconds
 TRY = {  # what to type in another terminal, before the URL
     "http": ["curl", "-N"],
     "http2": ["curl", "-v", "--http2-prior-knowledge", "-H", "TE: trailers"],
-    "websocket": [live.python_command(), "-m", "websockets"],
+    "websocket": [python_command(), "-m", "websockets"],
 }
 EXPORT_IT_THERE = (
     "(First export DEMO_TOKEN there: the server's token, as set here, or "
@@ -40,24 +47,17 @@ EXPORT_IT_THERE = (
 )
 
 
-def try_command(server: live.Server) -> str:
+def try_command(server: DemoServer) -> str:
     """What to type in another terminal, the token left to $DEMO_TOKEN."""
     demo, start = server.demo, shlex.join(TRY[server.demo.transport])
     scheme = "ws" if demo.transport == "websocket" else "http"
-    url = f"{scheme}://{live.HOST}:{server.port}{demo.path}"
+    url = f"{scheme}://{HOST}:{server.port}{demo.path}"
     if server.timeline.secret:
         return f'{start} "{url}?token=$DEMO_TOKEN"'
     return f"{start} {shlex.quote(url)}"
 
 
-def script_key(demo: Demo) -> str:
-    """The key of ``demo``'s client in SCRIPTS (and PAUSES)."""
-    if demo.name in clients.SCRIPTS:
-        return demo.name
-    return demo.transport + (" paced" if demo.pace else "")
-
-
-async def show(server: live.Server, serve: bool) -> int:
+async def show(server: DemoServer, serve: bool) -> int:
     """Serve the demo, run its client (or wait for Ctrl-C), stop, sum up."""
     demo, timeline, outcome = server.demo, server.timeline, None
     console = timeline.console
@@ -78,8 +78,8 @@ async def show(server: live.Server, serve: bool) -> int:
             error = f"The server exited on its own with code {code}."
         else:
             await timeline.pause()
-            outcome = await clients.SCRIPTS[script_key(demo)](server)
-    except live.ServerError as exc:
+            outcome = await clients.script(demo)[0](server)
+    except ServerError as exc:
         error = str(exc)
     except clients.CLIENT_ERRORS as exc:
         what = f"{type(exc).__name__}: {exc}".removesuffix(": ")
@@ -100,7 +100,7 @@ async def show(server: live.Server, serve: bool) -> int:
     return 0 if outcome.ok else 1
 
 
-def observed(server: live.Server) -> list[str]:
+def observed(server: DemoServer) -> list[str]:
     """What the observer measured in the server (its output now drained),
     said to be the runner's: the command shown does not observe."""
     if not server.observe:
@@ -114,7 +114,7 @@ def observed(server: live.Server) -> list[str]:
     return [f"Observed by the runner: {said}."]
 
 
-async def interruptible(server: live.Server, main: Awaitable[int]) -> int:
+async def interruptible(server: DemoServer, main: Awaitable[int]) -> int:
     """Run ``main``. A first Ctrl-C, SIGTERM or SIGHUP mutes the timeline,
     forces the server out (uvicorn's second SIGINT), cancels ``main`` and
     says so in one line; 0 once the server is gone: a clean stop, which
@@ -152,7 +152,7 @@ def print_demos(console: Console) -> None:
         summary = Text.assemble((demo.slide, "italic"), "\n", demo.summary)
         table.add_row(demo.name, summary)
     hint = f"Run one: make demo NAME=<name> [HTTP={'|'.join(HTTP_CLASSES)}]"
-    hint += "; every option: .venv/bin/python -m demos --help"
+    hint += f"; every option: {python_command()} -m scripts.live --help"
     console.print(table, Text(hint, style="detail"), sep="\n")
 
 
@@ -162,23 +162,15 @@ def port_number(value: str) -> int:
     return port
 
 
-def seconds(value: str) -> float:
-    with contextlib.suppress(ValueError):
-        if math.isfinite(number := float(value)) and number > 0:
-            return number
-    message = f"{value} is not a positive number of seconds"
-    raise argparse.ArgumentTypeError(message)
-
-
 def command_line() -> argparse.ArgumentParser:
     cli = argparse.ArgumentParser(
-        prog=f"{live.python_command()} -m demos",  # as typed here
+        prog=f"{python_command()} -m scripts.live",  # as typed here
         description="Serve a demo, run its client, show both in one timeline.",
     )
     option = cli.add_argument
     option("name", nargs="?", help="the demo to run")
-    option("--port", type=port_number, default=live.PORT,
-           help=f"default: {live.PORT}")
+    option("--port", type=port_number, default=PORT,
+           help=f"default: {PORT}")
     option("--serve", action="store_true",
            help="only serve the demo, until Ctrl-C, and print a command to try")
     option("--list", action="store_true", help="list the demos and exit")
@@ -224,7 +216,7 @@ def refused(args: argparse.Namespace, demo: Demo, errors: Console) -> int:
 def stage_pace(demo: Demo, interval: float | None) -> tuple[float | None, str]:
     """The pace of this run, and what for: ``--interval``, or else the
     slide's, but no slower than the stage bears (``STAGE_PACE``)."""
-    if interval is None and demo.pace and demo.interval() > STAGE_PACE:
+    if interval is None and demo.pace and demo.seconds() > STAGE_PACE:
         return STAGE_PACE, "the stage"
     return interval, "this run"
 
@@ -246,9 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     step = args.step
     if step is None:
         step = interactive() and not (args.serve or args.record)
-    if args.replay:  # its module comes with the recordings
-        from scripts.transcripts.replay import replay
-
+    if args.replay:
         with keys_hidden(step):
             return replay(demo.name, console, step, http=args.http)
     try:
@@ -257,14 +247,14 @@ def main(argv: list[str] | None = None) -> int:
         errors.print(str(exc), style="bad", soft_wrap=True)
         return 2
     timeline = Timeline(console, args.verbose, step, secret, args.record)
-    pauses = clients.PAUSES.get(script_key(demo), 0)
+    pauses = clients.script(demo)[1]
     # Pages: the server up; the client's, split at its pauses; the summary.
     timeline.pager.name, timeline.pager.pages = demo.name, 3 + pauses
     interval, paced_for = stage_pace(demo, args.interval)
-    server = live.Server(
+    server = DemoServer(
         demo, args.port, interval, args.http, timeline,
         observe=demo.transport == "http" and not args.serve,
-        paced_for=paced_for, shown_port=live.PORT if args.record else None,
+        paced_for=paced_for, shown_port=PORT if args.record else None,
     )
     with keys_hidden(step):
         return asyncio.run(interruptible(server, show(server, args.serve)))

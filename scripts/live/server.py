@@ -30,6 +30,8 @@ GRACE = 1.0  # seconds for a clean shutdown before uvicorn's force exit
 STOP_TIMEOUT = 3.0  # seconds for the server to exit after SIGINT
 RESEND = 0.02  # seconds between the SIGINTs of a force exit
 DRAIN_TIMEOUT = 2.0  # seconds to collect the server's last lines
+PRCTL = getattr(ctypes.CDLL(None), "prctl", None)  # Linux's, else None
+RUNNER = os.getpid()
 
 
 class ServerError(Exception):
@@ -39,10 +41,6 @@ class ServerError(Exception):
 class LogLine(NamedTuple):
     at: float  # when it arrived
     text: str
-
-
-PRCTL = getattr(ctypes.CDLL(None), "prctl", None)  # Linux's, else None
-RUNNER = os.getpid()
 
 
 def die_with_parent() -> None:
@@ -79,9 +77,9 @@ def python_command(name: str = "python") -> str:
     return name
 
 
-class Server:
-    """The demo's uvicorn, started by scripts/live/launch.py: ``interval``
-    replaces its pace constant in the server only (``paced_for``: why);
+class DemoServer:
+    """The demo's uvicorn, started by launch.py, its lines on ``timeline``:
+    ``interval`` paces the demo in the server only (``paced_for``: why);
     ``observe``: the app reports each request's spec version and tasks
     (``observations``) and when it returns (``returns``); ``notes``: how
     this run differs from the slide's; ``shown_port``: the port its command
@@ -92,34 +90,32 @@ class Server:
         timeline: Timeline, observe: bool = True, paced_for: str = "this run",
         shown_port: int | None = None,
     ) -> None:
-        self.demo, self.port, self.interval = demo, port, interval
-        self.http, self.observe = http, observe
+        self.demo, self.port, self.http = demo, port, http
+        self.observe = observe
         self.seconds = interval  # the slide's: read now, before any output,
         if interval is None and demo.pace:  # as it imports the demo (slow)
-            self.seconds = demo.interval()
+            self.seconds = demo.seconds()
         self.timeline, self.lines = timeline, list[LogLine]()
         self.observations, self.notes = list[Observation](), list[str]()
         self.returns = list[float]()  # when the app returned, each request
-        launch, uvicorn, shown = ["-m", LAUNCH], [demo.target], [demo.target]
-        if (shown_port or port) != PORT:
-            shown += ["--port", str(shown_port or port)]
-        uvicorn += ["--host", HOST, "--port", str(port)]
+        extra, pace = list(demo.server_args), ["--pace", f"{interval!r}"]
         if interval is not None:
-            launch += ["--pace", f"{demo.pace}={interval!r}"]
-            paced = f"Paced for {paced_for}: {demo.pace} = {interval:g} s"
-            self.notes.append(f"{paced} (the slide's: {demo.interval():g} s).")
-        extra = list(demo.server_args)
+            self.notes.append(f"Paced for {paced_for}: {demo.pace} = "
+                              f"{interval:g} s (the slide's: "
+                              f"{demo.seconds():g} s).")
         if http is not None:
             protocol, what = HTTP_CLASSES[http]
             extra += ["--http", protocol]
             self.notes.append(f"HTTP for this run: {what}.")
-        uvicorn, shown = uvicorn + extra, shown + extra
-        program = [python_command("uvicorn")]
-        if interval is not None:
-            program = [python_command(), *launch]
-        self.command = shlex.join([*program, *shown])
-        self.args = [*launch, *["--observe"] * observe, *uvicorn]
-        self.process: processes.Server | None = None
+        program = [python_command(), "-m", LAUNCH, *pace]
+        if interval is None:
+            program, pace = [python_command("uvicorn")], []
+        shown = [] if (shown_port or port) == PORT else [
+            "--port", str(shown_port or port)]
+        self.command = shlex.join([*program, demo.target, *shown, *extra])
+        self.args = ["-m", LAUNCH, *pace, *["--observe"] * observe,
+                     demo.target, "--host", HOST, "--port", str(port), *extra]
+        self.process: processes.Subprocess | None = None
         self.reader: asyncio.Task[None] | None = None
         self.stopping: asyncio.Task[bool] | None = None
         self.hurry = False  # force the exit at once: an interrupt
@@ -135,7 +131,7 @@ class Server:
             raise ServerError(port_taken(self.port))
         read_end, write_end = os.pipe()
         with os.fdopen(write_end, "wb") as output:
-            self.process = process = processes.Server(
+            self.process = process = processes.Subprocess(
                 [sys.executable, *self.args], cwd=ROOT, output=output,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
                 preexec=die_with_parent,
@@ -160,8 +156,8 @@ class Server:
                 await self.drain()
                 why = f"exited with code {exc.code} before accepting "
                 why += "connections"
-            message = f"The server {why}; its output is above."
-            raise ServerError(message) from None
+            why = f"The server {why}; its output is above."
+            raise ServerError(why) from None
         self.timeline.zero()
         self.timeline.runner(f"Server up: PID {process.pid}, port {self.port}")
 
@@ -187,7 +183,7 @@ class Server:
             return True
         return await asyncio.shield(self.stopping)
 
-    async def shut_down(self, process: processes.Server) -> bool:
+    async def shut_down(self, process: processes.Subprocess) -> bool:
         if process.alive() and self.timeline.verbose:
             self.timeline.runner("Stopping the server (SIGINT)")
         started = sent = time.monotonic()
@@ -203,13 +199,12 @@ class Server:
         if process.alive():
             still = f"Still running after {STOP_TIMEOUT:.0f} s"
             self.timeline.runner(f"{still}: killing it (SIGKILL)")
-        gone = not (await asyncio.to_thread(process.stop, signal.SIGKILL, 0)
-                    ).leftovers
+        stopped = await asyncio.to_thread(process.stop, signal.SIGKILL, 0)
         if not self.hurry:
             await self.drain()
             code = process.popen.returncode
             self.timeline.runner(f"The server exited with code {code}")
-        return gone
+        return not stopped.leftovers
 
     async def wait_for(
         self, prefix: str, since: float, seconds: float, count: int = 1

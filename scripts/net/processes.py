@@ -1,5 +1,5 @@
-"""Servers as subprocesses, on psutil only (no /proc): started in a session of
-their own, stopped with their whole tree (``stop_tree``): signal, SIGKILL."""
+"""Commands run as subprocesses, on psutil only (no /proc): each in a session
+of its own, stopped with its whole tree (``stop_tree``): signal, SIGKILL."""
 
 import atexit
 import contextlib
@@ -94,19 +94,19 @@ def stop_tree(
     return Stopped(how, sorted({p.pid for p in _alive(processes)}))
 
 
-_LIVE: set["Server"] = set()
+_LIVE: set["Subprocess"] = set()
 _LIVE_LOCK = threading.Lock()
 
 
 @atexit.register
 def _kill_leftovers() -> None:
     with _LIVE_LOCK:
-        servers = list(_LIVE)
-    for server in servers:
-        stop_tree(server.pid, signal.SIGKILL, 0, group=True)
+        started = list(_LIVE)
+    for process in started:
+        stop_tree(process.pid, signal.SIGKILL, 0, group=True)
 
 
-class Server:
+class Subprocess:
     """``command`` in a session of its own, stdin closed, its output to
     ``output`` (None: inherited); its tree is SIGKILLed at exit;
     ``preexec``: run in the child before ``command``."""
@@ -156,3 +156,6 @@ class Server:
             with _LIVE_LOCK:
                 _LIVE.discard(self)
         return self.stopped
+
+
+Server = Subprocess  # its old name, until matrix, bench and deck say Subprocess

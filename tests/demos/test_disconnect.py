@@ -2,20 +2,16 @@
 
 Each test records the present truth of a real server: how many chunks the
 app still produces once the client has gone, and how fast it stops. The
-demos' delays are shortened through their module constants.
+demos run at a test's pace (``short_paces``: ``Demo.paced``).
 """
-
-from __future__ import annotations
 
 import asyncio
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import ModuleType
 from typing import Protocol
 
-import h11
 import pytest
 from fastapi import FastAPI, WebSocket
 from starlette.testclient import TestClient
@@ -27,7 +23,8 @@ from demos import (
     streaming_response,
     ws_disconnect,
 )
-from scripts.net.clients import TIMEOUT, http1_open
+from demos.catalog import DISCONNECTED, SENDING, TICK
+from scripts.net.clients import TIMEOUT
 from scripts.net.servers import (
     HTTP1_SERVERS,
     HYPERCORN,
@@ -42,105 +39,16 @@ from tests.conftest import (
     WatchPrints,
     slide,
 )
+from tests.demos.conftest import (
+    DELAY,
+    READ_BEFORE_LEAVING,
+    STREAM,
+    TICKS,
+    AfterDisconnect,
+    leave_mid_stream,
+)
 
-DELAY = 0.01
-INTERVAL = 0.25
-STREAM = "Hello, world!"
-READ_BEFORE_LEAVING = 3
-
-
-@dataclass
-class AfterDisconnect:
-    """What the app did once the client had closed its connection.
-
-    Every count is taken against the moment the client's socket was
-    closed, never the moment it decided to leave.
-    """
-
-    chunks: int  # produced after the close
-    total_chunks: int
-    stopped_after: float | None  # from close() to "Client disconnected", s
-    received: int = 0  # chunks the client read before it left
-    in_flight: int = 0  # produced between the client's last read and close
-    unit: str = "chunks"
-
-    def __str__(self) -> str:
-        stopped = (
-            "never stopped"
-            if self.stopped_after is None
-            else f"stopped after {self.stopped_after * 1000:.1f} ms"
-        )
-        return f"{self.chunks} {self.unit} after disconnect, {stopped}"
-
-    @property
-    def unread(self) -> int:
-        """The chunks the app had to produce after the client's last read.
-
-        When the last read began, the app had produced at most what that
-        read returned plus the one chunk it may have logged and not yet
-        written; what it produced before the socket closed is counted.
-        """
-        return len(STREAM) - self.received - 1 - self.in_flight
-
-
-@pytest.fixture(autouse=True)
-def short_delays(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(streaming_response, "DELAY", DELAY)
-    monkeypatch.setattr(raise_oserror, "DELAY", DELAY)
-    monkeypatch.setattr(ws_disconnect, "INTERVAL", INTERVAL)
-
-
-@dataclass
-class Left:
-    """How the client left: what it read, and when (monotonic seconds)."""
-
-    received: int  # bytes of the body, one per chunk
-    read_at: float  # before the last read began
-    closing_at: float  # before the socket was closed
-    closed_at: float  # once it was closed
-
-
-def read_a_few_chunks(
-    port: int, before_reading: Callable[[], object] = lambda: None
-) -> Left:
-    """Read at least a few bytes of the body, then close the socket.
-
-    The socket is read here, rather than by a client that reads it all, so
-    that the last read is timed from before it starts.
-    """
-    sock, conn = http1_open(port)
-    before_reading()
-    received = 0
-    while received < READ_BEFORE_LEAVING:
-        read_at = time.monotonic()
-        conn.receive_data(sock.recv(65536))
-        while (event := conn.next_event()) is not h11.NEED_DATA:
-            assert not isinstance(event, h11.ConnectionClosed)
-            received += len(getattr(event, "data", b""))
-    closing_at = time.monotonic()
-    sock.close()
-    return Left(received, read_at, closing_at, time.monotonic())
-
-
-def leave_mid_stream(
-    port: int, prints: Prints, app: Returns, late: int = 0
-) -> AfterDisconnect:
-    """Read a few bytes of the stream, close the socket, watch the app."""
-    # A late client waits for that many chunks: they come in one read.
-    left = read_a_few_chunks(
-        port, lambda: prints.wait_for("Sending", late, TIMEOUT)
-    )
-    # Either the app notices, or the stream runs to its end: it returns.
-    assert app.wait(TIMEOUT), "the app never returned"
-    done = prints.first("Client disconnected")
-    after_close = len(prints.since(left.closed_at, "Sending"))
-    return AfterDisconnect(
-        chunks=after_close,
-        total_chunks=len(prints.since(0, "Sending")),
-        stopped_after=None if done is None else done.at - left.closing_at,
-        received=left.received,
-        in_flight=len(prints.since(left.read_at, "Sending")) - after_close,
-    )
+pytestmark = pytest.mark.usefixtures("short_paces")
 
 
 @pytest.mark.parametrize(
@@ -154,9 +62,9 @@ def test_streams_the_whole_body_in_process(
     recorder = prints(module, streaming_response)
     response = TestClient(module.app).get("/")
     assert response.text == STREAM
-    sent = [line.text for line in recorder.since(0, "Sending")]
-    assert sent == [f"Sending {char!r}" for char in STREAM]
-    assert recorder.first("Client disconnected") is None
+    sent = [line.text for line in recorder.since(0, SENDING)]
+    assert sent == [f"{SENDING} {char!r}" for char in STREAM]
+    assert recorder.first(DISCONNECTED) is None
 
 
 def test_ws_disconnect_ticks_in_process() -> None:
@@ -264,13 +172,13 @@ def leave_websocket(
     with connect(f"ws://127.0.0.1:{port}/ws", open_timeout=TIMEOUT) as client:
         assert client.recv(timeout=TIMEOUT) == "tick 1"
     closed_at = time.monotonic()  # the closing handshake is over
-    prints.wait_for("Client disconnected", 1, watch)
+    prints.wait_for(DISCONNECTED, 1, watch)
     watched_until = time.monotonic()
-    done = prints.first("Client disconnected")
-    ticks = prints.since(closed_at, "Sent tick")
+    done = prints.first(DISCONNECTED)
+    ticks = prints.since(closed_at, TICK)
     after = AfterDisconnect(
         chunks=len(ticks),
-        total_chunks=len(prints.since(0, "Sent tick")),
+        total_chunks=len(prints.since(0, TICK)),
         stopped_after=None if done is None else done.at - closed_at,
         unit="ticks",
     )
@@ -287,7 +195,7 @@ def test_ws_disconnect_stops_within_one_interval(
     """uvicorn raises ClientDisconnected (an OSError) from the next send."""
     recorder = prints(ws_disconnect)
     server = serve(ws_disconnect.app, spec)
-    after, _ = leave_websocket(server.port, recorder, watch=3 * INTERVAL)
+    after, _ = leave_websocket(server.port, recorder, watch=3 * TICKS)
     figure("ws_disconnect", spec.id, str(after))
     where = slide("ws_disconnect")
     assert after.stopped_after is not None, (
@@ -297,10 +205,10 @@ def test_ws_disconnect_stops_within_one_interval(
     # The next send is the one that raises: no tick went out after the
     # close, and the app stopped no sooner than one interval after its tick.
     assert after.chunks == 0, where
-    ticked = recorder.since(0, "Sent tick")[-1].at
-    stopped = recorder.since(0, "Client disconnected")
-    assert stopped[0].at - ticked >= INTERVAL, where
-    assert stopped[0].text == "Client disconnected (code 1006)", where
+    ticked = recorder.since(0, TICK)[-1].at
+    stopped = recorder.since(0, DISCONNECTED)
+    assert stopped[0].at - ticked >= TICKS, where
+    assert stopped[0].text == f"{DISCONNECTED} (code 1006)", where
 
 
 def test_ws_disconnect_never_stops_on_hypercorn(
@@ -309,7 +217,7 @@ def test_ws_disconnect_never_stops_on_hypercorn(
     """hypercorn drops sends after the close: the app ticks on forever."""
     recorder = prints(ws_disconnect)
     server = serve(ws_disconnect.app, HYPERCORN)
-    after, ticks = leave_websocket(server.port, recorder, watch=4 * INTERVAL)
+    after, ticks = leave_websocket(server.port, recorder, watch=4 * TICKS)
     figure("ws_disconnect", HYPERCORN.id, f"{after} (watched 4 intervals)")
     where = slide("ws_disconnect")
     assert after.stopped_after is None, (
@@ -318,7 +226,7 @@ def test_ws_disconnect_never_stops_on_hypercorn(
     # It kept its pace to the end of the watch: no gap of two intervals.
     assert after.chunks >= 1, where
     gaps = [later - earlier for earlier, later in itertools.pairwise(ticks)]
-    assert max(gaps) < 2 * INTERVAL, (where, gaps)
+    assert max(gaps) < 2 * TICKS, (where, gaps)
 
 
 def ticks_without_catching() -> FastAPI:
@@ -330,7 +238,7 @@ def ticks_without_catching() -> FastAPI:
         await websocket.accept()
         for tick in itertools.count(1):
             await websocket.send_text(f"tick {tick}")
-            await asyncio.sleep(INTERVAL)
+            await asyncio.sleep(TICKS)
 
     return app
 

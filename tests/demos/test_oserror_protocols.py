@@ -5,8 +5,6 @@ The prototype (demos/oserror_protocols.py) runs on the pinned uvicorn as
 show the old behaviour, so each can fail.
 """
 
-from __future__ import annotations
-
 import asyncio
 import itertools
 import logging
@@ -34,26 +32,20 @@ from scripts.net.servers import (
     ServerSpec,
 )
 from tests.conftest import Report, Returns, Serve, WatchPrints, slide
-from tests.demos.test_disconnect import (
+from tests.demos.conftest import (
+    CLIENTS,
     DELAY,
+    PROTOCOLS,
+    PROTOTYPES,
     STREAM,
     AfterDisconnect,
     leave_mid_stream,
-)
-from tests.demos.test_leaks import (
     many_clients,
     settle,
     sockets_on,
     tasks_running,
 )
 
-PROTOCOLS = "demos.oserror_protocols"
-PROTOTYPES = (
-    ServerSpec("uvicorn-h11-oserror", "uvicorn",
-               {"http": f"{PROTOCOLS}:H11Protocol"}),
-    ServerSpec("uvicorn-httptools-oserror", "uvicorn",
-               {"http": f"{PROTOCOLS}:HttpToolsProtocol"}),
-)
 LITERAL = (
     ServerSpec("uvicorn-h11-literal", "uvicorn",
                {"http": f"{PROTOCOLS}:LiteralH11Protocol"}),
@@ -62,12 +54,7 @@ LITERAL = (
 )
 ON_PROTOTYPES = pytest.mark.parametrize("spec", PROTOTYPES, ids=str)
 ERRORS = Callable[[], list[str]]
-
-
-@pytest.fixture(autouse=True)
-def short_delays(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in (streaming_response, raise_oserror, fastapi_streaming):
-        monkeypatch.setattr(module, "DELAY", DELAY)
+pytestmark = pytest.mark.usefixtures("short_paces")
 
 
 async def spec_version(scope: Scope, receive: Receive, send: Send) -> None:
@@ -183,12 +170,12 @@ def test_no_task_or_socket_outlives_its_client(
     server = serve(streaming_response.app, spec)
     tasks, sockets = server.call(tasks_running()), sockets_on(server.port)
     started = time.monotonic()
-    asyncio.run(many_clients(server.port))
+    many_clients(server.port)
     after = settle(server, tasks, sockets)
     figure(
         "streaming_response",
         spec.id,
-        f"100 clients left in {time.monotonic() - started:.2f} s: tasks "
+        f"{CLIENTS} clients left in {time.monotonic() - started:.2f} s: tasks "
         f"{tasks} -> {after[0]}, sockets on its port {sockets} -> {after[1]}",
     )
     assert after == (tasks, sockets), slide("streaming_response")

@@ -1,5 +1,6 @@
-"""``python -m demos ARGS`` as the speaker runs it: a subprocess in a session
-of its own, wide UTF-8 output to a log, and checks that no server survives."""
+"""``python -m scripts.live ARGS`` as the speaker runs it: a subprocess in a
+session of its own, wide UTF-8 output to a log, and checks that no server
+survives."""
 
 import contextlib
 import os
@@ -29,6 +30,7 @@ FRESH = {
     "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": os.environ["HOME"],
     **{k: ENV[k] for k in ("COLUMNS", "PYTHONIOENCODING", "DEMO_TOKEN")},
 }
+STOPPED = "Stopped: Ctrl-C; the server is gone."  # all a Ctrl-C prints
 START_TIMEOUT = 20.0  # seconds until a served demo says how to try it
 STOP_TIMEOUT = 10.0  # seconds for the runner to exit once signalled
 # --interval for the runs; the others keep the slide's pace.
@@ -59,17 +61,19 @@ def server_alive(pid: int) -> bool:
 
 
 class Runner:
-    """``python -m demos ARGS`` in a session of its own, output to ``log``."""
+    """``python -m scripts.live ARGS`` in a session of its own, output to
+    ``log``."""
 
     def __init__(
         self, log: Path, *args: str, command: list[str] | None = None,
         env: dict[str, str] = ENV,
     ) -> None:
         """``command`` (a ``make demo`` line, say) instead of ``python -m
-        demos ARGS``."""
+        scripts.live ARGS``."""
         self.log = log
-        command = command or [sys.executable, "-m", "demos", *args]
-        self.process = processes.Server(command, cwd=ROOT, env=env, output=log)
+        command = command or [sys.executable, "-m", "scripts.live", *args]
+        self.process = processes.Subprocess(command, cwd=ROOT, env=env,
+                                            output=log)
 
     @property
     def output(self) -> str:

@@ -1,7 +1,7 @@
 """The demos' live runs, ``make demo NAME=...`` as the slides show them,
 shared by the modules that check their output: they start together when the
-first test asks, a few at a time, longest first, so the runs take about as
-long as the slowest demos."""
+first test asks, a few at a time, the longest recorded first, so the runs
+take about as long as the slowest demos."""
 
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -12,22 +12,19 @@ import pytest
 
 from demos.catalog import BY_NAME, Demo
 from scripts.net.ports import pick_port
+from scripts.transcripts import duration
 from tests.live.cli import FRESH, PACED, PROTOTYPE_PACE, STOP_TIMEOUT, Runner
 
 RUN_TIMEOUT = 60.0  # seconds for one demo run (the slowest: ~5 s)
 LANES = 6  # demo runs at once: most of a run is waiting
-SLOWEST_FIRST = (
-    "disconnect_receive",
-    "fastapi_streaming",
-    "streaming_response",
-    "raise_oserror",
-    "ws_disconnect",
-)
+# The streams run on the prototype of uvicorn #3085, at a test pace.
+PROTOTYPE = [f"{name} HTTP=oserror"
+             for name in ("raise_oserror", "fastapi_streaming")]
 
 
 @dataclass(frozen=True)
-class Run:
-    """One finished ``python -m demos NAME`` run."""
+class Finished:
+    """One finished ``make demo NAME=...`` run."""
 
     demo: Demo
     port: int
@@ -36,7 +33,7 @@ class Run:
     server_pids: list[int]
 
 
-def run_demo(key: str, runners: list[Runner], logs: Path) -> Run:
+def run_demo(key: str, runners: list[Runner], logs: Path) -> Finished:
     """Run ``make demo NAME=KEY`` (KEY: a demo's name, then any ``HTTP=``)
     as a slide shows it, in a new shell, to the end; ``DEMO_ARGS`` puts it
     on a free port, at its test pace."""
@@ -53,13 +50,14 @@ def run_demo(key: str, runners: list[Runner], logs: Path) -> Run:
         code = runner.finish(RUN_TIMEOUT)
     finally:
         runner.stop()
-    return Run(BY_NAME[name], port, code, runner.output, runner.server_pids())
+    return Finished(BY_NAME[name], port, code, runner.output,
+                    runner.server_pids())
 
 
 def selected_runs(session: pytest.Session) -> list[str]:
     """The runs the selected tests using ``live_runs`` ask for (parameter
-    ``demo``: a Demo or its name; ``key``: a name and options), slowest
-    first."""
+    ``demo``: a Demo or its name; ``key``: a name and options), the longest
+    on stage first, as recorded."""
     keys = set()
     for item in session.items:
         callspec = getattr(item, "callspec", None)
@@ -68,17 +66,17 @@ def selected_runs(session: pytest.Session) -> list[str]:
                 keys.add(demo if isinstance(demo, str) else demo.name)
             if key := callspec.params.get("key"):
                 keys.add(key)
-    order = {name: index for index, name in enumerate(SLOWEST_FIRST)}
-    return sorted(keys, key=lambda key: order.get(key, len(order)))
+    return sorted(keys, key=lambda key: -duration(".".join(
+        part.removeprefix("HTTP=") for part in key.split())))
 
 
-class Runs:
+class LiveRuns:
     """The demo runs, a few at a time; one no test announced starts on call."""
 
     def __init__(self, logs: Path) -> None:
         self.logs, self.runners = logs, list[Runner]()
         self.executor = ThreadPoolExecutor(LANES, thread_name_prefix="demo")
-        self.futures: dict[str, Future[Run]] = {}
+        self.futures: dict[str, Future[Finished]] = {}
 
     def start(self, key: str) -> None:
         if key not in self.futures:
@@ -86,7 +84,7 @@ class Runs:
                 run_demo, key, self.runners, self.logs
             )
 
-    def finished(self, key: str) -> Run:
+    def finished(self, key: str) -> Finished:
         """The run of ``key`` (a demo's name, or more), once it is over."""
         self.start(key)
         return self.futures[key].result(RUN_TIMEOUT + STOP_TIMEOUT)
@@ -95,12 +93,12 @@ class Runs:
 @pytest.fixture(scope="session")
 def live_runs(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Runs]:
+) -> Iterator[LiveRuns]:
     """Start the selected demos' runs, a few at a time; stop them at the end.
 
     It starts with the first test that asks, so the others run meanwhile.
     """
-    runs = Runs(tmp_path_factory.mktemp("runs"))
+    runs = LiveRuns(tmp_path_factory.mktemp("runs"))
     for key in selected_runs(request.session):
         runs.start(key)
     try:

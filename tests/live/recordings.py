@@ -7,9 +7,8 @@ aside; words wrapped at spaces, never inside: a difference names the file."""
 import re
 from collections import Counter
 
-from scripts.common import ROOT
-from scripts.transcripts import FOLDER, Row, parse
-from scripts.transcripts.record import FIXES, PORT, STAMP
+from scripts.live.record import FIXES, PORT, STAMP
+from scripts.transcripts import FOLDER, Row
 
 DURATION = re.compile(r"\d+(\.\d+)?(?= ?s\b)")
 # How a command starts uvicorn: itself, or the launcher at a pace.
@@ -45,8 +44,3 @@ def difference(stem: str, rows: list[Row], live: str, port: int) -> str:
         f"{only[0][:300]!r} that the run has not, the run has "
         f"{only[1][:300]!r}; run `make transcripts`"
     )
-
-
-def recording(stem: str) -> list[Row]:
-    path = ROOT / FOLDER / f"{stem}.txt"
-    return parse(path.read_bytes(), str(path))

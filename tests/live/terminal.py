@@ -1,7 +1,8 @@
 """A command run as the speaker types it: in a pseudo-terminal of its own
 (80 by 24 unless told), its controlling terminal, so that Ctrl-C (``\\x03``) is
-the terminal's SIGINT to make and the runner, and Enter turns a page. What it
-prints is kept with the time each chunk arrived."""
+the terminal's SIGINT to make and the runner, and Enter turns a page; or,
+``tty=False``, on pipes. What it prints is kept with the time each chunk
+arrived."""
 
 import contextlib
 import fcntl
@@ -33,26 +34,33 @@ def claim_terminal() -> None:  # in the child, a session leader already
 
 
 class Terminal:
-    """``command`` on a pseudo-terminal of ``rows`` by ``columns``."""
+    """``command`` on a pseudo-terminal of ``rows`` by ``columns`` (or, not
+    ``tty``, with its stdin and output on pipes)."""
 
     def __init__(self, command: list[str], env: dict[str, str] = STAGE,
-                 rows: int = 24, columns: int = 80) -> None:
-        self.master, slave = os.openpty()
-        size = struct.pack("HHHH", rows, columns, 0, 0)
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, size)
+                 rows: int = 24, columns: int = 80, tty: bool = True) -> None:
+        if tty:
+            self.output, slave = os.openpty()
+            size = struct.pack("HHHH", rows, columns, 0, 0)
+            fcntl.ioctl(slave, termios.TIOCSWINSZ, size)
+            self.keys, keys, written = self.output, slave, slave
+        else:
+            (self.output, written), (keys, self.keys) = os.pipe(), os.pipe()
         self.chunks: list[tuple[float, bytes]] = []
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdin=slave, stdout=slave,
-            stderr=slave, start_new_session=True,
-            preexec_fn=claim_terminal,
+            command, cwd=ROOT, env=env, stdin=keys, stdout=written,
+            stderr=written, start_new_session=True,
+            preexec_fn=claim_terminal if tty else None,
         )
-        os.close(slave)
+        os.close(written)
+        if not tty:
+            os.close(keys)
         self.reader = threading.Thread(target=self.read, daemon=True)
         self.reader.start()
 
     def read(self) -> None:
         with contextlib.suppress(OSError):  # EIO: every writer is gone
-            while chunk := os.read(self.master, 65536):
+            while chunk := os.read(self.output, 65536):
                 self.chunks.append((time.monotonic(), chunk))
 
     @property
@@ -66,7 +74,7 @@ class Terminal:
     def type(self, keys: bytes) -> float:
         """Type ``keys``; when."""
         at = time.monotonic()
-        os.write(self.master, keys)
+        os.write(self.keys, keys)
         return at
 
     def wait_for(self, text: str, timeout: float, count: int = 1) -> bool:
@@ -76,6 +84,10 @@ class Terminal:
                 return self.text.count(text) >= count
             time.sleep(0.01)
         return True
+
+    def first_after(self, at: float) -> float | None:
+        """When the first byte after ``at`` arrived, if one has."""
+        return next((when for when, _ in self.chunks if when > at), None)
 
     def after(self, at: float) -> tuple[str, float | None]:
         """What arrived after ``at``, and when its last byte did."""
@@ -102,7 +114,8 @@ class Terminal:
             if server_alive(int(pid)):
                 os.kill(int(pid), signal.SIGKILL)
         self.reader.join(5)
-        os.close(self.master)
+        for fd in {self.output, self.keys}:
+            os.close(fd)
 
 
 def lines(text: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Every demo of the catalog run live, ``python -m demos NAME``, its output
+"""Every demo of the catalog run live, ``make demo NAME=...``, its output
 checked for the facts its slide states, and two streams on the prototype of
 uvicorn #3085 (``--http oserror``); the runs: ``live_runs`` (conftest).
 ``--interval`` shortens the waits of the paced demos (``ws_disconnect``
@@ -7,48 +7,27 @@ is run too."""
 
 import base64
 import hashlib
-import re
 
 import pytest
 
-from demos.catalog import BY_NAME, DEMOS, HTTP1, Demo
+from demos.catalog import DEMOS, DISCONNECTED, HTTP1, SENDING, Demo
 from demos.content_md5 import CHUNKS as CONTENT_MD5_CHUNKS
 from demos.fastapi_trailers import CHUNKS as FASTAPI_CHUNKS
-from scripts.live.clients import went_on
-from scripts.transcripts import RECORDINGS
-from tests.conftest import slide
 from tests.deck.slides import SLIDES, shown_commands
 from tests.live.cli import (
     PACED,
-    PROTOTYPE_PACE,
-    ROOT,
     SECRET,
     port_is_free,
     server_alive,
 )
-from tests.live.conftest import Run, Runs
-from tests.live.recordings import difference, recording
+from tests.live.conftest import PROTOTYPE, LiveRuns
 
-STREAMING = (
-    "streaming_response",
-    "disconnect_receive",
-    "raise_oserror",
-    "fastapi_streaming",
-)
-# Streams that stop when the client leaves: a listener task on stock uvicorn.
-STOPPING = ("disconnect_receive", "fastapi_streaming")
-# The same streams on the prototype of uvicorn #3085, at a test pace.
-PROTOTYPE = {
-    name: f"{name} HTTP=oserror"
-    for name in ("raise_oserror", "fastapi_streaming")
-}
 # What the slides tell the speaker to type: each one is a run below.
 SHOWN = [
     command.removeprefix("make demo NAME=")
     for command in shown_commands(SLIDES.read_text(encoding="utf-8"))
     if command.startswith("make demo NAME=")
 ]
-CHUNKS = len("Hello, world!")  # what every streaming demo sends, in full
 
 
 def content_md5(chunks: list[bytes]) -> str:
@@ -103,12 +82,12 @@ FACTS: dict[str, tuple[str, ...]] = {
         f"content-md5: {content_md5(FASTAPI_CHUNKS)}",
         "content-md5 matches",
     ),
-    "streaming_response": ("Sending 'H'", "Hangs up mid-stream; watching"),
-    "disconnect_receive": ("Sending 'H'", "Client disconnected"),
-    "raise_oserror": ("Sending 'H'", "Hangs up mid-stream"),
+    "streaming_response": (f"{SENDING} 'H'", "Hangs up mid-stream; watching"),
+    "disconnect_receive": (f"{SENDING} 'H'", "Client disconnected"),
+    "raise_oserror": (f"{SENDING} 'H'", "Hangs up mid-stream"),
     "fastapi_streaming": (
         "content-type: text/plain; charset=utf-8",
-        "Sending 'H'",
+        f"{SENDING} 'H'",
         "body b'H'",
         "Hangs up mid-stream",
     ),
@@ -118,22 +97,22 @@ FACTS: dict[str, tuple[str, ...]] = {
         "Sent tick 1",
         "close 1000 (the client leaves)",
         f"Waiting for tick 2 ({PACED['ws_disconnect']:g} s)",
-        "Client disconnected (code 1006)",
+        f"{DISCONNECTED} (code 1006)",
         "The app noticed",
     ),
 }
 
 
 @pytest.mark.parametrize("demo", DEMOS, ids=lambda demo: demo.name)
-def test_every_demo_runs_live(demo: Demo, live_runs: Runs) -> None:
+def test_every_demo_runs_live(demo: Demo, live_runs: LiveRuns) -> None:
     run = live_runs.finished(demo.name)
     assert run.code == 0, run.output
     paced: tuple[str, ...] = ()
     if demo.name in PACED:  # the slide's module, its constant set first
-        pace = f"--pace {demo.pace}={PACED[demo.name]!r}"
+        pace = f"--pace {PACED[demo.name]!r}"
         launch = [f"$ .venv/bin/python -m scripts.live.launch {pace}"]
         paced = (f"Paced for this run: {demo.pace} = {PACED[demo.name]:g} s "
-                 f"(the slide's: {demo.interval():g} s).",)
+                 f"(the slide's: {demo.seconds():g} s).",)
     else:
         launch = ["$ .venv/bin/uvicorn"]
     command = " ".join([  # uvicorn's default host and port are not shown
@@ -156,106 +135,23 @@ def test_every_demo_runs_live(demo: Demo, live_runs: Runs) -> None:
     for folded in ("Started server process", "startup complete", "(SIGINT)"):
         assert folded not in run.output  # with --verbose only
     assert SECRET not in run.output  # DEMO_TOKEN, masked
-    if "Client disconnected" not in demo_source(demo):
-        assert "printed 'Client disconnected'" not in run.output
-
-
-def demo_source(demo: Demo) -> str:
-    return (ROOT / "demos" / f"{demo.name}.py").read_text("utf-8")
+    if DISCONNECTED not in demo.prints:
+        assert f"printed '{DISCONNECTED}'" not in run.output
 
 
 @pytest.mark.parametrize(
-    "key", [demo.name for demo in DEMOS] + list(PROTOTYPE.values())
+    "key", [demo.name for demo in DEMOS] + PROTOTYPE
 )
-def test_no_server_outlives_its_run(key: str, live_runs: Runs) -> None:
+def test_no_server_outlives_its_run(key: str, live_runs: LiveRuns) -> None:
     run = live_runs.finished(key)
     assert len(run.server_pids) == 1, run.output
     assert not server_alive(run.server_pids[0])
     assert port_is_free(run.port)
 
 
-@pytest.mark.parametrize(
-    "demo", [BY_NAME[name] for name in STREAMING], ids=lambda demo: demo.name
-)
-def test_chunks_sent_after_the_client_left(demo: Demo, live_runs: Runs) -> None:
-    run = live_runs.finished(demo.name)
-    after = sent_after_leaving(run)
-    if demo.name in STOPPING:
-        assert after <= stalled(run, demo.interval()), run.output
-    else:  # uvicorn drops the sends silently: the app streams to the end
-        assert after > 0, run.output
-        assert len(re.findall(SENDING, run.output)) == CHUNKS, run.output
-
-
-SENDING = r"server │ Sending '"  # a chunk the app sends, as the runner shows it
-
-
-def stalled(run: Run, pace: float) -> int:
-    """The app's sends due between the client's last read and its hang-up.
-
-    The runner hangs up right after its last read, unless the machine
-    stalls it: the chunks the app produced meanwhile were sent before the
-    client left, yet the runner shows them after. Measured in the run.
-    """
-    stamps = re.findall(r"\+([\d.]+)s client (?:← body|• Hangs up)", run.output)
-    read, hung_up = float(stamps[-2]), float(stamps[-1])
-    return int((hung_up - read) / pace)
-
-
-def sent_after_leaving(run: Run) -> int:
-    """How many more 'Sending' lines the app printed after the client left."""
-    match = re.search(r"Client gone: [\w ]+, (\d+) more 'Sending' lines?\b",
-                      run.output)
-    assert match is not None, run.output
-    return int(match[1])
-
-
-@pytest.mark.parametrize("key", PROTOTYPE.values())
-def test_the_prototype_stops_the_stream_at_once(
-    key: str, live_runs: Runs
-) -> None:
-    run = live_runs.finished(key)
-    assert run.code == 0, run.output
-    for fact in (
-        f"--port {run.port} --http demos.oserror_protocols:HttpToolsProtocol",
-        "HTTP for this run: the prototype of uvicorn #3085",
-        "Hangs up mid-stream",
-        "The server exited with code 0",
-    ):
-        assert fact in run.output, f"{fact!r} missing from:\n{run.output}"
-    # At most the chunk the app was producing as the client left: its send
-    # raises, and the server logs nothing about it (spec 2.4).
-    bound = 1 + stalled(run, PROTOTYPE_PACE)
-    assert sent_after_leaving(run) <= bound, run.output
-    assert 0 < len(re.findall(SENDING, run.output)) < CHUNKS, run.output
-    assert "ERROR" not in run.output, run.output
-    if key.startswith("raise_oserror"):  # it catches OSError, and says so
-        assert "It printed 'Client disconnected' " in run.output, run.output
-    demo = BY_NAME[key.split()[0]]  # the summary of this run, not stock's
-    assert demo.summary_on("oserror") in run.output, run.output
-    assert demo.summary not in run.output, run.output
-    said = f"Client gone: {went_on(sent_after_leaving(run))}, "
-    assert said in run.output, run.output
-
-
-def test_the_paced_tick_is_the_one_the_app_waited(
-    live_runs: Runs,
-) -> None:
-    demo = BY_NAME["ws_disconnect"]
-    run = live_runs.finished(demo.name)
-    match = re.search(
-        r"The app printed 'Client disconnected \(code 1006\)' "
-        r"([\d.]+) s after the client left",
-        run.output,
-    )
-    assert match is not None, run.output
-    # At the slide's pace the app notices at its next tick, 10 s on.
-    assert float(match[1]) < demo.interval(), run.output
-
-
 @pytest.mark.parametrize("key", SHOWN)
 def test_every_demo_command_a_slide_shows_runs_as_typed(
-    key: str, live_runs: Runs
+    key: str, live_runs: LiveRuns
 ) -> None:
     """``make demo NAME=...`` in a new shell (no venv), as shown."""
     run = live_runs.finished(key)
@@ -264,60 +160,3 @@ def test_every_demo_command_a_slide_shows_runs_as_typed(
 
 
 # Each recording, by the run it records: "NAME" or "NAME HTTP=oserror".
-RECORDED = {r.command.removeprefix("make demo NAME="): r for r in RECORDINGS}
-
-
-@pytest.mark.parametrize("key", RECORDED)
-def test_the_recording_does_what_the_live_demo_does(
-    key: str, live_runs: Runs
-) -> None:
-    run, stem = live_runs.finished(key), RECORDED[key].stem
-    assert run.code == 0, run.output
-    message = difference(stem, recording(stem), run.output, run.port)
-    assert not message, message
-
-
-OBSERVED = re.compile(
-    r"Observed by the runner: spec_version ([\d.]+); "
-    r"the response ran in (\d+) tasks?\."
-)
-# The asyncio tasks a response runs in while it streams: its own, and one
-# listening for http.disconnect if any: disconnect_receive's own, or
-# Starlette's in a StreamingResponse below spec 2.4.
-TASKS = {
-    "asgi_app": 1,
-    "streaming_response": 1,
-    "disconnect_receive": 2,
-    "raise_oserror": 1,
-    "fastapi_streaming": 2,
-}
-
-
-def observed(run: Run) -> tuple[tuple[int, ...], int]:
-    """The spec version and the tasks the runner observed in the server."""
-    (match,) = OBSERVED.finditer(run.output)
-    return tuple(int(part) for part in match[1].split(".")), int(match[2])
-
-
-@pytest.mark.parametrize("name", HTTP1)
-def test_the_runner_observes_the_spec_version_and_tasks_on_stock_uvicorn(
-    name: str, live_runs: Runs
-) -> None:
-    run = live_runs.finished(name)
-    assert run.code == 0, run.output
-    version, tasks = observed(run)
-    assert version < (2, 4), run.output  # stock uvicorn raises no OSError
-    assert tasks == TASKS[name], slide(name)
-
-
-@pytest.mark.parametrize("key", PROTOTYPE.values())
-def test_on_the_prototype_a_stream_runs_in_one_task(
-    key: str, live_runs: Runs
-) -> None:
-    """The spec version is read from the run: the prototype says 2.4 or
-    later, and Starlette drops its listener task."""
-    run = live_runs.finished(key)
-    assert run.code == 0, run.output
-    version, tasks = observed(run)
-    assert version >= (2, 4), run.output
-    assert tasks == 1, slide(key.split()[0])

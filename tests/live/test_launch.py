@@ -1,7 +1,8 @@
 """scripts/live/launch.py, how the runner starts a demo's uvicorn: the paced
-command it prints runs as typed in a new shell, at that pace, and does not
-observe (the runner's summary says the observation is its own); a bad
-``--pace`` is refused; the observer's lines are read back as written."""
+command it prints runs as typed in a new shell, at that pace (``Demo.paced``),
+and does not observe (the runner's summary says the observation is its own);
+a bad ``--pace`` is refused; the observer's lines are read back as
+written."""
 
 import http.client
 import io
@@ -16,7 +17,7 @@ from rich.console import Console
 
 from demos.catalog import BY_NAME
 from scripts.live.observe import PREFIX, Observation, parse
-from scripts.live.server import Server, python_command
+from scripts.live.server import DemoServer, python_command
 from scripts.live.timeline import Timeline
 from scripts.net import ports, processes
 from scripts.net.ports import pick_port
@@ -36,17 +37,17 @@ def get(port: int) -> bytes:
 
 def test_the_printed_paced_command_runs_as_typed(tmp_path: Path) -> None:
     demo = BY_NAME["streaming_response"]
-    slide_pace, port = demo.interval(), pick_port()
+    slide_pace, port = demo.seconds(), pick_port()
     timeline = Timeline(Console(file=io.StringIO()))
-    server = Server(demo, port, slide_pace / 4, None, timeline)
+    server = DemoServer(demo, port, slide_pace / 4, None, timeline)
     assert server.command.startswith(
-        f"{python_command()} -m scripts.live.launch --pace {demo.pace}="
+        f"{python_command()} -m scripts.live.launch --pace {slide_pace / 4}"
     )
     assert "--observe" in server.args
     assert "--observe" not in server.command  # the runner's, not shown
     log = tmp_path / "log"
-    typed = processes.Server(["bash", "-c", server.command], cwd=ROOT,
-                             env=FRESH, output=log)
+    typed = processes.Subprocess(["bash", "-c", server.command], cwd=ROOT,
+                                 env=FRESH, output=log)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while not ports.accepting(port) and time.monotonic() < deadline:
@@ -66,14 +67,15 @@ def test_the_printed_paced_command_runs_as_typed(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "pace",
-    ["demos.streaming_response.DELAY=0", "demos.streaming_response.DELAY=x",
-     "demos.streaming_response.NOPE=1", "demos.nope.DELAY=1", "DELAY=1"],
+    ("pace", "app"),
+    [("0", "streaming_response"), ("x", "streaming_response"),
+     ("-1", "ws_disconnect"), ("1", "asgi_app"), ("1", "nope")],
 )
-def test_a_bad_pace_is_refused(pace: str) -> None:
+def test_a_bad_pace_is_refused(pace: str, app: str) -> None:
+    """Not a positive number, or not a paced demo of the catalog."""
     done = subprocess.run(
         [sys.executable, "-m", "scripts.live.launch", "--pace", pace,
-         "demos.streaming_response:app", "--port", str(pick_port())],
+         f"demos.{app}:app", "--port", str(pick_port())],
         cwd=ROOT, capture_output=True, text=True, timeout=START_TIMEOUT,
         check=False,
     )

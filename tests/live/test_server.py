@@ -11,6 +11,7 @@ from scripts.net.ports import pick_port
 from tests.live.cli import (
     START_TIMEOUT,
     STOP_TIMEOUT,
+    STOPPED,
     Runner,
     port_is_free,
     server_alive,
@@ -28,7 +29,18 @@ def http_get(port: int) -> tuple[int, bytes]:
         connection.close()
 
 
-STOPPED = "Stopped: Ctrl-C; the server is gone."  # all a Ctrl-C prints
+def ctrl_c(runner: Runner) -> str:
+    """Ctrl-C to the runner: it exits 0; what it printed then."""
+    before = len(runner.output)
+    runner.process.popen.send_signal(signal.SIGINT)
+    assert runner.finish(STOP_TIMEOUT) == 0, runner.output
+    return runner.output[before:]
+
+
+def gone(runner: Runner, port: int) -> bool:
+    """Whether no server of the run is left, and its port is free."""
+    alive = any(server_alive(pid) for pid in runner.server_pids())
+    return not alive and port_is_free(port)
 
 
 def test_serve_until_ctrl_c(tmp_path: Path) -> None:
@@ -40,14 +52,11 @@ def test_serve_until_ctrl_c(tmp_path: Path) -> None:
         assert runner.wait_for(try_it, START_TIMEOUT), runner.output
         assert http_get(port) == (200, b"Hello, world!")
         assert runner.wait_for('"GET / HTTP/1.1" 200', 5), runner.output
-        before = len(runner.output)
-        runner.process.popen.send_signal(signal.SIGINT)
-        assert runner.finish(STOP_TIMEOUT) == 0, runner.output
+        said = ctrl_c(runner)
     finally:
         runner.stop()
-    assert runner.output[before:] == STOPPED + "\n"
-    assert not any(server_alive(pid) for pid in runner.server_pids())
-    assert port_is_free(port)
+    assert said == STOPPED + "\n"
+    assert gone(runner, port)
 
 
 def test_ctrl_c_mid_demo_stops_the_server_at_once(tmp_path: Path) -> None:
@@ -65,14 +74,11 @@ def test_ctrl_c_mid_demo_stops_the_server_at_once(tmp_path: Path) -> None:
         assert runner.wait_for("Waiting for tick 2", START_TIMEOUT), (
             runner.output
         )
-        before = len(runner.output)
-        runner.process.popen.send_signal(signal.SIGINT)
-        assert runner.finish(STOP_TIMEOUT) == 0, runner.output
+        said = ctrl_c(runner)
     finally:
         runner.stop()
-    assert runner.output[before:] == STOPPED + "\n"
-    assert not any(server_alive(pid) for pid in runner.server_pids())
-    assert port_is_free(port)
+    assert said == STOPPED + "\n"
+    assert gone(runner, port)
 
 
 def test_no_server_outlives_a_killed_runner(tmp_path: Path) -> None:

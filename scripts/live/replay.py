@@ -1,6 +1,6 @@
-"""``python -m demos NAME [--http HTTP] --replay``: print a demo's recorded
-run, paced like the real one, with no server and no network (the fallback on
-stage); with ``--step``, paged where the live run is."""
+"""``python -m scripts.live NAME [--http HTTP] --replay``: print a demo's
+recorded run, paced like the real one, with no server and no network (the
+fallback on stage); with ``--step``, paged where the live run is."""
 
 import re
 import sys

@@ -1,11 +1,11 @@
-"""Recorded runs of the demos, the fallback when a live demo fails on stage:
-``assets/transcripts/STEM.txt``, one terminal row a line, after the delay
-before it, as the stage sees it: ``SECONDS<TAB>ROW IN RICH MARKUP``; and a
-line ``# page`` where ``--step`` ends a page (waits for Enter). STEM is the
-demo's NAME, or NAME.HTTP for its run on ``--http HTTP``. ``make
-transcripts`` writes them (record.py), ``make assets`` draws them
-(scripts/pictures/transcripts.py), ``python -m demos NAME [--http HTTP]
---replay`` prints one (replay.py), ``duration(STEM)`` says how long it
+"""The recordings' format: the recorded runs of the demos, the fallback when
+a live demo fails on stage, ``assets/transcripts/STEM.txt``, one terminal row
+a line, after the delay before it, as the stage sees it: ``SECONDS<TAB>ROW
+IN RICH MARKUP``; and a line ``# page`` where ``--step`` ends a page (waits
+for Enter). STEM is the demo's NAME, or NAME.HTTP for its run on ``--http
+HTTP``. ``make transcripts`` writes them (scripts/live/record.py), ``make
+assets`` draws them (scripts/pictures/transcripts.py), ``make replay``
+prints one (scripts/live/replay.py), ``duration(STEM)`` says how long it
 takes on stage."""
 
 import math
@@ -119,10 +119,15 @@ def pages(rows: list[Row]) -> list[list[Row]]:
     return found
 
 
+def load(stem: str, root: Path = ROOT) -> list[Row]:
+    """The rows of the recorded run ``stem``: OSError if it is not
+    recorded, InputError if its file is bad."""
+    file = path(root, stem)
+    return parse(file.read_bytes(), shown(file, root))
+
+
 def duration(stem: str, root: Path = ROOT) -> float:
     """The seconds the recorded run ``stem`` takes on stage, from Enter to
     the prompt, the speaker's Enter at each page aside: its delays summed.
     OSError if it is not recorded, InputError if its file is bad."""
-    file = path(root, stem)
-    rows = parse(file.read_bytes(), shown(file, root))
-    return round(sum(row.delay for row in rows), 3)
+    return round(sum(row.delay for row in load(stem, root)), 3)

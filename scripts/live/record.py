@@ -1,8 +1,12 @@
-"""Run a demo as the speaker does, at the stage's pace, and keep what it
-printed: each row's markup, normalised so a rebuild is byte-stable, the delay
-before it as the audience sits through it, quantised (see ``delays``), and
-where ``--step`` ends each page."""
+"""``python -m scripts.live.record [STEM ...]`` (``make transcripts``): run
+each demo as the speaker does, at the stage's pace, and write its recording,
+assets/transcripts/STEM.txt (scripts/transcripts.py): each row's markup,
+normalised so a rebuild is byte-stable, the delay before it as the audience
+sits through it, quantised (see ``delays``), and where ``--step`` ends each
+page. STEM is a demo's NAME, or NAME.HTTP for its run on ``--http HTTP``.
+Pictures are drawn from the recordings by ``make assets``."""
 
+import argparse
 import itertools
 import os
 import random
@@ -15,17 +19,27 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 from rich.segment import Segment
 from rich.text import Text
 
-from demos.catalog import Demo
-from scripts.common import ROOT
+from demos.catalog import BY_NAME, Demo
+from scripts.common import ROOT, InputError, shown, write_atomic
 from scripts.live.runner import stage_pace
 from scripts.net import ports, processes
-from scripts.transcripts import BREAK, WIDTH, Row
+from scripts.transcripts import (
+    BREAK,
+    BY_STEM,
+    WIDTH,
+    Row,
+    dump,
+    parse,
+    path,
+    screen_rows,
+)
 
 PORT = 8000  # what the transcripts show, whichever port the run had
 QUANTUM = 0.1  # seconds: what a delay rounds to, but on a paced run
@@ -69,19 +83,22 @@ def free_port() -> int:
     raise RecordError("no free port between 8001 and 9999")
 
 
-def run(demo: Demo, http: str | None = None) -> list[tuple[float, str]]:
-    """``python -m demos NAME [--http HTTP] --record`` on a free port,
+def capture(
+    demo: Demo, http: str | None = None
+) -> list[tuple[float, str]]:
+    """``python -m scripts.live NAME [--http HTTP] --record`` on a free port,
     shown as on the default one: its lines, as they came, each with the
     seconds since it started; RecordError if it fails."""
     port, lines = free_port(), list[tuple[float, str]]()
     read_end, write_end = os.pipe()
-    command = [sys.executable, "-m", "demos", demo.name, "--port", str(port)]
+    command = [sys.executable, "-m", "scripts.live", demo.name,
+               "--port", str(port)]
     command += [] if http is None else ["--http", http]
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | ENV
     with os.fdopen(write_end, "wb") as output:
         first = time.monotonic()  # Enter: the first row comes after this
-        runner = processes.Server([*command, "--record"], cwd=ROOT, env=env,
-                                  output=output)
+        runner = processes.Subprocess([*command, "--record"], cwd=ROOT,
+                                      env=env, output=output)
 
     def read() -> None:
         with os.fdopen(read_end, "rb") as pipe:
@@ -167,7 +184,7 @@ def quantum_of(demo: Demo) -> float:
     else ``QUANTUM``."""
     pace, _ = stage_pace(demo, None)
     if pace is None and demo.pace:
-        pace = demo.interval()
+        pace = demo.seconds()
     return QUANTUM if pace is None else min(pace, STEP)
 
 
@@ -233,3 +250,45 @@ def same_run(new: list[Row], old: list[Row], keys: list[str], quantum: float
     return machines[0].keys() == machines[1].keys() and all(
         abs(machines[0][k] - machines[1][k]) <= MACHINE for k in machines[0]
     ) and abs(demos[0] - demos[1]) <= jitter(quantum) + quantum
+
+
+def record(root: Path, stem: str) -> str:
+    """Record ``stem`` and write its recording; what it did."""
+    recording, target = BY_STEM[stem], path(root, stem)
+    demo = BY_NAME[recording.name]
+    try:
+        old = parse(target.read_bytes(), shown(target, root))
+    except (OSError, InputError):
+        old = []  # recorded afresh
+    made = rows(demo, capture(demo, recording.http), old)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(target, dump(stem, made).encode())
+    return f"wrote {shown(target, root)} ({screen_rows(made)} rows)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    cli = argparse.ArgumentParser(
+        prog="python -m scripts.live.record",
+        description=(__doc__ or "").split("\n\n")[0].split(": ", 1)[-1],
+        epilog="Exit codes: 0 all written, 1 a demo failed, 2 bad input.",
+    )
+    cli.add_argument("names", nargs="*", metavar="STEM",
+                     help=f"the runs to record (default: all): "
+                     f"{', '.join(BY_STEM)}")
+    args = cli.parse_args(argv)
+    if unknown := [n for n in args.names if n not in BY_STEM]:
+        cli.error(f"unknown recording(s): {', '.join(unknown)}")
+    failed = []
+    for name in args.names or list(BY_STEM):
+        try:
+            print(record(ROOT, name), flush=True)
+        except (RecordError, InputError, OSError) as error:
+            print(f"{name}: not recorded: {error}", file=sys.stderr)
+            failed.append(name)
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
