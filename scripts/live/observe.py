@@ -32,12 +32,12 @@ class Observation(NamedTuple):
         said = f"GET {self.path}: spec_version {version}"
         if self.tasks is None:
             return f"{said}; no body sent"
-        said += f"; the response ran in {plural_tasks(self.tasks)}"
+        said += f"; the response ran in {plural(self.tasks, 'task')}"
         return said + ("; the app returned" if self.returned else "")
 
 
-def plural_tasks(count: int) -> str:
-    return f"{count} task" if count == 1 else f"{count} tasks"
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def parse(line: str) -> Observation | None:

@@ -2,12 +2,11 @@
 each demo as the speaker does, at the stage's pace, and write its recording,
 assets/transcripts/STEM.txt (scripts/transcripts.py): each row's markup,
 normalised so a rebuild is byte-stable, the delay before it as the audience
-sits through it, quantised (see ``delays``), and where ``--step`` ends each
+sits through it, quantised (see ``rows``), and where ``--step`` ends each
 page. STEM is a demo's NAME, or NAME.HTTP for its run on ``--http HTTP``.
 Pictures are drawn from the recordings by ``make assets``."""
 
 import argparse
-import itertools
 import os
 import random
 import re
@@ -46,7 +45,7 @@ QUANTUM = 0.1  # seconds: what a delay rounds to, but on a paced run
 STEP = 0.2  # seconds: the slowest pace a paced run's delays round to
 RUNNER = "runner »"  # the runner's rows: the server's start and stop
 UP = f"{RUNNER} Server up"  # the row the stamps count from
-MACHINE = 1.0  # seconds a busy machine's start-ups may stray: see tolerance()
+MACHINE = 1.0  # seconds a busy machine's start-ups may stray: see same_run()
 RUN_TIMEOUT = 90.0  # seconds for one demo (the longest: ~5)
 ENV = {
     "COLUMNS": str(WIDTH), "FORCE_COLOR": "1", "COLORTERM": "truecolor",
@@ -146,31 +145,8 @@ def machine(index: int, row: str) -> bool:
     return index == 0 or row.startswith(RUNNER)
 
 
-def tolerance(index: int, row: str, quantum: float) -> float:
-    """How far a rebuild's delay before ``row`` may stray, a busy
-    machine's start-ups taking longer, and keep the old one."""
-    return MACHINE if machine(index, row) else jitter(quantum)
-
-
 def quantised(seconds: float, quantum: float) -> float:
     return round(round(seconds / quantum) * quantum, 3)
-
-
-def delays(
-    times: list[float], quantum: float, keys: list[str], old: list[Row]
-) -> list[float]:
-    """Each gap between the times rounded to a multiple of ``quantum`` (so
-    the delays add up to the run's time, rounded once); but a rebuild of
-    the same rows keeps the ``old`` delay of a gap within ``jitter()`` of
-    it, so a busy machine's jitter does not change the file."""
-    gaps = [b - a for a, b in itertools.pairwise([0.0, *times])]
-    marks = [quantised(at, quantum) for at in [0.0, *times]]
-    new = [round(b - a, 3) for a, b in itertools.pairwise(marks)]
-    if [key(r.markup) for r in old] != keys:
-        return new
-    pairs = enumerate(zip(gaps, new, old, strict=True))
-    return [o.delay if abs(g - o.delay) <= tolerance(i, keys[i], quantum)
-            else n for i, (g, n, o) in pairs]
 
 
 def key(row: str) -> str:
@@ -193,27 +169,26 @@ def rows(
 ) -> list[Row]:
     """The rows of a run, normalised, and its page breaks; every delay as
     the stage sees it (the start, the server's start and stop, waits), the
-    speaker's Enter aside. A demo with no pace shows no stamps: its timings
-    are the machine's, not the demo's; a paced one's count from the
-    server's start, as live."""
-    quantum = quantum_of(demo)
+    speaker's Enter aside, each time rounded to a multiple of the quantum
+    (so the delays add up to the run's time, rounded once). A demo with no
+    pace shows no stamps: its timings are the machine's, not the demo's;
+    a paced one's count from the server's start, as live. ``old``, if it
+    recorded the same run (``same_run``), is kept as is."""
+    quantum, result, clock, last = quantum_of(demo), list[Row](), None, 0.0
 
     def duration(match: re.Match[str]) -> str:
         value = quantised(float(match[0]), quantum)
         return f"{value:.{len(match[1])}f}"
 
-    breaks = [i for i, (_, line) in enumerate(lines) if line == BREAK]
-    lines = [(at, line) for at, line in lines if line != BREAK]
-    texts = []
-    for _, line in lines:
+    for at, line in lines:
+        if line == BREAK:
+            result.append(Row(0.0, BREAK))
+            continue
+        mark = quantised(at, quantum)
+        delay, last = round(mark - last, 3), mark
         for pattern, replacement in [*FIXES, (DURATION, duration)]:
             line = pattern.sub(replacement, line)
-        texts.append(line)
-    keys = [key(tidy(text)) for text in texts]
-    kept = [row for row in old if not row.breaks]
-    found = delays([at for at, _ in lines], quantum, keys, kept)
-    result, clock = [], None
-    for delay, text, seen in zip(found, texts, keys, strict=True):
+        seen = key(tidy(line))
         clock = 0.0 if UP in seen else None if clock is None else clock + delay
 
         def stamp(match: re.Match[str], at: float | None = clock) -> str:
@@ -221,32 +196,29 @@ def rows(
                 return " " * len(match[0])
             return f"+{at:.{len(match[1])}f}s".rjust(len(match[0]))
 
-        result.append(Row(delay, tidy(STAMP.sub(stamp, text))))
-    for index in breaks:
-        result.insert(index, Row(0.0, BREAK))
-    if same_run(result, old, keys, quantum) and breaks == [
-        i for i, row in enumerate(old) if row.breaks
-    ]:
-        return old
-    return result
+        result.append(Row(delay, tidy(STAMP.sub(stamp, line))))
+    return old if same_run(result, old, quantum) else result
 
 
-def same_run(new: list[Row], old: list[Row], keys: list[str], quantum: float
-             ) -> bool:
-    """Whether ``old`` recorded the same rows, interleaved otherwise (the
-    server's output and the client's race), as long: each of the machine's
-    delays within ``MACHINE``, the demo's within ``jitter()`` in all, and a
-    ``quantum`` (a time near a step rounds either way); then a rebuild keeps
-    it, byte for byte."""
-    rows = [row for row in old if not row.breaks]
-    if Counter(keys) != Counter(key(row.markup) for row in rows):
+def same_run(new: list[Row], old: list[Row], quantum: float) -> bool:
+    """Whether ``old`` recorded the same rows, paged alike, interleaved
+    otherwise (the server's output and the client's race), as long: each of
+    the machine's delays within ``MACHINE``, the demo's within ``jitter()``
+    in all, and a ``quantum`` (a time near a step rounds either way); then
+    a rebuild keeps it, byte for byte."""
+    pages = [[i for i, row in enumerate(rows) if row.breaks]
+             for rows in (new, old)]
+    runs = [[(key(r.markup), r.delay) for r in rows if not r.breaks]
+            for rows in (new, old)]
+    if pages[0] != pages[1] or Counter(k for k, _ in runs[0]) != Counter(
+        k for k, _ in runs[1]
+    ):
         return False
-    added = [row for row in new if not row.breaks]
     machines, demos = [], []
-    for these, named in ((added, keys), (rows, [key(r.markup) for r in rows])):
-        pairs = list(enumerate(zip(these, named, strict=True)))
-        machines.append({k: r.delay for i, (r, k) in pairs if machine(i, k)})
-        demos.append(sum(r.delay for i, (r, k) in pairs if not machine(i, k)))
+    for run in runs:
+        pairs = [(machine(i, k), k, d) for i, (k, d) in enumerate(run)]
+        machines.append({k: d for ours, k, d in pairs if ours})
+        demos.append(sum(d for ours, _, d in pairs if not ours))
     return machines[0].keys() == machines[1].keys() and all(
         abs(machines[0][k] - machines[1][k]) <= MACHINE for k in machines[0]
     ) and abs(demos[0] - demos[1]) <= jitter(quantum) + quantum

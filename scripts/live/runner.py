@@ -8,8 +8,11 @@ import argparse
 import asyncio
 import shlex
 import signal
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
+import h11
+import websockets as ws
+from h2.exceptions import H2Error
 from rich import box
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -17,9 +20,17 @@ from rich.table import Table
 from rich.text import Text
 
 from demos.catalog import BY_NAME, DEMOS, HTTP1, HTTP_CLASSES, PACED, Demo
-from scripts.live import clients, names
+from scripts.live import names
+from scripts.live.clients import (
+    ClientError,
+    Outcome,
+    get_once,
+    get_with_trailers,
+    leave_mid_stream,
+)
+from scripts.live.handshakes import one_handshake, token, token_attempts
 from scripts.live.launch import seconds
-from scripts.live.observe import plural_tasks
+from scripts.live.observe import plural
 from scripts.live.pages import interactive, keys_hidden
 from scripts.live.replay import replay
 from scripts.live.server import (
@@ -41,10 +52,25 @@ TRY = {  # what to type in another terminal, before the URL
     "http2": ["curl", "-v", "--http2-prior-knowledge", "-H", "TE: trailers"],
     "websocket": [python_command(), "-m", "websockets"],
 }
+CLIENT_ERRORS = (  # reported rather than raised; TimeoutError is an OSError
+    ClientError, OSError, h11.ProtocolError, H2Error, ws.WebSocketException,
+)
+Script = Callable[[DemoServer], Awaitable[Outcome]]
 EXPORT_IT_THERE = (
     "(First export DEMO_TOKEN there: the server's token, as set here, or "
     "else the default in demos/ws_with_token.py.)"
 )
+
+
+def script(demo: Demo) -> tuple[Script, int]:
+    """``demo``'s client, and the pauses it makes (``--step``): only where
+    the server has nothing to say (between handshakes), never mid-stream."""
+    if demo.name == "ws_with_token":
+        return token_attempts, 2
+    if demo.transport == "http":
+        return (leave_mid_stream if demo.pace else get_once), 0
+    return (get_with_trailers if demo.transport == "http2"
+            else one_handshake), 0
 
 
 def try_command(server: DemoServer) -> str:
@@ -78,10 +104,10 @@ async def show(server: DemoServer, serve: bool) -> int:
             error = f"The server exited on its own with code {code}."
         else:
             await timeline.pause()
-            outcome = await clients.script(demo)[0](server)
+            outcome = await script(demo)[0](server)
     except ServerError as exc:
         error = str(exc)
-    except clients.CLIENT_ERRORS as exc:
+    except CLIENT_ERRORS as exc:
         what = f"{type(exc).__name__}: {exc}".removesuffix(": ")
         error = f"The client failed: {what}"
     finally:
@@ -110,7 +136,7 @@ def observed(server: DemoServer) -> list[str]:
     last = seen[-1]
     said = f"spec_version {last.spec_version or 'not set'}"
     if last.tasks is not None:
-        said += f"; the response ran in {plural_tasks(last.tasks)}"
+        said += f"; the response ran in {plural(last.tasks, 'task')}"
     return [f"Observed by the runner: {said}."]
 
 
@@ -242,12 +268,12 @@ def main(argv: list[str] | None = None) -> int:
         with keys_hidden(step):
             return replay(demo.name, console, step, http=args.http)
     try:
-        secret = clients.token(demo)
+        secret = token(demo)
     except SystemExit as exc:  # the demo refuses its settings
         errors.print(str(exc), style="bad", soft_wrap=True)
         return 2
     timeline = Timeline(console, args.verbose, step, secret, args.record)
-    pauses = clients.script(demo)[1]
+    pauses = script(demo)[1]
     # Pages: the server up; the client's, split at its pauses; the summary.
     timeline.pager.name, timeline.pager.pages = demo.name, 3 + pauses
     interval, paced_for = stage_pace(demo, args.interval)

@@ -89,6 +89,12 @@ class LiveRuns:
         self.start(key)
         return self.futures[key].result(RUN_TIMEOUT + STOP_TIMEOUT)
 
+    def succeeded(self, key: str) -> Finished:
+        """The run of ``key``, which must have exited 0."""
+        run = self.finished(key)
+        assert run.code == 0, run.output
+        return run
+
 
 @pytest.fixture(scope="session")
 def live_runs(

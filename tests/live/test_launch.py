@@ -4,7 +4,6 @@ and does not observe (the runner's summary says the observation is its own);
 a bad ``--pace`` is refused; the observer's lines are read back as
 written."""
 
-import http.client
 import io
 import signal
 import subprocess
@@ -20,19 +19,11 @@ from scripts.live.observe import PREFIX, Observation, parse
 from scripts.live.server import DemoServer, python_command
 from scripts.live.timeline import Timeline
 from scripts.net import ports, processes
+from scripts.net.clients import http1
 from scripts.net.ports import pick_port
 from tests.live.cli import FRESH, ROOT, START_TIMEOUT, STOP_TIMEOUT
 
 IO_TIMEOUT = 10.0  # seconds for the whole streamed body
-
-
-def get(port: int) -> bytes:
-    connection = http.client.HTTPConnection("127.0.0.1", port, IO_TIMEOUT)
-    try:
-        connection.request("GET", "/")
-        return connection.getresponse().read()
-    finally:
-        connection.close()
 
 
 def test_the_printed_paced_command_runs_as_typed(tmp_path: Path) -> None:
@@ -54,7 +45,7 @@ def test_the_printed_paced_command_runs_as_typed(tmp_path: Path) -> None:
             assert typed.alive(), log.read_text()
             time.sleep(0.05)
         started = time.monotonic()
-        body = get(port)
+        body = http1(port, timeout=IO_TIMEOUT).body
         took = time.monotonic() - started
     finally:
         typed.stop(signal.SIGINT, STOP_TIMEOUT)

@@ -31,24 +31,24 @@ def test_a_rebuild_of_the_same_run_is_byte_stable() -> None:
     assert made == (ROOT / FOLDER / "asgi_app.txt").read_text()
 
 
-def test_the_same_rows_interleaved_otherwise_keep_the_load() -> None:
+def test_the_same_rows_interleaved_otherwise_keep_the_recording() -> None:
     """The server's log and the client's reply race: a rebuild that only
     swaps them keeps the file, and so does one whose start-ups took a busy
     machine longer (MACHINE); one that changes a row or the demo's pace
     does not."""
-    old = load("streaming_response")
-    kept = [row for row in old if not row.breaks]
-    new = [*kept[:4], kept[5], kept[4], *kept[6:]]
-    keys, pace = [key(row.markup) for row in new], 0.2
+    old, pace = load("streaming_response"), 0.2
     assert pace == quantum_of(BY_NAME["streaming_response"])
-    assert same_run(new, old, keys, pace)
-    edited = [*keys[:-1], keys[-1] + " and more"]
-    assert not same_run(new, old, edited, pace)
-    slower = [Row(row.delay * 2, row.markup) for row in new]
-    assert not same_run(slower, old, keys, pace)
-    machine = {0} | {i for i, k in enumerate(keys) if k.startswith("runner")}
+    assert not any(row.breaks for row in old[5:7])
+    swapped = [*old[:5], old[6], old[5], *old[7:]]
+    assert same_run(swapped, old, pace)
+    edited = [*swapped[:-1], Row(0, swapped[-1].markup + " and more")]
+    assert not same_run(edited, old, pace)
+    slower = [Row(row.delay * 2, row.markup) for row in swapped]
+    assert not same_run(slower, old, pace)
+    ours = [i == 0 or key(row.markup).startswith("runner")
+            for i, row in enumerate(swapped)]
     for late, same in ((MACHINE - jitter(pace), True),
                        (MACHINE + jitter(pace), False)):
-        busy = [Row(r.delay + late * (i in machine), r.markup)
-                for i, r in enumerate(new)]
-        assert same_run(busy, old, keys, pace) is same, late
+        busy = [Row(row.delay + late * mine, row.markup)
+                for row, mine in zip(swapped, ours, strict=True)]
+        assert same_run(busy, old, pace) is same, late

@@ -1,12 +1,16 @@
 """The demo's server under the runner: ``--serve`` until Ctrl-C, and Ctrl-C
-in the middle of a demo; neither leaves a server behind."""
+in the middle of a demo, each ending in one line, exit 0; no server outlives
+its runner, even one killed."""
 
-import http.client
 import signal
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
+
 from scripts.live import server as live_server
+from scripts.net.clients import http1
 from scripts.net.ports import pick_port
 from tests.live.cli import (
     START_TIMEOUT,
@@ -17,82 +21,64 @@ from tests.live.cli import (
     server_alive,
 )
 
-
-def http_get(port: int) -> tuple[int, bytes]:
-    """GET / on the demo server: status and body."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        connection.request("GET", "/")
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
+Start = Callable[..., tuple[Runner, int]]
 
 
-def ctrl_c(runner: Runner) -> str:
-    """Ctrl-C to the runner: it exits 0; what it printed then."""
+@pytest.fixture
+def start(tmp_path: Path) -> Iterator[Start]:
+    """``python -m scripts.live NAME ARGS`` on a free port, stopped after
+    the test: the runner, and its port."""
+    runners: list[Runner] = []
+
+    def started(name: str, *args: str) -> tuple[Runner, int]:
+        port = pick_port()
+        runners.append(Runner(tmp_path / f"{len(runners)}.log", name,
+                              "--port", str(port), *args))
+        return runners[-1], port
+
+    yield started
+    for runner in runners:
+        runner.stop()
+
+
+def ctrl_c_once(runner: Runner, port: int, printed: str) -> None:
+    """Once the runner printed ``printed``: Ctrl-C. It exits 0 and says one
+    line; no server of its run is left, and the port is free."""
+    assert runner.wait_for(printed, START_TIMEOUT), runner.output
     before = len(runner.output)
     runner.process.popen.send_signal(signal.SIGINT)
     assert runner.finish(STOP_TIMEOUT) == 0, runner.output
-    return runner.output[before:]
+    assert runner.output[before:] == STOPPED + "\n"
+    assert not any(server_alive(pid) for pid in runner.server_pids())
+    assert port_is_free(port)
 
 
-def gone(runner: Runner, port: int) -> bool:
-    """Whether no server of the run is left, and its port is free."""
-    alive = any(server_alive(pid) for pid in runner.server_pids())
-    return not alive and port_is_free(port)
+def test_serve_until_ctrl_c(start: Start) -> None:
+    runner, port = start("asgi_app", "--serve")
+    try_it = f"$ curl -N http://127.0.0.1:{port}/"
+    assert runner.wait_for(try_it, START_TIMEOUT), runner.output
+    reply = http1(port)
+    assert (reply.status, reply.body) == (200, b"Hello, world!")
+    ctrl_c_once(runner, port, '"GET / HTTP/1.1" 200')
 
 
-def test_serve_until_ctrl_c(tmp_path: Path) -> None:
-    port = pick_port()
-    args = ("asgi_app", "--serve", "--port", str(port))
-    runner = Runner(tmp_path / "log", *args)
-    try:
-        try_it = f"$ curl -N http://127.0.0.1:{port}/"
-        assert runner.wait_for(try_it, START_TIMEOUT), runner.output
-        assert http_get(port) == (200, b"Hello, world!")
-        assert runner.wait_for('"GET / HTTP/1.1" 200', 5), runner.output
-        said = ctrl_c(runner)
-    finally:
-        runner.stop()
-    assert said == STOPPED + "\n"
-    assert gone(runner, port)
-
-
-def test_ctrl_c_mid_demo_stops_the_server_at_once(tmp_path: Path) -> None:
+def test_ctrl_c_mid_demo_stops_the_server_at_once(start: Start) -> None:
     """A tick far longer than the runner's patience with a clean stop:
     Ctrl-C lands while the client waits for the app to notice, the app
     asleep. uvicorn's force exit (a second SIGINT) ends it: no SIGKILL,
     nothing but one line, exit 0 (make says nothing)."""
     interval = 20 * live_server.STOP_TIMEOUT
-    port = pick_port()
-    runner = Runner(
-        tmp_path / "log",
-        *("ws_disconnect", "--port", str(port), "--interval", str(interval)),
-    )
-    try:
-        assert runner.wait_for("Waiting for tick 2", START_TIMEOUT), (
-            runner.output
-        )
-        said = ctrl_c(runner)
-    finally:
-        runner.stop()
-    assert said == STOPPED + "\n"
-    assert gone(runner, port)
+    runner, port = start("ws_disconnect", "--interval", str(interval))
+    ctrl_c_once(runner, port, "Waiting for tick 2")
 
 
-def test_no_server_outlives_a_killed_runner(tmp_path: Path) -> None:
-    port = pick_port()
-    args = ("asgi_app", "--serve", "--port", str(port))
-    runner = Runner(tmp_path / "log", *args)
-    try:
-        assert runner.wait_for("$ curl", START_TIMEOUT), runner.output
-        (pid,) = runner.server_pids()
-        runner.process.popen.send_signal(signal.SIGKILL)  # no clean-up
-        deadline = time.monotonic() + STOP_TIMEOUT
-        while server_alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert not server_alive(pid), f"uvicorn {pid} outlived its runner"
-    finally:
-        runner.stop()
+def test_no_server_outlives_a_killed_runner(start: Start) -> None:
+    runner, port = start("asgi_app", "--serve")
+    assert runner.wait_for("$ curl", START_TIMEOUT), runner.output
+    (pid,) = runner.server_pids()
+    runner.process.popen.send_signal(signal.SIGKILL)  # no clean-up
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while server_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not server_alive(pid), f"uvicorn {pid} outlived its runner"
     assert port_is_free(port)

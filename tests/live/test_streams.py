@@ -66,8 +66,7 @@ def sent_after_leaving(run: Finished) -> int:
 def test_the_prototype_stops_the_stream_at_once(
     key: str, live_runs: LiveRuns
 ) -> None:
-    run = live_runs.finished(key)
-    assert run.code == 0, run.output
+    run = live_runs.succeeded(key)
     for fact in (
         f"--port {run.port} --http demos.oserror_protocols:HttpToolsProtocol",
         "HTTP for this run: the prototype of uvicorn #3085",
@@ -132,8 +131,7 @@ def observed(run: Finished) -> tuple[tuple[int, ...], int]:
 def test_the_runner_observes_the_spec_version_and_tasks_on_stock_uvicorn(
     name: str, live_runs: LiveRuns
 ) -> None:
-    run = live_runs.finished(name)
-    assert run.code == 0, run.output
+    run = live_runs.succeeded(name)
     version, tasks = observed(run)
     assert version < (2, 4), run.output  # stock uvicorn raises no OSError
     assert tasks == TASKS[name], slide(name)
@@ -145,8 +143,7 @@ def test_on_the_prototype_a_stream_runs_in_one_task(
 ) -> None:
     """The spec version is read from the run: the prototype says 2.4 or
     later, and Starlette drops its listener task."""
-    run = live_runs.finished(key)
-    assert run.code == 0, run.output
+    run = live_runs.succeeded(key)
     version, tasks = observed(run)
     assert version >= (2, 4), run.output
     assert tasks == 1, slide(key.split()[0])
