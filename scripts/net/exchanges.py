@@ -1,7 +1,7 @@
-"""One GET per protocol, sans I/O, on the state machines of h11 and h2:
-``start()`` gives the bytes to send, ``receive(data)`` turns what the server
-sent (b"": it closed) into the parts of its reply, and the bytes to send
-back. The tests' and probes' clients (clients.py) and the runner's
+"""One GET per protocol, sans I/O, on h11's and h2's state machines:
+``start()`` gives the bytes to send, ``receive(data)`` (b"": the server
+closed) the parts of the reply that came and the bytes to send back. The
+tests' and probes' clients (clients.py) and the runner's
 (scripts/live/clients.py) drive these same exchanges."""
 
 from collections.abc import Sequence
@@ -13,7 +13,6 @@ import h2.events
 import h11
 
 Headers = list[tuple[str, str]]
-
 # How a reply ended.
 COMPLETE = "complete"  # the message ended as its framing says
 TIMED_OUT = "timeout"  # the deadline passed first: the server hangs
@@ -50,15 +49,15 @@ def decode(headers: Sequence[tuple[bytes, bytes]]) -> Headers:
 
 
 class Http1:
-    """GET ``target`` over HTTP/1.1 (h11), up to the end of the reply or a
-    101; h11.ProtocolError for a reply that breaks HTTP/1.1."""
+    """GET ``target`` over HTTP/1.1 (h11), to the end of the reply or a 101;
+    h11.ProtocolError for a reply that breaks HTTP/1.1."""
 
     protocol = "HTTP/1.1"
 
     def __init__(self, authority: str, target: str = "/",
                  headers: Headers | None = None) -> None:
-        self.target, self.headers = target, headers or []
-        self.authority, self.conn = authority, h11.Connection(h11.CLIENT)
+        self.authority, self.target = authority, target
+        self.headers, self.conn = headers or [], h11.Connection(h11.CLIENT)
 
     def start(self) -> bytes:
         fields = [("host", self.authority), *self.headers]
@@ -77,11 +76,9 @@ class Http1:
                     return [*parts, End(COMPLETE)], b""
             elif isinstance(event, h11.Data):
                 parts.append(Body(bytes(event.data)))
-            elif isinstance(event, h11.EndOfMessage):
-                trailers = [Trailers(decode(event.headers))] * bool(
-                    event.headers)
-                return [*parts, *trailers, End(COMPLETE)], b""
-            else:  # closed, or paused: nothing more comes
+            else:  # the end of the message, or of the connection
+                if isinstance(event, h11.EndOfMessage) and event.headers:
+                    parts.append(Trailers(decode(event.headers)))
                 closed = isinstance(event, h11.ConnectionClosed)
                 return [*parts, End(CLOSED if closed else COMPLETE)], b""
         return parts, b""
@@ -95,11 +92,10 @@ class Http2:
 
     def __init__(self, authority: str, target: str = "/",
                  headers: Headers | None = None) -> None:
-        self.target, self.headers = target, headers or []
-        self.authority, self.spoken = authority, False
-        self.conn = h2.connection.H2Connection(
-            h2.config.H2Configuration(client_side=True)
-        )
+        self.authority, self.target = authority, target
+        self.headers, self.spoken = headers or [], False
+        config = h2.config.H2Configuration(client_side=True)
+        self.conn = h2.connection.H2Connection(config)
 
     def start(self) -> bytes:
         self.conn.initiate_connection()
@@ -118,9 +114,8 @@ class Http2:
             self.spoken = True
             if isinstance(event, h2.events.ResponseReceived):
                 fields = decode(event.headers or [])
-                status = int(dict(fields)[":status"])
                 heads = [(k, v) for k, v in fields if k[0] != ":"]
-                parts.append(Head("2", status, "", heads))
+                parts.append(Head("2", int(dict(fields)[":status"]), "", heads))
             elif isinstance(event, h2.events.DataReceived):
                 parts.append(Body(event.data or b""))
                 self.conn.acknowledge_received_data(
@@ -129,11 +124,9 @@ class Http2:
             elif isinstance(event, h2.events.TrailersReceived):
                 parts.append(Trailers(decode(event.headers or [])))
             elif isinstance(event, h2.events.StreamEnded):
-                parts.append(End(COMPLETE))
-                break
+                return [*parts, End(COMPLETE)], self.conn.data_to_send()
             elif isinstance(event, h2.events.StreamReset):
-                parts.append(End(RESET))
-                break
+                return [*parts, End(RESET)], self.conn.data_to_send()
         return parts, self.conn.data_to_send()
 
     def close(self) -> bytes:

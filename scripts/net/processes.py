@@ -63,35 +63,26 @@ def _tree(pid: int, group: bool) -> list[psutil.Process]:
     return list(found.values())
 
 
-def _gone(
-    processes: Sequence[psutil.Process], signum: int, timeout: float
-) -> bool:
-    """Signal those alive; whether all are gone within ``timeout``."""
-    for process in _alive(processes):
-        with contextlib.suppress(psutil.Error):
-            process.send_signal(signum)
-    deadline = time.monotonic() + timeout
-    while _alive(processes):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
 def stop_tree(
     pid: int, signum: int = signal.SIGTERM, timeout: float = 3.0,
     *, group: bool = False,
 ) -> Stopped:
     """Stop ``pid``, its descendants and, with ``group``, its process group
     (even once ``pid`` has exited): ``signum``, then SIGKILL."""
-    processes = _tree(pid, group)
-    root = [p for p in processes if p.pid == pid]
+    tree = _tree(pid, group)
+    root = [p for p in tree if p.pid == pid]
     how = signal.Signals(signum).name if _alive(root) else "exited by itself"
-    if not _gone(processes, signum, timeout):
-        how = "SIGKILL"
-        processes += _tree(pid, group)
-        _gone(processes, signal.SIGKILL, KILL_TIMEOUT)
-    return Stopped(how, sorted({p.pid for p in _alive(processes)}))
+    for sent, wait in ((signum, timeout), (signal.SIGKILL, KILL_TIMEOUT)):
+        for process in _alive(tree):
+            with contextlib.suppress(psutil.Error):
+                process.send_signal(sent)
+        deadline = time.monotonic() + wait
+        while _alive(tree) and time.monotonic() <= deadline:
+            time.sleep(0.02)
+        if not _alive(tree):
+            break
+        how, tree = "SIGKILL", tree + _tree(pid, group)
+    return Stopped(how, sorted({p.pid for p in _alive(tree)}))
 
 
 _LIVE: set["Subprocess"] = set()

@@ -3,6 +3,7 @@ shared by the modules that check their output: they start together when the
 first test asks, a few at a time, the longest recorded first, so the runs
 take about as long as the slowest demos."""
 
+import re
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from demos.catalog import BY_NAME, Demo
+from demos.catalog import BY_NAME, SENDING, Demo
 from scripts.net.ports import pick_port
 from scripts.transcripts import duration
 from tests.live.cli import FRESH, PACED, PROTOTYPE_PACE, STOP_TIMEOUT, Runner
@@ -31,6 +32,37 @@ class Finished:
     code: int
     output: str
     server_pids: list[int]
+
+
+SENT = f"server │ {SENDING} '"  # a chunk the app sends, as the runner shows
+OBSERVED = re.compile(
+    r"Observed by the runner: spec_version ([\d.]+); "
+    r"the response ran in (\d+) tasks?\."
+)
+
+
+def stalled(run: Finished, pace: float) -> int:
+    """The app's sends due between the client's last read and its hang-up:
+    the runner hangs up right after its last read, unless the machine
+    stalls it; the chunks the app produced meanwhile were sent before the
+    client left, yet the runner shows them after. Measured in the run."""
+    stamps = re.findall(r"\+([\d.]+)s client (?:← body|• Hangs up)", run.output)
+    read, hung_up = float(stamps[-2]), float(stamps[-1])
+    return int((hung_up - read) / pace)
+
+
+def sent_after_leaving(run: Finished) -> int:
+    """How many more SENDING lines the app printed after the client left."""
+    match = re.search(rf"Client gone: [\w ]+, (\d+) more '{SENDING}' lines?\b",
+                      run.output)
+    assert match is not None, run.output
+    return int(match[1])
+
+
+def observed(run: Finished) -> tuple[tuple[int, ...], int]:
+    """The spec version and the tasks the runner observed in the server."""
+    (match,) = OBSERVED.finditer(run.output)
+    return tuple(int(part) for part in match[1].split(".")), int(match[2])
 
 
 def run_demo(key: str, runners: list[Runner], logs: Path) -> Finished:

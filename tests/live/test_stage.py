@@ -25,7 +25,6 @@ from tests.live.cli import (
     port_is_free,
     server_alive,
 )
-from tests.live.conftest import LiveRuns
 from tests.live.recordings import what_it_does
 from tests.live.terminal import Terminal, lines, pages, screen_rows
 
@@ -90,10 +89,10 @@ def test_a_live_run_pages_as_recorded_each_page_in_24_rows(
 
 
 def test_at_120_columns_rows_wrap_at_spaces(
-    terminals: list[Terminal], live_runs: LiveRuns
+    terminals: list[Terminal],
 ) -> None:
     """The runner wraps at the terminal's own width: every row within it,
-    and the same words as the unwrapped run (200 columns, piped)."""
+    and the same words as its recording (80 columns)."""
     key = "raise_oserror HTTP=oserror"
     options = ("--no-step", "--interval", str(PROTOTYPE_PACE))
     terminals.append(terminal := make_demo(key, *options, columns=120))
@@ -101,11 +100,10 @@ def test_at_120_columns_rows_wrap_at_spaces(
     rows = lines(terminal.text)
     assert max(cell_len(row) for row in rows) <= 120, terminal.text
     assert any(row.endswith(" \\") for row in rows), "a command goes on"
-    port = port_of(terminal)
-    wide = live_runs.finished(key)
-    assert what_it_does(terminal.plain, port) == what_it_does(
-        wide.output, wide.port
-    ), terminal.text
+    recorded = "\n".join(row.text.plain for row in load(
+        "raise_oserror.oserror"))
+    assert what_it_does(terminal.plain, port_of(terminal)) == what_it_does(
+        recorded), terminal.text
 
 
 @pytest.mark.parametrize(
