@@ -6,7 +6,7 @@ its sockets) as clients come and go."""
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -30,6 +30,8 @@ PROTOTYPES = (
     ServerSpec("uvicorn-httptools-oserror", "uvicorn",
                {"http": f"{PROTOCOLS}:HttpToolsProtocol"}),
 )
+ON_PROTOTYPES = pytest.mark.parametrize("spec", PROTOTYPES, ids=str)
+Errors = Callable[[], list[str]]  # the server_errors fixture
 CLIENTS, CONCURRENCY = 100, 20  # clients that leave, and at once
 
 
