@@ -115,38 +115,24 @@ def test_step_pages_the_replay_where_the_live_run_pages(
         replay("ws_with_token", console("dark"), True, tmp_path)
 
 
-def test_replay_works_with_port_8000_taken() -> None:
-    """``python -m scripts.live ws --replay``: no server, so a held 8000 is
-    fine."""
+def make_replay(*args: str) -> subprocess.CompletedProcess[str]:
+    """``make replay ARGS`` typed in a new shell."""
+    return subprocess.run(
+        ["make", "replay", *args], cwd=ROOT, env=FRESH,  # noqa: S607
+        capture_output=True, text=True, timeout=30, check=False,
+    )
+
+
+def test_make_replay_with_http_replays_the_prototypes_run_no_server() -> None:
+    """Its recording, as recorded (piped: not paged), with port 8000 held:
+    no server runs; a run not recorded on --http is refused, exit 2."""
     with contextlib.ExitStack() as stack:
         if ports.bindable(8000):
             held = stack.enter_context(socket.socket())
             held.bind((ports.HOST, 8000))
             held.listen()
         assert not ports.bindable(8000)
-        done = subprocess.run(
-            [sys.executable, "-m", "scripts.live", "ws", "--replay"], cwd=ROOT,
-            capture_output=True, text=True, timeout=30, check=False,
-        )
-    assert done.returncode == 0, done.stderr
-    plain = [row.text.plain.rstrip() for row in load("ws")
-             if not row.breaks]  # piped: not paged
-    said = [line.rstrip() for line in done.stdout.splitlines()]
-    assert "ws · a replay of assets/transcripts/ws.txt, no server" in said[0]
-    assert said[1:] == plain[1:]  # the title rule says it is a replay
-
-
-def make_replay(*args: str) -> subprocess.CompletedProcess[str]:
-    """``make replay ARGS`` typed in a new shell."""
-    return subprocess.run(
-        ["make", "replay", *args], cwd=ROOT, env=FRESH,  # noqa: S607
-        capture_output=True,
-        text=True, timeout=30, check=False,
-    )
-
-
-def test_make_replay_with_http_replays_the_prototypes_run() -> None:
-    done = make_replay("NAME=raise_oserror", "HTTP=oserror")
+        done = make_replay("NAME=raise_oserror", "HTTP=oserror")
     assert done.returncode == 0, done.stderr
     said = done.stdout.splitlines()
     file = "assets/transcripts/raise_oserror.oserror.txt"
@@ -154,7 +140,7 @@ def test_make_replay_with_http_replays_the_prototypes_run() -> None:
     rows = load("raise_oserror.oserror")
     assert [line.rstrip() for line in said[1:]] == [
         row.text.plain.rstrip() for row in rows[1:] if not row.breaks
-    ]
+    ]  # the title rule says it is a replay
     refused = make_replay("NAME=streaming_response", "HTTP=oserror")
     assert refused.returncode == 2, refused.stderr
     assert "No recording of 'streaming_response' on --http oserror" in (
