@@ -75,7 +75,7 @@ def test_the_banner_names_the_slide_that_shows_the_code(
     that shows the demo's code, as the audience just saw it."""
     picture = code_image(demo)
     showing = [s for s in deck.slides if picture in [p.url for p in s.pictures]]
-    assert showing, f"no slide of {deck.path.name} shows {picture}"
+    assert showing, f"no slide of slides.md shows {picture}"
     first = showing[0]
     assert demo.slide == first.title, (
         f"demos/catalog.py: {demo.name}'s banner says {demo.slide!r}, but "
