@@ -106,7 +106,11 @@ timing: install ## Print each slide's time budget, the clock and the total (25:0
 	$(PYTHON) -m scripts.deck.timing
 
 serve: assets $(NODE_MODULES) ## Serve the deck on 127.0.0.1, rebuilding and reloading on change (PORT=8080, HOST=).
-	$(PYTHON) -m scripts.deck.serve --port $(PORT) $(if $(HOST),--host $(HOST))
+	PORT=$(PORT) HOST=$(HOST) $(PYTHON) -m scripts.deck.serve
+
+.PHONY: bench-serve
+bench-serve: install $(NODE_MODULES) ## Time a demo's edit to its new picture in the open deck (make serve): within 2 s.
+	SERVE_WITHIN_S=2 $(VENV)/bin/pytest tests/deck/test_serve.py -n 0 -q
 
 .PHONY: matrix bench readme
 

@@ -1,9 +1,9 @@
 """Build the deck with Marp CLI: slides.md to an HTML folder holding every
-file it uses (it presents with no network, no node_modules), to a PDF with
-an outline of the talk's sections or a PPTX drawn by the system Chromium;
-or its speaker notes, slide by slide under their number and title, to a
-text file. Each file is written whole or not at all."""
+file it uses (no network, no node_modules), to a PDF with an outline of
+its sections or a PPTX (by Chromium), or its notes to a text file, each
+slide's under its number and title. Each file written whole or not at all."""
 
+import argparse
 import io
 import os
 import re
@@ -12,38 +12,27 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from functools import partial
 from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
 
-from scripts.common import InputError, shown, write_atomic
-from scripts.deck.sections import divide
-from scripts.deck.slides import Deck, read_deck
-from scripts.pictures import generator
+from scripts.common import ROOT, InputError, shown, write_atomic
+from scripts.deck.slides import read_deck
 
 SLIDES, CONFIG, OUT = Path("slides.md"), Path(".marprc.yml"), Path("dist")
-MARP = Path("node_modules/.bin/marp")
-BROWSERS = ("chromium", "chromium-browser", "google-chrome",
-            "google-chrome-stable")
-MARP_TIMEOUT = 300  # seconds
-# Local references in the page: <img src>, <a href>, <link href>, CSS url().
-REFERENCE = re.compile(
-    r"""(?P<attr>\b(?:src|href)=")(?P<url>[^"]+)"|"""
-    r"""(?P<css>url\(\s*['"]?)(?P<cssurl>[^'")]+)""",
-)
-FONT = re.compile(
-    r"node_modules/@fontsource/(?P<package>[^/]+)/files/(?P<file>[^/]+)"
-)
+MARP, MARP_TIMEOUT = Path("node_modules/.bin/marp"), 300  # seconds
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+# References to files of ours in the page: <img src>, <a href>, <link href>,
+# CSS url(), each a relative path (no scheme, no leading / or #).
+REFERENCE = re.compile(r"""(?P<head>\b(?:src|href)="|url\(\s*['"]?)"""
+                       r"""(?P<url>(?![a-zA-Z][\w+.-]*:|[/#])[^'")]+)""")
+FONT = re.compile(r"node_modules/@fontsource/(?P<dir>[^/]+)/files/(?P<file>.+)")
 EMOJI = re.compile(r"node_modules/@twemoji/svg/(?P<file>[0-9a-f-]+\.svg)")
-TWEMOJI_NOTICE = """\
+TWEMOJI = b"""\
 The emoji pictures in this folder are Twemoji, copyright Twitter, Inc and
 other contributors (github.com/jdecked/twemoji), licensed under CC-BY 4.0.
 They come from the npm package @twemoji/svg (MIT licence).
 """
-
-
 NO_NOTES = "(no notes)"
 
 
@@ -53,209 +42,128 @@ class BuildError(Exception):
 
 def find_browser() -> Path | None:
     """The Chromium the PDF is printed with: $CHROME_PATH, else on PATH."""
-    if configured := os.environ.get("CHROME_PATH"):
-        path = Path(configured)
-        return path if path.is_file() and os.access(path, os.X_OK) else None
-    found = next(filter(None, map(shutil.which, BROWSERS)), None)
-    return Path(found) if found else None
+    found = os.environ.get("CHROME_PATH") or next(
+        filter(None, map(shutil.which, BROWSERS)), None)
+    return Path(found) if found and os.access(found, os.X_OK) else None
 
 
 def marp(root: Path, name: str, *args: str, **env: str) -> bytes:
     """Run Marp CLI on the deck with the project's config; the file made."""
-    binary = root / MARP
-    if not binary.exists():
-        why = "is missing: run `make node_modules/.installed` (npm ci)"
-        raise BuildError(f"{shown(binary, root)} {why}")
-    config = ["--no-stdin", "--config-file", str(root / CONFIG)]
     with tempfile.TemporaryDirectory(prefix="deck-") as temporary:
         made = Path(temporary) / name
-        result = subprocess.run(  # noqa: S603  # our own command line
-            [str(binary), *config, str(root / SLIDES), *args, "-o", str(made)],
-            cwd=root,
-            env={**os.environ, **env},
-            capture_output=True,
-            text=True,
-            timeout=MARP_TIMEOUT,
-            check=False,
-        )
-        if code := result.returncode:
-            output = (result.stderr + result.stdout).strip()
-            raise BuildError(f"marp failed ({code}):\n{output}")
+        done = subprocess.run(  # noqa: S603  # our own command line
+            [str(root / MARP), "--no-stdin", "--config-file",
+             str(root / CONFIG), str(root / SLIDES), *args, "-o", str(made)],
+            cwd=root, env={**os.environ, **env}, capture_output=True,
+            text=True, timeout=MARP_TIMEOUT, check=False)
+        if done.returncode:
+            said = (done.stderr + done.stdout).strip()
+            raise BuildError(f"marp failed ({done.returncode}):\n{said}")
         return made.read_bytes()
 
 
-def local(url: str) -> bool:
-    """Whether ``url`` is a relative path to a file of ours."""
-    return not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^#|^//|^/", url)
-
-
-def cite(root: Path, text: str) -> tuple[Path, int]:
-    """Where ``text`` first appears: a line of slides.md, or of the theme."""
-    for path in (root / SLIDES, *sorted((root / "themes").glob("*.css"))):
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except OSError:
-            continue
-        for number, line in enumerate(lines, start=1):
-            if text in line:
-                return Path(shown(path, root)), number
-    return SLIDES, 1
-
-
-def place(
-    root: Path, url: str, out: Path, files: dict[Path, bytes | Path]
-) -> str:
-    """Where ``url`` goes in ``out``: its file (and notices) in ``files``."""
+def place(root: Path, url: str, files: dict[Path, bytes]) -> str:
+    """Where the file at ``url`` goes in the folder: it (and a licence) in
+    ``files`` by its place there; InputError naming the line of slides.md
+    or of the theme that refers to it, if it may not go."""
     path = url.split("#")[0].split("?")[0]
-    if not local(path):
-        return url
-    source = (root / path).resolve()
-    if not source.is_relative_to(root):
-        raise InputError(*cite(root, path), f"{url} is outside the repository")
-    if not source.is_file():
-        raise InputError(*cite(root, path), f"{url} does not exist")
-    target = Path(path)
+    source, target = (root / path).resolve(), Path(path)
     if font := FONT.fullmatch(path):
-        target = Path("fonts") / font.group("file")
-        package = font.group("package")
-        licence = root / "node_modules/@fontsource" / package / "LICENSE"
-        files[out / "fonts" / f"LICENSE-{package}.txt"] = licence
+        target = Path("fonts", font["file"])
+        files[Path("fonts", f"LICENSE-{font['dir']}.txt")] = (
+            root / "node_modules/@fontsource" / font["dir"] / "LICENSE"
+        ).read_bytes()
     elif emoji := EMOJI.fullmatch(path):
-        target = Path("emoji") / emoji.group("file")
-        files[out / "emoji" / "NOTICE.txt"] = TWEMOJI_NOTICE.encode()
-    elif path.startswith("node_modules/"):
-        why = "only fonts of @fontsource and emoji of @twemoji/svg may come"
-        raise InputError(*cite(root, path), f"{url}: {why} from node_modules")
-    files[out / target] = source
-    return target.as_posix() + url[len(path) :]
+        target = Path("emoji", emoji["file"])
+        files[Path("emoji", "NOTICE.txt")] = TWEMOJI
+    why = ("only fonts of @fontsource and emoji of @twemoji/svg may come from"
+           " node_modules" if target.parts[0] == "node_modules" else
+           "is outside the repository" if not source.is_relative_to(root)
+           else "does not exist" if not source.is_file() else None)
+    if why is None:
+        files[target] = source.read_bytes()
+        return target.as_posix() + url[len(path):]
+    for file in (root / SLIDES, *sorted((root / "themes").glob("*.css"))):
+        lines = file.read_text(encoding="utf-8").splitlines()
+        if found := [n for n, line in enumerate(lines, 1) if path in line]:
+            raise InputError(shown(file, root), found[0], f"{url}: {why}")
+    raise InputError(SLIDES, 1, f"{url}: {why}")
 
 
 def build_html(root: Path, out: Path) -> Path:
-    """slides.md to ``out``/slides.html, with its pictures and fonts."""
-    started = time.monotonic()
+    """slides.md to ``out``/slides.html, with the pictures, fonts and emoji
+    it shows in folders beside it (made afresh: nothing else there)."""
+    started, files = time.monotonic(), dict[Path, bytes]()
+    html = REFERENCE.sub(lambda m: m["head"] + place(root, m["url"], files),
+                         marp(root, "slides.html", "--html").decode())
     out.mkdir(parents=True, exist_ok=True)
-    files: dict[Path, bytes | Path] = {}  # the bytes, or the file to copy
-
-    def replace(match: re.Match[str]) -> str:
-        if match["attr"]:
-            return f'{match["attr"]}{place(root, match["url"], out, files)}"'
-        return match["css"] + place(root, match["cssurl"], out, files)
-
-    page = marp(root, "slides.html", "--html").decode()
-    html, target = REFERENCE.sub(replace, page), out / "slides.html"
-    for destination, content in sorted(files.items()):
-        data = content if isinstance(content, bytes) else content.read_bytes()
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        if not destination.is_file() or destination.read_bytes() != data:
-            write_atomic(destination, data)
-            print(f"copied {shown(destination, root)}")
-    write_atomic(target, html.encode())
-    keep = {d.resolve() for d in files}
-    for base in (out / f for f in ("assets", "fonts", "emoji")):
-        for path in sorted(base.rglob("*")):  # files no slide uses now
-            if path.is_file() and path.resolve() not in keep:
-                path.unlink()
-                print(f"removed {shown(path, root)} (no slide uses it)")
-        for directory in sorted(base.rglob("*"), reverse=True):
-            if directory.is_dir() and not any(directory.iterdir()):
-                directory.rmdir()
-    seconds = time.monotonic() - started
-    size = target.stat().st_size / 1024
-    total = size + sum(d.stat().st_size for d in files) / 1024
-    said = f"{size:.0f} KB; {len(files)} files beside it, {total:.0f} KB"
-    print(f"wrote {shown(target, root)} ({said} in all) in {seconds:.1f} s")
+    for folder in ("assets", "fonts", "emoji"):
+        shutil.rmtree(out / folder, ignore_errors=True)
+    for name, data in files.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(out / name, data)
+    write_atomic(target := out / "slides.html", html.encode())
+    kb = sum(map(len, files.values())) // 1024
+    print(f"wrote {shown(target, root)} and {len(files)} files it uses "
+          f"({kb} KB) in {time.monotonic() - started:.1f} s")
     return target
-
-
-def outline(pdf: bytes, deck: Deck) -> bytes:
-    """``pdf`` with an outline (bookmarks): an entry per section of the
-    talk, and beneath each its slides, as "N. Title"."""
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
-    if len(writer.pages) != len(deck.slides):
-        pages = f"{len(writer.pages)} pages for {len(deck.slides)} slides"
-        raise BuildError(f"the PDF Marp printed has {pages}")
-    for part in divide(deck):
-        parent = writer.add_outline_item(
-            title=part.section.name, page_number=part.first.number - 1
-        )
-        for slide in part.slides:
-            writer.add_outline_item(
-                title=f"{slide.number}. {slide.title or '(untitled)'}",
-                page_number=slide.number - 1, parent=parent,
-            )
-    writer.page_mode = "/UseOutlines"  # a viewer opens the outline
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
 
 
 def build_pdf(root: Path, out: Path, what: str = "pdf") -> Path:
-    """slides.md to ``out``/slides.pdf, with an outline (bookmarks) of its
-    sections and slides, or (``what``="pptx") to slides.pptx: by the
-    system Chromium."""
-    started = time.monotonic()
-    deck = read_deck(root / SLIDES)
+    """slides.md to ``out``/slides.pdf, with an outline of its sections
+    and slides, or to slides.pptx; as root, Marp drops Chromium's sandbox."""
+    started, deck = time.monotonic(), read_deck(root / SLIDES)
     if what == "pdf":
-        divide(deck)  # bad sections: said before Chromium prints
-    browser = find_browser()
-    if browser is None:
+        deck.parts()  # bad sections: said before Chromium prints
+    if (browser := find_browser()) is None:
         where = os.environ.get("CHROME_PATH") or f"PATH ({', '.join(BROWSERS)})"
-        fix = "install Debian's chromium, or set CHROME_PATH to a Chrome or "
-        fix += "Chromium executable"
-        raise BuildError(f"no Chromium found in {where}: {fix}")
+        raise BuildError(f"no Chromium found in {where}: install Debian's "
+                         "chromium, or set CHROME_PATH to Chrome or Chromium")
+    made = marp(root, f"slides.{what}", f"--{what}", "--allow-local-files",
+                "--browser", "chrome", "--browser-path", str(browser),
+                CHROME_PATH=str(browser), CHROME_DISABLE_GPU="1")
+    if what == "pdf":  # an outline: each section, its slides beneath it
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(made)))
+        for part in deck.parts():
+            parent = writer.add_outline_item(
+                title=part.section, page_number=part.slides[0].number - 1)
+            for slide in part.slides:
+                writer.add_outline_item(
+                    title=f"{slide.number}. {slide.title or '(untitled)'}",
+                    page_number=slide.number - 1, parent=parent)
+        writer.page_mode = "/UseOutlines"  # a viewer opens the outline
+        writer.write(buffer := io.BytesIO())
+        made = buffer.getvalue()
     out.mkdir(parents=True, exist_ok=True)
-    target = out / f"slides.{what}"
-    env = {"CHROME_PATH": str(browser), "CHROME_DISABLE_GPU": "1"}
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        env["CHROME_NO_SANDBOX"] = "1"  # Chromium refuses root otherwise
-    chrome = ["--browser", "chrome", "--browser-path", str(browser)]
-    args = (f"--{what}", "--allow-local-files", *chrome)
-    made = marp(root, target.name, *args, **env)
-    write_atomic(target, outline(made, deck) if what == "pdf" else made)
-    seconds = time.monotonic() - started
-    size = f"{target.stat().st_size / 1024:.0f} KB, with {browser}"
-    print(f"wrote {shown(target, root)} ({size}) in {seconds:.1f} s")
+    write_atomic(target := out / f"slides.{what}", made)
+    print(f"wrote {shown(target, root)} ({target.stat().st_size // 1024} KB,"
+          f" with {browser}) in {time.monotonic() - started:.1f} s")
     return target
 
 
-def handout(deck: Deck) -> str:
-    """The speaker notes, each slide's under its number and title."""
-    pages = []
-    for slide in deck.slides:
-        notes = "\n\n".join(note for note in slide.notes if note)
-        heading = f"Slide {slide.number}: {slide.title or '(untitled)'}"
-        pages.append(f"{heading}\n\n{notes or NO_NOTES}\n")
-    return "\n---\n\n".join(pages)
-
-
 def build_notes(root: Path, out: Path) -> Path:
-    """The speaker notes of slides.md to ``out``/slides.txt."""
+    """The speaker notes of slides.md to ``out``/slides.txt, each slide's
+    under "Slide N: Title"."""
+    pages = (f"Slide {slide.number}: {slide.title or '(untitled)'}\n\n"
+             + ("\n\n".join(note for note in slide.notes if note) or NO_NOTES)
+             for slide in read_deck(root / SLIDES).slides)
     out.mkdir(parents=True, exist_ok=True)
-    target = out / "slides.txt"
-    write_atomic(target, handout(read_deck(root / SLIDES)).encode())
+    write_atomic(target := out / "slides.txt", "\n\n---\n\n".join(
+        pages).encode() + b"\n")
     print(f"wrote {shown(target, root)} ({target.stat().st_size} bytes)")
     return target
 
 
-BUILDS: dict[str, Callable[[Path, Path], Path]] = {
-    "html": build_html, "pdf": build_pdf, "notes": build_notes,
-    "pptx": partial(build_pdf, what="pptx"),
-}
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = generator.parser(__name__, out=f"default: ROOT/{OUT}")
-    parser.epilog = "Exit codes: 0 built, 1 the build failed, 2 bad input."
-    parser.add_argument("what", choices=BUILDS, help="what to build")
-    args = parser.parse_args(argv)
-    build = BUILDS[args.what]
-    try:
-        build(args.root.resolve(), (args.out or args.root / OUT).resolve())
-    except (InputError, BuildError, subprocess.TimeoutExpired) as error:
-        print(error, file=sys.stderr)
-        return 2 if isinstance(error, InputError) else 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    parser = argparse.ArgumentParser("python -m scripts.deck.build",
+                                     description=__doc__)
+    parser.add_argument("what", choices=("html", "pdf", "pptx", "notes"))
+    what = parser.parse_args().what
+    try:  # into dist/
+        if what in ("pdf", "pptx"):
+            build_pdf(ROOT, ROOT / OUT, what)
+        else:
+            (build_html if what == "html" else build_notes)(ROOT, ROOT / OUT)
+    except (InputError, BuildError, OSError, subprocess.SubprocessError) as e:
+        print(e, file=sys.stderr)  # OSError: no node_modules/.bin/marp?
+        sys.exit(2 if isinstance(e, InputError) else 1)

@@ -1,175 +1,144 @@
-"""slides.md parsed: ``read_deck()`` splits it into slides the way Marp
-does (front matter, ``---`` rulers outside code fences, HTML comments as
-directives or speaker notes). The build (the timing plan, the handouts'
-outline and notes) and the tests (tests/deck/slides.py) read it here.
-"""
+"""slides.md read as Marp reads it, with markdown-it: the front matter, a
+slide per ruler (an ``hr``: ``---`` outside code), in each its HTML
+comments, directives (each line ``key: value``, a Marp key) or notes. And
+the talk's sections (notes/talk-plan.md): each starts at the first slide
+titled as it says, in this order; the main talk ends at ``END``."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
-from scripts.common import ROOT
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from scripts.common import ROOT, InputError
 
 SLIDES = ROOT / "slides.md"
-
-IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<url>[^)\s]+)\)")
+MARKDOWN = MarkdownIt("commonmark").enable("table")
 COMMENT = re.compile(r"<!--(?P<body>.*?)-->", re.DOTALL)
 DIRECTIVE = re.compile(
-    r"^\s*_?(class|paginate|header|footer|backgroundColor|backgroundImage|"
-    r"backgroundPosition|backgroundRepeat|backgroundSize|color|theme|size|"
+    r"^\s*_?(class|paginate|header|footer|background\w*|color|theme|size|"
     r"style|headingDivider|marp|math|title|author|description|lang|url|"
-    r"image|transition)\s*:"
-)
-HEADING = re.compile(r"^(#{1,6})\s+(?P<text>.+?)\s*$")
-# An inline picture reads as its alt text: the Logfire slide's local emoji.
+    r"image|transition)\s*:")
 INLINE_IMG = re.compile(r'<img\b[^>]*?\balt="(?P<alt>[^"]*)"[^>]*>')
+WIDTH = re.compile(r"\b(?:w|width):(\d+)")
+
+SECTIONS = {  # each section's name, and the title of the slide it starts at
+    "Introduction": "Unlocking ASGI Innovations",
+    "WebSocket Denial Response": "WebSocket Denial Response",
+    "HTTP Trailers": "HTTP Trailers",
+    "Client Disconnection": "Client Disconnection",
+    "The prototype, and FastAPI":
+        "Prototype of uvicorn #3085 (open), on 0.54.0",
+    "Conclusion": "Conclusion",
+    "Appendix": "Appendix",
+}
+END = "Thank You!"  # the main talk's last slide
 
 
-@dataclass(frozen=True)
-class Picture:
-    """An image a slide shows: ``![alt](url)``."""
-
-    url: str
-    width: int | None
-    background: bool
-    line: int
+class Picture(NamedTuple):
+    url: str  # ![alt](url)
+    width: int | None  # w:N in its alt
 
 
-@dataclass(frozen=True)
+@dataclass
 class Slide:
-    """One slide of slides.md."""
-
     number: int  # 1-based, as Marp counts
     line: int  # where its Markdown starts in the file
-    markdown: str
-    title: str | None  # its first heading
-    pictures: tuple[Picture, ...]
-    notes: tuple[str, ...]  # HTML comments that are not directives
-    directives: dict[str, str]
+    markdown: str = ""
+    title: str | None = None  # its first heading, an <img> read as its alt
+    pictures: list[Picture] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    directives: dict[str, str] = field(default_factory=dict)
 
     def where(self) -> str:
-        title = self.title or "(untitled)"
-        return f"slides.md:{self.line}: slide {self.number} {title!r}"
+        return f"slides.md:{self.line}: slide {self.number} {self.title!r}"
 
-    def line_at(self, offset: int) -> int:
-        """The line of the file at ``offset`` in the slide's Markdown."""
-        return self.line + self.markdown.count("\n", 0, offset)
+    def line_of(self, text: str) -> int:
+        """The line of the file where ``text`` first is in the slide."""
+        found = max(self.markdown.find(text), 0)
+        return self.line + self.markdown.count("\n", 0, found)
+
+
+class Part(NamedTuple):
+    section: str
+    slides: tuple[Slide, ...]  # the first titled as SECTIONS says
 
 
 @dataclass(frozen=True)
 class Deck:
     front_matter: dict[str, str]
     slides: tuple[Slide, ...]
-    path: Path = SLIDES  # the file read
 
     def titled(self, title: str) -> list[Slide]:
         return [slide for slide in self.slides if slide.title == title]
 
+    def main_talk(self) -> tuple[Slide, ...]:
+        """The slides from the first to the one titled ``END``."""
+        if not (ends := self.titled(END)):
+            why = f"no slide is titled {END!r}: the main talk ends there"
+            raise InputError("slides.md", 1, why)
+        return self.slides[: self.slides.index(ends[0]) + 1]
 
-def split(text: str) -> tuple[dict[str, str], list[tuple[int, str]]]:
-    """Front matter, and each slide's Markdown with its first line number."""
-    lines = text.splitlines()
-    front: dict[str, str] = {}
-    start = 0
-    if lines and lines[0].strip() == "---":
-        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
-        for line in lines[1:end]:
-            key, _, value = line.partition(":")
-            if key.strip() and not key.startswith((" ", "\t")):
-                front[key.strip()] = value.strip().strip("\"'")
-        start = end + 1
-    chunks: list[tuple[int, str]] = []
-    current: list[str] = []
-    first = start + 1
-    fence = False
-    for index in range(start, len(lines)):
-        line = lines[index]
-        if line.lstrip().startswith(("```", "~~~")):
-            fence = not fence
-        if line.strip() == "---" and not fence:
-            chunks.append((first, "\n".join(current)))
-            current, first = [], index + 2
-        else:
-            current.append(line)
-    chunks.append((first, "\n".join(current)))
-    return front, chunks
+    def parts(self) -> tuple[Part, ...]:
+        """The deck in sections; InputError if one is missing or misplaced:
+        each starts after the one before, the first at the first slide."""
+        starts: list[int] = []
+        for section, title in SECTIONS.items():
+            if not (found := self.titled(title)):
+                why = f"no slide is titled {title!r}, which starts "
+                raise InputError("slides.md", 1, why + f"{section!r}")
+            starts.append(self.slides.index(found[0]))
+            if starts != sorted(set(starts)) or starts[0] != 0:
+                why = f"the section {section!r} is out of order: see "
+                why += "SECTIONS in scripts/deck/slides.py"
+                raise InputError("slides.md", found[0].line, why)
+        ends = [*starts[1:], len(self.slides)]
+        return tuple(Part(section, self.slides[start:end]) for section, start,
+                     end in zip(SECTIONS, starts, ends, strict=True))
 
 
-def comments(markdown: str) -> Iterator[tuple[int, str, bool]]:
-    """Each HTML comment: where its body starts, the body stripped, and
-    whether it is directives (every line ``key: value``) or a note."""
-    for comment in COMMENT.finditer(markdown):
-        body = comment.group("body").strip()
-        lines = [line for line in body.splitlines() if line.strip()]
-        directive = bool(lines) and all(DIRECTIVE.match(x) for x in lines)
-        yield comment.start("body"), body, directive
-
-
-def notes_in(markdown: str) -> Iterator[tuple[int, str]]:
-    """The speaker notes of a slide's Markdown, with where each starts."""
-    for offset, body, directive in comments(markdown):
-        if not directive:
-            yield offset, body
-
-
-def title_of(markdown: str) -> str | None:
-    """A slide's first heading outside code, an inline picture as its alt."""
-    fence = False
-    for line in COMMENT.sub("", markdown).splitlines():
-        if line.lstrip().startswith("```"):
-            fence = not fence
-        heading = HEADING.match(line)
-        if heading and not fence:
-            return INLINE_IMG.sub(r"\g<alt>", heading.group("text"))
-    return None
-
-
-def pictures_in(markdown: str, first: int) -> tuple[Picture, ...]:
-    """The images a slide shows (not those inside a comment)."""
-    hidden = [(c.start(), c.end()) for c in COMMENT.finditer(markdown)]
-    pictures = []
-    for match in IMAGE.finditer(markdown):
-        if any(start <= match.start() < end for start, end in hidden):
-            continue  # an image inside a comment is not shown
-        alt = match.group("alt")
-        width = re.search(r"\b(?:w|width):(\d+)", alt)
-        pictures.append(
-            Picture(
-                url=match.group("url"),
-                width=int(width.group(1)) if width else None,
-                background=bool(re.search(r"(^|\s)bg(\s|$|:)", alt)),
-                line=first + markdown[: match.start()].count("\n"),
-            )
-        )
-    return tuple(pictures)
+def read(slide: Slide, token: Token) -> None:
+    """What ``token`` adds to a slide."""
+    if token.type == "heading_open" and slide.title is None:
+        slide.title = ""  # the next inline token holds its text
+    elif token.type == "inline" and slide.title == "":
+        slide.title = INLINE_IMG.sub(r"\g<alt>", token.content)
+    children = token.children or []
+    for image in (child for child in children if child.type == "image"):
+        width = WIDTH.search(image.content)
+        slide.pictures.append(Picture(str(image.attrGet("src")),
+                                      width and int(width[1])))
+    html = [child.content for child in children if child.type == "html_inline"]
+    for content in [token.content] if token.type == "html_block" else html:
+        for body in (c["body"] for c in COMMENT.finditer(content)):
+            rows = [row for row in body.splitlines() if row.strip()]
+            if rows and all(DIRECTIVE.match(row) for row in rows):
+                pairs = (row.partition(":") for row in rows)
+                slide.directives.update((k.strip(), v.strip())
+                                        for k, _, v in pairs)
+            else:
+                slide.notes.append(body.strip())
 
 
 def read_deck(path: Path = SLIDES) -> Deck:
-    """slides.md (or a seed written the same way), slide by slide."""
-    front, chunks = split(path.read_text(encoding="utf-8"))
-    slides = []
-    for number, (first, markdown) in enumerate(chunks, start=1):
-        notes, directives = [], {}
-        for _, body, directive in comments(markdown):
-            if not directive:
-                notes.append(body)
-                continue
-            for line in body.splitlines():
-                if line.strip():
-                    key, _, value = line.partition(":")
-                    directives[key.strip()] = value.strip()
-        slides.append(
-            Slide(
-                number=number,
-                line=first,
-                markdown=markdown,
-                title=title_of(markdown),
-                pictures=pictures_in(markdown, first),
-                notes=tuple(notes),
-                directives=directives,
-            )
-        )
-    return Deck(front, tuple(slides), path)
+    """slides.md (or a deck written the same way), slide by slide."""
+    lines, first, matter = path.read_text("utf-8").splitlines(), 0, {}
+    if lines and lines[0].strip() == "---":  # the front matter
+        first = lines.index("---", 1) + 1
+        pairs = (line.partition(":") for line in lines[1 : first - 1])
+        matter = {k.strip(): v.strip().strip("\"'") for k, _, v in pairs
+                  if k[:1].strip()}
+    slides = [Slide(1, first + 1)]
+    for token in MARKDOWN.parse("\n".join(lines[first:])):
+        if token.type == "hr" and token.map:  # the line after it starts one
+            slides.append(Slide(len(slides) + 1, first + token.map[1] + 1))
+        else:
+            read(slides[-1], token)
+    ends = [slide.line - 2 for slide in slides[1:]] + [None]  # at a ruler
+    for slide, end in zip(slides, ends, strict=True):
+        slide.markdown = "\n".join(lines[slide.line - 1 : end])
+    return Deck(matter, tuple(slides))

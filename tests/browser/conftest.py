@@ -5,33 +5,27 @@ its own on the same origin (Chromium's Local Network Access checks keep
 pages of other origins off ws://127.0.0.1) and records what went through:
 the headers of every HTTP request the app received, and every message it
 sent. ``Tab`` is one page, with what its console printed and the Network
-events DevTools (CDP) reported.
+events DevTools (CDP) reported, in this worker's Chromium
+(tests/chromium.py).
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import (
-    Browser,
-    CDPSession,
-    ConsoleMessage,
-    Page,
-    sync_playwright,
-)
+from playwright.sync_api import Browser, CDPSession, ConsoleMessage, Page
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from scripts.deck.build import find_browser
 from scripts.net.clients import TIMEOUT
 from scripts.net.servers import RunningServer
-from tests.deck.browser import CHROMIUM_ARGS
+from tests.chromium import browser, chromium
+
+__all__ = ["browser", "chromium"]  # fixtures shared with tests/deck
 
 WAIT_MS = TIMEOUT * 1000  # Playwright counts in milliseconds
 PAGE_PATH = "/page"
@@ -162,35 +156,6 @@ class Tab:
 
     def heard(self, name: str, params: dict[str, Any]) -> None:
         self.network.append((name, params))
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Path:
-    """The system Chromium; missing, it skips locally and fails under CI
-    (the rule of tests/deck/conftest.py's ``chromium``)."""
-    found = find_browser()
-    if found is None:
-        reason = (
-            "no Chromium found ($CHROME_PATH, or chromium on PATH): "
-            "the browser tests need Debian's chromium"
-        )
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; .ci/run installs it")
-        pytest.skip(reason)
-    return found
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: Path) -> Iterator[Browser]:
-    """One Chromium per test module."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium), args=CHROMIUM_ARGS, timeout=WAIT_MS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

@@ -11,12 +11,13 @@ tests/demos/test_disconnect.py, whose client closes its socket.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
 
 from demos import disconnect_receive, streaming_response
+from demos.catalog import BY_NAME, DISCONNECTED, SENDING
 from scripts.net.clients import TIMEOUT
 from scripts.net.servers import UVICORN_HTTPTOOLS
 from tests.browser.conftest import Front, Sent, Tab
@@ -48,8 +49,9 @@ HOW = pytest.mark.parametrize("how", list(LEAVES))
 
 
 @pytest.fixture(autouse=True)
-def short_delay(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(streaming_response, "DELAY", DELAY)
+def short_delay() -> Iterator[None]:
+    with BY_NAME["streaming_response"].paced(DELAY):
+        yield
 
 
 @dataclass
@@ -109,9 +111,9 @@ def leave(
         result = Left(
             received=received,
             leaving=leaving,
-            chunks=recorder.since(0, "Sending"),
-            after=recorder.since(leaving, "Sending"),
-            stopped=recorder.first("Client disconnected"),
+            chunks=recorder.since(0, SENDING),
+            after=recorder.since(leaving, SENDING),
+            stopped=recorder.first(DISCONNECTED),
             bodies=front.of_type("http.response.body"),
         )
         figure(name, f"{SPEC.id.removeprefix('uvicorn-')}+chromium-{how}",

@@ -1,33 +1,29 @@
-"""The deck's fixtures: slides.md parsed, the tools the build needs, and
-the deck built once (HTML and PDF) and shown in Chromium.
+"""The deck's fixtures: slides.md parsed, Marp CLI, this worker's Chromium
+(tests/chromium.py), and the HTML built once and shown in it.
 
-The plain helpers are modules of their own: tests/deck/slides.py parses
-slides.md, tests/deck/browser.py measures a built deck in Chromium.
+The helpers are modules of their own: slides.py (the parser's names, the
+commands the deck shows), walk.py (the slides in Chromium), presenter.py
+(Marp's presenter view).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
+from playwright.sync_api import Browser
 
-from scripts.deck import build as deck_build
-from tests.deck.browser import Measured, measure_deck
+from scripts.deck import build
+from tests.chromium import browser, chromium
+from tests.deck.presenter import Presenter, measure_presenter
 from tests.deck.slides import ROOT, Deck, read_deck
+from tests.deck.walk import Measured, measure_deck
 
-PNGS = ROOT / "build" / "slides"
-
-
-def missing(reason: str, under_ci: str) -> NoReturn:
-    """Skip for want of a tool; under CI, where it must be there, fail."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}{under_ci}")
-    pytest.skip(reason)
+__all__ = ["browser", "chromium"]  # fixtures shared with tests/browser
+PNGS = ROOT / "build" / "slides"  # for a person to look at
 
 
 @pytest.fixture(scope="session")
@@ -39,69 +35,41 @@ def deck() -> Deck:
 @pytest.fixture(scope="session")
 def marp() -> Path:
     """Marp CLI; missing, it skips locally and fails under CI."""
-    if not (ROOT / deck_build.MARP).exists():
+    if not (ROOT / build.MARP).exists():
         reason = "node_modules is missing: run `make node_modules/.installed`"
-        missing(reason, " (make test does it under CI)")
-    return ROOT / deck_build.MARP
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Path:
-    """The system Chromium; missing, it skips locally and fails under CI."""
-    found = deck_build.find_browser()
-    if found is None:
-        reason = (
-            "no Chromium found ($CHROME_PATH, or chromium on PATH): "
-            "the browser tests of the deck need Debian's chromium"
-        )
-        missing(reason, "; .ci/run installs it")
-    return found
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason} (make test does it under CI)")
+        pytest.skip(reason)
+    return ROOT / build.MARP
 
 
 @dataclass
 class Built:
-    """The deck as built by this session."""
+    """`make html`'s folder, as another machine would show it."""
 
     html: Path  # in a copy of the built folder
-    folder: Path
-    pdf: Path | None
-    pdf_error: BaseException | None
-    seen: Measured
+    seen: Measured  # the slides
+    presenter: Presenter  # the presenter view
+
+    @property
+    def folder(self) -> Path:
+        return self.html.parent
 
 
 @pytest.fixture(scope="session")
 def built(
-    tmp_path_factory: pytest.TempPathFactory, marp: Path, chromium: Path
+    tmp_path_factory: pytest.TempPathFactory, marp: Path, browser: Browser
 ) -> Built:
-    """Build the HTML and the PDF, and show the HTML in Chromium, once.
-
-    The HTML is shown from a copy of its folder (another machine, as far as
-    the deck can tell), while the PDF prints; each slide is saved as
-    build/slides/NN.png for a person to look at.
-    """
+    """Build the HTML and show it in Chromium, from a copy of its folder
+    (another machine, as far as the deck can tell): each slide, then the
+    presenter view. Each slide is saved as build/slides/NN.png, the
+    fullest note's presenter view as build/slides/presenter-NN.png."""
     base = tmp_path_factory.mktemp("deck")
-    result: dict[str, object] = {}
-
-    def print_pdf() -> None:
-        try:
-            result["pdf"] = deck_build.build_pdf(ROOT, base / "pdf")
-        except BaseException as error:  # reported by the PDF tests
-            result["error"] = error
-
-    printer = threading.Thread(target=print_pdf, name="deck-pdf")
-    printer.start()
-    try:
-        deck_build.build_html(ROOT, base / "built")
-        shutil.copytree(base / "built", base / "elsewhere")
-        html = base / "elsewhere" / "slides.html"
-        seen = measure_deck(html, chromium, PNGS)
-    finally:
-        printer.join()
-    pdf, error = result.get("pdf"), result.get("error")
-    return Built(
-        html=html,
-        folder=html.parent,
-        pdf=pdf if isinstance(pdf, Path) else None,
-        pdf_error=error if isinstance(error, BaseException) else None,
-        seen=seen,
-    )
+    build.build_html(ROOT, base / "built")
+    html = shutil.copytree(base / "built", base / "elsewhere") / "slides.html"
+    PNGS.mkdir(parents=True, exist_ok=True)
+    seen = measure_deck(browser, html, PNGS)
+    presenter = measure_presenter(browser, html, seen, PNGS)
+    for stale in set(PNGS.glob("*.png")) - {*seen.pngs, presenter.png}:
+        stale.unlink(missing_ok=True)  # a slide that is no more
+    return Built(html, seen, presenter)

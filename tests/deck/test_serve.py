@@ -1,6 +1,11 @@
 """`make serve`: the deck listens on 127.0.0.1 only, unless HOST opens it,
-shows a demo's edit within 2 s, and stops on SIGTERM. One serve, in a copy
-of the tree, for the three."""
+shows a demo's edit in the open deck, and stops on SIGTERM. One serve, in a
+copy of the tree, for the three.
+
+How long the edit takes to show is a figure of the run; `make bench-serve`
+runs this module alone and holds it to SERVE_WITHIN_S seconds (the
+README's 2 s), a bound that a loaded machine must not fail `make test` on.
+"""
 
 import json
 import os
@@ -15,17 +20,14 @@ from typing import NamedTuple
 
 import psutil
 import pytest
+from playwright.sync_api import Browser, Response
 
+from scripts.common import ROOT
+from scripts.deck.serve import PRELOAD
 from scripts.net.ports import accepting, pick_port
-from scripts.net.processes import Server
-from scripts.pictures import generator
-from scripts.pictures.code_images import CACHE
+from scripts.net.processes import Subprocess
 from tests.conftest import Report
-from tests.deck.browser import CHROMIUM_ARGS
-from tests.deck.slides import read_deck
 
-ROOT = Path(__file__).resolve().parents[2]
-PRELOAD = ROOT / "scripts" / "deck" / "localhost.cjs"
 # A server that names no host, as marp-cli's does: where does it listen?
 LISTEN = (
     "const s = require('node:net').createServer(); s.listen(0, () => {"
@@ -34,14 +36,15 @@ LISTEN = (
 EVERY_INTERFACE = "0.0.0.0"  # noqa: S104 - what HOST= opens on purpose
 COPIED = ("demos", "scripts", "themes", "assets", "slides.md", ".marprc.yml",
           "Makefile", "pyproject.toml", "uv.lock", "package.json",
-          "package-lock.json", CACHE)  # and what make's targets depend on
+          "package-lock.json", ".cache")  # and what make's targets depend on
 LINKED = ("node_modules", ".venv")
 DEMO, PICTURE = "demos/asgi_app.py", "/assets/asgi.svg"  # slide 3 shows it
 OLD, NEW = b'b"Hello, world!"', b'b"Hello, stage!"'
-SHOWN = 2.0  # s from a demo's save to its new picture in the open deck
+WAIT_S = 30.0  # for the new picture: the serve redraws it, Marp reloads
+WITHIN_S = os.environ.get("SERVE_WITHIN_S")  # make bench-serve: 2
 
 
-def listening(server: Server) -> set[tuple[str, int]]:
+def listening(server: Subprocess) -> set[tuple[str, int]]:
     """The addresses the server's process tree listens on."""
     root = psutil.Process(server.pid)
     return {
@@ -72,9 +75,9 @@ def test_the_preload_listens_where_host_says(
 
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of what `make serve` reads and writes, pictures up to date."""
+    """A copy of what `make serve` reads and writes."""
     root, ignore = tmp_path_factory.mktemp("serve"), shutil.ignore_patterns(
-        "__pycache__"
+        "__pycache__", "peer"
     )
     for name in COPIED:
         source, target = ROOT / name, root / name
@@ -84,12 +87,11 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
             shutil.copy2(source, target)
     for name in LINKED:
         (root / name).symlink_to(ROOT / name)
-    assert generator.main(["--root", str(root)]) == 0
     return root
 
 
 class Served(NamedTuple):
-    server: Server
+    server: Subprocess
     port: int
     log: Path
 
@@ -101,7 +103,7 @@ def served(tree: Path) -> Iterator[Served]:
     env = {**os.environ, "PORT": str(port)}
     env.pop("HOST", None)
     command = ["make", "--no-print-directory", "serve"]
-    server = Server(command, cwd=tree, env=env, output=log)
+    server = Subprocess(command, cwd=tree, env=env, output=log)
     try:
         server.wait_ready(lambda: accepting(port), timeout=60)
         yield Served(server, port, log)
@@ -116,17 +118,17 @@ def test_make_serve_listens_on_localhost_only(served: Served) -> None:
     assert ("127.0.0.1", served.port) in addresses
 
 
-def test_a_demo_edit_shows_in_the_open_deck_within_2_s(
-    served: Served, tree: Path, chromium: Path, figure: Report
+def test_a_demo_edit_shows_in_the_open_deck(
+    served: Served, tree: Path, browser: Browser, figure: Report
 ) -> None:
-    from playwright.sync_api import Response, sync_playwright
-
+    """The demo saved, the serve redraws its picture and Marp reloads the
+    page, which fetches the new picture: the edit shows."""
     fetched: list[tuple[float, Response]] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium), args=CHROMIUM_ARGS
-        )
-        page = browser.new_page()
+    page = browser.new_page()
+    page.route(re.compile(r"/(assets|node_modules)/"), lambda route: (
+        route.continue_() if route.request.url.endswith(PICTURE)
+        else route.abort()))  # the other pictures and fonts: not this test's
+    try:
         with page.expect_console_message(
             lambda message: "Observing the change" in message.text
         ):  # Marp's reload notifier is connected
@@ -134,26 +136,28 @@ def test_a_demo_edit_shows_in_the_open_deck_within_2_s(
         page.on("response", lambda r: fetched.append((time.monotonic(), r)))
         demo, source = tree / DEMO, (tree / DEMO).read_bytes()
         assert OLD in source, f"{DEMO} no longer says {OLD!r}"
+        before = (tree / PICTURE[1:]).read_bytes()
         demo.write_bytes(source.replace(OLD, NEW))
         saved, shown = time.monotonic(), None
-        while shown is None and time.monotonic() < saved + 3 * SHOWN:
+        while shown is None and time.monotonic() < saved + WAIT_S:
             page.wait_for_timeout(20)
             shown = next((
-                at for at, response in fetched
+                (at, response.body()) for at, response in fetched
                 if response.url.endswith(PICTURE) and response.ok
-                and NEW[2:-1] in response.body()
+                and response.body() != before
             ), None)
-        image = f'img[src$="{PICTURE[1:]}"]'
-        loaded = page.eval_on_selector(
-            image, "i => i.complete && i.naturalWidth > 0"
-        )
-        browser.close()
+        loaded = page.eval_on_selector(f'img[src$="{PICTURE[1:]}"]',
+                                       "i => i.complete && i.naturalWidth > 0")
+    finally:
+        page.close()
     said = served.log.read_text()
-    assert shown is not None, f"no new {PICTURE} within {3 * SHOWN} s: {said}"
-    took = f"demo save to new picture {shown - saved:.2f} s"
-    figure("deck", "make serve", took)
-    assert shown - saved <= SHOWN, said
+    assert shown is not None, f"no new {PICTURE} within {WAIT_S:g} s: {said}"
+    at, body = shown
+    assert body == (tree / PICTURE[1:]).read_bytes(), "not the one redrawn"
     assert loaded, said
+    figure("deck", "make serve", f"demo save to new picture {at - saved:.2f} s")
+    if WITHIN_S is not None:  # make bench-serve
+        assert at - saved <= float(WITHIN_S), said
 
 
 def test_make_serve_stops_on_sigterm(served: Served) -> None:
@@ -162,22 +166,3 @@ def test_make_serve_stops_on_sigterm(served: Served) -> None:
     stopped = served.server.stop(signal.SIGTERM, timeout=10)
     said = served.log.read_text()
     assert (stopped.how, stopped.leftovers) == ("SIGTERM", []), said
-
-
-def test_vs_code_previews_with_the_theme_and_html() -> None:
-    """The Marp extension, recommended, with the deck's theme and its HTML
-    (it has no setting for local emoji: its preview takes them from a CDN)."""
-    folder = ROOT / ".vscode"
-    settings = json.loads((folder / "settings.json").read_text())
-    extensions = json.loads((folder / "extensions.json").read_text())
-    assert "marp-team.marp-vscode" in extensions["recommendations"]
-    assert settings["markdown.marp.html"] == "all"
-    themes = settings["markdown.marp.themes"]
-    assert themes, "no theme for the Marp extension"
-    for theme in themes:
-        assert (ROOT / theme).is_file(), theme
-    names = {
-        re.search(r"@theme\s+(\S+)", (ROOT / theme).read_text())[1]  # type: ignore[index]
-        for theme in themes
-    }
-    assert read_deck().front_matter["theme"] in names

@@ -7,51 +7,67 @@ that announces an unknown run is refused, naming its line.
 
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
 from scripts.common import ROOT
-from scripts.deck import timing
-from scripts.deck.sections import END, SECTIONS, main_talk
-from scripts.deck.slides import read_deck
+from scripts.deck.slides import END, SECTIONS, read_deck
 from scripts.deck.timing import (
     MARK_S,
     MAX_LIVE_RUNS,
     SLOT_S,
     SWITCH_S,
     WORDS_PER_MINUTE,
-    Plan,
+    Budget,
+    Mark,
+    Run,
     about,
     clock,
     main,
     plan,
 )
-from scripts.transcripts import path
-from tests.conftest import usage
+from scripts.transcripts import duration, path
 from tests.deck.slides import Deck
+
+NAMES, TITLES = list(SECTIONS), list(SECTIONS.values())
+
+
+class Plan(NamedTuple):
+    budgets: list[Budget]
+    marks: list[Mark]
 
 
 @pytest.fixture(scope="module")
 def made(deck: Deck) -> Plan:
-    return plan(deck)
+    return Plan(*plan(deck))
+
+
+def total(made: Plan) -> float:
+    return made.budgets[-1].end
+
+
+def runs(made: Plan) -> list[Run]:
+    return [run for budget in made.budgets for run in budget.runs]
 
 
 def test_the_main_talk_fits_its_slot(made: Plan) -> None:
     heaviest = "; ".join(
         f"{b.slide.where()} {clock(b.seconds)} ({b.words} words, "
-        f"{len(b.runs)} live runs)" for b in made.heaviest(3)
+        f"{len(b.runs)} live runs)"
+        for b in sorted(made.budgets, key=lambda b: -b.seconds)[:3]
     )
-    assert made.total <= SLOT_S, (
-        f"the main talk takes {clock(made.total)} by the plan (`make "
+    assert total(made) <= SLOT_S, (
+        f"the main talk takes {clock(total(made))} by the plan (`make "
         f"timing`), over its {clock(SLOT_S)}; the heaviest slides: {heaviest}"
     )
 
 
 def test_at_most_six_live_runs(made: Plan) -> None:
-    runs = [f"slides.md:{r.line}: {r.recording.command}" for r in made.runs]
-    assert runs, "the main talk announces no live run ('Live: make demo ...')"
-    assert len(runs) <= MAX_LIVE_RUNS, (
-        f"{len(runs)} live runs, at most {MAX_LIVE_RUNS}: {runs}"
+    said = [f"slides.md:{r.line}: {r.recording.command}" for r in runs(made)]
+    assert said, "the main talk announces no live run ('Live: make demo ...')"
+    assert len(said) <= MAX_LIVE_RUNS, (
+        f"{len(said)} live runs, at most {MAX_LIVE_RUNS}: {said}"
     )
 
 
@@ -59,37 +75,37 @@ def test_each_live_run_has_its_recording(made: Plan) -> None:
     """plan() refuses a run that is not a demo's recorded run; each it
     accepts has its transcript, the backup if the run fails on stage, and
     a duration."""
-    for run in made.runs:
+    for run in runs(made):
         said = f"slides.md:{run.line}: {run.recording.command}"
         assert path(ROOT, run.recording.stem).is_file(), said
         assert run.seconds > 0, f"{said}: its recording lasts no time"
 
 
-def test_each_section_says_where_the_clock_is(made: Plan) -> None:
-    marks = made.marks()
-    starting = [p for p in made.parts[1:] if p.first in main_talk(made.deck)]
-    assert len(marks) == len(starting) > 0
+def test_each_section_says_where_the_clock_is(made: Plan, deck: Deck) -> None:
+    talk = deck.main_talk()
+    starting = [p for p in deck.parts()[1:] if p.slides[0] in talk]
+    assert len(made.marks) == len(starting) > 0
     wrong = []
-    for mark in (m for m in marks if not m.fits):
+    for mark in (m for m in made.marks if not m.fits):
         said = ("no clock mark" if mark.said is None
                 else f"{about(mark.said)}, off by more than {MARK_S:g} s")
         wrong.append(
-            f"slides.md:{mark.line}: slide {mark.part.first.number} starts "
-            f"{mark.part.section.name!r} at {clock(mark.planned)} by the plan"
+            f"slides.md:{mark.line}: slide {mark.part.slides[0].number} starts "
+            f"{mark.part.section!r} at {clock(mark.planned)} by the plan"
             f" (`make timing`): write {about(mark.planned)}, not {said}"
         )
     assert wrong == [], "\n".join(wrong)
 
 
 def test_every_slide_of_the_talk_has_notes(deck: Deck) -> None:
-    silent = [s.where() for s in main_talk(deck) if not any(s.notes)]
+    silent = [s.where() for s in deck.main_talk() if not any(s.notes)]
     assert silent == [], f"slides with nothing to say: {silent}"
 
 
 def write_deck(root: Path, notes: dict[str, str]) -> str:
     """A small slides.md in ``root``: a slide per section, "Thank You!"
     before the appendix, with ``notes`` by title; its text."""
-    titles = [s.title for s in SECTIONS[:-1]] + [END, SECTIONS[-1].title]
+    titles = [*TITLES[:-1], END, TITLES[-1]]
     slides = [f"## {title}\n\n<!--\n{notes[title]}\n-->" if title in notes
               else f"## {title}" for title in titles]
     text = "---\nmarp: true\n---\n\n" + "\n\n---\n\n".join(slides) + "\n"
@@ -105,17 +121,17 @@ def line_of(text: str, found: str) -> int:
 def test_the_plan_adds_words_and_live_runs(tmp_path: Path) -> None:
     """Words at 140 a minute (markup, clock marks and live commands are not
     said), a live run its recording and the switch; sections' clocks."""
-    first, second = SECTIONS[1].title, SECTIONS[2].title
+    first, second = TITLES[1], TITLES[2]
     write_deck(tmp_path, {
         first: "(about 0:30) One `two` **three** [four](https://x.org).",
         second: "Five. Live: make demo NAME=ws_with_token. Six.",
     })
-    made = plan(read_deck(tmp_path / "slides.md"))
+    made = Plan(*plan(read_deck(tmp_path / "slides.md")))
     assert [b.words for b in made.budgets[1:3]] == [4, 2]
-    run = timing.recorded("ws_with_token")
+    run = duration("ws_with_token")
     expected = 6 * 60 / WORDS_PER_MINUTE + run + SWITCH_S
-    assert made.total == pytest.approx(expected)
-    [mark, *rest] = made.marks()
+    assert total(made) == pytest.approx(expected)
+    [mark, *rest] = made.marks
     assert (mark.planned, mark.said) == (0.0, 30.0)
     assert mark.fits
     assert rest[0].planned == pytest.approx(4 * 60 / WORDS_PER_MINUTE)
@@ -125,7 +141,7 @@ def test_the_plan_adds_words_and_live_runs(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("live", "why"),
     [
-        ("Live: make demo NAME=nope.", "no demo 'nope'"),
+        ("Live: make demo NAME=nope.", "make demo NAME=nope: no such demo"),
         ("Live: make demo NAME=ws_with_token HTTP=oserror.",
          "not recorded on HTTP=oserror"),
         ("Live: the token demo.", "'Live:' names no `make demo NAME=...`"),
@@ -134,7 +150,7 @@ def test_the_plan_adds_words_and_live_runs(tmp_path: Path) -> None:
 def test_a_bad_live_run_is_refused_naming_its_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], live: str, why: str
 ) -> None:
-    title = SECTIONS[3].title
+    title = TITLES[3]
     text = write_deck(tmp_path, {title: f"First line.\n\nSome words. {live}"})
     assert main(["--root", str(tmp_path)]) == 2
     out, err = capsys.readouterr()
@@ -159,18 +175,12 @@ def test_make_timing_prints_the_plan(
         assert int(numbers[1]) == budget.words, row
         assert int(numbers[2]) == round(budget.seconds), row
         assert numbers[3] == clock(budget.end), row
-    assert f"Total: {clock(made.total)} for {len(made.budgets)} slides" in (
+    assert f"Total: {clock(total(made))} for {len(made.budgets)} slides" in (
         "\n".join(out))
-    for mark in made.marks():
+    for mark in made.marks:
         assert any(line.strip().startswith(
-            f"{clock(mark.planned)}  {mark.part.section.name}:")
-            for line in out), mark.part.section.name
-
-
-def test_make_timing_has_help(capsys: pytest.CaptureFixture[str]) -> None:
-    said = usage(main, capsys)
-    assert f"{WORDS_PER_MINUTE} words a minute" in said
-    assert "--root" in said
+            f"{clock(mark.planned)}  {mark.part.section}:")
+            for line in out), mark.part.section
 
 
 def test_a_missing_or_misplaced_section_is_refused(
@@ -178,19 +188,19 @@ def test_a_missing_or_misplaced_section_is_refused(
 ) -> None:
     """The sections of notes/talk-plan.md, in order, or exit 2."""
     text = write_deck(tmp_path, {})
-    trailers = SECTIONS[2].title
+    trailers = TITLES[2]
     (tmp_path / "slides.md").write_text(
         text.replace(f"## {trailers}", "## Something else"), encoding="utf-8"
     )
     assert main(["--root", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"slides.md:1: no slide is titled {trailers!r}")
-    last = f"## {SECTIONS[-1].title}"  # the appendix, moved to the front
+    last = f"## {TITLES[-1]}"  # the appendix, moved to the front
     moved = text.replace(f"\n\n---\n\n{last}", "").replace(
         "---\n\n## ", f"---\n\n{last}\n\n---\n\n## ", 1)
     (tmp_path / "slides.md").write_text(moved, encoding="utf-8")
     assert main(["--root", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    [appendix] = read_deck(tmp_path / "slides.md").titled(SECTIONS[-1].title)
-    assert err.startswith(f"slides.md:{appendix.line}: the section "
-                          f"{SECTIONS[-1].name!r} starts before"), err
+    [first] = read_deck(tmp_path / "slides.md").titled(TITLES[0])
+    assert err.startswith(f"slides.md:{first.line}: the section "
+                          f"{NAMES[0]!r} is out of order"), err  # not first

@@ -1,18 +1,17 @@
-"""The speaker notes: one paragraph per line, and every fact they state
-about a demo (a status, a header, a body, the token, a trailer, a count)
-is what the demo does, computed here from the demo itself.
-
-Each check runs the demo in process (Starlette's TestClient) or reads its
-constants, builds the sentence the notes should contain, and fails naming
-the slide when the notes say something else.
+"""What the notes say each demo does, computed from the demo itself: each
+function runs a demo in process (Starlette's TestClient), or reads its
+constants, the matrix it was measured in, or its recording, and builds the
+sentence the notes should contain. tests/deck/test_editorial.py checks
+the notes of the slide that shows the demo against them.
 """
+
+from __future__ import annotations
 
 import base64
 import hashlib
-import itertools
 import json
+import re
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient, WebSocketDenialResponse
@@ -27,19 +26,11 @@ from demos import (
     ws_send_denial_response,
     ws_with_token,
 )
-from scripts.common import rounded
-from tests.deck.slides import ROOT, Slide, read_deck
+from scripts import transcripts
+from scripts.common import ROOT, rounded
 
 BENCH = json.loads((ROOT / "assets/bench_disconnect.json").read_text())
 MATRIX = json.loads((ROOT / "assets/support_matrix.json").read_text())
-
-
-def slide_showing(picture: str) -> Slide:
-    [slide] = [
-        s for s in read_deck().slides
-        if any(p.url == picture for p in s.pictures)
-    ]
-    return slide
 
 
 def denied(app: object, path: str) -> WebSocketDenialResponse:
@@ -142,10 +133,12 @@ def wasted_work_facts() -> list[str]:
 
 
 def ws_disconnect_facts() -> list[str]:
-    """1006 is seen on the wire, by tests/demos/test_disconnect.py."""
-    wire = (ROOT / "tests/demos/test_disconnect.py").read_text("utf-8")
-    assert '"Client disconnected (code 1006)"' in wire
-    return ["WebSocketDisconnect (code 1006)"]
+    """The close code the recorded run saw (uvicorn, the client gone)."""
+    rows = [row.text.plain for row in transcripts.load("ws_disconnect")]
+    [code] = {found[1] for row in rows
+              if (found := re.search(r"Client disconnected \(code (\d+)\)",
+                                     row))}
+    return [f"WebSocketDisconnect (code {code})"]
 
 
 FACTS: list[tuple[str, Callable[[], list[str]]]] = [
@@ -161,32 +154,3 @@ FACTS: list[tuple[str, Callable[[], list[str]]]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("picture", "facts"), FACTS, ids=[Path(p).stem for p, _ in FACTS]
-)
-def test_notes_state_what_the_demo_does(
-    picture: str, facts: Callable[[], list[str]]
-) -> None:
-    slide = slide_showing(picture)
-    notes = " ".join(slide.notes)
-    for fact in facts():
-        assert fact in notes, (
-            f"{slide.where()}: its notes should say {fact!r}, as the demo does"
-        )
-
-
-def test_notes_hold_one_paragraph_per_line() -> None:
-    """The presenter view wraps the notes itself: a line that goes on with
-    the sentence of the line before it is a hard wrap. Only a list item,
-    or a line after one that ends with a colon, may follow a line."""
-    wrapped = []
-    for slide in read_deck().slides:
-        for note in slide.notes:
-            lines = note.splitlines()
-            for before, line in itertools.pairwise(lines):
-                if not (before.strip() and line.strip()):
-                    continue
-                if line.lstrip().startswith("- ") or before.endswith(":"):
-                    continue
-                wrapped.append(f"{slide.where()}: {line.strip()[:50]!r}")
-    assert wrapped == [], f"{len(wrapped)} hard-wrapped lines: {wrapped[:6]}"

@@ -1,11 +1,8 @@
-"""The browser's eye on a built deck.
-
-``measure_deck()`` opens it in Chromium with every non-file request
-blocked, walks its slides one by one, saves a PNG of each, and returns what
-it saw: requests, images, fonts, console errors, and for each piece of text
-its colour, the colours behind it, its size and its box. Then it opens the
-deck's presenter view (``?view=presenter``), walks the slides again, and
-measures each slide's speaker note in its box.
+"""The browser's eye on a built deck: ``measure_deck()`` opens it in
+Chromium with every non-file request blocked, walks its slides one by one,
+saves a PNG of each, and returns what it saw: requests, images, fonts,
+console errors, and for each piece of text its colour, the colours behind
+it, its size and its box.
 """
 
 from __future__ import annotations
@@ -14,31 +11,15 @@ import base64
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route
 
 from scripts.common import write_atomic
 from scripts.style import Rgba, over, parse
 
-if TYPE_CHECKING:
-    from playwright.sync_api import (
-        Browser,
-        CDPSession,
-        ConsoleMessage,
-        Page,
-        Request,
-        Route,
-    )
-
 SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 MEASURE_SLIDE = r"""
 async (index) => {
@@ -121,36 +102,6 @@ async (index) => {
 }
 """
 
-MEASURE_NOTE = r"""
-async (index) => {
-  location.hash = '#' + (index + 1);
-  const svg = document.querySelectorAll('svg[data-marpit-svg]')[index];
-  const note = document.querySelector(
-    `.bespoke-marp-note[data-index="${index}"]`);
-  const ready = () => svg.classList.contains('bespoke-marp-active')
-    && (!note || note.classList.contains('active'));
-  for (let i = 0; i < 300 && !ready(); i++)
-    await new Promise(resolve => requestAnimationFrame(resolve));
-  await document.fonts.ready;
-  const box = document.querySelector(
-    '.bespoke-marp-presenter-note-container').getBoundingClientRect();
-  if (!note) return {ready: ready(), box: [box.width, box.height]};
-  const style = getComputedStyle(note);
-  const range = document.createRange();
-  range.selectNodeContents(note);
-  const padding = parseFloat(style.paddingTop)
-    + parseFloat(style.paddingBottom);
-  return {
-    ready: ready(), box: [box.width, box.height],
-    note: {
-      scroll: note.scrollHeight, client: note.clientHeight,
-      text: range.getBoundingClientRect().height + padding,
-      size: parseFloat(style.fontSize),
-    },
-  };
-}
-"""
-
 FONTS = """
 async () => {
   await document.fonts.ready;
@@ -176,46 +127,6 @@ class Text:
     boxes: tuple[tuple[float, float, float, float], ...]
 
 
-@dataclass(frozen=True)
-class Note:
-    """A slide's speaker note in the presenter view's box, in CSS px."""
-
-    slide: int
-    scroll: float  # the note's scrollHeight
-    client: float  # its clientHeight: what shows without scrolling
-    text: float  # the height of its text, padding included
-    size: float  # font size
-
-    @property
-    def overflow(self) -> float:
-        """How much more the note holds than its box shows."""
-        return self.scroll - self.client
-
-
-@dataclass
-class Presenter:
-    """What the presenter view showed: each note, and its box."""
-
-    notes: list[Note] = field(default_factory=list)
-    noteless: list[int] = field(default_factory=list)  # slides without one
-    inactive: list[int] = field(default_factory=list)
-    box: tuple[float, float] = (0.0, 0.0)  # the notes' container
-    png: Path | None = None  # the presenter view of the heaviest note
-
-    def record(self, number: int, result: dict[str, Any]) -> None:
-        """What MEASURE_NOTE returned for slide ``number``."""
-        if not result["ready"]:
-            self.inactive.append(number)
-        self.box = (result["box"][0], result["box"][1])
-        if note := result.get("note"):
-            self.notes.append(Note(number, **note))
-        else:
-            self.noteless.append(number)
-
-    def heaviest(self) -> Note | None:
-        return max(self.notes, key=lambda n: n.text, default=None)
-
-
 @dataclass
 class Measured:
     """Everything the browser saw while showing the deck."""
@@ -234,7 +145,6 @@ class Measured:
     scrolls: list[tuple[int, list[float]]] = field(default_factory=list)
     fonts: list[dict[str, str]] = field(default_factory=list)
     pngs: list[Path] = field(default_factory=list)
-    presenter: Presenter = field(default_factory=Presenter)
 
     def record(self, number: int, result: dict[str, Any]) -> None:
         """What MEASURE_SLIDE returned for slide ``number``."""
@@ -246,25 +156,16 @@ class Measured:
                 f"slide {number}: {text['text']!r}: {p}" for p in problems
             ]
             colour = parse(text["colour"])
-            self.texts.append(
-                Text(
-                    slide=number,
-                    text=text["text"],
-                    colour=(*colour[:3], colour[3] * text["opacity"]),
-                    background=background,
-                    size=text["size"],
-                    code=text["code"],
-                    card=text["card"],
-                    boxes=tuple(tuple(b) for b in text["boxes"]),
-                )
-            )
-        self.images += [
-            {**image, "slide": number} for image in result["images"]
-        ]
-        self.boxes += [
-            (number, element["tag"], tuple(element["box"]))
-            for element in result["boxes"]
-        ]
+            self.texts.append(Text(
+                slide=number, text=text["text"],
+                colour=(*colour[:3], colour[3] * text["opacity"]),
+                background=background, size=text["size"], code=text["code"],
+                card=text["card"], boxes=tuple(tuple(b) for b in text["boxes"]),
+            ))
+        self.images += [{**image, "slide": number}
+                        for image in result["images"]]
+        self.boxes += [(number, element["tag"], tuple(element["box"]))
+                       for element in result["boxes"]]
         self.scrolls.append((number, result["scroll"]))
 
 
@@ -279,51 +180,27 @@ def composite(layers: list[dict[str, str]]) -> tuple[Rgba, list[str]]:
     return colour, problems
 
 
-def measure_deck(html: Path, chromium: Path, pngs: Path) -> Measured:
-    """Show every slide of ``html`` in Chromium, offline; see everything."""
-    from playwright.sync_api import sync_playwright
-
+def measure_deck(browser: Browser, html: Path, pngs: Path) -> Measured:
+    """Show every slide of ``html`` in Chromium, offline; see everything,
+    and save each slide as pngs/NN.png."""
     seen = Measured()
-    pngs.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium), args=CHROMIUM_ARGS
-        )
-        try:
-            page = open_offline(browser, html, seen)
-            # PNGs through CDP, which can trade compression for speed.
-            cdp = page.context.new_cdp_session(page)
-            seen.slides = page.evaluate(
-                "document.querySelectorAll('svg[data-marpit-svg]').length"
-            )
-            for index in range(seen.slides):
-                seen.record(index + 1, page.evaluate(MEASURE_SLIDE, index))
-                seen.pngs.append(screenshot(cdp, pngs / f"{index + 1:02d}.png"))
-            seen.fonts = page.evaluate(FONTS)
-            page.context.close()
-            measure_presenter(browser, html, seen, pngs)
-        finally:
-            browser.close()
-    kept = {*seen.pngs, seen.presenter.png}
-    for stale in sorted(set(pngs.glob("*.png")) - kept):
-        stale.unlink(missing_ok=True)  # a slide that is no more
-    return seen
-
-
-def measure_presenter(
-    browser: Browser, html: Path, seen: Measured, pngs: Path
-) -> None:
-    """Walk the presenter view (one page load), measuring each slide's note;
-    save the view of the heaviest as pngs/presenter-NN.png."""
-    page = open_offline(browser, html, seen, "?view=presenter#1")
-    for index in range(seen.slides):
-        seen.presenter.record(index + 1, page.evaluate(MEASURE_NOTE, index))
-    if heaviest := seen.presenter.heaviest():
-        page.evaluate(MEASURE_NOTE, heaviest.slide - 1)
-        png = pngs / f"presenter-{heaviest.slide:02d}.png"
+    page = open_offline(browser, html, seen)
+    try:
+        # PNGs through CDP, which can trade compression for speed.
         cdp = page.context.new_cdp_session(page)
-        seen.presenter.png = screenshot(cdp, png)
-    page.context.close()
+        seen.slides = page.evaluate(
+            "document.querySelectorAll('svg[data-marpit-svg]').length")
+        for index in range(seen.slides):
+            seen.record(index + 1, page.evaluate(MEASURE_SLIDE, index))
+            png = pngs / f"{index + 1:02d}.png"
+            shot = cdp.send("Page.captureScreenshot",
+                            {"format": "png", "optimizeForSpeed": True})
+            write_atomic(png, base64.b64decode(shot["data"]))
+            seen.pngs.append(png)
+        seen.fonts = page.evaluate(FONTS)
+    finally:
+        page.context.close()
+    return seen
 
 
 def open_offline(
@@ -361,12 +238,3 @@ def open_offline(
     # hide them from the pictures; they are not the slide's.
     page.add_style_tag(content=".bespoke-marp-osc{display:none!important}")
     return page
-
-
-def screenshot(cdp: CDPSession, png: Path) -> Path:
-    """The slide on screen, as ``png``."""
-    shot = cdp.send(
-        "Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True}
-    )
-    write_atomic(png, base64.b64decode(shot["data"]))
-    return png
