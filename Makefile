@@ -64,20 +64,17 @@ transcripts: install ## Re-record every demo's run, and the HTTP=oserror runs th
 	$(PYTHON) -m scripts.live.record
 	@$(MAKE) --no-print-directory assets
 
-.PHONY: assets check png bench-assets
+.PHONY: assets check png
 
-assets: install ## Rebuild every generated picture in assets/.
+assets: install ## Draw every picture in assets/ from its data (demos, recordings, JSON).
 	$(PYTHON) -m scripts.pictures
 
 check: install ## Fail if a generated picture is stale, missing or orphaned.
 	$(PYTHON) -m scripts.pictures --check
 	$(COG) --check --check-fail-msg='run `make readme`' README.md
 
-png: assets ## Export every code image as a 2x PNG into dist/png/ (not a handout).
-	$(PYTHON) -m scripts.pictures.code_images_png
-
-bench-assets: install ## Time full and no-op builds of the code images.
-	$(PYTHON) -m scripts.pictures.timing
+png: assets ## Export each code slide's picture as a PNG twice its size, in dist/png/.
+	$(PYTHON) -m scripts.pictures.png
 
 .PHONY: all html pdf pptx notes serve
 

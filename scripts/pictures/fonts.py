@@ -1,37 +1,21 @@
-"""A static instance of the font without layout tables (no ligatures), and
-WOFF2 subsets; cached by the font's bytes and fontTools'/brotli's versions."""
+"""The pictures' one font, JetBrains Mono (fontpkg_jetbrains_mono): an
+instance at a weight without layout tables (no ligatures), and its WOFF2
+subsets, cached by the font's bytes and fontTools' and brotli's versions."""
 
 import hashlib
 import io
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
-from functools import cached_property, partial
-from importlib import metadata
+from functools import cached_property
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from scripts.common import ROOT, write_atomic
 
-from scripts.common import InputError, WriteError, reason, write_atomic
-from scripts.pictures.manifest import FontSpec
-
-CACHE_FORMAT = "1"
-# With no GSUB there are no ligatures (`->` stays two characters) anywhere.
-DROP_TABLES = ("GSUB", "GPOS", "GDEF", "STAT", "DSIG")
-NAME_IDS = (0, 1, 2, 3, 4, 5, 6, 13, 14)  # the default ones, and the licence
-INSTANCE_NAME = "instance.ttf"
-
-
-class FontInfo(BaseModel, frozen=True):  # what the layout needs to know
-    family: str
-    units_per_em: int
-    advance: int
-    codepoints: frozenset[int]
-
-    @property
-    def advance_em(self) -> float:
-        return self.advance / self.units_per_em
+FAMILY = "JetBrains Mono"
+ADVANCE = 0.6  # em: every character's width (600 of 1000 units)
+CACHE = ROOT / ".cache/pictures"
 
 
 def _open(data: bytes) -> Any:
@@ -45,122 +29,54 @@ def _save(font: Any) -> bytes:
     return output.getvalue()
 
 
-@dataclass
 class Font:
-    """The font, built on demand (a no-op build does not import fontTools)."""
+    """The font at ``weight``; ``cache``: None to make everything anew."""
 
-    spec: FontSpec
-    manifest: str
-    cache_root: Path | None
-
-    def fail(self, reason: str) -> InputError:
-        message = f"cannot read font {self.spec.path}: {reason}"
-        return InputError(self.manifest, self.spec.line, message)
-
-    @cached_property
-    def source(self) -> bytes:
-        try:
-            return self.spec.path.read_bytes()
-        except OSError as exc:
-            raise self.fail(exc.strerror or str(exc)) from None
-
-    @cached_property
-    def cache_dir(self) -> Path | None:
-        if self.cache_root is None:
-            return None
+    def __init__(self, weight: int = 400, cache: Path | None = CACHE) -> None:
+        self.weight = weight
+        files = resources.files("fontpkg_jetbrains_mono") / "files"
+        self.source = (files / "JetBrainsMono[wght].ttf").read_bytes()
         digest = hashlib.sha256(self.source)
-        versions = (metadata.version(p) for p in ("fonttools", "brotli"))
-        for part in (CACHE_FORMAT, str(self.spec.weight), *versions):
-            digest.update(b"\0" + part.encode())
-        return self.cache_root / digest.hexdigest()[:16]
+        versions = [metadata.version(p) for p in ("fonttools", "brotli")]
+        digest.update(repr([weight, *versions]).encode())
+        self.folder = cache and cache / digest.hexdigest()[:16]
 
     def _cached(self, name: str, make: Callable[[], bytes]) -> bytes:
-        if self.cache_dir is None:
+        if self.folder is None:
             return make()
-        path = self.cache_dir / name
         with suppress(OSError):
-            return path.read_bytes()
-        data = make()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, data)
-        except OSError as exc:
-            where = reason(exc, Path.cwd())
-            raise WriteError(f"cannot write the font cache: {where}") from None
+            return (self.folder / name).read_bytes()
+        (self.folder / name).parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.folder / name, data := make())
         return data
 
     @cached_property
-    def instance(self) -> bytes:
-        return self._cached(INSTANCE_NAME, self._instantiate)
-
-    def instance_path(self) -> Path:  # for fontconfig
-        if self.cache_dir is None:
-            raise RuntimeError("the font has no cache directory")
-        self.instance  # noqa: B018  # builds and stores it if need be
-        return self.cache_dir / INSTANCE_NAME
+    def instance(self) -> bytes:  # the file fontconfig finds (make png)
+        return self._cached("instance.ttf", self._instantiate)
 
     def _instantiate(self) -> bytes:
         from fontTools.varLib import instancer  # type: ignore[import-untyped]
 
-        try:
-            font = _open(self.source)
-            if "fvar" in font:
-                if "wght" not in {axis.axisTag for axis in font["fvar"].axes}:
-                    raise self.fail("a variable font without a wght axis")
-                weight = {"wght": self.spec.weight}
-                font = instancer.instantiateVariableFont(font, weight)
-            for tag in set(DROP_TABLES) & set(font.keys()):
-                del font[tag]
-            return _save(font)
-        except InputError:
-            raise
-        except Exception as exc:  # fontTools raises anything on bad input
-            raise self.fail(f"not a usable font ({exc})") from None
-
-    @cached_property
-    def info(self) -> FontInfo:
-        return FontInfo.model_validate_json(
-            self._cached("info.json", self._measure)
-        )
-
-    def _measure(self) -> bytes:
-        instance = self.instance  # its errors are its own
-        try:
-            font = _open(instance)
-            cmap: dict[int, str] = font.getBestCmap()
-            metrics: dict[str, tuple[int, int]] = font["hmtx"].metrics
-            names = font["name"]
-            family = names.getDebugName(16) or names.getDebugName(1)
-            units_per_em: int = font["head"].unitsPerEm
-        except Exception as exc:  # fontTools raises anything on bad input
-            raise self.fail(f"not a usable font ({exc})") from None
-        advances = {metrics[cmap[c]][0] for c in range(0x21, 0x7F) if c in cmap}
-        if len(advances) != 1 or not all(c in cmap for c in range(0x20, 0x7F)):
-            raise self.fail("not a monospaced font covering ASCII")
-        if not family:
-            raise self.fail("not a usable font (it has no family name)")
-        info = FontInfo(
-            family=str(family),
-            units_per_em=units_per_em,
-            advance=advances.pop(),
-            codepoints=frozenset(cmap),
-        )
-        return info.model_dump_json().encode()
+        font = _open(self.source)
+        font = instancer.instantiateVariableFont(font, {"wght": self.weight})
+        for tag in {"GSUB", "GPOS", "GDEF", "STAT", "DSIG"} & set(font.keys()):
+            del font[tag]
+        return _save(font)
 
     def woff2(self, text: str) -> bytes:
-        """A WOFF2 subset of the font with the glyphs ``text`` needs."""
+        """A WOFF2 subset with the glyphs ``text`` needs, and a space."""
         characters = "".join(sorted(set(text) - {"\n"} | {" "}))
         digest = hashlib.sha256(characters.encode()).hexdigest()[:16]
-        make = partial(self._subset, characters)
-        return self._cached(f"subsets/{digest}.woff2", make)
+        return self._cached(f"subsets/{digest}.woff2",
+                            lambda: self._subset(characters))
 
     def _subset(self, characters: str) -> bytes:
         from fontTools import subset  # type: ignore[import-untyped]
 
         font = _open(self.instance)
-        options = subset.Options(hinting=False, flavor="woff2")
-        options.layout_features, options.name_IDs = [], list(NAME_IDS)
-        subsetter = subset.Subsetter(options)
+        subsetter = subset.Subsetter(subset.Options(
+            hinting=False, flavor="woff2", layout_features=[],
+            name_IDs=[0, 1, 2, 3, 4, 5, 6, 13, 14]))  # and the licence
         subsetter.populate(text=characters)
         subsetter.subset(font)
         font.flavor = "woff2"
