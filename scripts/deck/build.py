@@ -67,7 +67,7 @@ def place(root: Path, url: str, files: dict[Path, bytes]) -> str:
     ``files`` by its place there; InputError naming the line of slides.md
     or of the theme that refers to it, if it may not go."""
     path = url.split("#")[0].split("?")[0]
-    source, target = (root / path).resolve(), Path(path)
+    source, target = root / path, Path(path)
     if font := FONT.fullmatch(path):
         target = Path("fonts", font["file"])
         files[Path("fonts", f"LICENSE-{font['dir']}.txt")] = (
@@ -78,7 +78,7 @@ def place(root: Path, url: str, files: dict[Path, bytes]) -> str:
         files[Path("emoji", "NOTICE.txt")] = TWEMOJI
     why = ("only fonts of @fontsource and emoji of @twemoji/svg may come from"
            " node_modules" if target.parts[0] == "node_modules" else
-           "is outside the repository" if not source.is_relative_to(root)
+           "is outside the repository" if os.path.normpath(path)[:2] == ".."
            else "does not exist" if not source.is_file() else None)
     if why is None:
         files[target] = source.read_bytes()

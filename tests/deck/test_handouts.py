@@ -22,6 +22,7 @@ import pytest
 from pypdf import PdfReader
 
 from scripts import transcripts
+from scripts.common import InputError
 from scripts.deck import build
 from scripts.deck.slides import SECTIONS
 from scripts.pictures.catalog import CODE, Code
@@ -221,6 +222,25 @@ def test_the_pdf_outline_is_the_talk_s_sections(
             assert slide.title == f"{page(slide)}. {title}"
             numbers.append(page(slide))
     assert numbers == list(range(1, len(deck.slides) + 1))
+
+
+@pytest.mark.parametrize(("url", "why"), [
+    ("assets/nowhere.svg", "does not exist"),
+    ("../slides.md", "is outside the repository"),
+])
+def test_a_bad_picture_is_refused_naming_its_line(
+    tmp_path: Path, marp: Path, url: str, why: str
+) -> None:
+    """`make html` on a slides.md that shows a picture it may not: one
+    line naming the line that shows it, and no page written."""
+    root = small_deck(tmp_path)
+    with (root / "slides.md").open("a", encoding="utf-8") as slides:
+        slides.write(f"\n![w:100]({url})\n")
+    line = len((root / "slides.md").read_text(encoding="utf-8").splitlines())
+    with pytest.raises(InputError) as refused:
+        build.build_html(root, root / "dist")
+    assert str(refused.value) == f"slides.md:{line}: {url}: {why}"
+    assert not (root / "dist" / "slides.html").exists()
 
 
 def test_the_handouts_folders_hold_only_the_handouts(
