@@ -57,7 +57,7 @@ def charts(root: Path, fonts: window.Fonts) -> dict[str, bytes]:
             raise InputError(source, 1, why) from None
         recorded = window.console(columns)
         recorded.print(drawn)
-        wide = columns * window.CELL * ADVANCE + 2 * window.PAD[0]
+        wide = columns * window.CELL * ADVANCE + 2 * window.MARGIN
         px = window.CELL * style.CONTENT[0] / wide
         made[output], (_, tall) = window.draw(
             recorded, output, title, (SCRIPT, source), fonts, bands=bands,

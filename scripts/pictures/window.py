@@ -17,7 +17,8 @@ from scripts.pictures.fonts import ADVANCE, FAMILY, Font
 
 Fonts = tuple[Font, Font]  # regular and bold
 CELL, LINE = 20, 20 * 1.22  # px: Rich's character height and row pitch
-PAD, BAR = (16, 6), 28  # px: around the text (x, y); the title bar
+PAD, BAR = (21, 6), 28  # px: around a window's text (x, y); its title bar
+MARGIN = 12  # px: left and right of a bare picture's text
 NS = "http://www.w3.org/2000/svg"
 SPARE = re.compile(r' clip-path="[^"]*"|<text [^>]*>\n</text>')  # unneeded
 THEME = TerminalTheme((0, 0, 0), (205, 214, 244), [(0, 0, 0)] * 8)
@@ -43,7 +44,7 @@ def chrome(width: float, height: float, bar: str | None) -> str:
         f'<path d="M0 {BAR}V{r}A{r} {r} 0 0 1 {r} 0H{width - r:g}A{r} {r} 0 '
         f'0 1 {w} {r}V{BAR}Z" fill="{style.BAR}"/>{dots}\n'
         f'<text x="{width / 2:g}" y="{BAR // 2 + 6}" text-anchor="middle" '
-        f'font-size="18.4" fill="{style.TITLE}">{escape(bar)}</text>\n'
+        f'fill="{style.TITLE}">{escape(bar)}</text>\n'
         f'<rect x="0.5" y="0.5" width="{width - 1:g}" height="{height - 1:g}" '
         f'rx="{r - 0.5}" fill="none" stroke="{style.FRAME}"/>'
     )
@@ -61,10 +62,11 @@ def draw(
     text = recorded.export_text(clear=False)
     uid = f"p{zlib.crc32(name.encode()) & 0xFFFF:x}"  # its CSS classes'
     cell, rows = CELL * ADVANCE, len(text.splitlines())
-    left, top = PAD[0] + indent * cell, BAR + 2 if bar else PAD[1]
-    width = round(left + recorded.width * cell + PAD[0], 2)
+    side = PAD[0] if bar else MARGIN
+    left, top = side + indent * cell, BAR + 2 if bar else PAD[1]
+    width = round(left + recorded.width * cell + side, 2)
     height = round(top + rows * LINE + PAD[1], 2)
-    shown = math.ceil(width * px / CELL)
+    shown = math.ceil(round(width * px / CELL, 6))  # 1160.0000001: 1160
     styles, backgrounds, matrix = recorded.export_svg(
         theme=THEME, code_format="{styles}\0{backgrounds}\0{matrix}",
         unique_id=uid, font_aspect_ratio=ADVANCE).split("\0")

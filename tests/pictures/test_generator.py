@@ -153,7 +153,7 @@ DEMO_SPOILS = {  # a demo, what becomes what, the error said
                  "80"),
     "too_tall": ("content_md5", "        return\n", "        return\n"
                  + "    pass\n" * 3, "{here}: demos/content_md5.py cannot fit: "
-                 "20 rows at 22 px are 1078 px wide and 576 px tall; the "
+                 "20 rows at 22 px are 1089 px wide and 576 px tall; the "
                  "slide has 1160 by 560 px"),
     "not_utf8": ("ws", '@app.websocket("/ws")',
                  '@app.websocket("/ws")  # \udce9',
@@ -194,7 +194,7 @@ ENTRY_SPOILS = {  # the entry of ws_with_token, changed: the error said
         "line of demos/ws_with_token.py region 'app'; it matches lines 14, 15"),
     "too_many_rows": (
         replace(WITH_TOKEN, min_rows=25), "demos/ws_with_token.py cannot fit: "
-        "25 rows at 22 px are 1039 px wide and 711 px tall; the slide has "
+        "25 rows at 22 px are 1050 px wide and 711 px tall; the slide has "
         "1160 by 560 px"),
     "twice": (replace(WITH_TOKEN, output="assets/bench_wasted.svg"),
               "assets/bench_wasted.svg is drawn twice"),
