@@ -1,7 +1,8 @@
 """The system Chromium, for the tests that need a browser: the deck's
 (tests/deck) and the demos' (tests/browser). Both folders' conftest.py take
-these fixtures from here, and a worker launches one Chromium for both: a
-launch costs a second of a core.
+these fixtures from here. One Chromium per test module, closed with it:
+Playwright's sync API runs an event loop in the thread that starts it, and
+a test that later calls asyncio.run() in that worker must find none.
 
 Missing, Chromium skips those tests locally and fails them under CI.
 """
@@ -13,14 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 
 from scripts.deck.build import find_browser
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 LAUNCH_TIMEOUT_MS = 30_000
-launched: list[tuple[Playwright, Browser]] = []  # this worker's, if any
 
 
 @pytest.fixture(scope="session")
@@ -36,17 +36,12 @@ def chromium() -> Path:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium: Path) -> Iterator[Browser]:
-    """This worker's Chromium, launched by the first folder that asks;
-    closed when the session ends."""
-    if not launched:
-        playwright = sync_playwright().start()
-        launched.append((playwright, playwright.chromium.launch(
+    """This module's Chromium; closed, with Playwright, after it."""
+    with sync_playwright() as playwright:
+        running = playwright.chromium.launch(
             executable_path=str(chromium), args=ARGS,
-            timeout=LAUNCH_TIMEOUT_MS)))
-    yield launched[0][1]
-    while launched:
-        playwright, running = launched.pop()
+            timeout=LAUNCH_TIMEOUT_MS)
+        yield running
         running.close()
-        playwright.stop()

@@ -56,7 +56,7 @@ class Built:
         return self.html.parent
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def built(
     tmp_path_factory: pytest.TempPathFactory, marp: Path, browser: Browser
 ) -> Built:
