@@ -246,20 +246,47 @@ def usage(
     return capsys.readouterr().out
 
 
-# The modules with the longest runs: scheduled first, so that the two
-# workers (pytest-xdist, --dist loadfile) end together rather than one
-# starting a long module while the other is idle.
-LONGEST_FIRST = (
-    "live/test_clients.py",
-    "deck/test_build.py",
-    "live/test_server.py",
-    "matrix/test_probe.py",
-)
+# Scheduling, derived: the test files that take longest start first, so
+# that the two workers (pytest-xdist, --dist loadfile) end together rather
+# than one starting a long file while the other is idle. How long a file
+# takes is what the last run on this machine measured (pytest's cache);
+# with no such run, how many module- or session-wide fixtures (servers,
+# builds, browsers) its tests set up.
+DURATIONS = "asgi-innovations/durations"  # test file -> seconds, last run
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        name = f"{item.path.parent.name}/{item.path.name}"
-        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else 99
+def shared_fixtures(item: pytest.Item) -> int:
+    """How many of ``item``'s fixtures are set up once per file or run."""
+    info = getattr(item, "_fixtureinfo", None)  # pytest's, on every test
+    defs = info.name2fixturedefs if info else {}
+    return sum(1 for chain in defs.values()
+               if chain and chain[-1].scope in ("module", "session"))
 
-    items.sort(key=rank)  # stable: the order within each rank stays
+
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    measured = config.cache.get(DURATIONS, {}) if config.cache else {}
+    weight: dict[str, float] = {}
+    for item in items:
+        file = item.nodeid.partition("::")[0]
+        guess = float(shared_fixtures(item))
+        weight[file] = max(weight.get(file, 0.0), guess)
+    if measured and set(weight) <= set(measured):
+        weight = {file: float(measured[file]) for file in weight}
+    items.sort(key=lambda item: -weight[item.nodeid.partition("::")[0]])
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    file = report.nodeid.partition("::")[0]
+    TOOK[file] = TOOK.get(file, 0.0) + report.duration
+
+
+TOOK: dict[str, float] = {}  # this run's seconds by test file
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    worker = hasattr(session.config, "workerinput")  # xdist's workers
+    if TOOK and session.config.cache and not worker:
+        rounded = {file: round(seconds, 1) for file, seconds in TOOK.items()}
+        session.config.cache.set(DURATIONS, rounded)
