@@ -1,8 +1,6 @@
-"""The demos of the talk: which module, which slide, how to serve it; and
-the contract between the demos and the tools that run, measure and test
-them (scripts/live, scripts/bench, tests): the lines a demo prints, which
-they count, and the constant a paced demo sleeps for between its sends,
-which they change through ``Demo.paced()`` only."""
+"""The demos of the talk (module, slide, how to serve it) and their contract
+with the tools that run, measure and test them: the lines a demo prints,
+and the constant a paced demo sleeps for, changed by ``Demo.paced()`` only."""
 
 import contextlib
 import importlib
@@ -17,22 +15,16 @@ DELAY, INTERVAL = "DELAY", "INTERVAL"  # seconds between chunks, or ticks
 
 
 class Pace(NamedTuple):
-    """The constant (DELAY or INTERVAL) of ``module`` that a demo sleeps
-    for between its sends."""
+    """The constant of ``module`` a demo sleeps for between its sends."""
 
     module: str
-    constant: str
-
-    def __str__(self) -> str:
-        return f"{self.module}.{self.constant}"
+    constant: str  # DELAY or INTERVAL
 
 
 @dataclass(frozen=True)
 class Demo:
-    """``demos/<name>.py``'s ``app``; ``summary``: what it shows on stock
-    uvicorn; ``http_summaries``: what it shows on ``--http NAME`` where
-    that differs, (NAME, summary) pairs; ``prints``: the contract's lines
-    it prints (SENDING or TICK, DISCONNECTED)."""
+    """``demos/<name>.py``'s ``app``: what it shows on stock uvicorn, and on
+    ``--http oserror`` where that differs; the contract's lines it prints."""
 
     name: str
     slide: str
@@ -42,7 +34,7 @@ class Demo:
     server_args: tuple[str, ...] = ()
     pace: Pace | None = None
     prints: tuple[str, ...] = ()
-    http_summaries: tuple[tuple[str, str], ...] = ()
+    oserror: str = ""
 
     @property
     def target(self) -> str:  # what uvicorn is given
@@ -58,18 +50,14 @@ class Demo:
     def paced(self, seconds: float) -> Iterator[None]:
         """Within the block, its app waits ``seconds`` between its sends
         (in this process): the one way to change a demo's pace."""
-        assert self.pace, f"{self.name} sends at no set pace"
-        module = importlib.import_module(self.pace.module)
         slides = self.seconds()
+        assert self.pace
+        module = importlib.import_module(self.pace.module)
         setattr(module, self.pace.constant, seconds)
         try:
             yield
         finally:
             setattr(module, self.pace.constant, slides)
-
-    def summary_on(self, http: str | None) -> str:
-        """What a run on ``--http http`` (None: stock uvicorn) shows."""
-        return dict(self.http_summaries).get(http or "", self.summary)
 
 
 HTTP2 = ("--http", "zttp", "--http2")
@@ -99,10 +87,8 @@ DEMOS = (
     Demo("streaming_response", LEFT,
          "Streams one byte every 0.2 s and never notices the client left.",
          "http", pace=STREAMING, prints=(SENDING,),
-         http_summaries=(("oserror",
-                          "Streams one byte every 0.2 s and never checks for "
-                          "the client: the OSError its next send() raises "
-                          "ends it."),)),
+         oserror="Streams one byte every 0.2 s and never checks for the "
+         "client: the OSError its next send() raises ends it."),
     # Its stream is streaming_response's app, paced by that module.
     Demo("disconnect_receive", LEFT,
          "Listens for http.disconnect in a second task and stops at once.",
@@ -112,45 +98,32 @@ DEMOS = (
          "raises it: it streams on (try --http oserror).", "http",
          pace=Pace("demos.raise_oserror", DELAY),
          prints=(SENDING, DISCONNECTED),
-         http_summaries=(("oserror",
-                          "The prototype's send() raises OSError at the next "
-                          "send after the client left: the app prints 'Client "
-                          "disconnected' and stops."),)),
+         oserror="The prototype's send() raises OSError at the next send after "
+         "the client left: the app prints 'Client disconnected' and stops."),
     Demo("ws_disconnect", LEFT,
-         "Ticks every 10 s; WebSocketDisconnect ends it.", "websocket",
-         "/ws", pace=Pace("demos.ws_disconnect", INTERVAL),
+         "Ticks every 10 s; WebSocketDisconnect ends it.", "websocket", "/ws",
+         pace=Pace("demos.ws_disconnect", INTERVAL),
          prints=(TICK, DISCONNECTED)),
     Demo("fastapi_streaming", "FastAPI: the same code, zero changes",
          "A FastAPI StreamingResponse below spec 2.4: Starlette adds a task "
          "listening for http.disconnect, which stops the stream at once.",
-         "http", pace=Pace("demos.fastapi_streaming", DELAY),
-         prints=(SENDING,),
-         http_summaries=(("oserror",
-                          "The same code at spec 2.4 or later: Starlette adds "
-                          "no listener task; the OSError of send() stops the "
-                          "stream at its next send."),)),
+         "http", pace=Pace("demos.fastapi_streaming", DELAY), prints=(SENDING,),
+         oserror="The same code at spec 2.4 or later: Starlette adds no "
+         "listener task; the OSError of send() stops the stream at its next "
+         "send."),
 )
 BY_NAME = {demo.name: demo for demo in DEMOS}
 PACED = [demo.name for demo in DEMOS if demo.pace]
 HTTP1 = [demo.name for demo in DEMOS if demo.transport == "http"]
 # --http NAME: uvicorn --http classes for the HTTP/1.1 demos, and what differs.
-HTTP_CLASSES = {
-    "oserror": (
-        "demos.oserror_protocols:HttpToolsProtocol",
-        "the prototype of uvicorn #3085, whose send() raises OSError once "
-        "the client has left",
-    ),
-}
-# The runs with --http NAME that `make transcripts` records besides every
-# demo on stock uvicorn: those the slides show.
+HTTP_CLASSES = {"oserror": (
+    "demos.oserror_protocols:HttpToolsProtocol",
+    "the prototype of uvicorn #3085, whose send() raises OSError once the "
+    "client has left")}
+# The runs on --http that `make transcripts` records too: the slides'.
 RECORDED_ON = {"oserror": ("raise_oserror", "fastapi_streaming")}
-# The live runs of the 25-minute talk, as the speaker types them, in order
-# (notes/talk-plan.md; the slides' notes announce each as "Live: ...").
-LIVE = (
-    "make demo NAME=ws_with_token",
-    "make demo NAME=content_md5",
-    "make demo NAME=streaming_response",
-    "make demo NAME=raise_oserror HTTP=oserror",
-    "make demo NAME=fastapi_streaming",
-    "make demo NAME=fastapi_streaming HTTP=oserror",
-)
+# The talk's live runs, as typed, in order (each a "Live: ..." in the notes).
+LIVE = tuple(f"make demo NAME={run}" for run in (
+    "ws_with_token", "content_md5", "streaming_response",
+    "raise_oserror HTTP=oserror", "fastapi_streaming",
+    "fastapi_streaming HTTP=oserror"))

@@ -1,7 +1,7 @@
-"""``python -m scripts.live NAME``: run one demo of the talk (runner.py)."""
+"""``python -m scripts.live NAME``: run one demo of the talk (cli.py)."""
 
 import sys
 
-from scripts.live.runner import main
+from scripts.live.cli import main
 
 sys.exit(main())

@@ -1,20 +1,25 @@
-"""The runner's HTTP clients: the exchanges of scripts/net/exchanges.py (h11,
-h2), each part of the reply shown on the timeline as it comes; what they
-measured, for the summary (``Outcome``). The WebSocket clients are in
-handshakes.py."""
+"""The runner's clients, one per demo (``client()``): HTTP/1.1 and HTTP/2 on
+the exchanges of scripts/net/exchanges.py (h11, h2), WebSocket on
+websockets' own; each step shown on the timeline as it comes; what they
+measured, for the summary (``Outcome``)."""
 
 import asyncio
 import base64
 import contextlib
 import hashlib
-from typing import NamedTuple
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+from urllib.parse import quote
 
+import websockets as ws
 from rich.text import Text
 
-from demos.catalog import DISCONNECTED, SENDING
-from scripts.live.observe import plural
+from demos.catalog import DISCONNECTED, SENDING, Demo
+from scripts.live import plural
 from scripts.live.server import HOST, DemoServer
-from scripts.live.timeline import header_lines, status_text
+from scripts.live.timeline import header_lines
 from scripts.net import exchanges
 from scripts.net.exchanges import Exchange, Head, Http1, Http2
 
@@ -27,6 +32,9 @@ WATCH_DELAYS, WATCH_LIMIT = 15, 2.6
 # chunk, the end of the reply.
 SAID = {"HTTP/1.1": ("", "body", "end of response"),
         "HTTP/2": (" (prior knowledge)", "DATA", "end of stream")}
+SHOWN_HEADERS = {"host", "upgrade", "connection"}  # of a handshake, verbose
+# ws_with_token's handshakes but the last, with the right token.
+WRONG = {"no token": "", "wrong token": "?token=guess"}
 
 
 class ClientError(Exception):
@@ -38,11 +46,27 @@ class Outcome(NamedTuple):  # what the client measured, for the summary
     ok: bool = True
 
 
-class Fetched(NamedTuple):  # what a GET got, up to where it stopped
-    head: Head
-    body: bytes
-    chunks: int
-    trailers: exchanges.Headers
+Client = Callable[[DemoServer], Awaitable[Outcome]]
+
+
+@dataclass
+class Fetched:  # what a GET got, up to where it stopped
+    head: Head | None = None
+    body: bytes = b""
+    chunks: int = 0
+    trailers: exchanges.Headers = field(default_factory=list)
+
+
+def client(demo: Demo) -> tuple[Client, int]:
+    """``demo``'s client, and the pages of its run (``--step``): the server
+    up, the client's (split between handshakes, never mid-stream), the
+    summary."""
+    if demo.name == "ws_with_token":
+        return token_attempts, 3 + len(WRONG)  # a page per handshake
+    if demo.transport == "http":
+        return (leave_mid_stream if demo.pace else get_once), 3
+    return (get_with_trailers if demo.transport == "http2"
+            else one_handshake), 3
 
 
 async def fetch(
@@ -53,31 +77,30 @@ async def fetch(
     timeline, (aside, chunk, end) = server.timeline, SAID[exchange.protocol]
     reader, writer = await asyncio.wait_for(
         asyncio.open_connection(HOST, server.port), IO_TIMEOUT)
-    got = Fetched(Head("", 0, "", []), b"", 0, [])
+    got = Fetched()
     try:
         writer.write(exchange.start())
         host = [("host", exchange.authority)] * timeline.verbose
         timeline.sent(f"GET {exchange.target} {exchange.protocol}{aside}",
                       header_lines([*host, *exchange.headers]))
-        while chunks is None or got.chunks < chunks:
+        while got.chunks != chunks:
             data = await asyncio.wait_for(reader.read(65536), IO_TIMEOUT)
             parts, answer = exchange.receive(data)
             writer.write(answer)
             for part in parts:
                 if isinstance(part, Head):
-                    timeline.received(Text.assemble(
-                        f"HTTP/{part.version} ",
-                        status_text(part.status, part.reason),
-                    ), header_lines(part.headers))
-                    got = got._replace(head=part)
+                    got.head = part
+                    timeline.answer(part.version, part.status, part.reason,
+                                    part.headers)
                 elif isinstance(part, exchanges.Body) and part.data:
                     timeline.received(f"{chunk} {part.data!r}")
-                    got = got._replace(body=got.body + part.data,
-                                       chunks=got.chunks + 1)
+                    got.body, got.chunks = got.body + part.data, got.chunks + 1
+                    if got.chunks == chunks:
+                        break
                 elif isinstance(part, exchanges.Trailers):
                     timeline.received(Text("trailers", style="title"),
                                       header_lines(part.headers))
-                    got = got._replace(trailers=got.trailers + part.headers)
+                    got.trailers += part.headers
                 elif isinstance(part, exchanges.End):
                     if part.ending != exchanges.COMPLETE:
                         raise ClientError(f"the server's reply: {part.ending}")
@@ -85,8 +108,6 @@ async def fetch(
                     if isinstance(exchange, Http2):
                         writer.write(exchange.close())
                     return got
-                if got.chunks == chunks:
-                    break
         return got
     finally:
         writer.close()
@@ -94,15 +115,11 @@ async def fetch(
             await writer.wait_closed()
 
 
-def http1(server: DemoServer) -> Http1:
-    return Http1(f"{HOST}:{server.port}", server.demo.path)
-
-
 async def get_once(server: DemoServer) -> Outcome:
-    got = await fetch(server, http1(server))
-    head = got.head
-    return Outcome([f"GET {server.demo.path} answered {head.status} "
-                    f"{head.reason} with body {got.body!r}."])
+    got = await fetch(server, Http1(f"{HOST}:{server.port}", server.demo.path))
+    assert got.head is not None  # else it would have raised
+    return Outcome([f"GET {server.demo.path} answered {got.head.status} "
+                    f"{got.head.reason} with body {got.body!r}."])
 
 
 def went_on(sends: int) -> str:
@@ -116,24 +133,26 @@ async def leave_mid_stream(server: DemoServer) -> Outcome:
     """Read a few chunks, hang up, and watch what the app does next, until
     it returns (the runner observes it) or for at most ``WATCH_DELAYS`` of
     its delays, ``WATCH_LIMIT``. No pause here: the app streams on."""
-    timeline = server.timeline
-    watch = min(WATCH_DELAYS * server.pace(), WATCH_LIMIT)
-    got = await fetch(server, http1(server), CHUNKS_BEFORE_LEAVING)
+    timeline, watch = server.timeline, min(WATCH_DELAYS * server.pace,
+                                           WATCH_LIMIT)
+    exchange = Http1(f"{HOST}:{server.port}", server.demo.path)
+    got = await fetch(server, exchange, CHUNKS_BEFORE_LEAVING)
     if got.chunks < CHUNKS_BEFORE_LEAVING:
         raise ClientError("the body ended early")
     # The app prints before it sends: let those lines arrive first.
-    await server.wait_for(SENDING, 0, IO_TIMEOUT, CHUNKS_BEFORE_LEAVING)
+    await server.until(lambda: len(server.lines_since(0, SENDING)) >= (
+        CHUNKS_BEFORE_LEAVING), IO_TIMEOUT)
     left = timeline.now()
     said = f"Hangs up mid-stream; watching the server up to {watch:.1f} s"
     timeline.note(Text(said, "title"))
-    returned = await server.returned(left, watch)
+    returned = await server.until(
+        lambda: any(at > left for at in server.returns), watch)
     after = len(server.lines_since(left, SENDING))
     more = plural(after, f"more '{SENDING}' line")
-    if returned is None:
-        more += f" in {watch:.1f} s"
-    findings = [f"Client gone: {went_on(after)}, {more}."]
-    if returned is not None:
-        at = returned - left
+    findings = [f"Client gone: {went_on(after)}, {more}"
+                + ("." if returned else f" in {watch:.1f} s.")]
+    if returned:
+        at = next(at for at in server.returns if at > left) - left
         findings.append(f"The app returned {at:.1f} s after the client left.")
     if noticed := server.lines_since(left, DISCONNECTED):
         at = noticed[0].at - left
@@ -148,9 +167,9 @@ async def get_with_trailers(server: DemoServer) -> Outcome:
     exchange = Http2(f"{HOST}:{server.port}", server.demo.path,
                      [("te", "trailers")])
     got = await fetch(server, exchange)
-    body, trailers = got.body, dict(got.trailers)
+    body, trailer = got.body, dict(got.trailers).get("content-md5")
     computed = base64.b64encode(hashlib.md5(body).digest()).decode()
-    if (trailer := trailers.get("content-md5")) is None:
+    if trailer is None:
         server.timeline.note(Text("No content-md5 trailer arrived", "bad"))
         return Outcome([f"Body {body!r}, but no content-md5 trailer."], False)
     ok = trailer == computed
@@ -164,3 +183,122 @@ async def get_with_trailers(server: DemoServer) -> Outcome:
         f"Trailer content-md5 {trailer}: {verdict} the MD5 of the body "
         "computed by the client" + ("." if ok else f", {computed}."),
     ], ok)
+
+
+class ShowHandshake(logging.LoggerAdapter[logging.Logger]):
+    """websockets' logger: shows the handshake request it logs (DEBUG)."""
+
+    def __init__(self, server: DemoServer) -> None:
+        super().__init__(logging.getLogger(__name__))
+        self.timeline = server.timeline
+
+    def isEnabledFor(self, level: int) -> bool:
+        return True
+
+    def log(self, level: int, msg: object, *args: object, **_: Any) -> None:
+        if msg == "> GET %s HTTP/1.1":
+            path = self.timeline.mask(str(args[0]))
+            self.timeline.sent(f"GET {path} HTTP/1.1 (WebSocket handshake)")
+        elif msg == "> %s: %s" and str(args[0]).lower() in SHOWN_HEADERS:
+            line = Text(f"  {args[0]}: {args[1]}", style="detail")
+            if self.timeline.verbose:
+                self.timeline.row(None, "", "", line)
+
+
+# How an accepted WebSocket is used; returns what happened, in brief.
+OnOpen = Callable[[DemoServer, ws.ClientConnection], Awaitable[str]]
+
+
+async def ws_attempt(
+    server: DemoServer, target: str, on_open: OnOpen
+) -> list[str]:
+    """A handshake, shown with its answer, then ``on_open`` if accepted;
+    how it went, in brief."""
+    try:
+        async with ws.connect(
+            f"ws://{HOST}:{server.port}{target}", proxy=None,
+            compression=None,  # fewer headers to read
+            logger=ShowHandshake(server), open_timeout=IO_TIMEOUT,
+            close_timeout=IO_TIMEOUT,
+        ) as websocket:
+            assert websocket.response is not None
+            status = handshake(server, websocket.response, None)
+            return [status, await on_open(server, websocket)]
+    except ws.InvalidStatus as exc:
+        return [handshake(server, exc.response, bytes(exc.response.body))]
+
+
+def handshake(server: DemoServer, response: ws.Response,
+              refused: bytes | None) -> str:
+    """Show a handshake's answer (``refused``: its body); say it briefly."""
+    code, reason = response.status_code, response.reason_phrase
+    body = [] if refused is None else [f"body: {refused!r}"]
+    verdict = f" (handshake {'accepted' if refused is None else 'refused'})"
+    server.timeline.answer("1.1", code, reason, response.headers.raw_items(),
+                           verdict, body)
+    return f"HTTP {code} {reason}" + ("" if refused is None else
+                                       f", body {refused!r}")
+
+
+async def listen(server: DemoServer, client: ws.ClientConnection) -> str:
+    """Receive messages until the server closes (or stays quiet)."""
+    messages = 0
+    while True:
+        try:
+            message = await asyncio.wait_for(client.recv(), IO_TIMEOUT)
+        except ws.ConnectionClosed as exc:
+            closed = exc.rcvd or "without a close frame"
+            server.timeline.received(f"close {closed}")
+            return f"{plural(messages, 'message')}, close {exc.rcvd}"
+        except TimeoutError:
+            server.timeline.note(f"Nothing for {IO_TIMEOUT:.0f} s: closing")
+            return f"{plural(messages, 'message')}, then silence"
+        messages += 1
+        server.timeline.received(f"message {message!r}")
+
+
+async def leave_after_first(
+    server: DemoServer, client: ws.ClientConnection
+) -> str:
+    """Take one message, close, and time how long the app takes to notice."""
+    timeline, limit = server.timeline, 2 * server.pace + 1
+    async with asyncio.timeout(IO_TIMEOUT):
+        message = await client.recv()
+    timeline.received(f"message {message!r}")  # no pause: it ticks on
+    left = timeline.now()
+    timeline.sent(Text("close 1000 (the client leaves)", style="title"))
+    await client.close()
+    timeline.received(f"close {client.protocol.close_rcvd}")
+    waiting = f"Waiting for tick 2 ({server.pace:g} s): the app notices then"
+    timeline.note(Text(waiting, "detail"))
+    if not await server.until(
+        lambda: bool(server.lines_since(left, DISCONNECTED)), limit
+    ):
+        timeline.note(f"The app did not notice within {limit:g} s")
+        return f"The app did not notice within {limit:g} s."
+    noticed = server.lines_since(left, DISCONNECTED)[0]
+    delay = noticed.at - left
+    timeline.note(Text(f"The app noticed {delay:.1f} s later", style="title"))
+    printed = f"The app printed {noticed.text!r}"
+    return f"{printed} {delay:.1f} s after the client left."
+
+
+async def token_attempts(server: DemoServer) -> Outcome:
+    """No token, a wrong token, the right token: three handshakes."""
+    right = f"?token={quote(server.timeline.secret)}"
+    attempts, findings = {**WRONG, "right token": right}, []
+    for number, (label, given) in enumerate(attempts.items(), 1):
+        if number > 1:
+            await server.timeline.pause()
+        attempt = f"Attempt {number} of {len(attempts)}: {label}"
+        server.timeline.note(Text(attempt, style="title"))
+        result = await ws_attempt(server, server.demo.path + given, listen)
+        findings.append(f"{label.capitalize()}: {', '.join(result)}.")
+    return Outcome(findings)
+
+
+async def one_handshake(server: DemoServer) -> Outcome:
+    """Listen; on a paced demo, leave after the first tick instead."""
+    on_open = leave_after_first if server.demo.pace else listen
+    status, *after = await ws_attempt(server, server.demo.path, on_open)
+    return Outcome([f"The handshake got {status}.", *after])

@@ -7,25 +7,15 @@ runner starts every demo's server; without options, plain ``uvicorn``."""
 import argparse
 import contextlib
 import importlib
-import math
 
 import uvicorn
-from uvicorn.importer import ImportFromStringError, import_from_string
 
 from demos.catalog import DEMOS
+from scripts.live import seconds
 from scripts.live.observe import observe
 
 
-def seconds(value: str) -> float:
-    """A positive number of seconds, for argparse."""
-    with contextlib.suppress(ValueError):
-        if math.isfinite(number := float(value)) and number > 0:
-            return number
-    message = f"{value} is not a positive number of seconds"
-    raise argparse.ArgumentTypeError(message)
-
-
-def command_line() -> argparse.ArgumentParser:
+def main(argv: list[str] | None = None) -> None:
     cli = argparse.ArgumentParser(
         prog="python -m scripts.live.launch", allow_abbrev=False,
         description=(__doc__ or "").split("\n\n")[0].split(": ", 1)[-1],
@@ -36,40 +26,20 @@ def command_line() -> argparse.ArgumentParser:
                      "INTERVAL), set before uvicorn imports it")
     cli.add_argument("--observe", action="store_true",
                      help="print the spec version and tasks of each request")
-    return cli
-
-
-def wrap(target: str) -> None:
-    """Replace the app ``target`` names with the observed one; a target
-    that does not import is left to uvicorn, which says why."""
-    try:
-        app = import_from_string(target)
-    except ImportFromStringError:
-        return
-    module, _, attributes = target.partition(":")
-    *path, name = attributes.split(".")
-    owner = importlib.import_module(module)
-    for attribute in path:
-        owner = getattr(owner, attribute)
-    setattr(owner, name, observe(app))
-
-
-def main(argv: list[str] | None = None) -> None:
-    cli = command_line()
     args, rest = cli.parse_known_args(argv)
-    context = uvicorn.main.make_context(
-        "uvicorn", list(rest), resilient_parsing=True
-    )
+    context = uvicorn.main.make_context("uvicorn", list(rest),
+                                        resilient_parsing=True)
     target = context.params.get("app")
+    demo = next((d for d in DEMOS if d.target == target), None)
     with contextlib.ExitStack() as stack:
         if args.pace is not None:
-            paced = [d for d in DEMOS if d.target == target and d.pace]
-            if not paced:
+            if demo is None or demo.pace is None:
                 cli.error(f"argument --pace: {target} is no paced demo of "
                           "demos/catalog.py")
-            stack.enter_context(paced[0].paced(args.pace))
-        if args.observe and isinstance(target, str):
-            wrap(target)
+            stack.enter_context(demo.paced(args.pace))
+        if args.observe and demo is not None:  # its pace set: import it now
+            names = vars(importlib.import_module(f"demos.{demo.name}"))
+            names["app"] = observe(names["app"])
         uvicorn.main.main(args=rest, prog_name="uvicorn")
 
 

@@ -1,16 +1,18 @@
-"""What the runner measures inside the demo's server, and the lines it reads:
-for each HTTP request, the scope's ``asgi.spec_version`` and the asyncio
-tasks alive for the response as its first body is sent (while it streams),
-then the same once the app has returned.
-
-The demos stay as the slides show them: ``observe()`` wraps a demo's app
-in the server process (``python -m scripts.live.launch --observe``)."""
+"""What the runner measures inside the demo's server, for each HTTP request:
+the scope's ``asgi.spec_version`` and the asyncio tasks alive for the
+response as its first body is sent (while it streams), then the same once
+the app has returned. ``observe()`` wraps a demo's app in the server process
+(``python -m scripts.live.launch --observe``): the demos stay as the slides
+show them."""
 
 import asyncio
+import contextlib
 import json
 from typing import NamedTuple
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from scripts.live import plural
 
 PREFIX = "scripts.live.observe: "  # starts each line the observer prints
 
@@ -28,30 +30,18 @@ class Observation(NamedTuple):
         return PREFIX + json.dumps(self._asdict())
 
     def __str__(self) -> str:
-        version = self.spec_version or "not set"
-        said = f"GET {self.path}: spec_version {version}"
-        if self.tasks is None:
-            return f"{said}; no body sent"
-        said += f"; the response ran in {plural(self.tasks, 'task')}"
-        return said + ("; the app returned" if self.returned else "")
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+        said = f"spec_version {self.spec_version or 'not set'}"
+        if self.tasks is not None:
+            said += f"; the response ran in {plural(self.tasks, 'task')}"
+        return said + "; the app returned" * self.returned
 
 
 def parse(line: str) -> Observation | None:
     """The observation a line of the server's output reports, or None."""
-    if not line.startswith(PREFIX):
-        return None
-    try:
-        found = json.loads(line.removeprefix(PREFIX))
-        return Observation(
-            str(found["path"]), found["spec_version"], found["tasks"],
-            bool(found.get("returned", False)),
-        )
-    except (ValueError, KeyError, TypeError):
-        return None
+    if line.startswith(PREFIX):
+        with contextlib.suppress(ValueError, TypeError):
+            return Observation(**json.loads(line.removeprefix(PREFIX)))
+    return None
 
 
 def observe(app: ASGIApp) -> ASGIApp:

@@ -17,17 +17,12 @@ from rich.text import Text
 
 PROMPT = "Press Enter to go on"
 MARK = "\f"  # a line of its own where --record's run would wait
-ERASE = "\r\x1b[K"  # back to column 0, the row erased: the prompt, or ^C
 
 
 def interactive() -> bool:
     """Whether someone watches and can press Enter: stdin and stdout are
     terminals (``make demo`` typed in one, not piped nor recorded)."""
     return sys.stdin.isatty() and sys.stdout.isatty()
-
-
-def header(name: str, page: int, pages: int) -> Text:
-    return Text.assemble((name, "title"), f" · page {page} of {pages}")
 
 
 @contextlib.contextmanager
@@ -46,20 +41,11 @@ def keys_hidden(step: bool) -> Iterator[None]:
         termios.tcsetattr(fd, termios.TCSANOW, saved)
 
 
-def forget_keys(fd: int) -> None:
-    """Drop what was typed before the prompt (a terminal only)."""
+async def enter(fd: int) -> None:
+    """Wait for a line on ``fd``, or its end, without blocking the loop;
+    what was typed before the prompt does not count (a terminal only)."""
     if os.isatty(fd):
         termios.tcflush(fd, termios.TCIFLUSH)
-
-
-def read_line(fd: int) -> None:
-    """Read stdin up to a newline or its end (then it goes on)."""
-    while os.read(fd, 1) not in (b"\n", b""):
-        pass
-
-
-async def enter(fd: int) -> None:
-    """Wait for a line on ``fd`` without blocking the loop (a file: now)."""
     loop, ready = asyncio.get_running_loop(), asyncio.Event()
     with contextlib.suppress(PermissionError):  # a file: read it now
         loop.add_reader(fd, ready.set)
@@ -67,7 +53,8 @@ async def enter(fd: int) -> None:
             await ready.wait()
         finally:
             loop.remove_reader(fd)
-    read_line(fd)
+    while os.read(fd, 1) not in (b"\n", b""):
+        pass
 
 
 class Pager:
@@ -85,41 +72,20 @@ class Pager:
         if self.step and self.console.is_terminal:
             self.console.clear()
 
-    def end_of_page(self) -> bool:
-        """Mark it, or prompt for Enter (what was typed before dropped):
-        whether to wait for it."""
+    async def wait(self) -> None:
+        """The end of a page: mark it, or prompt for Enter, then show the
+        next page's header on a clear screen."""
         if self.marks:
             self.console.file.write(MARK + "\n")
             self.console.file.flush()
-        if self.step:
-            with contextlib.suppress(OSError, ValueError):  # not a file
-                forget_keys(sys.stdin.fileno())
-            self.console.print(Text(PROMPT, "runner"), end="")
-        return self.step
-
-    def next_page(self) -> None:
-        """After Enter: a clear screen, and the header of the next page."""
+        if not self.step:
+            return
+        self.console.print(Text(PROMPT, "runner"), end="")
+        await enter(sys.stdin.fileno())
         self.page += 1
         self.clear()
         if not self.console.is_terminal:  # piped: the prompt's line ends
             self.console.print()
-        self.console.rule(header(self.name, self.page, self.pages))
-
-    async def wait(self) -> None:
-        """The end of a page, live."""
-        if self.end_of_page():
-            await enter(sys.stdin.fileno())
-            self.next_page()
-
-    def wait_now(self) -> None:
-        """The end of a page, in a replay (nothing else runs meanwhile);
-        EOFError if stdin ends first."""
-        if self.end_of_page():
-            if not sys.stdin.readline():
-                raise EOFError("stdin ended before Enter")
-            self.next_page()
-
-    def erase_row(self) -> None:
-        """Erase the prompt (or the terminal's ^C) before a last line."""
-        if self.console.is_terminal:
-            self.console.file.write(ERASE)
+        header = Text.assemble((self.name, "title"),
+                               f" · page {self.page} of {self.pages}")
+        self.console.rule(header)

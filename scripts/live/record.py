@@ -7,6 +7,7 @@ page. STEM is a demo's NAME, or NAME.HTTP for its run on ``--http HTTP``.
 Pictures are drawn from the recordings by ``make assets``."""
 
 import argparse
+import asyncio
 import os
 import random
 import re
@@ -14,7 +15,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -27,7 +27,7 @@ from rich.text import Text
 
 from demos.catalog import BY_NAME, Demo
 from scripts.common import ROOT, InputError, shown, write_atomic
-from scripts.live.runner import stage_pace
+from scripts.live import PORT
 from scripts.net import ports, processes
 from scripts.transcripts import (
     BREAK,
@@ -35,17 +35,18 @@ from scripts.transcripts import (
     WIDTH,
     Row,
     dump,
-    parse,
+    load,
+    pages,
     path,
     screen_rows,
 )
 
-PORT = 8000  # what the transcripts show, whichever port the run had
 QUANTUM = 0.1  # seconds: what a delay rounds to, but on a paced run
 STEP = 0.2  # seconds: the slowest pace a paced run's delays round to
 RUNNER = "runner »"  # the runner's rows: the server's start and stop
 UP = f"{RUNNER} Server up"  # the row the stamps count from
 MACHINE = 1.0  # seconds a busy machine's start-ups may stray: see same_run()
+SLACK = 0.3  # seconds the demo's own time may stray in all: see same_run()
 RUN_TIMEOUT = 90.0  # seconds for one demo (the longest: ~5)
 ENV = {
     "COLUMNS": str(WIDTH), "FORCE_COLOR": "1", "COLORTERM": "truecolor",
@@ -82,46 +83,40 @@ def free_port() -> int:
     raise RecordError("no free port between 8001 and 9999")
 
 
-def capture(
+async def capture(
     demo: Demo, http: str | None = None
 ) -> list[tuple[float, str]]:
     """``python -m scripts.live NAME [--http HTTP] --record`` on a free port,
     shown as on the default one: its lines, as they came, each with the
     seconds since it started; RecordError if it fails."""
     port, lines = free_port(), list[tuple[float, str]]()
-    read_end, write_end = os.pipe()
-    command = [sys.executable, "-m", "scripts.live", demo.name,
-               "--port", str(port)]
-    command += [] if http is None else ["--http", http]
+    command = ["-m", "scripts.live", demo.name, "--port", str(port)]
+    command += ["--record", *([] if http is None else ["--http", http])]
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | ENV
-    with os.fdopen(write_end, "wb") as output:
-        first = time.monotonic()  # Enter: the first row comes after this
-        runner = processes.Subprocess([*command, "--record"], cwd=ROOT,
-                                      env=env, output=output)
-
-    def read() -> None:
-        with os.fdopen(read_end, "rb") as pipe:
-            for raw in pipe:
-                at = time.monotonic()
-                line = raw.decode(errors="replace").rstrip("\n")
-                lines.append((at, line.rsplit("\r", 1)[-1]))
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
+    first = time.monotonic()  # Enter: the first row comes after this
+    runner = await asyncio.create_subprocess_exec(
+        sys.executable, *command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    assert runner.stdout is not None
+    code: int | None = None
     try:
-        code: int | None = runner.popen.wait(RUN_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        code = None
-    finally:
-        runner.stop(signal.SIGINT)
-        reader.join(5)
-    plain = [Text.from_ansi(line).plain.rstrip() for _, line in lines]
+        async with asyncio.timeout(RUN_TIMEOUT):
+            async for raw in runner.stdout:
+                line = raw.decode(errors="replace").rstrip("\n")
+                lines.append((time.monotonic() - first,
+                               line.rsplit("\r", 1)[-1]))
+            code = await runner.wait()
+    except TimeoutError:
+        processes.stop_tree(runner.pid, signal.SIGINT)
     if code != 0 or not lines:
+        plain = [Text.from_ansi(line).plain.rstrip() for _, line in lines]
         how = "did not end" if code is None else f"exited with code {code}"
         tail = "\n".join(f"  {line}" for line in plain[-8:])
         raise RecordError(f"{demo.name}: the demo {how}; it printed:\n{tail}")
     where = re.compile(rf"(?<![\d.;\[]){port}(?![\d;m])")
-    return [(at - first, where.sub(str(PORT), line)) for at, line in lines]
+    return [(at, where.sub(str(PORT), line)) for at, line in lines]
 
 
 def tidy(ansi: str) -> str:
@@ -134,17 +129,6 @@ def tidy(ansi: str) -> str:
     )
 
 
-def jitter(quantum: float) -> float:
-    """How far a rebuild's timing may stray and still keep the old file."""
-    return max(0.6 * quantum, 0.3)
-
-
-def machine(index: int, row: str) -> bool:
-    """Whether the delay before ``row`` (its key) is the machine's, not the
-    demo's: the runner's start, the server's start and stop."""
-    return index == 0 or row.startswith(RUNNER)
-
-
 def quantised(seconds: float, quantum: float) -> float:
     return round(round(seconds / quantum) * quantum, 3)
 
@@ -154,27 +138,19 @@ def key(row: str) -> str:
     return " ".join(STAMP.sub(" ", Text.from_markup(row).plain).split())
 
 
-def quantum_of(demo: Demo) -> float:
-    """What the delays of ``demo``'s run round to: on a paced run, its pace
-    on stage (0.2 s: its stamps step as its sends do), at most ``STEP``;
-    else ``QUANTUM``."""
-    pace, _ = stage_pace(demo, None)
-    if pace is None and demo.pace:
-        pace = demo.seconds()
-    return QUANTUM if pace is None else min(pace, STEP)
-
-
 def rows(
     demo: Demo, lines: list[tuple[float, str]], old: list[Row]
 ) -> list[Row]:
     """The rows of a run, normalised, and its page breaks; every delay as
     the stage sees it (the start, the server's start and stop, waits), the
-    speaker's Enter aside, each time rounded to a multiple of the quantum
-    (so the delays add up to the run's time, rounded once). A demo with no
-    pace shows no stamps: its timings are the machine's, not the demo's;
-    a paced one's count from the server's start, as live. ``old``, if it
-    recorded the same run (``same_run``), is kept as is."""
-    quantum, result, clock, last = quantum_of(demo), list[Row](), None, 0.0
+    speaker's Enter aside, each time rounded to a multiple of the quantum,
+    the demo's pace up to ``STEP`` (its stamps step as its sends do), else
+    ``QUANTUM``: the delays add up to the run's time, rounded once. A demo
+    with no pace shows no stamps: its timings are the machine's, not the
+    demo's; a paced one's count from the server's start, as live. ``old``,
+    if it recorded the same run (``same_run``), is kept as is."""
+    quantum = min(demo.seconds(), STEP) if demo.pace else QUANTUM
+    result, clock, last = list[Row](), None, 0.0
 
     def duration(match: re.Match[str]) -> str:
         value = quantised(float(match[0]), quantum)
@@ -188,8 +164,8 @@ def rows(
         delay, last = round(mark - last, 3), mark
         for pattern, replacement in [*FIXES, (DURATION, duration)]:
             line = pattern.sub(replacement, line)
-        seen = key(tidy(line))
-        clock = 0.0 if UP in seen else None if clock is None else clock + delay
+        up = UP in Text.from_ansi(line).plain
+        clock = 0.0 if up else None if clock is None else clock + delay
 
         def stamp(match: re.Match[str], at: float | None = clock) -> str:
             if not demo.pace or at is None:
@@ -201,27 +177,28 @@ def rows(
 
 
 def same_run(new: list[Row], old: list[Row], quantum: float) -> bool:
-    """Whether ``old`` recorded the same rows, paged alike, interleaved
-    otherwise (the server's output and the client's race), as long: each of
-    the machine's delays within ``MACHINE``, the demo's within ``jitter()``
-    in all, and a ``quantum`` (a time near a step rounds either way); then
-    a rebuild keeps it, byte for byte."""
-    pages = [[i for i, row in enumerate(rows) if row.breaks]
-             for rows in (new, old)]
-    runs = [[(key(r.markup), r.delay) for r in rows if not r.breaks]
-            for rows in (new, old)]
-    if pages[0] != pages[1] or Counter(k for k, _ in runs[0]) != Counter(
-        k for k, _ in runs[1]
-    ):
-        return False
-    machines, demos = [], []
-    for run in runs:
-        pairs = [(machine(i, k), k, d) for i, (k, d) in enumerate(run)]
-        machines.append({k: d for ours, k, d in pairs if ours})
-        demos.append(sum(d for ours, _, d in pairs if not ours))
-    return machines[0].keys() == machines[1].keys() and all(
-        abs(machines[0][k] - machines[1][k]) <= MACHINE for k in machines[0]
-    ) and abs(demos[0] - demos[1]) <= jitter(quantum) + quantum
+    """Whether ``old`` recorded the same run: page by page the same rows,
+    in any order (the server's output and the client's race); each of the
+    machine's delays (before the first row and the runner's) within
+    ``MACHINE``, and the demo's, summed, within ``SLACK`` and a ``quantum``
+    (a time near a step rounds either way). Then a rebuild keeps it, byte
+    for byte."""
+
+    def shape(made: list[Row]) -> tuple[list[Counter[str]], dict[str, float],
+                                        float]:
+        machine, demo = dict[str, float](), 0.0
+        for index, row in enumerate(r for r in made if not r.breaks):
+            if index == 0 or key(row.markup).startswith(RUNNER):
+                machine[key(row.markup)] = row.delay
+            else:
+                demo += row.delay
+        seen = [Counter(key(r.markup) for r in page) for page in pages(made)]
+        return seen, machine, demo
+
+    (seen, ours, mine), (recorded, theirs, its) = shape(new), shape(old)
+    return seen == recorded and ours.keys() == theirs.keys() and all(
+        abs(ours[k] - theirs[k]) <= MACHINE for k in ours
+    ) and abs(mine - its) <= SLACK + quantum
 
 
 def record(root: Path, stem: str) -> str:
@@ -229,10 +206,10 @@ def record(root: Path, stem: str) -> str:
     recording, target = BY_STEM[stem], path(root, stem)
     demo = BY_NAME[recording.name]
     try:
-        old = parse(target.read_bytes(), shown(target, root))
+        old = load(stem, root)
     except (OSError, InputError):
         old = []  # recorded afresh
-    made = rows(demo, capture(demo, recording.http), old)
+    made = rows(demo, asyncio.run(capture(demo, recording.http)), old)
     target.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(target, dump(stem, made).encode())
     return f"wrote {shown(target, root)} ({screen_rows(made)} rows)"

@@ -8,22 +8,23 @@ import ctypes
 import os
 import shlex
 import signal
+import subprocess
 import sys
 import time
-from pathlib import Path
+from collections.abc import Callable
 from typing import NamedTuple
 
 import psutil
 
 from demos.catalog import HTTP_CLASSES, Demo
 from scripts.common import ROOT
+from scripts.live import PORT, STAGE_PACE, python_command
 from scripts.live.observe import Observation
 from scripts.live.observe import parse as observation
 from scripts.live.timeline import Timeline
-from scripts.net import ports, processes
+from scripts.net import ports
 
 HOST = ports.HOST  # uvicorn's default, as is PORT: the command omits them
-PORT = 8000
 LAUNCH = "scripts.live.launch"  # what starts uvicorn: see its docstring
 READY_TIMEOUT = 10.0  # seconds for the server to accept connections
 GRACE = 1.0  # seconds for a clean shutdown before uvicorn's force exit
@@ -44,12 +45,13 @@ class LogLine(NamedTuple):
 
 
 def die_with_parent() -> None:
-    """In the server, before uvicorn: SIGTERM once the runner is gone, even
-    SIGKILLed (Linux; the thread that started it must stay: the main one)."""
+    """In the server, before uvicorn: SIGKILL once the runner is gone, even
+    SIGKILLed (Linux; the thread that started it must stay: the main one),
+    not a clean stop, which would wait for an app asleep mid-demo."""
     if PRCTL is not None:
-        PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        PRCTL(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != RUNNER:  # it died before prctl
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def port_taken(port: int) -> str:
@@ -66,107 +68,73 @@ def port_taken(port: int) -> str:
     return f"Port {port} is already in use; choose another one with --port."
 
 
-def python_command(name: str = "python") -> str:
-    """This interpreter (or the script ``name`` beside it), spelled so the
-    speaker can retype it: .venv/bin/python, .venv/bin/uvicorn."""
-    path = Path(sys.executable)
-    if name != "python":
-        path = path.with_name(name)
-    with contextlib.suppress(ValueError):
-        return str(path.relative_to(Path.cwd()))
-    return name
-
-
 class DemoServer:
     """The demo's uvicorn, started by launch.py, its lines on ``timeline``:
-    ``interval`` paces the demo in the server only (``paced_for``: why);
-    ``observe``: the app reports each request's spec version and tasks
-    (``observations``) and when it returns (``returns``); ``notes``: how
-    this run differs from the slide's; ``shown_port``: the port its command
-    shows (default: ``port``)."""
+    paced at ``interval`` (else the slide's, up to ``STAGE_PACE``), in the
+    server only; an HTTP demo observed (observe.py: ``observations``, and
+    when the app ``returns``); ``notes``: how this run differs from the
+    slide's; its command shows ``shown_port``."""
 
     def __init__(
         self, demo: Demo, port: int, interval: float | None, http: str | None,
-        timeline: Timeline, observe: bool = True, paced_for: str = "this run",
-        shown_port: int | None = None,
+        timeline: Timeline, shown_port: int | None = None,
     ) -> None:
         self.demo, self.port, self.http = demo, port, http
-        self.observe = observe
-        self.seconds = interval  # the slide's: read now, before any output,
-        if interval is None and demo.pace:  # as it imports the demo (slow)
-            self.seconds = demo.seconds()
-        self.timeline, self.lines = timeline, list[LogLine]()
-        self.observations, self.notes = list[Observation](), list[str]()
-        self.returns = list[float]()  # when the app returned, each request
-        extra, pace = list(demo.server_args), ["--pace", f"{interval!r}"]
-        if interval is not None:
-            self.notes.append(f"Paced for {paced_for}: {demo.pace} = "
-                              f"{interval:g} s (the slide's: "
-                              f"{demo.seconds():g} s).")
+        self.timeline, self.notes = timeline, list[str]()
+        self.lines, self.returns = list[LogLine](), list[float]()
+        self.observations = list[Observation]()
+        slides = demo.seconds() if demo.pace else 0.0  # it imports the demo:
+        why = "this run"  # now, not once the output began (slow)
+        if interval is None and slides > STAGE_PACE:
+            interval, why = STAGE_PACE, "the stage"
+        self.pace = interval or slides  # seconds between the app's sends
+        program, extra = [python_command("uvicorn")], list(demo.server_args)
+        pace = [] if interval is None else ["--pace", repr(interval)]
+        if pace and demo.pace:
+            program = [python_command(), "-m", LAUNCH, *pace]
+            self.notes.append(f"Paced for {why}: {demo.pace.module}."
+                              f"{demo.pace.constant} = {interval:g} s (the "
+                              f"slide's: {slides:g} s).")
         if http is not None:
-            protocol, what = HTTP_CLASSES[http]
-            extra += ["--http", protocol]
-            self.notes.append(f"HTTP for this run: {what}.")
-        program = [python_command(), "-m", LAUNCH, *pace]
-        if interval is None:
-            program, pace = [python_command("uvicorn")], []
-        shown = [] if (shown_port or port) == PORT else [
-            "--port", str(shown_port or port)]
-        self.command = shlex.join([*program, demo.target, *shown, *extra])
-        self.args = ["-m", LAUNCH, *pace, *["--observe"] * observe,
-                     demo.target, "--host", HOST, "--port", str(port), *extra]
-        self.process: processes.Subprocess | None = None
+            extra += ["--http", HTTP_CLASSES[http][0]]
+            self.notes.append(f"HTTP for this run: {HTTP_CLASSES[http][1]}.")
+        shown = shown_port or port
+        where = [] if shown == PORT else ["--port", str(shown)]
+        self.command = shlex.join([*program, demo.target, *where, *extra])
+        observe = ["--observe"] * (demo.transport == "http")
+        self.args = ["-m", LAUNCH, *pace, *observe, demo.target,
+                     "--host", HOST, "--port", str(port), *extra]
+        self.process: asyncio.subprocess.Process | None = None
         self.reader: asyncio.Task[None] | None = None
         self.stopping: asyncio.Task[bool] | None = None
         self.hurry = False  # force the exit at once: an interrupt
+        self.ended = False  # its output: once it ends, the server exits
         self.changed = asyncio.Condition()
-
-    def pace(self) -> float:  # seconds between the app's sends, this run
-        assert self.seconds is not None, f"{self.demo.name} has no pace"
-        return self.seconds
 
     async def start(self) -> None:
         """Launch uvicorn, unbuffered, and wait until it accepts."""
         if not ports.bindable(self.port, reuse=True):
             raise ServerError(port_taken(self.port))
-        read_end, write_end = os.pipe()
-        with os.fdopen(write_end, "wb") as output:
-            self.process = process = processes.Subprocess(
-                [sys.executable, *self.args], cwd=ROOT, output=output,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                preexec=die_with_parent,
-            )
-        stream, pipe = asyncio.StreamReader(), os.fdopen(read_end, "rb")
-        await asyncio.get_running_loop().connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(stream), pipe
+        self.process = process = await asyncio.create_subprocess_exec(
+            sys.executable, *self.args, cwd=ROOT, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True, preexec_fn=die_with_parent,
         )
-        self.reader = asyncio.create_task(self.read(stream))
+        assert process.stdout is not None
+        self.reader = asyncio.create_task(self.read(process.stdout))
         running = f"Uvicorn running on http://{HOST}:{self.port} "
-        try:  # uvicorn says it listens on our port, and the port accepts
-            await asyncio.to_thread(
-                process.wait_ready,
-                lambda: any(running in line.text for line in self.lines)
-                and ports.accepting(self.port),
-                READY_TIMEOUT,
-            )
-        except processes.StartError as exc:
+        if not await self.until(lambda: self.ended or any(
+            running in line.text for line in self.lines
+        ), READY_TIMEOUT) or self.ended:
             why = f"did not accept connections on port {self.port} within "
             why += f"{READY_TIMEOUT:.0f} s"
-            if exc.code is not None:
-                await self.drain()
-                why = f"exited with code {exc.code} before accepting "
-                why += "connections"
-            why = f"The server {why}; its output is above."
-            raise ServerError(why) from None
+            if self.ended:
+                code = await process.wait()
+                why = f"exited with code {code} before accepting connections"
+            raise ServerError(f"The server {why}; its output is above.")
         self.timeline.zero()
         self.timeline.runner(f"Server up: PID {process.pid}, port {self.port}")
-
-    async def wait(self) -> int:
-        """Wait for the server to exit on its own; its exit code."""
-        assert self.process, "the server was not started"
-        assert self.reader, "the server was not started"
-        await asyncio.shield(self.reader)  # its output ends as it exits
-        return await asyncio.to_thread(self.process.popen.wait)
 
     def begin_stop(self, now: bool = False) -> None:
         """Start ``stop()`` (at once: ``now``), or hurry the one going on."""
@@ -176,46 +144,43 @@ class DemoServer:
 
     async def stop(self, now: bool = False) -> bool:
         """Ask the server to shut down (SIGINT); once it had ``GRACE``, or
-        ``now``, force it (uvicorn's second SIGINT); SIGKILL after
-        ``STOP_TIMEOUT``. Whether it is gone; said unless muted."""
+        ``now``, force it (uvicorn's second SIGINT, resent until it exits);
+        SIGKILL after ``STOP_TIMEOUT``. Whether it is gone; said unless
+        hurried."""
         self.begin_stop(now)
         if self.stopping is None:  # never started
             return True
         return await asyncio.shield(self.stopping)
 
-    async def shut_down(self, process: processes.Subprocess) -> bool:
-        if process.alive() and self.timeline.verbose:
+    async def shut_down(self, process: asyncio.subprocess.Process) -> bool:
+        if process.returncode is None and self.timeline.verbose:
             self.timeline.runner("Stopping the server (SIGINT)")
-        started = sent = time.monotonic()
-        with contextlib.suppress(ProcessLookupError):
-            process.popen.send_signal(signal.SIGINT)
-        while process.alive() and time.monotonic() - started < STOP_TIMEOUT:
+        started, signals = time.monotonic(), 0
+        while process.returncode is None:
+            waited = time.monotonic() - started
+            if waited >= STOP_TIMEOUT:
+                still = f"Still running after {STOP_TIMEOUT:.0f} s"
+                self.timeline.runner(f"{still}: killing it (SIGKILL)")
+                process.kill()
+                break
+            if not signals or self.hurry or waited >= GRACE:
+                process.send_signal(signal.SIGINT)
+                signals += 1
             await asyncio.sleep(RESEND)
-            now = time.monotonic()
-            if (self.hurry or now - started >= GRACE) and now - sent >= RESEND:
-                with contextlib.suppress(ProcessLookupError):
-                    process.popen.send_signal(signal.SIGINT)
-                sent = now
-        if process.alive():
-            still = f"Still running after {STOP_TIMEOUT:.0f} s"
-            self.timeline.runner(f"{still}: killing it (SIGKILL)")
-        stopped = await asyncio.to_thread(process.stop, signal.SIGKILL, 0)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(process.wait(), DRAIN_TIMEOUT)
         if not self.hurry:
             await self.drain()
-            code = process.popen.returncode
+            code = process.returncode
             self.timeline.runner(f"The server exited with code {code}")
-        return not stopped.leftovers
+        return process.returncode is not None
 
-    async def wait_for(
-        self, prefix: str, since: float, seconds: float, count: int = 1
-    ) -> list[LogLine]:
-        """Lines since ``since`` starting ``prefix``: ``count``, or fewer."""
+    async def until(self, ready: Callable[[], bool], seconds: float) -> bool:
+        """Wait up to ``seconds`` for ``ready()``, checked as lines come."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds), self.changed:
-                await self.changed.wait_for(
-                    lambda: len(self.lines_since(since, prefix)) >= count
-                )
-        return self.lines_since(since, prefix)
+                await self.changed.wait_for(ready)
+        return ready()
 
     def lines_since(self, at: float, prefix: str) -> list[LogLine]:
         lines = self.lines
@@ -227,29 +192,20 @@ class DemoServer:
         while raw := await stream.readline():
             text = self.timeline.mask(raw.decode(errors="replace").rstrip())
             line = LogLine(self.timeline.now(), text)
-            if (seen := observation(line.text)) is not None:
-                if self.timeline.verbose:
-                    self.timeline.runner(f"Observed {seen}")
-            else:
+            if (seen := observation(line.text)) is None:
                 self.timeline.server(line.text, line.at)
+                self.lines.append(line)
+            elif seen.returned:
+                self.returns.append(line.at)
+            else:
+                self.observations.append(seen)
+            if seen is not None and self.timeline.verbose:
+                self.timeline.runner(f"Observed GET {seen.path}: {seen}")
             async with self.changed:
-                if seen is None:
-                    self.lines.append(line)
-                elif seen.returned:
-                    self.returns.append(line.at)
-                else:
-                    self.observations.append(seen)
                 self.changed.notify_all()
-
-    async def returned(self, since: float, seconds: float) -> float | None:
-        """When the app returned from a request after ``since``, waiting up
-        to ``seconds``; None if it did not (or nothing observes it)."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds), self.changed:
-                await self.changed.wait_for(
-                    lambda: any(at > since for at in self.returns)
-                )
-        return next((at for at in self.returns if at > since), None)
+        async with self.changed:
+            self.ended = True
+            self.changed.notify_all()
 
     async def drain(self) -> None:
         """Let the last lines of output reach the timeline."""

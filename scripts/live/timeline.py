@@ -3,6 +3,7 @@ each, in arrival order, in the runner's palette."""
 
 import asyncio
 import re
+import textwrap
 import time
 from collections.abc import Iterable
 from urllib.parse import quote
@@ -28,8 +29,7 @@ FOLDED = re.compile(
     r"Started server|Waiting for application|Application \w+ complete"
     r"|Uvicorn running on|Shutting down$|Finished server|connection \w+"
 )
-# A word of a shell command, quotes and all: where a long command may wrap.
-WORD = re.compile(r"""(?:[^\s"']+|"[^"]*"|'[^']*')+""")
+OPTION = re.compile(r"(?<!\S)(-\S*) (?=[^-\s])")  # an option and its value
 CONTINUED = " \\"  # ends a row of a command that goes on below
 # A page ends once no row came for SETTLE seconds (or SETTLE_LIMIT passed):
 # a server logs some lines just after the client has its answer.
@@ -40,10 +40,6 @@ Headers = Iterable[tuple[str | bytes, str | bytes]]
 
 def style(ok: bool) -> str:  # what went as it should, or did not
     return "ok" if ok else "bad"
-
-
-def status_text(code: int, reason: str) -> Text:
-    return Text(f"{code} {reason}".strip(), style=style(code < 400))
 
 
 def header_lines(headers: Headers) -> list[str]:
@@ -75,9 +71,7 @@ class Timeline:
 
     async def pause(self) -> None:
         """The end of a page, once no row came for ``SETTLE`` (a server's
-        late line stays on its page): with ``step``, wait for Enter (a line
-        on stdin, or its end) and start the next page; the stamps do not
-        count the wait."""
+        late line stays on its page); the stamps do not count the wait."""
         if not (self.pager.step or self.pager.marks):
             return
         waited = time.monotonic()
@@ -102,6 +96,15 @@ class Timeline:
 
     def note(self, what: Content, details: Iterable[str] = ()) -> None:
         self.row(self.now(), "client", "•", what, details)
+
+    def answer(
+        self, version: str, code: int, reason: str, headers: Headers,
+        said: str = "", details: Iterable[str] = (),
+    ) -> None:
+        """A status line received, its headers (and ``details``) below."""
+        status = Text(f"{code} {reason}".strip(), style=style(code < 400))
+        self.received(Text.assemble(f"HTTP/{version} ", status, said),
+                      [*header_lines(headers), *details])
 
     def runner(self, what: str) -> None:  # what it did to the server
         self.row(self.now(), "runner", "»", Text(what, style="runner"))
@@ -139,34 +142,14 @@ class Timeline:
         self.console.print(grid)
 
     def command(self, command: str) -> None:
-        """``command``, ready to copy or retype: a long one goes on below
-        its rows ending `` \\``, each row within the console's width."""
-        rows = shell_rows(command, self.console.width)
-        self.console.print(Text("\n".join(rows), "command"), soft_wrap=True)
-
-    def stopped(self, why: str, gone: bool) -> None:
-        """The one line after an interrupt, the prompt (or ^C) erased."""
-        self.pager.erase_row()
-        said = "the server is gone" if gone else "the server is still running"
-        self.console.print(Text(f"Stopped: {why}; {said}.", "runner"))
-
-
-def shell_rows(command: str, width: int) -> list[str]:
-    """``$ command`` in rows of at most ``width`` columns, cut between its
-    words (an option stays with its value), each but the last ending with
-    `` \\`` and each after the first indented: the shell reads one command."""
-    words, units = WORD.findall(command), list[str]()
-    for word in words:
-        if units and units[-1].startswith("-") and " " not in units[-1] and (
-            not word.startswith("-")
-        ):
-            units[-1] += f" {word}"
-        else:
-            units.append(word)
-    rows, row = list[str](), "$"
-    for unit in units:
-        if len(f"{row} {unit}{CONTINUED}") > width and row.strip("$ "):
-            rows.append(row + CONTINUED)
-            row = "   "
-        row += f" {unit}"
-    return [*rows, row]
+        """``$ command``, ready to copy or retype, cut between its words (an
+        option stays with its value) into rows within the console's width,
+        each but the last ending with `` \\``: the shell reads one command."""
+        glued = OPTION.sub("\\1\xa0", command)  # textwrap cuts no \xa0
+        rows = textwrap.wrap(
+            glued, self.console.width - len(CONTINUED), initial_indent="$ ",
+            subsequent_indent="    ", break_long_words=False,
+            break_on_hyphens=False,
+        )
+        said = f"{CONTINUED}\n".join(rows).replace("\xa0", " ")
+        self.console.print(Text(said, "command"), soft_wrap=True)

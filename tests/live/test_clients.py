@@ -133,10 +133,11 @@ FACTS: dict[str, tuple[str, ...]] = {
 def test_every_demo_runs_live(demo: Demo, live_runs: LiveRuns) -> None:
     run = live_runs.succeeded(demo.name)
     paced: tuple[str, ...] = ()
-    if demo.name in PACED:  # the slide's module, its constant set first
+    if demo.name in PACED and demo.pace:  # the slide's constant, set first
         pace = f"--pace {PACED[demo.name]!r}"
         launch = [f"$ .venv/bin/python -m scripts.live.launch {pace}"]
-        paced = (f"Paced for this run: {demo.pace} = {PACED[demo.name]:g} s "
+        constant = f"{demo.pace.module}.{demo.pace.constant}"
+        paced = (f"Paced for this run: {constant} = {PACED[demo.name]:g} s "
                  f"(the slide's: {demo.seconds():g} s).",)
     else:
         launch = ["$ .venv/bin/uvicorn"]
@@ -222,7 +223,7 @@ def test_the_prototype_stops_the_stream_at_once(
     if key.startswith("raise_oserror"):  # it catches OSError, and says so
         assert f"It printed '{DISCONNECTED}' " in run.output, run.output
     demo = BY_NAME[key.split()[0]]  # the summary of this run, not stock's
-    assert demo.summary_on("oserror") in run.output, run.output
+    assert demo.oserror in run.output, run.output
     assert demo.summary not in run.output, run.output
     said = f"Client gone: {went_on(sent_after_leaving(run))}, "
     assert said in run.output, run.output

@@ -15,8 +15,9 @@ import pytest
 from rich.console import Console
 
 from demos.catalog import BY_NAME
+from scripts.live import python_command
 from scripts.live.observe import PREFIX, Observation, parse
-from scripts.live.server import DemoServer, python_command
+from scripts.live.server import DemoServer
 from scripts.live.timeline import Timeline
 from scripts.net import ports, processes
 from scripts.net.clients import http1

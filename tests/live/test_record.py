@@ -3,17 +3,11 @@ the rows committed, and with the committed file the very bytes; a rebuild
 that only interleaves racing rows otherwise, or whose start-ups a busy
 machine slowed, keeps the recording."""
 
+import asyncio
+
 from demos.catalog import BY_NAME
 from scripts.common import ROOT
-from scripts.live.record import (
-    MACHINE,
-    capture,
-    jitter,
-    key,
-    quantum_of,
-    rows,
-    same_run,
-)
+from scripts.live.record import MACHINE, SLACK, capture, key, rows, same_run
 from scripts.transcripts import FOLDER, Row, dump, load
 
 
@@ -23,7 +17,7 @@ def test_a_rebuild_of_the_same_run_is_byte_stable() -> None:
     committed file, the very bytes, though its timings are this machine's
     now."""
     demo, committed = BY_NAME["asgi_app"], load("asgi_app")
-    lines = capture(demo)
+    lines = asyncio.run(capture(demo))
     fresh = rows(demo, lines, [])
     assert [r.markup for r in fresh] == [r.markup for r in committed]
     assert [r.breaks for r in fresh] == [r.breaks for r in committed]
@@ -36,8 +30,8 @@ def test_the_same_rows_interleaved_otherwise_keep_the_recording() -> None:
     swaps them keeps the file, and so does one whose start-ups took a busy
     machine longer (MACHINE); one that changes a row or the demo's pace
     does not."""
-    old, pace = load("streaming_response"), 0.2
-    assert pace == quantum_of(BY_NAME["streaming_response"])
+    old = load("streaming_response")
+    pace = BY_NAME["streaming_response"].seconds()  # its quantum: 0.2 s
     assert not any(row.breaks for row in old[5:7])
     swapped = [*old[:5], old[6], old[5], *old[7:]]
     assert same_run(swapped, old, pace)
@@ -47,8 +41,7 @@ def test_the_same_rows_interleaved_otherwise_keep_the_recording() -> None:
     assert not same_run(slower, old, pace)
     ours = [i == 0 or key(row.markup).startswith("runner")
             for i, row in enumerate(swapped)]
-    for late, same in ((MACHINE - jitter(pace), True),
-                       (MACHINE + jitter(pace), False)):
+    for late, same in ((MACHINE - SLACK, True), (MACHINE + SLACK, False)):
         busy = [Row(row.delay + late * mine, row.markup)
                 for row, mine in zip(swapped, ours, strict=True)]
         assert same_run(busy, old, pace) is same, late

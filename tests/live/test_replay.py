@@ -3,8 +3,10 @@ server, at its delays, in either palette, paged where the live run pages;
 a missing one, or one on an --http it was not recorded on, is said, exit
 2."""
 
+import asyncio
 import contextlib
 import io
+import os
 import socket
 import subprocess
 import sys
@@ -16,7 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from scripts.common import ROOT
-from scripts.live.replay import replay
+from scripts.live.replay import replay as replayed
 from scripts.net import ports
 from scripts.style import PALETTES, theme
 from scripts.transcripts import FOLDER, Row, dump, load
@@ -33,6 +35,20 @@ def console(palette: str) -> Console:
                    force_terminal=True, color_system="truecolor")
 
 
+def replay(name: str, shown: Console, step: bool, root: Path,
+           http: str | None = None, palette: str = "dark") -> int:
+    return asyncio.run(replayed(name, shown, step, root, http,
+                                palette == "light"))
+
+
+@pytest.fixture
+def no_delays(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def now(_: float) -> None:
+        pass
+
+    monkeypatch.setattr("asyncio.sleep", now)
+
+
 def test_a_missing_recording_is_said_with_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -42,11 +58,8 @@ def test_a_missing_recording_is_said_with_exit_2(
     assert "make transcripts" in err
 
 
-def test_replay_with_http_picks_that_runs_load(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr("time.sleep", lambda _: None)
+@pytest.mark.usefixtures("no_delays")
+def test_replay_with_http_picks_that_runs_load(tmp_path: Path) -> None:
     for stem in ("raise_oserror", "raise_oserror.oserror"):
         write(tmp_path, stem, [Row(0, f"recorded as {stem}.txt")])
     shown = console("dark")
@@ -82,7 +95,7 @@ def test_the_replay_keeps_the_delays_and_the_palette(
     made = [Row(0.1, f"[{PALETTES['dark']['client']}]client → GET[/]")] * 3
     write(tmp_path, "ws", made)
     shown, start = console(palette), time.monotonic()
-    assert replay("ws", shown, False, tmp_path) == 0
+    assert replay("ws", shown, False, tmp_path, palette=palette) == 0
     assert time.monotonic() - start >= sum(row.delay for row in made)
     output = shown.file.getvalue()  # type: ignore[attr-defined]
     assert output.count("client → GET") == 3
@@ -91,28 +104,30 @@ def test_the_replay_keeps_the_delays_and_the_palette(
     assert f"38;2;{r};{g};{b}m" in output
 
 
+@pytest.mark.usefixtures("no_delays")
 def test_step_pages_the_replay_where_the_live_run_pages(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """At each page break of the recording (where the live run waited):
-    Enter, a clear screen, the next page's header."""
+    Enter (one line of stdin, no more), a clear screen, the next page's
+    header."""
     made = load("ws_with_token")
     stops = sum(row.breaks for row in made)
     assert stops == 4  # before the client, its 3 attempts, the summary
     write(tmp_path, "ws_with_token", made)
-    monkeypatch.setattr(sys, "stdin", io.StringIO("\n" * stops))
-    shown = console("dark")
-    monkeypatch.setattr("time.sleep", lambda _: None)
-    assert replay("ws_with_token", shown, True, tmp_path) == 0
-    assert sys.stdin.read() == ""  # every Enter was waited for
+    keys, typed = os.pipe()
+    os.write(typed, b"\n" * (stops + 1))  # one Enter more than it takes
+    os.close(typed)
+    with os.fdopen(keys) as stdin:
+        monkeypatch.setattr(sys, "stdin", stdin)
+        shown = console("dark")
+        assert replay("ws_with_token", shown, True, tmp_path) == 0
+        assert os.read(keys, 10) == b"\n"  # every Enter waited for, once
     output = shown.file.getvalue()  # type: ignore[attr-defined]
     assert output.count("\x1b[2J") == stops + 1  # each page on a clear screen
     output = Text.from_ansi(output).plain
     for page in range(2, stops + 2):
         assert f"ws_with_token · page {page} of {stops + 1}" in output
-    monkeypatch.setattr(sys, "stdin", io.StringIO("\n" * (stops - 1)))
-    with pytest.raises(EOFError):  # one more than given: it waits
-        replay("ws_with_token", console("dark"), True, tmp_path)
 
 
 def make_replay(*args: str) -> subprocess.CompletedProcess[str]:

@@ -13,21 +13,13 @@ from pathlib import Path
 
 import pytest
 from rich.cells import cell_len
-from rich.console import Console
 
-from demos.catalog import BY_NAME, DEMOS, HTTP1, PACED
-from scripts.live.runner import main, try_command
-from scripts.live.server import DemoServer, python_command
-from scripts.live.timeline import Timeline
+from demos.catalog import DEMOS, HTTP1, PACED
+from scripts.live import python_command
+from scripts.live.cli import main
 from scripts.net import processes
 from scripts.net.ports import pick_port
-from tests.live.cli import (
-    ENV,
-    FRESH,
-    MAKE,
-    ROOT,
-    SECRET,
-)
+from tests.live.cli import ENV, FRESH, MAKE, ROOT
 
 COMMAND_TIMEOUT = 20.0  # seconds for an unknown name
 
@@ -138,7 +130,7 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_.value.code == 0
     out = capsys.readouterr().out
     for option in (
-        "--port", "--serve", "--list", "--interval SECONDS", "--verbose",
+        "--port", "--list", "--interval SECONDS", "--verbose",
         "--step", "--light", "--replay",
     ):
         assert option in out
@@ -199,16 +191,6 @@ def test_a_taken_port_names_its_holder(
     assert f"Port {port} is held by PID {pid}: " in words
     assert f"Stop it with `kill {pid}`, or choose --port." in words
     assert "Server up" not in words
-
-
-def test_the_serve_command_masks_the_token() -> None:
-    timeline = Timeline(Console(), secret=SECRET)
-    demo = BY_NAME["ws_with_token"]
-    server = DemoServer(demo, 8000, None, None, timeline)
-    command = try_command(server)
-    assert command.endswith(' "ws://127.0.0.1:8000/ws?token=$DEMO_TOKEN"')
-    assert SECRET not in command + server.command
-    assert timeline.mask(f"/ws?token={SECRET}") == "/ws?token=***"
 
 
 def test_an_empty_demo_token_is_refused(tmp_path: Path) -> None:

@@ -1,6 +1,5 @@
-"""The demo's server under the runner: ``--serve`` until Ctrl-C, and Ctrl-C
-in the middle of a demo, each ending in one line, exit 0; no server outlives
-its runner, even one killed."""
+"""The demo's server under the runner: Ctrl-C in the middle of a demo ends
+it in one line, exit 0; no server outlives its runner, even one killed."""
 
 import signal
 import time
@@ -10,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from scripts.live import server as live_server
-from scripts.net.clients import http1
 from scripts.net.ports import pick_port
 from tests.live.cli import (
     START_TIMEOUT,
@@ -53,28 +51,22 @@ def ctrl_c_once(runner: Runner, port: int, printed: str) -> None:
     assert port_is_free(port)
 
 
-def test_serve_until_ctrl_c(start: Start) -> None:
-    runner, port = start("asgi_app", "--serve")
-    try_it = f"$ curl -N http://127.0.0.1:{port}/"
-    assert runner.wait_for(try_it, START_TIMEOUT), runner.output
-    reply = http1(port)
-    assert (reply.status, reply.body) == (200, b"Hello, world!")
-    ctrl_c_once(runner, port, '"GET / HTTP/1.1" 200')
+# A tick far longer than the runner's patience with a clean stop: the app
+# is asleep while the client waits for it to notice.
+ASLEEP = ("--interval", str(20 * live_server.STOP_TIMEOUT))
 
 
 def test_ctrl_c_mid_demo_stops_the_server_at_once(start: Start) -> None:
-    """A tick far longer than the runner's patience with a clean stop:
-    Ctrl-C lands while the client waits for the app to notice, the app
-    asleep. uvicorn's force exit (a second SIGINT) ends it: no SIGKILL,
-    nothing but one line, exit 0 (make says nothing)."""
-    interval = 20 * live_server.STOP_TIMEOUT
-    runner, port = start("ws_disconnect", "--interval", str(interval))
+    """Ctrl-C lands while the app sleeps. uvicorn's force exit (a second
+    SIGINT) ends it: no SIGKILL, nothing but one line, exit 0 (make says
+    nothing)."""
+    runner, port = start("ws_disconnect", *ASLEEP)
     ctrl_c_once(runner, port, "Waiting for tick 2")
 
 
 def test_no_server_outlives_a_killed_runner(start: Start) -> None:
-    runner, port = start("asgi_app", "--serve")
-    assert runner.wait_for("$ curl", START_TIMEOUT), runner.output
+    runner, port = start("ws_disconnect", *ASLEEP)
+    assert runner.wait_for("Waiting for tick 2", START_TIMEOUT), runner.output
     (pid,) = runner.server_pids()
     runner.process.popen.send_signal(signal.SIGKILL)  # no clean-up
     deadline = time.monotonic() + STOP_TIMEOUT
