@@ -8,7 +8,6 @@ import contextlib
 import os
 import socket
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -25,13 +24,11 @@ from scripts.net.exchanges import (
     RESET,
     TIMED_OUT,
     Body,
-    End,
     Exchange,
     Head,
     Headers,
     Http1,
     Http2,
-    Part,
     Trailers,
 )
 from scripts.net.ports import HOST
@@ -39,6 +36,7 @@ from scripts.net.ports import HOST
 __all__ = ["CLOSED", "COMPLETE", "NOT_SPOKEN", "REFUSED", "RESET",
            "TIMED_OUT"]
 TIMEOUT = 5.0
+LEFT = "left"  # the client hung up, as asked (http1_leave)
 
 
 @dataclass
@@ -76,11 +74,15 @@ class Left:
     closed: float  # the connection was over for the client, too
 
 
-def _timed(read: Callable[[Reply, float], str], timeout: float) -> Reply:
-    """The reply ``read(reply, deadline)`` fills in, however it ended."""
+def _get(
+    port: int, exchange: Exchange, timeout: float, leave: int | None = None
+) -> Reply:
+    """The reply to ``exchange`` on a new connection, however it ended; with
+    ``leave``, the client hangs up once that many body bytes came (LEFT)."""
     reply, start = Reply(), time.monotonic()
     try:
-        reply.ending = read(reply, start + timeout)
+        with socket.create_connection((HOST, port), timeout=timeout) as sock:
+            reply.ending = _read(sock, exchange, reply, start + timeout, leave)
     except (TimeoutError, ConnectionRefusedError) as exc:
         reply.ending = TIMED_OUT if isinstance(exc, TimeoutError) else REFUSED
     except (ConnectionResetError, BrokenPipeError):
@@ -93,59 +95,57 @@ def _timed(read: Callable[[Reply, float], str], timeout: float) -> Reply:
     return reply
 
 
-def parts(
-    sock: socket.socket, exchange: Exchange, deadline: float
-) -> Iterator[Part]:
-    """The parts of the reply as they come, the request sent first."""
+def _read(
+    sock: socket.socket, exchange: Exchange, reply: Reply, deadline: float,
+    leave: int | None,
+) -> str:
+    """Send the request, fill ``reply`` in as its parts come: its ending."""
     data = exchange.start()
     while True:
         sock.sendall(data)
         sock.settimeout(max(deadline - time.monotonic(), 0.001))
         found, data = exchange.receive(sock.recv(65536))
-        yield from found
+        for part in found:
+            if isinstance(part, Head):
+                reply.status, reply.headers = part.status, part.headers
+            elif isinstance(part, Body):
+                reply.body += part.data
+            elif isinstance(part, Trailers):
+                reply.trailers += part.headers
+            else:
+                return part.ending
+            if leave is not None and len(reply.body) >= leave:
+                return LEFT
 
 
-def http1_open(
-    port: int, target: str = "/", timeout: float = TIMEOUT
-) -> tuple[socket.socket, Http1]:
-    """A GET sent on a new connection; the caller reads the reply."""
-    sock = socket.create_connection((HOST, port), timeout=timeout)
-    exchange = Http1(f"{HOST}:{port}", target)
-    sock.sendall(exchange.start())
-    return sock, exchange
-
-
-def _get(port: int, exchange: Exchange, timeout: float) -> Reply:
-    def read(reply: Reply, deadline: float) -> str:
-        with socket.create_connection((HOST, port), timeout=timeout) as sock:
-            for part in parts(sock, exchange, deadline):
-                if isinstance(part, Head):
-                    reply.status, reply.headers = part.status, part.headers
-                elif isinstance(part, Body):
-                    reply.body += part.data
-                elif isinstance(part, Trailers):
-                    reply.trailers += part.headers
-                else:
-                    return part.ending
-        raise AssertionError("unreachable: the parts end with End")
-
-    return _timed(read, timeout)
-
-
-def http1(
-    port: int, target: str = "/", headers: Headers | None = None,
-    timeout: float = TIMEOUT,
-) -> Reply:
+def http1(port: int, target: str = "/", headers: Headers | None = None,
+          timeout: float = TIMEOUT) -> Reply:
     """GET ``target`` over HTTP/1.1 until the reply (or a 101) ends."""
     return _get(port, Http1(f"{HOST}:{port}", target, headers), timeout)
 
 
-def http2(
-    port: int, target: str = "/", headers: Headers | None = None,
-    timeout: float = TIMEOUT,
-) -> Reply:
+def http2(port: int, target: str = "/", headers: Headers | None = None,
+          timeout: float = TIMEOUT) -> Reply:
     """GET ``target`` over cleartext HTTP/2 with prior knowledge."""
     return _get(port, Http2(f"{HOST}:{port}", target, headers), timeout)
+
+
+def http1_open(port: int) -> tuple[socket.socket, Http1]:
+    """GET / sent on a new connection; the caller reads the reply."""
+    sock = socket.create_connection((HOST, port), timeout=TIMEOUT)
+    exchange = Http1(f"{HOST}:{port}")
+    sock.sendall(exchange.start())
+    return sock, exchange
+
+
+def http1_leave(
+    port: int, target: str, timeout: float = TIMEOUT, read: int = 1
+) -> Left | None:
+    """GET ``target``, hang up after ``read`` body bytes: when it left (None
+    if they did not come in time: then there is nothing to measure)."""
+    reply = _get(port, Http1(f"{HOST}:{port}", target), timeout, read)
+    now = time.monotonic()  # the socket closed as the client left
+    return Left(now, now) if reply.ending == LEFT else None
 
 
 def websocket_handshake(port: int, target: str, timeout: float) -> Reply:
@@ -156,35 +156,12 @@ def websocket_handshake(port: int, target: str, timeout: float) -> Reply:
     return http1(port, target, headers, timeout)
 
 
-def http1_leave(
-    port: int, target: str, timeout: float = TIMEOUT, read: int = 1
-) -> Left | None:
-    """GET ``target``, leave after ``read`` body bytes; when it left (None
-    if they did not come in time: then there is nothing to measure)."""
-    got = 0
-    exchange = Http1(f"{HOST}:{port}", target)
-    try:
-        with socket.create_connection((HOST, port), timeout=timeout) as sock:
-            for part in parts(sock, exchange, time.monotonic() + timeout):
-                got += len(part.data) if isinstance(part, Body) else 0
-                if got >= read:
-                    break
-                if isinstance(part, End):
-                    return None
-        left = time.monotonic()
-    except (OSError, h11.ProtocolError):
-        return None
-    return Left(left, time.monotonic())
-
-
 def raw_exchange(port: int, request: bytes, timeout: float = TIMEOUT) -> bytes:
     """Send ``request`` as is and read until the server closes the socket."""
-    received = bytearray()
     with socket.create_connection((HOST, port), timeout) as sock:
         sock.sendall(request)
-        while data := sock.recv(65536):
-            received += data
-    return bytes(received)
+        with sock.makefile("rb") as reply:
+            return reply.read()
 
 
 def _websocket(port: int, target: str, timeout: float) -> ClientConnection:

@@ -11,13 +11,11 @@ HOST = "127.0.0.1"
 def bindable(port: int, *, reuse: bool = False) -> bool:
     """Whether a server could listen on ``port`` now; ``reuse``: a server
     that sets SO_REUSEADDR, as uvicorn does (TIME_WAIT does not stop it)."""
-    with socket.socket() as sock:
+    with socket.socket() as sock, contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, int(reuse))
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-    return True
+        sock.bind((HOST, port))
+        return True
+    return False
 
 
 def accepting(port: int, timeout: float = 0.2) -> bool:

@@ -3,10 +3,10 @@ of its own, stopped with its whole tree (``stop_tree``): signal, SIGKILL."""
 
 import atexit
 import contextlib
+import functools
 import os
 import signal
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -32,75 +32,59 @@ class Stopped(NamedTuple):
     leftovers: list[int]  # the pids still alive after all that
 
 
-def _alive(processes: Sequence[psutil.Process]) -> list[psutil.Process]:
-    """Those still running, zombies not counted."""
-    found = []
-    for process in processes:
-        with contextlib.suppress(psutil.Error):
-            if process.is_running() and process.status() != "zombie":
-                found.append(process)
-    return found
+def _running(process: psutil.Process) -> bool:
+    """Whether ``process`` still runs (a zombie does not)."""
+    with contextlib.suppress(psutil.Error):
+        return process.is_running() and process.status() != "zombie"
+    return False
 
 
 def group_members(pgid: int) -> list[int]:
-    """The live (not zombie) processes of process group ``pgid``."""
+    """The running processes of process group ``pgid``."""
     found = []
-    for process in _alive(list(psutil.process_iter())):
+    for process in psutil.process_iter():
         with contextlib.suppress(OSError):
-            if os.getpgid(process.pid) == pgid:
+            if os.getpgid(process.pid) == pgid and _running(process):
                 found.append(process.pid)
     return found
 
 
-def _tree(pid: int, group: bool) -> list[psutil.Process]:
-    """``pid``, its descendants and, with ``group``, its group's: once each."""
-    found: dict[int, psutil.Process] = {}
-    for each in [pid, *(group_members(pid) if group else [])]:
+def _tree(pid: int) -> set[psutil.Process]:
+    """``pid``, the process group it leads (even once it has exited), and
+    their descendants."""
+    found = set()
+    for each in {pid, *group_members(pid)}:
         with contextlib.suppress(psutil.Error):
             process = psutil.Process(each)
-            for one in [process, *process.children(recursive=True)]:
-                found.setdefault(one.pid, one)
-    return list(found.values())
+            found.update([process, *process.children(recursive=True)])
+    return found
 
 
 def stop_tree(
-    pid: int, signum: int = signal.SIGTERM, timeout: float = 3.0,
-    *, group: bool = False,
+    pid: int, signum: int = signal.SIGTERM, timeout: float = 3.0
 ) -> Stopped:
-    """Stop ``pid``, its descendants and, with ``group``, its process group
-    (even once ``pid`` has exited): ``signum``, then SIGKILL."""
-    tree = _tree(pid, group)
-    root = [p for p in tree if p.pid == pid]
-    how = signal.Signals(signum).name if _alive(root) else "exited by itself"
+    """Stop ``pid``, its descendants and the process group it leads:
+    ``signum``, then SIGKILL after ``timeout`` seconds."""
+    tree = _tree(pid)
+    running = any(p.pid == pid and _running(p) for p in tree)
+    how = signal.Signals(signum).name if running else "exited by itself"
     for sent, wait in ((signum, timeout), (signal.SIGKILL, KILL_TIMEOUT)):
-        for process in _alive(tree):
+        for process in filter(_running, tree):
             with contextlib.suppress(psutil.Error):
                 process.send_signal(sent)
         deadline = time.monotonic() + wait
-        while _alive(tree) and time.monotonic() <= deadline:
+        while any(map(_running, tree)) and time.monotonic() <= deadline:
             time.sleep(0.02)
-        if not _alive(tree):
+        if not any(map(_running, tree)):
             break
-        how, tree = "SIGKILL", tree + _tree(pid, group)
-    return Stopped(how, sorted({p.pid for p in _alive(tree)}))
-
-
-_LIVE: set["Subprocess"] = set()
-_LIVE_LOCK = threading.Lock()
-
-
-@atexit.register
-def _kill_leftovers() -> None:
-    with _LIVE_LOCK:
-        started = list(_LIVE)
-    for process in started:
-        stop_tree(process.pid, signal.SIGKILL, 0, group=True)
+        how, tree = "SIGKILL", tree | _tree(pid)
+    return Stopped(how, sorted(p.pid for p in tree if _running(p)))
 
 
 class Subprocess:
     """``command`` in a session of its own, stdin closed, its output to
-    ``output`` (None: inherited); its tree is SIGKILLed at exit;
-    ``preexec``: run in the child before ``command``."""
+    ``output`` (None: inherited); its tree is SIGKILLed at exit if not
+    stopped before; ``preexec``: run in the child before ``command``."""
 
     def __init__(
         self, command: Sequence[str], *, cwd: Path,
@@ -119,8 +103,8 @@ class Subprocess:
             )
         self.pid = self.popen.pid
         self.stopped: Stopped | None = None
-        with _LIVE_LOCK:
-            _LIVE.add(self)
+        self._kill = functools.partial(stop_tree, self.pid, signal.SIGKILL, 0)
+        atexit.register(self._kill)
 
     def alive(self) -> bool:
         return self.popen.poll() is None
@@ -141,12 +125,11 @@ class Subprocess:
     ) -> Stopped:
         """Stop the tree and reap the process (once: later calls repeat)."""
         if self.stopped is None:
-            self.stopped = stop_tree(self.pid, signum, timeout, group=True)
+            atexit.unregister(self._kill)
+            self.stopped = stop_tree(self.pid, signum, timeout)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.popen.wait(1)
-            with _LIVE_LOCK:
-                _LIVE.discard(self)
         return self.stopped
 
 
-Server = Subprocess  # its old name, until matrix, bench and deck say Subprocess
+Server = Subprocess  # its old name, until matrix and bench say Subprocess

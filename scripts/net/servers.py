@@ -18,7 +18,7 @@ from hypercorn.config import Config as HypercornConfig
 from hypercorn.typing import Framework
 from starlette.types import ASGIApp
 
-from scripts.net.ports import HOST, accepting
+from scripts.net.ports import HOST
 
 T = TypeVar("T")
 START_TIMEOUT = STOP_TIMEOUT = 10.0
@@ -36,32 +36,29 @@ class ServerSpec:
         return self.id
 
 
-def _uvicorn_spec(name: str, **options: Any) -> ServerSpec:
+def _uvicorn(name: str, **options: Any) -> ServerSpec:
     return ServerSpec(f"uvicorn-{name}", options=options)
 
 
 UVICORN = ServerSpec("uvicorn")  # its defaults: httptools, ...
-UVICORN_H11 = _uvicorn_spec("h11", http="h11")
-UVICORN_HTTPTOOLS = _uvicorn_spec("httptools", http="httptools")
-UVICORN_ZTTP_H2 = _uvicorn_spec("zttp-h2", http="zttp", http2=True)
-UVICORN_WEBSOCKETS = _uvicorn_spec("websockets", ws="websockets")
-UVICORN_WEBSOCKETS_SANSIO = _uvicorn_spec("websockets-sansio",
-                                          ws="websockets-sansio")
-UVICORN_WSPROTO = _uvicorn_spec("wsproto", ws="wsproto")
+UVICORN_H11 = _uvicorn("h11", http="h11")
+UVICORN_HTTPTOOLS = _uvicorn("httptools", http="httptools")
+UVICORN_ZTTP_H2 = _uvicorn("zttp-h2", http="zttp", http2=True)
 HYPERCORN = ServerSpec("hypercorn", "hypercorn")
-
+UVICORN_WS_SERVERS = tuple(
+    _uvicorn(ws, ws=ws) for ws in ("websockets", "websockets-sansio", "wsproto")
+)
+UVICORN_WEBSOCKETS_SANSIO = UVICORN_WS_SERVERS[1]
 HTTP1_SERVERS = (UVICORN_H11, UVICORN_HTTPTOOLS, UVICORN_ZTTP_H2, HYPERCORN)
 HTTP2_SERVERS = (UVICORN_ZTTP_H2, HYPERCORN)
 UVICORN_HTTP_SERVERS = (UVICORN_H11, UVICORN_HTTPTOOLS)
-UVICORN_WS_SERVERS = (
-    UVICORN_WEBSOCKETS, UVICORN_WEBSOCKETS_SANSIO, UVICORN_WSPROTO,
-)
 WS_SERVERS = (*UVICORN_WS_SERVERS, HYPERCORN)
 
 
 @dataclass
 class RunningServer:
-    """A server listening on 127.0.0.1, with a handle on its event loop."""
+    """A server listening on 127.0.0.1, with a handle on its event loop;
+    once told to stop, ``join()`` waits until it has shut down."""
 
     spec: ServerSpec
     port: int
@@ -80,14 +77,6 @@ class RunningServer:
         """Run ``coro`` on the server's own loop and return its result."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
-
-@dataclass
-class Stopping:
-    """A server told to stop, whose thread ends once it has shut down."""
-
-    spec: ServerSpec
-    thread: threading.Thread
-
     def join(self) -> None:
         """Wait for the shutdown; a server that does not stop is an error."""
         self.thread.join(STOP_TIMEOUT)
@@ -95,59 +84,56 @@ class Stopping:
             raise RuntimeError(f"{self.spec} did not stop in {STOP_TIMEOUT} s")
 
 
+Stopping = RunningServer  # what its stop function returns: join() waits
 Started = tuple[RunningServer, Callable[[], Stopping]]
 _serial = itertools.count(1)
 
 
 def start_server(app: ASGIApp, spec: ServerSpec) -> Started:
-    """Serve ``app`` on its own thread and loop; the function returned only
-    tells it to stop (uvicorn takes 0.2 s: see ``Stopping``)."""
+    """Serve ``app`` on its own thread and loop, on a socket that listens
+    already; the function returned only tells it to stop (uvicorn takes
+    0.2 s: see ``Stopping``)."""
     sock = socket.create_server((HOST, 0), backlog=128)  # SO_REUSEADDR
     port = sock.getsockname()[1]
     loops: list[asyncio.AbstractEventLoop] = []
     stop_serving = asyncio.Event()  # hypercorn's shutdown trigger
-    if spec.kind == "uvicorn":
-        server = uvicorn.Server(uvicorn.Config(
-            app, lifespan="off", log_config=None, log_level="warning",
-            timeout_graceful_shutdown=1, **spec.options,
-        ))
-        serve = server.serve(sockets=[sock])  # which closes ``sock``
-    else:
-        serve = _hypercorn(app, sock, stop_serving)
-
-    def ready() -> bool:
-        if spec.kind == "uvicorn":
-            return server.started
-        return accepting(port, timeout=1)
+    server = None if spec.kind == "hypercorn" else uvicorn.Server(
+        uvicorn.Config(app, lifespan="off", log_config=None,
+                       log_level="warning", timeout_graceful_shutdown=1,
+                       **spec.options))
 
     async def run() -> None:
         loops.append(asyncio.get_running_loop())
-        await serve
-
-    def stopping() -> Stopping:
-        if spec.kind == "uvicorn":
-            server.should_exit = True
-        elif loops:
-            loops[0].call_soon_threadsafe(stop_serving.set)
-        return Stopping(spec, thread)
+        if server is None:
+            await _hypercorn(app, sock, stop_serving)
+        else:
+            await server.serve(sockets=[sock])  # which closes ``sock``
 
     # Named uniquely, so that its log lines are known.
     thread = threading.Thread(target=lambda: asyncio.run(run()), daemon=True,
                               name=f"{spec.id}-{next(_serial)}")
     thread.start()
     deadline = time.monotonic() + START_TIMEOUT
-    while not (loops and ready()):
-        problem = (
-            "stopped while starting" if not thread.is_alive()
-            else f"did not start in {START_TIMEOUT} s"
-            if time.monotonic() > deadline else ""
-        )
-        if problem:
-            stopping().join()
+    while not (loops and (server is None or server.started)):
+        if not thread.is_alive() or time.monotonic() > deadline:
+            problem = (f"did not start in {START_TIMEOUT} s"
+                       if thread.is_alive() else "stopped while starting")
+            if server is not None:
+                server.should_exit = True
+            thread.join(STOP_TIMEOUT)
             sock.close()
             raise RuntimeError(f"{spec} {problem}")
         time.sleep(0.005)
-    return RunningServer(spec, port, loops[0], thread), stopping
+    running = RunningServer(spec, port, loops[0], thread)
+
+    def stop() -> RunningServer:
+        if server is not None:
+            server.should_exit = True
+        else:
+            running.loop.call_soon_threadsafe(stop_serving.set)
+        return running
+
+    return running, stop
 
 
 async def _hypercorn(
@@ -158,9 +144,7 @@ async def _hypercorn(
         bind=[f"fd://{os.dup(sock.fileno())}"], graceful_timeout=0.2,
         accesslog=None, errorlog=logging.getLogger("hypercorn.error"),
     )
-    try:
+    with sock:
         await hypercorn_serve(cast(Framework, app), config,
                               shutdown_trigger=stop_serving.wait)
-    finally:
-        sock.close()
 
