@@ -6,6 +6,7 @@ a bad byte, the head of a measured JSON, and numbers rounded as people do.
 import argparse
 import contextlib
 import datetime
+import json
 import os
 import platform
 import re
@@ -28,10 +29,6 @@ class InputError(Exception):  # input refused: ``path:line: message``
         super().__init__(f"{path}:{line}: {message}")
 
 
-class WriteError(Exception):
-    """An output the tools cannot write (or read back), said in one line."""
-
-
 # write_atomic's temporary file, ".NAME.PID.tmp" beside NAME, lives for one
 # write: older than this, its writer is gone even if its id was reused.
 TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.tmp")
@@ -49,22 +46,30 @@ def write_atomic(path: Path, data: bytes) -> None:
         temporary.unlink(missing_ok=True)
 
 
+def write_json(path: Path, document: object) -> str | None:
+    """Write ``document`` as indented UTF-8 JSON with ``write_atomic``: None,
+    or the line that says why it could not (then nothing is written)."""
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    try:
+        write_atomic(path, text.encode())
+    except OSError as error:
+        return f"{shown(path, ROOT)}: {error.strerror}"
+    return None
+
+
 def leftovers(folder: Path) -> list[Path]:
     """write_atomic's temporary files under ``folder`` whose writer is gone,
     or older than any write takes (not a live process's write in progress)."""
     found = []
     for path in sorted(folder.rglob(".*.tmp")):
         match = TEMPORARY.fullmatch(path.name)
-        if match is None or not path.is_file():
-            continue
-        try:
-            age = time.time() - path.stat().st_mtime
-        except FileNotFoundError:  # renamed meanwhile: a write in progress
-            continue
-        pid = int(match["pid"])
-        alive = 0 < pid < 2**31 and psutil.pid_exists(pid)
-        if age > TEMPORARY_LIFETIME_S or not alive:
-            found.append(path)
+        with contextlib.suppress(FileNotFoundError):  # renamed: in progress
+            if match is None or not path.is_file():
+                continue
+            old = time.time() - path.stat().st_mtime > TEMPORARY_LIFETIME_S
+            pid = int(match["pid"])
+            if old or not (0 < pid < 2**31 and psutil.pid_exists(pid)):
+                found.append(path)
     return found
 
 
@@ -148,7 +153,6 @@ def rounded(value: float | Decimal, digits: int = 0) -> Decimal:
 def milliseconds(seconds: dict[str, float], spread: bool = False) -> str:
     """Milliseconds, median [min-max]: whole ones from 10 ms up."""
     digits = 0 if seconds["median"] >= 0.01 else 1
-    shown = [rounded(Decimal(str(seconds[key])) * 1000, digits)
-             for key in ("median", "min", "max")]
-    text = f"{shown[0]} ms"
-    return f"{text} [{shown[1]}{DASH}{shown[2]}]" if spread else text
+    median, low, high = (rounded(Decimal(str(seconds[key])) * 1000, digits)
+                         for key in ("median", "min", "max"))
+    return f"{median} ms [{low}{DASH}{high}]" if spread else f"{median} ms"

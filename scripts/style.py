@@ -16,26 +16,22 @@ CODE_PX = 22
 
 Rgba = tuple[float, float, float, float]  # 0-255 channels, alpha 0-1
 
-HEX = re.compile(r"#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+HEX = re.compile(r"#([0-9a-fA-F]{2})([0-9a-fA-F]{2})([0-9a-fA-F]{2})")
 FUNCTION = re.compile(r"rgba?\(([^)]*)\)")
 
 
 def parse(colour: str) -> Rgba:
-    """A CSS colour as ``#rgb``, ``#rrggbb``, ``rgb()`` or ``rgba()``."""
+    """A CSS colour as ``#rrggbb``, ``rgb(r, g, b)`` or ``rgba(r, g, b, a)``
+    (as a browser's computed style says it)."""
     text = colour.strip()
     if match := HEX.fullmatch(text):
-        digits = match[1]
-        if len(digits) == 3:
-            digits = "".join(2 * d for d in digits)
-        rgb = [float(int(digits[i : i + 2], 16)) for i in (0, 2, 4)]
-        return (rgb[0], rgb[1], rgb[2], 1.0)
+        red, green, blue = (float(int(match[i], 16)) for i in (1, 2, 3))
+        return (red, green, blue, 1.0)
     if match := FUNCTION.fullmatch(text):
-        parts = [p for p in re.split(r"[\s,/]+", match[1].strip()) if p]
-        if len(parts) in (3, 4):
-            red, green, blue = (float(p) for p in parts[:3])
-            alpha = parts[3] if len(parts) == 4 else "1"
-            scale = 100 if alpha.endswith("%") else 1
-            return (red, green, blue, float(alpha.rstrip("%")) / scale)
+        channels = [float(part) for part in match[1].split(",")]
+        if len(channels) in (3, 4):
+            red, green, blue, alpha = [*channels, 1.0][:4]
+            return (red, green, blue, alpha)
     raise ValueError(f"not a colour this module reads: {colour!r}")
 
 
@@ -78,7 +74,7 @@ NUMBER = "#a2a5b7"
 NUMBER_HIGHLIGHTED = "#cdd6f4"
 DOTS = ("#ff5f57", "#febc2e", "#28c840")
 
-# CSS class -> colour, for the token kinds in scripts/pictures/code_svg.py.
+# The code's token kinds (scripts/pictures/code_images.py): their colours.
 TOKENS = {
     "k": "#d0aef8",  # keyword
     "c": "#fab387",  # constant: None, True, False
@@ -96,23 +92,24 @@ TOKENS = {
 }
 
 
-# The runner's palettes: in "dark" each style has a colour of its own, so a
-# dark recording maps back to its styles; none is dim.
+# The runner's palettes, "dark" on the code window's colour and "light" on
+# white (a projector): no style is dim, and in "dark" each has a colour of
+# its own, so that a dark recording maps back to its styles.
 BACKGROUND = {"dark": WINDOW, "light": "#ffffff"}
-_COLOURS = {  # style name: dark, light, and the weight of both
-    "text": ("#cdd6f4", "#1e1e2e", ""),
-    "stamp": ("#a6adc8", "#4c4f69", ""),
-    "detail": ("#bac2de", "#3c3f58", ""),
-    "runner": ("#b8bccc", "#505368", ""),
-    "client": ("#89dceb", "#0b5d75", "bold "),
-    "server": ("#f5c2e7", "#8a1a6b", "bold "),
-    "app": ("#f9e2af", "#6b4e00", "bold "),
-    "info": ("#94e2d5", "#1d5e3a", ""),
-    "warning": ("#fab387", "#8a3b00", "bold "),
-    "bad": ("#f6a6bc", "#a1000f", "bold "),
-    "ok": ("#a6e3a1", "#1a5e1a", "bold "),
-    "command": ("#98befb", "#1e3a8a", "bold "),
-    "title": ("#d0aef8", "#5b21b6", "bold "),
+_COLOURS = {  # style: its colour in "dark", in "light", and its weight
+    "text": ("#cdd6f4", "#1e1e2e", ""),  # what the demos and uvicorn print
+    "stamp": ("#a6adc8", "#4c4f69", ""),  # the time column: +0.12s
+    "detail": ("#bac2de", "#3c3f58", ""),  # headers, asides, listings
+    "runner": ("#b8bccc", "#505368", ""),  # the runner's own rows (»)
+    "client": ("#89dceb", "#0b5d75", "bold "),  # the client's rows (→ ←)
+    "server": ("#f5c2e7", "#8a1a6b", "bold "),  # the server's log (│)
+    "app": ("#f9e2af", "#6b4e00", "bold "),  # the app's own print()
+    "info": ("#94e2d5", "#1d5e3a", ""),  # a log line at INFO
+    "warning": ("#fab387", "#8a3b00", "bold "),  # a log line at WARNING
+    "bad": ("#f6a6bc", "#a1000f", "bold "),  # ERROR, a check that failed
+    "ok": ("#a6e3a1", "#1a5e1a", "bold "),  # a check that passed
+    "command": ("#98befb", "#1e3a8a", "bold "),  # the commands to type
+    "title": ("#d0aef8", "#5b21b6", "bold "),  # headings: what happened
 }
 PALETTES = {
     name: {style: weight + pair[index] for style, (*pair, weight) in
@@ -126,5 +123,4 @@ _RICH = {"rule.line": "detail", "table.header": "title", "status.spinner": "ok"}
 def theme(palette: str) -> Theme:
     """The Rich theme of ``palette`` ("dark" or "light")."""
     styles = PALETTES[palette]
-    extra = {name: styles[style] for name, style in _RICH.items()}
-    return Theme({**styles, **extra})
+    return Theme({**styles, **{k: styles[v] for k, v in _RICH.items()}})
