@@ -34,6 +34,15 @@ class Code:
     def fail(self, message: str) -> NoReturn:
         raise InputError(HERE, self.line, message)
 
+    def one(self, what: str, where: str, first: int, found: list[int]) -> int:
+        """The one index ``found``; else fail: ``what`` must match one
+        ``where`` (index 0 is line ``first``)."""
+        if len(found) != 1:
+            said = ", ".join(str(n + first) for n in found) or "none"
+            self.fail(f"{what} must match one {where}; it matches "
+                      f"{'lines ' * bool(found)}{said}")
+        return found[0]
+
 
 A = "assets/asgi_innovations"  # the innovations' slides
 CODE = (

@@ -1,8 +1,8 @@
 """Each code slide's picture (catalog.CODE): a demo's region coloured by
-Rich's Syntax, in a window titled with its path, a section's one width,
-highlights banded, at CODE_PX inside the slide's content box; numbered
-from the region's first line, before the code (Syntax's gutter would
-interleave the numbers with the code's text)."""
+Rich's Syntax in a window titled with its path, numbered from the region's
+first line (before the code: Syntax's gutter would interleave the numbers
+with the code's text), highlights banded, a section's windows one width,
+at CODE_PX inside the slide's content box."""
 
 import textwrap
 from collections.abc import Sequence
@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import NamedTuple
 
 from pygments import token as tk
+from rich.console import Group
 from rich.segment import Segment, Segments
 from rich.style import Style
 from rich.syntax import ANSISyntaxTheme, Syntax
 
 from scripts import style
 from scripts.common import InputError, decode
-from scripts.pictures import window
+from scripts.pictures import transcripts, window
 from scripts.pictures.catalog import Code
 from scripts.pictures.fonts import ADVANCE
 
@@ -32,17 +33,13 @@ THEME = ANSISyntaxTheme({kind: Style(color=style.TOKENS[key]) for kind, key in (
 
 class Excerpt(NamedTuple):  # the lines shown, dedented; rows highlighted
     code: Code
-    lines: tuple[str, ...]
+    lines: list[str]
     first: int  # the line number of the first
-    marked: tuple[int, ...]
-    gutter: int  # cells left of the code: the last number's digits, and 2
+    marked: list[int]
 
-
-class Picture(NamedTuple):  # columns: of its window; size: on the slide
-    code: Code
-    svg: bytes
-    columns: int
-    size: tuple[int, float]
+    @property
+    def gutter(self) -> int:  # cells left of the code: the numbers, and 2
+        return len(str(self.first + len(self.lines) - 1)) + 2
 
 
 def excerpt(root: Path, code: Code) -> Excerpt:
@@ -66,29 +63,22 @@ def excerpt(root: Path, code: Code) -> Excerpt:
                    f"line is {len(line)} columns, the limit is 80"
                    * (len(line) > 80)):
             raise InputError(code.source, number, why)
-    marked = []
-    for said in code.highlight:
-        rows = [r for r, line in enumerate(shown)
-                if line.strip() == said.strip()]
-        if len(rows) != 1:
-            found = ", ".join(str(first + r) for r in rows) or "none"
-            code.fail(f"highlight {said!r} must match one line of "
-                      f"{code.source} region {code.region!r}; it matches "
-                      f"{'lines ' * bool(rows)}{found}")
-        marked += rows
-    return Excerpt(code, tuple(shown), first, tuple(sorted(marked)),
-                   len(str(first + len(shown) - 1)) + 2)
+    where = f"line of {code.source} region {code.region!r}"
+    return Excerpt(code, shown, first, sorted(code.one(
+        f"highlight {said!r}", where, first, [
+            row for row, line in enumerate(shown)
+            if line.strip() == said.strip()]) for said in code.highlight))
 
 
-def draw(excerpt: Excerpt, columns: int, fonts: window.Fonts) -> Picture:
-    """``excerpt`` in a window ``columns`` wide (numbers and code)."""
+def draw(root: Path, excerpt: Excerpt, columns: int) -> dict[str, bytes]:
+    """``excerpt`` in a window ``columns`` wide (numbers and code); and the
+    result under it, if its code selects one."""
     code, left = excerpt.code, excerpt.gutter
-    recorded = window.console(columns - left)
     syntax = Syntax("\n".join(excerpt.lines), "python", theme=THEME,
                     background_color="default")  # runs of a style merged:
-    recorded.print(Segments(Segment.simplify(recorded.render(syntax))))
-    for _ in range(code.min_rows - len(excerpt.lines)):
-        recorded.print()
+    shown = Segments(Segment.simplify(window.console(columns - left).render(
+        syntax)))
+    blank = [""] * (code.min_rows - len(excerpt.lines))
     x = (2 - left) * window.CELL * ADVANCE
     colours = [style.NUMBER_HIGHLIGHTED if row in excerpt.marked else
                style.NUMBER for row in range(len(excerpt.lines))]
@@ -97,8 +87,8 @@ def draw(excerpt: Excerpt, columns: int, fonts: window.Fonts) -> Picture:
         f'fill="{colour}">{excerpt.first + row}</text>'
         for row, colour in enumerate(colours))
     svg, size = window.draw(
-        recorded, code.output, code.title,
-        (SCRIPT, f"{code.source} [{code.region}], as catalog.py says"), fonts,
+        Group(shown, *blank), columns - left, code.output, code.title,
+        (SCRIPT, f"{code.source} [{code.region}], as catalog.py says"),
         bar=code.source, bands=excerpt.marked, indent=left,
         under=f'<g class="numbers">{numbers}</g>', px=style.CODE_PX)
     if size[0] > style.CONTENT[0] or size[1] > style.CONTENT[1]:
@@ -107,18 +97,24 @@ def draw(excerpt: Excerpt, columns: int, fonts: window.Fonts) -> Picture:
                   f"{style.CODE_PX} px are {size[0]} px wide and "
                   f"{size[1]:.0f} px tall; the slide has "
                   f"{style.CONTENT[0]} by {style.CONTENT[1]} px")
-    return Picture(code, svg, columns, size)
+    if not code.result:
+        return {code.output: svg}
+    return dict([(code.output, svg), transcripts.result(
+        root, code, columns, size[1])])
 
 
-def build(
-    root: Path, fonts: window.Fonts, codes: Sequence[Code]
-) -> list[Picture]:
-    """Every code picture, checked; a section's windows, one width."""
+def build(root: Path, codes: Sequence[Code], made: dict[str, bytes]) -> None:
+    """Every code picture and the result under it, checked, into ``made``
+    (by output path: none twice); a section's windows, one width."""
     excerpts = [excerpt(root, code) for code in codes]
     wide: dict[str, int] = {}
     for each in excerpts:
         key = each.code.section or each.code.output
         need = each.gutter + max(map(len, each.lines)) + 1
         wide[key] = max(wide.get(key, 0), need)
-    return [draw(e, wide[e.code.section or e.code.output], fonts)
-            for e in excerpts]
+    for each in excerpts:
+        drawn = draw(root, each, wide[each.code.section or each.code.output])
+        for output, svg in drawn.items():
+            if output in made:
+                each.code.fail(f"{output} is drawn twice")
+            made[output] = svg

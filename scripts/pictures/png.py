@@ -10,13 +10,12 @@ from pathlib import Path
 
 from scripts.common import ROOT, write_atomic
 from scripts.pictures.catalog import CODE
-from scripts.pictures.fonts import Font
+from scripts.pictures.fonts import FONTS, Font
 
 
 def fontconfig(font: Font) -> Path:
     """A fonts.conf beside the font's instance, that finds it only."""
     font.instance  # noqa: B018  # made and cached if need be
-    assert font.folder is not None, "a font without a cache folder"
     folder, conf = font.folder.resolve(), font.folder.resolve() / "fonts.conf"
     write_atomic(conf, f'<?xml version="1.0"?>\n<fontconfig><dir>{folder}'
                  f"</dir><cachedir>{folder}/fontconfig</cachedir></fontconfig>"
@@ -24,18 +23,18 @@ def fontconfig(font: Font) -> Path:
     return conf
 
 
-def render(jobs: Sequence[tuple[Path, Path, int]]) -> None:
-    """Draw each SVG as its PNG, that wide, in a process of its own (its
-    fontconfig is set up once)."""
+def render(jobs: Sequence[tuple[Path, Path, float]]) -> None:
+    """Draw each SVG as its PNG, at that scale, in a process of its own
+    (its fontconfig set up first)."""
     command = [sys.executable, "-m", "scripts.pictures.png"]
     command += [str(part) for job in jobs for part in job]
     subprocess.run(command, cwd=ROOT, check=True)  # noqa: S603
 
 
 def main(argv: Sequence[str]) -> None:
-    """Draw the (SVG, PNG, width) triples of ``argv``, else every code
-    slide's picture in dist/png/."""
-    os.environ["FONTCONFIG_FILE"] = str(fontconfig(Font()))
+    """Draw the (SVG, PNG, scale) triples of ``argv``, else every code
+    slide's picture at twice its size in dist/png/."""
+    os.environ["FONTCONFIG_FILE"] = str(fontconfig(FONTS[0]))
     import cairocffi  # type: ignore[import-untyped]
     import cairosvg  # type: ignore[import-untyped]
 
@@ -43,16 +42,12 @@ def main(argv: Sequence[str]) -> None:
     # (lines shorter than in a browser); `geometricPrecision` would not, but
     # its ANTIALIAS_BEST breaks this font's glyphs in cairo.
     cairosvg.surface.TEXT_HINT_METRICS[None] = cairocffi.HINT_METRICS_OFF
-    jobs = list(zip(*[iter(argv)] * 3, strict=True))
-    for svg in [] if jobs else [ROOT / code.output for code in CODE]:
-        width = int(svg.read_text().split('width="')[1].split('"')[0])
-        jobs.append((str(svg), f"dist/png/{svg.stem}.png", f"{2 * width}"))
-    for svg, png, width in jobs:
+    jobs = list(zip(*[iter(argv)] * 3, strict=True)) or [
+        (c.output, f"dist/png/{Path(c.output).stem}.png", "2") for c in CODE]
+    for svg, png, scale in jobs:
         Path(png).parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(Path(png), cairosvg.svg2png(url=svg,
-                                                 output_width=int(width)))
+        write_atomic(Path(png), cairosvg.svg2png(url=svg, scale=float(scale)))
         print(f"wrote {png}")
-
 
 if __name__ == "__main__":
     main(sys.argv[1:])

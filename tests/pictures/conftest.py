@@ -1,6 +1,7 @@
 """What the picture tests share: the pictures built afresh (once a
-session), copies of the repository to spoil, the generator run on one,
-and readers of our SVGs that do not use scripts/pictures."""
+session) and rasterised as `make png` does, copies of the repository to
+spoil, the generator run on one, and readers of our SVGs that do not use
+scripts/pictures."""
 
 import base64
 import io
@@ -15,9 +16,7 @@ import pytest
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 
 from scripts.common import ROOT
-from scripts.pictures import generator
-from scripts.pictures.fonts import Font
-from scripts.pictures.window import Fonts
+from scripts.pictures import generator, png
 
 SVG = "http://www.w3.org/2000/svg"
 NS = {"svg": SVG}
@@ -26,14 +25,24 @@ Snapshot = dict[str, tuple[bytes, int]]
 
 
 @pytest.fixture(scope="session")
-def fonts() -> Fonts:
-    return Font(400), Font(700)
+def built() -> dict[str, bytes]:
+    """Every picture drawn afresh from the repository: path -> SVG."""
+    return generator.pictures(ROOT)
 
 
 @pytest.fixture(scope="session")
-def built(fonts: Fonts) -> dict[str, bytes]:
-    """Every picture drawn afresh from the repository: path -> SVG."""
-    return generator.pictures(ROOT, fonts)
+def pngs(
+    built: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    """Every code picture and chart as a PNG at its size on the slide,
+    drawn by cairosvg as `make png` draws (one process for all)."""
+    folder, jobs = tmp_path_factory.mktemp("png"), {}
+    for n, output in enumerate(o for o in built if "/results/" not in o
+                               and "/transcripts/" not in o):
+        (folder / f"{n}.svg").write_bytes(built[output])
+        jobs[output] = (folder / f"{n}.svg", folder / f"{n}.png", 1.0)
+    png.render(list(jobs.values()))
+    return {output: png_ for output, (_, png_, _) in jobs.items()}
 
 
 @pytest.fixture

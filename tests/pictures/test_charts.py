@@ -19,8 +19,7 @@ from scripts import style
 from scripts.common import ROOT, InputError
 from scripts.figures import ratios, specs
 from scripts.matrix.catalog import HANGS, NO, PARTIAL
-from scripts.pictures import generator, png
-from scripts.pictures.window import Fonts
+from scripts.pictures import generator
 from tests.pictures.conftest import Run, fills, rows, size, snapshot
 
 CHARTS = [output for output, *_ in generator.CHARTS]
@@ -48,17 +47,13 @@ def test_a_chart_fills_the_slide_legibly(
 
 
 def test_the_charts_rasterise_inside_their_frame_in_their_colours(
-    built: dict[str, bytes], tmp_path: Path
+    built: dict[str, bytes], pngs: dict[str, Path]
 ) -> None:
     """Drawn by cairo: nothing in the outer 8 px, and each colour a text
     class has shows up in its pixels (a rule hiding the colours fails)."""
-    jobs = []
-    for n, output in enumerate(CHARTS):
-        (tmp_path / f"{n}.svg").write_bytes(built[output])
-        jobs.append((tmp_path / f"{n}.svg", tmp_path / f"{n}.png", 1160))
-    png.render(jobs)
-    for output, (_, out, _) in zip(CHARTS, jobs, strict=True):
-        image = Image.open(out).convert("RGB")
+    for output in CHARTS:
+        image = Image.open(pngs[output]).convert("RGB")
+        assert image.size[0] == style.CONTENT[0]
         ink = image.point(lambda v: 255 if v > 40 else 0).getbbox()
         assert ink is not None
         assert ink[0] >= 8, (output, ink)
@@ -139,20 +134,20 @@ def test_the_simple_matrix_says_what_the_full_one_measured(
     assert size(svg)[2] >= 24
 
 
-def test_a_spec_version_above_2_4_is_green_as_a_number(fonts: Fonts) -> None:
+def test_a_spec_version_above_2_4_is_green_as_a_number() -> None:
     """The prototype's HTTP version is read from its server: "2.10" is
     above "2.4", though not as text."""
     data = copy.deepcopy(MATRIX)
     for server in data["servers"]:
         if "-3085-" in server["id"]:
             server["cells"]["spec_http"]["value"] = "2.10"
-    drawn = draw(data, BENCH, fonts)["assets/support_matrix.svg"].decode()
+    drawn = draw(data, BENCH)["assets/support_matrix.svg"].decode()
     (style_,) = re.findall(r'class="(p\w+-r\d+)"[^>]*>2\.10<', drawn)
     assert f".{style_} {{ fill: {style.TOKENS['s']} }}" in drawn
 
 
 def draw(
-    matrix: dict[str, Any], bench: dict[str, Any], fonts: Fonts
+    matrix: dict[str, Any], bench: dict[str, Any]
 ) -> dict[str, bytes]:
     """The charts of these measurements, drawn in a copy of the tree."""
     def write(path: Path) -> Path:
@@ -162,7 +157,7 @@ def draw(
         return path
 
     with tempfile.TemporaryDirectory() as folder:
-        return generator.charts(write(Path(folder)), fonts)
+        return generator.draw_charts(write(Path(folder)))
 
 
 def test_the_wasted_work_chart_says_what_it_measures(
@@ -225,7 +220,7 @@ def test_the_throughput_chart_says_what_it_measures(
     assert not [line for line in shown if "×0." in line]
 
 
-def test_a_higher_p99_is_said_as_higher(fonts: Fonts) -> None:
+def test_a_higher_p99_is_said_as_higher() -> None:
     """A noisy run can measure a higher p99 on the prototype: "p99 6.4x
     higher", never "0.2x lower"."""
     data = copy.deepcopy(BENCH)
@@ -234,7 +229,7 @@ def test_a_higher_p99_is_said_as_higher(fonts: Fonts) -> None:
         for one, other in zip(found[f"{framework}-{OLD}"],
                               found[f"{framework}-{NEW}"], strict=True):
             one["p99_ms"], other["p99_ms"] = other["p99_ms"], one["p99_ms"]
-    shown = "\n".join(rows(draw(MATRIX, data, fonts)[
+    shown = "\n".join(rows(draw(MATRIX, data)[
         "assets/bench_fastapi.svg"]))
     for framework in ("starlette", "fastapi"):
         lower = ratios(BENCH["throughput"])[framework].p99
@@ -282,11 +277,11 @@ def test_bad_data_exits_2_and_writes_nothing(
     assert snapshot(tree / "assets") == before
 
 
-def test_a_measurement_too_tall_to_draw_is_refused(fonts: Fonts) -> None:
+def test_a_measurement_too_tall_to_draw_is_refused() -> None:
     data = copy.deepcopy(MATRIX)
     for index, server in enumerate(data["servers"]):
         for cell in server["cells"].values():
             cell.update(result=PARTIAL, note=f"reason {index} " + "why " * 30)
     with pytest.raises(InputError, match=r"^assets/support_matrix\.json:1: "
                        r"assets/support_matrix\.svg would show its text at "):
-        draw(data, BENCH, fonts)
+        draw(data, BENCH)

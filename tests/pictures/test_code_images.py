@@ -16,7 +16,7 @@ from scripts import style
 from scripts.common import ROOT
 from scripts.pictures import png
 from scripts.pictures.catalog import CODE, Code
-from scripts.pictures.fonts import Font
+from scripts.pictures.fonts import FONTS
 from scripts.style import contrast
 from tests.pictures.conftest import (
     NS,
@@ -180,16 +180,15 @@ def _ink(png_: Image.Image) -> tuple[int, int, int, int] | None:
                                far_from(style.BAND)).getbbox()
 
 
-def test_the_pngs_keep_the_code_inside_the_window(tmp_path: Path) -> None:
+def test_the_pngs_keep_the_code_inside_the_window(
+    built: dict[str, bytes], pngs: dict[str, Path]
+) -> None:
     """Drawn by cairosvg in the embedded font, as `make png` does: every
     glyph lies left of the window's right padding, and the longest line
     reaches into its last cell (glyph widths match Rich's cells)."""
-    jobs = [(ROOT / c.output, tmp_path / f"{i}.png",
-             int(size((ROOT / c.output).read_bytes())[0]))
-            for i, c in enumerate(CODE)]
-    png.render(jobs)
-    for code, (svg, out, width) in zip(CODE, jobs, strict=True):
-        data, picture = svg.read_bytes(), Image.open(out)
+    for code in CODE:
+        data, picture = built[code.output], Image.open(pngs[code.output])
+        width = int(size(data)[0])
         view = [float(v) for v in parse(data).get("viewBox", "").split()]
         scale, lines = width / view[2], region(code)[0]
         assert picture.size[0] == width, code.output
@@ -209,11 +208,10 @@ def test_the_pngs_are_drawn_in_the_embedded_font() -> None:
     """fontconfig, as `make png` sets it up, finds our instance only."""
     fc_match = shutil.which("fc-match")
     assert fc_match, "fontconfig's fc-match, which cairo's fonts need"
-    font = Font()
+    font = FONTS[0]
     conf = png.fontconfig(font)
     found = subprocess.run(
         [fc_match, "--format=%{file}", "JetBrains Mono"], env={
             "FONTCONFIG_FILE": str(conf)}, capture_output=True, text=True,
         check=True, timeout=30)
-    assert font.folder is not None
     assert Path(found.stdout) == font.folder.resolve() / "instance.ttf"

@@ -19,7 +19,6 @@ from scripts.common import ROOT, InputError
 from scripts.pictures import generator
 from scripts.pictures.catalog import CODE, HERE, Code
 from scripts.pictures.fonts import Font
-from scripts.pictures.window import Fonts
 from tests.pictures.conftest import Run, edit, rows, snapshot
 
 CONTENT_MD5 = "assets/asgi_innovations/content_md5.svg"
@@ -35,10 +34,12 @@ def test_every_picture_is_committed_as_drawn(built: dict[str, bytes]) -> None:
         assert (ROOT / name).read_bytes() == svg, f"{name}: run make assets"
 
 
-def test_the_font_gives_the_same_bytes_without_its_cache() -> None:
+def test_the_font_gives_the_same_bytes_without_its_cache(
+    tmp_path: Path,
+) -> None:
     """Instantiated and subset anew, the font is the same, byte for byte."""
     text = "async def app(scope, receive, send) -> None: ✓"
-    fresh, cached = Font(700, cache=None), Font(700)
+    fresh, cached = Font(700, cache=tmp_path), Font(700)
     assert fresh.woff2(text) == cached.woff2(text)
     assert fresh.instance == cached.instance
 
@@ -203,12 +204,12 @@ ENTRY_SPOILS = {  # the entry of ws_with_token, changed: the error said
 
 @pytest.mark.parametrize("spoil", ENTRY_SPOILS.values(), ids=ENTRY_SPOILS)
 def test_a_bad_entry_is_one_line_naming_its_line(
-    spoil: tuple[Code, str], fonts: Fonts
+    spoil: tuple[Code, str]
 ) -> None:
     spoilt, said = spoil
     codes = [spoilt if c is WITH_TOKEN else c for c in CODE]
     with pytest.raises(InputError) as raised:
-        generator.pictures(ROOT, fonts, codes)
+        generator.pictures(ROOT, codes)
     assert str(raised.value) == f"{HERE}:{WITH_TOKEN.line}: {said}"
 
 

@@ -18,9 +18,8 @@ from scripts import style
 from scripts.common import ROOT, InputError
 from scripts.pictures import generator
 from scripts.pictures.catalog import CODE, HERE, Code
-from scripts.pictures.fonts import ADVANCE, Font
+from scripts.pictures.fonts import ADVANCE, FONTS
 from scripts.pictures.transcripts import SHEET_ROWS, backups, live, sheets
-from scripts.pictures.window import Fonts
 from scripts.transcripts import FOLDER, RECORDINGS, load, pages, screen_rows
 from tests.pictures.conftest import (
     Run,
@@ -152,12 +151,11 @@ BAD = {  # ws's result rows, changed: the error said
 @pytest.mark.parametrize("case", BAD.values(), ids=BAD)
 def test_a_bad_selection_is_one_line_naming_its_entry(
     case: tuple[Callable[[], tuple[str, ...]], Callable[[], str]],
-    fonts: Fonts,
 ) -> None:
     result, said = case
     codes = [replace(c, result=result()) if c is WS else c for c in CODE]
     with pytest.raises(InputError) as raised:
-        generator.pictures(ROOT, fonts, codes)
+        generator.pictures(ROOT, codes)
     expected = said() if "\\d" in said() else re.escape(said())
     assert re.fullmatch(f"{HERE}:{WS.line}: {expected}", str(raised.value))
 
@@ -171,7 +169,7 @@ def test_a_missing_recording_names_its_entry(tree: Path, run: Run) -> None:
 def test_the_font_has_every_character_a_picture_shows() -> None:
     """Every character of the code slides' regions and of the recordings
     is in the font (the build draws what it is given)."""
-    font = TTFont(io.BytesIO(Font().instance))
+    font = TTFont(io.BytesIO(FONTS[0].instance))
     covered = set(font.getBestCmap())
     assert font["hmtx"]["zero"][0] / font["head"].unitsPerEm == ADVANCE
     text = "".join(r.text.plain for recording in RECORDINGS
