@@ -1,13 +1,15 @@
 """Serve the deck with Marp CLI on 127.0.0.1 ($HOST opens it) and $PORT
-(8080); when what
+(8080), from a folder linking to what the deck shows (Marp watches all of
+its input folder: the repository's .venv would cost seconds). When what
 the pictures are drawn from changes, redraw them and touch slides.md: Marp
-reloads the open deck (which fetches the new pictures: Marp serves them
+reloads the open deck, which fetches the new pictures (Marp serves them
 with an ETag). Ctrl-C or SIGTERM stops both."""
 
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from fnmatch import fnmatch
 from pathlib import Path
@@ -19,16 +21,20 @@ from scripts.deck.build import CONFIG, MARP, SLIDES
 from scripts.net.processes import Subprocess
 
 PRELOAD = ROOT / "scripts/deck/localhost.cjs"  # listen() on HOST by default
+SHOWN = (SLIDES, "assets", "node_modules")  # linked in the served folder
 WATCHED = ("demos", "themes", "assets", "scripts/pictures")
-SOURCES = ("demos/*.py", "scripts/pictures/*.py", "scripts/pictures/*.toml",
-           "themes/*.css", "assets/*.json", "assets/transcripts/*.txt")
+SOURCES = ("demos/*.py", "scripts/pictures/*.py", "themes/*.css",
+           "assets/*.json", "assets/transcripts/*.txt")
 
 
-def serve(port: int, host: str) -> int:
-    """Marp's server and the watcher, until Ctrl-C, SIGTERM or Marp exits."""
+def serve(port: int, host: str, folder: Path) -> int:
+    """Marp's server on ``folder`` and the watcher, until Ctrl-C, SIGTERM
+    or Marp exits."""
+    for name in SHOWN:
+        (folder / name).symlink_to(ROOT / name)
     marp = Subprocess(
         [str(ROOT / MARP), "--config-file", str(ROOT / CONFIG), "--no-stdin",
-         "--server", "--input-dir", str(ROOT)], cwd=ROOT,
+         "--server", "--input-dir", str(folder)], cwd=ROOT,
         env={**os.environ, "PORT": str(port), "HOST": host,
              "NODE_OPTIONS": f"--require {PRELOAD}"})
     print(f"Serving the deck at http://{host}:{port}/{SLIDES} (Ctrl-C stops)")
@@ -59,5 +65,6 @@ def serve(port: int, host: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(serve(int(os.environ.get("PORT") or 8080),
-                   os.environ.get("HOST") or "127.0.0.1"))
+    with tempfile.TemporaryDirectory(prefix="deck-") as served:
+        sys.exit(serve(int(os.environ.get("PORT") or 8080),
+                       os.environ.get("HOST") or "127.0.0.1", Path(served)))

@@ -102,7 +102,10 @@ def served(tree: Path) -> Iterator[Served]:
     port, log = pick_port(), tree / "serve.log"
     env = {**os.environ, "PORT": str(port)}
     env.pop("HOST", None)
-    command = ["make", "--no-print-directory", "serve"]
+    # The linked folders are the repository's: never remade from the copy
+    # (npm ci there would empty the repository's node_modules).
+    command = ["make", "--no-print-directory", "-o", ".venv/.installed",
+               "-o", "node_modules/.installed", "serve"]
     server = Subprocess(command, cwd=tree, env=env, output=log)
     try:
         server.wait_ready(lambda: accepting(port), timeout=60)
