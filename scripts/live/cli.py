@@ -1,12 +1,11 @@
-"""``python -m scripts.live NAME`` (``make demo``): the command line. It
-lists the demos, and answers a typo in a few rows, with the likeliest meant
-name, exit 2: a demo's name (or ``HTTP=``) that is not one, or none at all
-(``make demo NAM=ws`` sets no ``NAME``); then runs the demo (runner.py)."""
+"""``python -m scripts.live NAME`` (``make demo``): the command line. A
+typo is answered at once, in a few rows, with the likeliest name meant, exit
+2: a demo (or ``HTTP=``) that is not one, or none (``make demo NAM=ws``)."""
 
 import argparse
 import difflib
 import os
-import shlex
+import re
 
 from rich import box
 from rich.console import Console
@@ -25,9 +24,13 @@ REFUSALS = (
 )
 
 
+def under_make() -> bool:  # then say what to type to make
+    return "MAKELEVEL" in os.environ
+
+
 def typed(replay: bool) -> str:
     """The command the speaker types, as a hint: to make, if make ran this."""
-    if "MAKELEVEL" in os.environ:
+    if under_make():
         return f"make {'replay' if replay else 'demo'} NAME=<name>"
     return f"{python_command()} -m scripts.live NAME" + " --replay" * replay
 
@@ -41,13 +44,10 @@ def missing(console: Console, replay: bool) -> int:
     """No demo named: what to type (what make was given instead, if it
     looks like ``NAME=``), and the demos, one row each."""
     said = f"Which demo? {typed(replay)}; the demos:"
-    flags = os.environ.get("MAKEFLAGS", "") if "MAKELEVEL" in os.environ else ""
-    try:  # make's own command line: its variables after " -- "
-        words = shlex.split((" " + flags).partition(" -- ")[2])
-    except ValueError:
-        words = []
-    for variable, _, value in (w.partition("=") for w in words if "=" in w):
-        if variable != "NAME" and meant(variable, ["name"]) and value:
+    flags = os.environ.get("MAKEFLAGS", "") if under_make() else ""
+    given = (" " + flags).partition(" -- ")[2]  # make's variables: A=B ...
+    for variable, value in re.findall(r"(\w+)=(\S+)", given):
+        if variable != "NAME" and meant(variable, ["name"]):
             guess = value if value in NAMES else meant(value, NAMES) or value
             said = f"{variable}={value}: did you mean make "
             said += f"{'replay' if replay else 'demo'} NAME={guess}? The demos:"
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.name is None:
         return missing(errors, args.replay)
     if (demo := BY_NAME.get(args.name)) is None:
-        listing = "make demos" if "MAKELEVEL" in os.environ else (
+        listing = "make demos" if under_make() else (
             f"{python_command()} -m scripts.live --list")
         return unknown(errors, "demo", args.name, NAMES,
                        f"{listing} lists them all; run one: "

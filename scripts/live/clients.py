@@ -19,7 +19,7 @@ from rich.text import Text
 from demos.catalog import DISCONNECTED, SENDING, Demo
 from scripts.live import plural
 from scripts.live.server import HOST, DemoServer
-from scripts.live.timeline import header_lines
+from scripts.live.timeline import Timeline, header_lines, style
 from scripts.net import exchanges
 from scripts.net.exchanges import Exchange, Head, Http1, Http2
 
@@ -169,18 +169,15 @@ async def get_with_trailers(server: DemoServer) -> Outcome:
     got = await fetch(server, exchange)
     body, trailer = got.body, dict(got.trailers).get("content-md5")
     computed = base64.b64encode(hashlib.md5(body).digest()).decode()
-    if trailer is None:
-        server.timeline.note(Text("No content-md5 trailer arrived", "bad"))
-        return Outcome([f"Body {body!r}, but no content-md5 trailer."], False)
     ok = trailer == computed
-    verdict = "matches" if ok else "MISMATCH"
+    verdict = "matches" if ok else "MISMATCH" if trailer else "is missing"
     server.timeline.note(
-        Text.assemble("content-md5 ", (verdict, "ok" if ok else "bad")),
+        Text.assemble("content-md5 ", (verdict, style(ok))),
         [f"computed: base64(md5(body)) = {computed}"],
     )
     return Outcome([
         f"Body {body!r}, {len(body)} bytes.",
-        f"Trailer content-md5 {trailer}: {verdict} the MD5 of the body "
+        f"Trailer content-md5 {trailer or ''}: {verdict} the MD5 of the body "
         "computed by the client" + ("." if ok else f", {computed}."),
     ], ok)
 
@@ -188,9 +185,9 @@ async def get_with_trailers(server: DemoServer) -> Outcome:
 class ShowHandshake(logging.LoggerAdapter[logging.Logger]):
     """websockets' logger: shows the handshake request it logs (DEBUG)."""
 
-    def __init__(self, server: DemoServer) -> None:
+    def __init__(self, timeline: Timeline) -> None:
         super().__init__(logging.getLogger(__name__))
-        self.timeline = server.timeline
+        self.timeline = timeline
 
     def isEnabledFor(self, level: int) -> bool:
         return True
@@ -199,45 +196,38 @@ class ShowHandshake(logging.LoggerAdapter[logging.Logger]):
         if msg == "> GET %s HTTP/1.1":
             path = self.timeline.mask(str(args[0]))
             self.timeline.sent(f"GET {path} HTTP/1.1 (WebSocket handshake)")
-        elif msg == "> %s: %s" and str(args[0]).lower() in SHOWN_HEADERS:
+        elif msg == "> %s: %s" and self.timeline.verbose and (
+            str(args[0]).lower() in SHOWN_HEADERS
+        ):
             line = Text(f"  {args[0]}: {args[1]}", style="detail")
-            if self.timeline.verbose:
-                self.timeline.row(None, "", "", line)
+            self.timeline.row(None, "", "", line)
 
 
-# How an accepted WebSocket is used; returns what happened, in brief.
-OnOpen = Callable[[DemoServer, ws.ClientConnection], Awaitable[str]]
-
-
-async def ws_attempt(
-    server: DemoServer, target: str, on_open: OnOpen
-) -> list[str]:
-    """A handshake, shown with its answer, then ``on_open`` if accepted;
-    how it went, in brief."""
+async def handshake(
+    server: DemoServer, target: str
+) -> tuple[str, ws.ClientConnection | None]:
+    """A handshake for ``target``, shown as it goes: its answer, in brief,
+    and the connection, if accepted."""
     try:
-        async with ws.connect(
+        websocket = await ws.connect(
             f"ws://{HOST}:{server.port}{target}", proxy=None,
             compression=None,  # fewer headers to read
-            logger=ShowHandshake(server), open_timeout=IO_TIMEOUT,
+            logger=ShowHandshake(server.timeline), open_timeout=IO_TIMEOUT,
             close_timeout=IO_TIMEOUT,
-        ) as websocket:
-            assert websocket.response is not None
-            status = handshake(server, websocket.response, None)
-            return [status, await on_open(server, websocket)]
+        )
+        response, body = websocket.response, None
     except ws.InvalidStatus as exc:
-        return [handshake(server, exc.response, bytes(exc.response.body))]
-
-
-def handshake(server: DemoServer, response: ws.Response,
-              refused: bytes | None) -> str:
-    """Show a handshake's answer (``refused``: its body); say it briefly."""
+        websocket, response = None, exc.response
+        body = bytes(response.body)
+    assert response is not None
     code, reason = response.status_code, response.reason_phrase
-    body = [] if refused is None else [f"body: {refused!r}"]
-    verdict = f" (handshake {'accepted' if refused is None else 'refused'})"
+    verdict = f" (handshake {'refused' if websocket is None else 'accepted'})"
+    said, details = f"HTTP {code} {reason}", list[str]()
+    if body is not None:
+        said, details = f"{said}, body {body!r}", [f"body: {body!r}"]
     server.timeline.answer("1.1", code, reason, response.headers.raw_items(),
-                           verdict, body)
-    return f"HTTP {code} {reason}" + ("" if refused is None else
-                                       f", body {refused!r}")
+                           verdict, details)
+    return said, websocket
 
 
 async def listen(server: DemoServer, client: ws.ClientConnection) -> str:
@@ -274,8 +264,9 @@ async def leave_after_first(
     if not await server.until(
         lambda: bool(server.lines_since(left, DISCONNECTED)), limit
     ):
-        timeline.note(f"The app did not notice within {limit:g} s")
-        return f"The app did not notice within {limit:g} s."
+        said = f"The app did not notice within {limit:g} s"
+        timeline.note(said)
+        return f"{said}."
     noticed = server.lines_since(left, DISCONNECTED)[0]
     delay = noticed.at - left
     timeline.note(Text(f"The app noticed {delay:.1f} s later", style="title"))
@@ -292,13 +283,20 @@ async def token_attempts(server: DemoServer) -> Outcome:
             await server.timeline.pause()
         attempt = f"Attempt {number} of {len(attempts)}: {label}"
         server.timeline.note(Text(attempt, style="title"))
-        result = await ws_attempt(server, server.demo.path + given, listen)
-        findings.append(f"{label.capitalize()}: {', '.join(result)}.")
+        said, websocket = await handshake(server, server.demo.path + given)
+        if websocket is not None:
+            async with websocket:
+                said += f", {await listen(server, websocket)}"
+        findings.append(f"{label.capitalize()}: {said}.")
     return Outcome(findings)
 
 
 async def one_handshake(server: DemoServer) -> Outcome:
     """Listen; on a paced demo, leave after the first tick instead."""
-    on_open = leave_after_first if server.demo.pace else listen
-    status, *after = await ws_attempt(server, server.demo.path, on_open)
-    return Outcome([f"The handshake got {status}.", *after])
+    said, websocket = await handshake(server, server.demo.path)
+    findings = [f"The handshake got {said}."]
+    if websocket is not None:
+        async with websocket:
+            on_open = leave_after_first if server.demo.pace else listen
+            findings.append(await on_open(server, websocket))
+    return Outcome(findings)

@@ -1,15 +1,12 @@
 """``python -m scripts.live.record [STEM ...]`` (``make transcripts``): run
-each demo as the speaker does, at the stage's pace, and write its recording,
-assets/transcripts/STEM.txt (scripts/transcripts.py): each row's markup,
-normalised so a rebuild is byte-stable, the delay before it as the audience
-sits through it, quantised (see ``rows``), and where ``--step`` ends each
-page. STEM is a demo's NAME, or NAME.HTTP for its run on ``--http HTTP``.
-Pictures are drawn from the recordings by ``make assets``."""
+each demo as the speaker does, at the stage's pace, and write its recording
+(scripts/transcripts.py): each row's markup, normalised so that a rebuild
+is byte-stable, the delay before it as the audience sits through it, and
+where ``--step`` ends each page. ``make assets`` draws them."""
 
 import argparse
 import asyncio
 import os
-import random
 import re
 import signal
 import subprocess
@@ -27,8 +24,8 @@ from rich.text import Text
 
 from demos.catalog import BY_NAME, Demo
 from scripts.common import ROOT, InputError, shown, write_atomic
-from scripts.live import PORT
-from scripts.net import ports, processes
+from scripts.net import processes
+from scripts.net.ports import pick_port
 from scripts.transcripts import (
     BREAK,
     BY_STEM,
@@ -75,22 +72,14 @@ class RecordError(Exception):
     """A demo run that failed: nothing is written for it."""
 
 
-def free_port() -> int:
-    """A free port of 4 digits, so rows wrap as they would on 8000."""
-    for port in random.sample(range(8001, 10000), 50):
-        if ports.bindable(port) and not ports.accepting(port, 0.05):
-            return port
-    raise RecordError("no free port between 8001 and 9999")
-
-
 async def capture(
     demo: Demo, http: str | None = None
 ) -> list[tuple[float, str]]:
     """``python -m scripts.live NAME [--http HTTP] --record`` on a free port,
     shown as on the default one: its lines, as they came, each with the
     seconds since it started; RecordError if it fails."""
-    port, lines = free_port(), list[tuple[float, str]]()
-    command = ["-m", "scripts.live", demo.name, "--port", str(port)]
+    lines = list[tuple[float, str]]()
+    command = ["-m", "scripts.live", demo.name, "--port", str(pick_port())]
     command += ["--record", *([] if http is None else ["--http", http])]
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | ENV
     first = time.monotonic()  # Enter: the first row comes after this
@@ -115,8 +104,7 @@ async def capture(
         how = "did not end" if code is None else f"exited with code {code}"
         tail = "\n".join(f"  {line}" for line in plain[-8:])
         raise RecordError(f"{demo.name}: the demo {how}; it printed:\n{tail}")
-    where = re.compile(rf"(?<![\d.;\[]){port}(?![\d;m])")
-    return [(at, where.sub(str(PORT), line)) for at, line in lines]
+    return lines
 
 
 def tidy(ansi: str) -> str:
@@ -141,14 +129,12 @@ def key(row: str) -> str:
 def rows(
     demo: Demo, lines: list[tuple[float, str]], old: list[Row]
 ) -> list[Row]:
-    """The rows of a run, normalised, and its page breaks; every delay as
-    the stage sees it (the start, the server's start and stop, waits), the
-    speaker's Enter aside, each time rounded to a multiple of the quantum,
-    the demo's pace up to ``STEP`` (its stamps step as its sends do), else
-    ``QUANTUM``: the delays add up to the run's time, rounded once. A demo
-    with no pace shows no stamps: its timings are the machine's, not the
-    demo's; a paced one's count from the server's start, as live. ``old``,
-    if it recorded the same run (``same_run``), is kept as is."""
+    """The rows of a run and its page breaks, normalised: every time (the
+    speaker's Enter aside) rounded to the demo's pace up to ``STEP`` (its
+    stamps step as its sends do), else to ``QUANTUM``, so the delays add up
+    to the run's. A paced demo's stamps count from the server's start, as
+    live; others show none (their timings are the machine's). ``old`` is
+    kept if it recorded the same run (``same_run``)."""
     quantum = min(demo.seconds(), STEP) if demo.pace else QUANTUM
     result, clock, last = list[Row](), None, 0.0
 
@@ -177,12 +163,11 @@ def rows(
 
 
 def same_run(new: list[Row], old: list[Row], quantum: float) -> bool:
-    """Whether ``old`` recorded the same run: page by page the same rows,
-    in any order (the server's output and the client's race); each of the
-    machine's delays (before the first row and the runner's) within
-    ``MACHINE``, and the demo's, summed, within ``SLACK`` and a ``quantum``
-    (a time near a step rounds either way). Then a rebuild keeps it, byte
-    for byte."""
+    """Whether ``old`` recorded the same run, so that a rebuild keeps it:
+    page by page the same rows, in any order (the server's output and the
+    client's race); each of the machine's delays (the first row's and the
+    runner's) within ``MACHINE``; the demo's, summed, within ``SLACK`` and
+    a ``quantum`` (a time near a step rounds either way)."""
 
     def shape(made: list[Row]) -> tuple[list[Counter[str]], dict[str, float],
                                         float]:
@@ -216,26 +201,19 @@ def record(root: Path, stem: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    cli = argparse.ArgumentParser(
-        prog="python -m scripts.live.record",
-        description=(__doc__ or "").split("\n\n")[0].split(": ", 1)[-1],
-        epilog="Exit codes: 0 all written, 1 a demo failed, 2 bad input.",
-    )
-    cli.add_argument("names", nargs="*", metavar="STEM",
-                     help=f"the runs to record (default: all): "
-                     f"{', '.join(BY_STEM)}")
-    args = cli.parse_args(argv)
-    if unknown := [n for n in args.names if n not in BY_STEM]:
+    """Exit codes: 0 all written, 1 a demo failed, 2 bad input."""
+    cli = argparse.ArgumentParser(prog="python -m scripts.live.record")
+    cli.add_argument("stems", nargs="*", metavar="STEM",
+                     help=f"the runs to record: {', '.join(BY_STEM)} (all)")
+    stems, failed = cli.parse_args(argv).stems, list[str]()
+    if unknown := [stem for stem in stems if stem not in BY_STEM]:
         cli.error(f"unknown recording(s): {', '.join(unknown)}")
-    failed = []
-    for name in args.names or list(BY_STEM):
+    for stem in stems or BY_STEM:
         try:
-            print(record(ROOT, name), flush=True)
+            print(record(ROOT, stem), flush=True)
         except (RecordError, InputError, OSError) as error:
-            print(f"{name}: not recorded: {error}", file=sys.stderr)
-            failed.append(name)
-    if failed:
-        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+            print(f"{stem}: not recorded: {error}", file=sys.stderr)
+            failed.append(stem)
     return 1 if failed else 0
 
 

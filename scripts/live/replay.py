@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from scripts.common import ROOT, InputError, shown
-from scripts.live.pages import Pager
+from scripts.live.timeline import Timeline
 from scripts.style import PALETTES
 from scripts.transcripts import RECORDINGS, Recording, parse, path
 
@@ -48,11 +48,12 @@ async def replay(
     except (OSError, InputError) as error:
         print(f"Cannot replay {run}: {error}", file=sys.stderr)
         return 2
-    pager = Pager(console, name, 1 + sum(row.breaks for row in rows), step)
-    pager.clear()
+    pages = Timeline(console, name, 1 + sum(row.breaks for row in rows),
+                     step=step)
+    pages.clear()
     for index, row in enumerate(rows):
         if row.breaks:
-            await pager.wait()
+            await pages.pause()
             continue
         await asyncio.sleep(row.delay)
         if index == 0 and row.text.plain.startswith("─"):  # the title rule

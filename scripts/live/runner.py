@@ -19,10 +19,9 @@ from rich.text import Text
 from demos.catalog import Demo
 from scripts.live import PORT
 from scripts.live.clients import Client, ClientError, Outcome, client
-from scripts.live.pages import interactive, keys_hidden
 from scripts.live.replay import replay
 from scripts.live.server import DemoServer, ServerError
-from scripts.live.timeline import Timeline, style
+from scripts.live.timeline import Timeline, interactive, keys_hidden, style
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 CLIENT_ERRORS = (  # reported rather than raised; TimeoutError is an OSError
@@ -35,7 +34,7 @@ async def show(server: DemoServer, script: Client) -> int:
     """Serve the demo, run its client, stop, sum up."""
     demo, timeline, outcome = server.demo, server.timeline, None
     console = timeline.console
-    timeline.pager.clear()
+    timeline.clear()
     console.rule(Text.assemble((demo.name, "title"), " · ", demo.slide))
     timeline.command(server.command)
     for note in server.notes:
@@ -93,9 +92,8 @@ async def interruptible(
             loop.add_signal_handler(each, lambda: None)
         why = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(
             signum).name
-        if server is not None:
-            server.timeline.muted = True
-            server.begin_stop(now=True)
+        if server is not None:  # its stop (show's) forces it out at once
+            server.timeline.muted = server.hurry = True
         task.cancel()
 
     for signum in SIGNALS:
@@ -133,9 +131,9 @@ def run(
             errors.print(str(exc), style="bad", soft_wrap=True)
             return 2
         secret = TOKEN
-    timeline = Timeline(console, args.verbose, step, secret, args.record)
-    script, timeline.pager.pages = client(demo)
-    timeline.pager.name = demo.name
+    script, pages = client(demo)
+    timeline = Timeline(console, demo.name, pages, args.verbose, step,
+                        secret, args.record)
     server = DemoServer(demo, args.port, args.interval, args.http, timeline,
                         shown_port=PORT if args.record else None)
     with keys_hidden(step):

@@ -19,15 +19,15 @@ import psutil
 from demos.catalog import HTTP_CLASSES, Demo
 from scripts.common import ROOT
 from scripts.live import PORT, STAGE_PACE, python_command
-from scripts.live.observe import Observation
-from scripts.live.observe import parse as observation
+from scripts.live.launch import Observation
+from scripts.live.launch import parse as observation
 from scripts.live.timeline import Timeline
 from scripts.net import ports
 
 HOST = ports.HOST  # uvicorn's default, as is PORT: the command omits them
 LAUNCH = "scripts.live.launch"  # what starts uvicorn: see its docstring
 READY_TIMEOUT = 10.0  # seconds for the server to accept connections
-GRACE = 1.0  # seconds for a clean shutdown before uvicorn's force exit
+GRACE = 2.0  # seconds for a clean stop (loaded: over 1) before the force exit
 STOP_TIMEOUT = 3.0  # seconds for the server to exit after SIGINT
 RESEND = 0.02  # seconds between the SIGINTs of a force exit
 DRAIN_TIMEOUT = 2.0  # seconds to collect the server's last lines
@@ -71,9 +71,9 @@ def port_taken(port: int) -> str:
 class DemoServer:
     """The demo's uvicorn, started by launch.py, its lines on ``timeline``:
     paced at ``interval`` (else the slide's, up to ``STAGE_PACE``), in the
-    server only; an HTTP demo observed (observe.py: ``observations``, and
+    server only; an HTTP demo observed (launch.py: ``observations``, and
     when the app ``returns``); ``notes``: how this run differs from the
-    slide's; its command shows ``shown_port``."""
+    slide's; it says it serves on ``shown_port``, if given."""
 
     def __init__(
         self, demo: Demo, port: int, interval: float | None, http: str | None,
@@ -98,8 +98,8 @@ class DemoServer:
         if http is not None:
             extra += ["--http", HTTP_CLASSES[http][0]]
             self.notes.append(f"HTTP for this run: {HTTP_CLASSES[http][1]}.")
-        shown = shown_port or port
-        where = [] if shown == PORT else ["--port", str(shown)]
+        self.shown = shown_port or port  # the port the run says it has
+        where = [] if self.shown == PORT else ["--port", str(self.shown)]
         self.command = shlex.join([*program, demo.target, *where, *extra])
         observe = ["--observe"] * (demo.transport == "http")
         self.args = ["-m", LAUNCH, *pace, *observe, demo.target,
@@ -134,43 +134,39 @@ class DemoServer:
                 why = f"exited with code {code} before accepting connections"
             raise ServerError(f"The server {why}; its output is above.")
         self.timeline.zero()
-        self.timeline.runner(f"Server up: PID {process.pid}, port {self.port}")
-
-    def begin_stop(self, now: bool = False) -> None:
-        """Start ``stop()`` (at once: ``now``), or hurry the one going on."""
-        self.hurry = self.hurry or now
-        if self.process is not None and self.stopping is None:
-            self.stopping = asyncio.create_task(self.shut_down(self.process))
+        self.timeline.runner(f"Server up: PID {process.pid}, port {self.shown}")
 
     async def stop(self, now: bool = False) -> bool:
         """Ask the server to shut down (SIGINT); once it had ``GRACE``, or
-        ``now``, force it (uvicorn's second SIGINT, resent until it exits);
-        SIGKILL after ``STOP_TIMEOUT``. Whether it is gone; said unless
-        hurried."""
-        self.begin_stop(now)
-        if self.stopping is None:  # never started
+        at once if ``hurry`` (or ``now``), force it: uvicorn's second SIGINT,
+        resent until it exits; SIGKILL after ``STOP_TIMEOUT``. Whether it is
+        gone; said unless hurried."""
+        self.hurry = self.hurry or now
+        if self.process is None:  # never started
             return True
+        if self.stopping is None:
+            self.stopping = asyncio.create_task(self.shut_down(self.process))
         return await asyncio.shield(self.stopping)
 
     async def shut_down(self, process: asyncio.subprocess.Process) -> bool:
         if process.returncode is None and self.timeline.verbose:
             self.timeline.runner("Stopping the server (SIGINT)")
-        started, signals = time.monotonic(), 0
-        while process.returncode is None:
-            waited = time.monotonic() - started
-            if waited >= STOP_TIMEOUT:
-                still = f"Still running after {STOP_TIMEOUT:.0f} s"
-                self.timeline.runner(f"{still}: killing it (SIGKILL)")
-                process.kill()
-                break
-            if not signals or self.hurry or waited >= GRACE:
+        started, sent = time.monotonic(), False
+        while process.returncode is None and (
+            waited := time.monotonic() - started
+        ) < STOP_TIMEOUT:
+            if not sent or self.hurry or waited >= GRACE:
                 process.send_signal(signal.SIGINT)
-                signals += 1
+                sent = True
             await asyncio.sleep(RESEND)
+        if process.returncode is None:
+            still = f"Still running after {STOP_TIMEOUT:.0f} s"
+            self.timeline.runner(f"{still}: killing it (SIGKILL)")
+            process.kill()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(process.wait(), DRAIN_TIMEOUT)
-        if not self.hurry:
-            await self.drain()
+        if not self.hurry:  # its last lines, then its exit
+            await self.until(lambda: self.ended, DRAIN_TIMEOUT)
             code = process.returncode
             self.timeline.runner(f"The server exited with code {code}")
         return process.returncode is not None
@@ -206,12 +202,3 @@ class DemoServer:
         async with self.changed:
             self.ended = True
             self.changed.notify_all()
-
-    async def drain(self) -> None:
-        """Let the last lines of output reach the timeline."""
-        if self.reader is None or self.reader.done():
-            return
-        try:
-            await asyncio.wait_for(self.reader, DRAIN_TIMEOUT)
-        except TimeoutError:
-            self.timeline.runner("The server's output did not end; moving on")

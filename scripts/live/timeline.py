@@ -1,19 +1,28 @@
 """The timeline where the server's lines meet the client's: one stamped row
-each, in arrival order, in the runner's palette."""
+each, in arrival order, in the runner's palette; and its pages. With
+``--step`` (the default in an interactive terminal) a run waits for Enter
+between its phases, each page on a clear screen under a one-line header,
+so that every page fits the projector's terminal; meanwhile keys are not
+echoed, and an Enter typed before the prompt does not skip a page. With
+``--record``, a line of its own (``MARK``) says where a page ends."""
 
 import asyncio
+import contextlib
+import os
 import re
+import sys
+import termios
 import textwrap
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from urllib.parse import quote
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from scripts.live.pages import Pager
-
+PROMPT = "Press Enter to go on"
+MARK = "\f"  # a line of its own where --record's run would wait
 KNOWN_ISSUES = {  # lines alarming on a projector, but known server bugs
     "ASGI callable returned without completing handshake.": "uvicorn bug "
     "(PR #3138): the client got it all",
@@ -49,37 +58,93 @@ def header_lines(headers: Headers) -> list[str]:
     ]
 
 
+def interactive() -> bool:
+    """Whether someone watches and can press Enter: stdin and stdout are
+    terminals (``make demo`` typed in one, not piped nor recorded)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+@contextlib.contextmanager
+def keys_hidden(step: bool) -> Iterator[None]:
+    """With ``step`` in a terminal: no key typed is echoed until the end."""
+    if not (step and sys.stdin.isatty()):
+        yield
+        return
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    quiet = [*saved[:3], saved[3] & ~termios.ECHO, *saved[4:]]
+    termios.tcsetattr(fd, termios.TCSANOW, quiet)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, saved)
+
+
+async def enter(fd: int) -> None:
+    """Wait for a line on ``fd``, or its end, without blocking the loop;
+    what was typed before the prompt does not count (a terminal only)."""
+    if os.isatty(fd):
+        termios.tcflush(fd, termios.TCIFLUSH)
+    loop, ready = asyncio.get_running_loop(), asyncio.Event()
+    with contextlib.suppress(PermissionError):  # a file: read it now
+        loop.add_reader(fd, ready.set)
+        try:
+            await ready.wait()
+        finally:
+            loop.remove_reader(fd)
+    while os.read(fd, 1) not in (b"\n", b""):
+        pass
+
+
 class Timeline:
     """Client events and server lines, in arrival order, stamped since the
-    server is up; ``pager``: the run's pages (with ``step``, ``pause()``
-    waits for Enter; with ``marks``, it marks the page's end); ``secret``:
-    shown as ***; once ``muted``, nothing more is shown but ``stopped()``."""
+    server is up, on ``pages`` pages of a run of ``name``: at each end of
+    page, with ``step``, wait for Enter; with ``marks``, print ``MARK``.
+    ``secret``: shown as ***; once ``muted``, nothing more is shown."""
 
     def __init__(
-        self, console: Console, verbose: bool = False, step: bool = False,
-        secret: str = "", marks: bool = False,
+        self, console: Console, name: str = "", pages: int = 1,
+        verbose: bool = False, step: bool = False, secret: str = "",
+        marks: bool = False,
     ) -> None:
-        self.console, self.start = console, time.monotonic()
-        self.last = self.start  # when the last row came
-        self.verbose, self.secret, self.muted = verbose, secret, False
-        self.pager = Pager(console, step=step, marks=marks)
+        self.console, self.name, self.pages, self.page = console, name, pages, 1
+        self.verbose, self.step, self.marks = verbose, step, marks
+        self.secret, self.muted = secret, False
+        self.start = self.last = time.monotonic()  # the stamps' 0, a row's
 
     def mask(self, text: str) -> str:
         for form in {self.secret, quote(self.secret)} - {""}:
             text = text.replace(form, "***")
         return text
 
+    def clear(self) -> None:
+        if self.step and self.console.is_terminal:
+            self.console.clear()
+
     async def pause(self) -> None:
         """The end of a page, once no row came for ``SETTLE`` (a server's
-        late line stays on its page); the stamps do not count the wait."""
-        if not (self.pager.step or self.pager.marks):
+        late line stays on its page): mark it, or prompt for Enter, then
+        show the next page's header on a clear screen. The stamps do not
+        count the wait."""
+        if not (self.step or self.marks):
             return
         waited = time.monotonic()
         while (quiet := time.monotonic() - self.last) < SETTLE:
             if time.monotonic() - waited >= SETTLE_LIMIT:
                 break
             await asyncio.sleep(SETTLE - quiet)
-        await self.pager.wait()
+        if self.marks:
+            self.console.file.write(MARK + "\n")
+            self.console.file.flush()
+        if self.step:
+            self.console.print(Text(PROMPT, "runner"), end="")
+            await enter(sys.stdin.fileno())
+            self.page += 1
+            self.clear()
+            if not self.console.is_terminal:  # piped: the prompt's line ends
+                self.console.print()
+            self.console.rule(Text.assemble(
+                (self.name, "title"), f" · page {self.page} of {self.pages}"))
         self.start += time.monotonic() - waited
 
     def zero(self) -> None:  # the stamps count from now on: the server is up

@@ -16,7 +16,7 @@ from rich.console import Console
 
 from demos.catalog import BY_NAME
 from scripts.live import python_command
-from scripts.live.observe import PREFIX, Observation, parse
+from scripts.live.launch import PREFIX, Observation, parse
 from scripts.live.server import DemoServer
 from scripts.live.timeline import Timeline
 from scripts.net import ports, processes

@@ -10,7 +10,7 @@ import pytest
 from rich.style import Style
 
 from scripts.live.cli import main
-from scripts.live.pages import PROMPT
+from scripts.live.timeline import PROMPT
 from scripts.net.ports import pick_port
 from scripts.style import BACKGROUND, PALETTES, contrast, theme
 from tests.live.cli import ENV, START_TIMEOUT

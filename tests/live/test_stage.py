@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from rich.cells import cell_len
 
-from scripts.live.pages import PROMPT
+from scripts.live.timeline import PROMPT
 from scripts.net.ports import pick_port
 from scripts.transcripts import load
 from scripts.transcripts import pages as recorded_pages
