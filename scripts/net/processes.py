@@ -10,7 +10,7 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import NamedTuple
 
 import psutil
 
@@ -82,24 +82,19 @@ def stop_tree(
 
 
 class Subprocess:
-    """``command`` in a session of its own, stdin closed, its output to
-    ``output`` (None: inherited); its tree is SIGKILLed at exit if not
-    stopped before; ``preexec``: run in the child before ``command``."""
+    """``command`` in a session of its own, stdin closed, its output
+    appended to ``output`` (None: inherited); its tree is SIGKILLed at exit
+    if not stopped before."""
 
     def __init__(
         self, command: Sequence[str], *, cwd: Path,
-        env: dict[str, str] | None = None,
-        output: Path | IO[bytes] | None = None,
-        preexec: Callable[[], None] | None = None,
+        env: dict[str, str] | None = None, output: Path | None = None,
     ) -> None:
-        with contextlib.ExitStack() as stack:
-            if isinstance(output, Path):
-                output = stack.enter_context(output.open("ab"))
+        with open(output, "ab") if output else contextlib.nullcontext() as log:
             self.popen = subprocess.Popen(  # noqa: S603
                 list(command), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=None if output is None else subprocess.STDOUT,
-                start_new_session=True, preexec_fn=preexec,
+                stdout=log, stderr=None if log is None else subprocess.STDOUT,
+                start_new_session=True,
             )
         self.pid = self.popen.pid
         self.stopped: Stopped | None = None
