@@ -116,14 +116,10 @@ def sent_texts(front: Front) -> list[str]:
     return headers + [m["body"].decode() for m in response if m.get("body")]
 
 
-@REFUSALS
-def test_page_js_gets_error_then_close_1006_and_nothing_else(
-    serve: Serve, tab: Tab, refusal: Refusal
-) -> None:
-    """No status, header or body reaches the page's script."""
-    connected = connect(serve, tab, refusal.demo, refusal.query)
-    seen = connected.seen
-    where = slide(refusal.name)
+def hides_from_page_js(connected: Connected, refusal: Refusal) -> None:
+    """No status, header or body reaches the page's script: a bare error
+    Event, then close 1006."""
+    seen, where = connected.seen, slide(refusal.name)
     assert [shape(event) for event in seen["events"]] == [
         ("error", "Event", None, None, None, None),
         ("close", "CloseEvent", 1006, "", False, None),
@@ -134,21 +130,17 @@ def test_page_js_gets_error_then_close_1006_and_nothing_else(
     values = [v for event in seen["events"] for v in event.values()]
     assert refusal.status not in values, (where, seen)
     assert str(refusal.status) not in values, (where, seen)
-    texts = sent_texts(connected.front)
-    assert bool(texts) == (refusal.status == 401), where  # something to hide
     shown = json.dumps(seen)
-    leaked = [text for text in texts if text in shown]
+    leaked = [text for text in sent_texts(connected.front) if text in shown]
     assert leaked == [], f"{where}: page JS can read {leaked}"
     assert (seen["protocol"], seen["extensions"]) == ("", ""), where
 
 
-@REFUSALS
-def test_devtools_get_one_line_and_no_response(
-    serve: Serve, tab: Tab, refusal: Refusal
+def tells_devtools_one_line(
+    connected: Connected, tab: Tab, refusal: Refusal
 ) -> None:
     """The console's line is DevTools' only word: no handshake response
     event (there is one for a 101), no header or body in any event."""
-    connected = connect(serve, tab, refusal.demo, refusal.query)
     url, text = connected.url, CONSOLE[refusal.status]
     where = slide(refusal.name)
     tab.wait(lambda: bool(tab.console), "a console line")
@@ -170,11 +162,23 @@ def test_devtools_get_one_line_and_no_response(
     ], (where, ours)
     errors = tab.events("Network.webSocketFrameError")
     assert [event["errorMessage"] for event in errors] == [text], where
-    texts = sent_texts(connected.front)
-    assert bool(texts) == (refusal.status == 401), where  # something to hide
     devtools = json.dumps(tab.network)
-    leaked = [text for text in texts if text in devtools]
+    leaked = [t for t in sent_texts(connected.front) if t in devtools]
     assert leaked == [], f"{where}: DevTools show {leaked}"
+
+
+@REFUSALS
+def test_a_refusal_reaches_page_js_as_1006_and_devtools_as_one_line(
+    serve: Serve, tab: Tab, refusal: Refusal
+) -> None:
+    """One handshake refused, seen by the page's script and by DevTools:
+    whatever the app sent (a 401 has headers and a body to hide, a 403
+    none), neither shows any of it."""
+    connected = connect(serve, tab, refusal.demo, refusal.query)
+    texts = sent_texts(connected.front)
+    assert bool(texts) == (refusal.status == 401), slide(refusal.name)
+    hides_from_page_js(connected, refusal)
+    tells_devtools_one_line(connected, tab, refusal)
 
 
 def test_right_token_opens_and_closes_cleanly(serve: Serve, tab: Tab) -> None:

@@ -56,14 +56,19 @@ def short_delay() -> Iterator[None]:
 
 @dataclass
 class Left:
-    """What the app did once the page had left its stream."""
+    """What demo ``name``'s app did once the page had left its stream."""
 
+    name: str
     received: int  # bytes the page read before it left
     leaving: float  # monotonic, just before the page left
     chunks: list[Printed]  # every "Sending" line
     after: list[Printed]  # those printed once the page was leaving
     stopped: Printed | None  # "Client disconnected"
     bodies: list[Sent]
+
+    @property
+    def where(self) -> str:  # its slide, as a failure names it
+        return slide(self.name)
 
     @property
     def stopped_after(self) -> float | None:
@@ -109,6 +114,7 @@ def leave(
         LEAVES[how](tab)
         assert returns.wait(TIMEOUT), f"{slide(name)}: the app never returned"
         result = Left(
+            name=name,
             received=received,
             leaving=leaving,
             chunks=recorder.since(0, SENDING),
@@ -129,18 +135,18 @@ def test_streaming_response_streams_to_the_end(
 ) -> None:
     """Stock uvicorn drops the sends after the page left: none raises."""
     left = leave("streaming_response", how)
-    where = slide("streaming_response")
     assert left.after, (
-        f"{where}: the app produced nothing once the browser had left "
+        f"{left.where}: the app produced nothing once the browser had left "
         f"({how}; it read {left.received} bytes)"
     )
     assert left.completed, (
-        f"{where} says the app streams on to the end when the browser "
+        f"{left.where} says the app streams on to the end when the browser "
         f"leaves ({how}); it stopped after {len(left.chunks)} chunks"
     )
-    assert left.dropped, f"{where}: no send went to a closed connection"
+    assert left.dropped, f"{left.where}: no send went to a closed connection"
     assert not [s for s in left.bodies if s.raised], (
-        f"{where}: uvicorn raised from send() after the browser left ({how})"
+        f"{left.where}: uvicorn raised from send() after the browser left "
+        f"({how})"
     )
 
 
@@ -149,16 +155,14 @@ def test_disconnect_receive_stops_at_once(
     leave: Callable[[str, str], Left], how: str
 ) -> None:
     left = leave("disconnect_receive", how)
-    where = slide("disconnect_receive")
-    stopped = left.stopped
-    assert stopped is not None, (
-        f"{where} says the app hears http.disconnect when the browser "
-        f"leaves ({how}); it never did"
-    )
+    if (stopped := left.stopped) is None:
+        pytest.fail(f"{left.where} says the app hears http.disconnect when "
+                    f"the browser leaves ({how}); it never did")
     stopped_after = stopped.at - left.leaving
-    assert stopped_after > 0, f"{where}: it stopped before the page left"
-    assert not left.completed, where
-    assert [c for c in left.chunks if c.at > stopped.at] == [], where
+    assert stopped_after > 0, f"{left.where}: it stopped before the page left"
+    assert not left.completed, left.where
+    assert [c for c in left.chunks if c.at > stopped.at] == [], left.where
     # It stops at its first turn after the close: before its next chunk,
     # unless the machine stalled it past DELAY, and then by that much.
-    assert len(left.after) <= 1 + int(stopped_after / DELAY), (where, left)
+    assert len(left.after) <= 1 + int(stopped_after / DELAY), (left.where,
+                                                               left)

@@ -68,10 +68,12 @@ def trailers_sent(front: Front) -> list[Any]:
 
 
 @DEMOS
-def test_fetch_never_sends_te(
+def test_fetch_never_sends_te_nor_shows_trailers(
     serve: Serve, tab: Tab, demo: ModuleType
 ) -> None:
-    """The server sees no TE from the browser, and sends no trailer.
+    """The server sees no TE from the browser, and sends no trailer; nor
+    has Fetch's Response anything of trailers, and a script's Request drops
+    TE (a forbidden header) while it keeps an ordinary one.
 
     Over HTTP/1.1 no server here would send one anyway; the point is that
     the browser never asks. The control, in the same test: a client that
@@ -86,25 +88,14 @@ def test_fetch_never_sends_te(
     names = [name for name, _ in front.requests[0]]
     assert "te" not in names, f"{where}: Chromium sent {front.requests[0]}"
     assert trailers_sent(front) == [], where
+    assert seen["api"] == [], f"{where}: Fetch now has {seen['api']}"
+    assert seen["inResponse"] is False, where
+    assert seen["kept"] == ["x-probe"], where
     reply = http2(port, headers=[TE_TRAILERS])
     assert TE_TRAILERS in front.requests[1], where
     digest = base64.b64encode(hashlib.md5(reply.body).digest()).decode()
     assert reply.trailers == [("content-md5", digest)], where
     assert len(trailers_sent(front)) == 1, where
-
-
-@DEMOS
-def test_no_js_api_exposes_trailers(
-    serve: Serve, tab: Tab, demo: ModuleType
-) -> None:
-    """Fetch's Response has nothing of trailers, and a script's Request
-    drops TE (a forbidden header) while it keeps an ordinary one."""
-    serve_page(serve, tab, demo)
-    seen = tab.run(FETCH_WITH_TE, "/")
-    where = slide(name_of(demo))
-    assert seen["api"] == [], f"{where}: Fetch now has {seen['api']}"
-    assert seen["inResponse"] is False, where
-    assert seen["kept"] == ["x-probe"], where
 
 
 @DEMOS
