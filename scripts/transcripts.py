@@ -1,14 +1,10 @@
-"""The recordings' format: the recorded runs of the demos, the fallback when
-a live demo fails on stage, ``assets/transcripts/STEM.txt``, one terminal row
-a line, after the delay before it, as the stage sees it: ``SECONDS<TAB>ROW
-IN RICH MARKUP``; and a line ``# page`` where ``--step`` ends a page (waits
-for Enter). STEM is the demo's NAME, or NAME.HTTP for its run on ``--http
-HTTP``. ``make transcripts`` writes them (scripts/live/record.py), ``make
-assets`` draws them (scripts/pictures/transcripts.py), ``make replay``
-prints one (scripts/live/replay.py), ``duration(STEM)`` says how long it
-takes on stage."""
+"""The recordings' format: the demos' recorded runs, the fallback when a live
+demo fails on stage. ``assets/transcripts/STEM.txt`` (STEM: NAME, or NAME.HTTP
+for the run on ``--http HTTP``): a terminal row a line, ``SECONDS<TAB>RICH
+MARKUP`` (the delay before it), or ``# page`` where ``--step`` waits for
+Enter. ``make transcripts`` writes them, ``make assets`` draws them."""
 
-import math
+import re
 from pathlib import Path
 from typing import NamedTuple
 
@@ -24,6 +20,7 @@ WIDTH = 80  # columns, as recorded
 HEADER = "# {name}: by `make transcripts`; a row: delay (s), tab, markup"
 PAGE = "# page"  # a line of its own: a page ends (Row.markup: BREAK)
 BREAK = "\f"  # what the runner prints there, with --record
+ROW = re.compile(r"([0-9]+(?:\.[0-9]+)?)\t(.*)")  # seconds, tab, markup
 
 
 class Recording(NamedTuple):
@@ -31,11 +28,6 @@ class Recording(NamedTuple):
 
     name: str
     http: str | None = None
-
-    @classmethod
-    def of(cls, stem: str) -> "Recording":
-        name, _, http = stem.partition(".")
-        return cls(name, http or None)
 
     @property
     def stem(self) -> str:
@@ -83,28 +75,23 @@ def parse(data: bytes, shown: str) -> list[Row]:
     """The rows of a transcript; InputError naming the line at fault."""
     rows = []
     for number, line in enumerate(decode(data, shown).splitlines(), 1):
-        if number == 1 and line.startswith("# "):
-            continue
         if line == PAGE:
             rows.append(Row(0.0, BREAK))
-            continue
-        delay, tab, markup = line.partition("\t")
-        try:
-            seconds = float(delay) if tab else math.nan
-            Text.from_markup(markup)
-        except (ValueError, MarkupError) as exc:
-            raise InputError(shown, number, f"bad row: {exc}") from None
-        if not 0 <= seconds < math.inf:
+        elif match := ROW.fullmatch(line):
+            try:
+                Text.from_markup(match[2])
+            except MarkupError as exc:
+                raise InputError(shown, number, f"bad row: {exc}") from None
+            rows.append(Row(float(match[1]), match[2]))
+        elif number > 1 or not line.startswith("# "):  # not the header
             why = "bad row: not a delay in seconds, a tab, then the row"
             raise InputError(shown, number, why)
-        rows.append(Row(seconds, markup))
     return rows
 
 
-def screen_rows(rows: list[Row], width: int = WIDTH) -> int:
-    """How many rows the transcript takes on a ``width``-column terminal,
-    unpaged."""
-    return sum(max(1, -(-cell_len(r.text.plain) // width))
+def screen_rows(rows: list[Row]) -> int:
+    """How many rows the transcript takes on the terminal, unpaged."""
+    return sum(max(1, -(-cell_len(r.text.plain) // WIDTH))
                for r in rows if not r.breaks)
 
 
@@ -127,7 +114,6 @@ def load(stem: str, root: Path = ROOT) -> list[Row]:
 
 
 def duration(stem: str, root: Path = ROOT) -> float:
-    """The seconds the recorded run ``stem`` takes on stage, from Enter to
-    the prompt, the speaker's Enter at each page aside: its delays summed.
-    OSError if it is not recorded, InputError if its file is bad."""
+    """The seconds the recorded run ``stem`` takes on stage (as ``load``
+    reads it), from Enter to the prompt, the speaker's Enters aside."""
     return round(sum(row.delay for row in load(stem, root)), 3)
