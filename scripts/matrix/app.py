@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -18,9 +17,7 @@ DENIAL_BODY = b"Denied by the probe."
 DENIAL_HEADERS = [(b"content-type", b"text/plain"), (b"x-probe", b"denied")]
 TRAILER_BODY = (b"Hello, ", b"trailers!")
 TRAILERS = ((b"x-first", b"one"), (b"x-second", b"two"))
-MAX_SECONDS = 10.0  # no stream of this app outlives this
-MAX_BURST = 64 * 1024 * 1024  # bytes: the largest burst of /send
-BURST_MESSAGE = 256 * 1024  # bytes: a burst's messages at most
+BURST_MESSAGE = 256 * 1024  # bytes: daphne refuses a message over 1 MiB
 
 
 def record(probe: str, **fields: Any) -> None:
@@ -42,17 +39,11 @@ def exception_fields(exc: BaseException) -> dict[str, Any]:
             "oserror": isinstance(exc, OSError), "message": str(exc)[:200]}
 
 
-def in_parts(kind: str, pieces: Iterable[Message], more: str) -> list[Message]:
-    """One ``kind`` message a piece, ``more`` true on all but the last."""
-    found = list(pieces)
-    return [{"type": kind, **piece, more: index < len(found) - 1}
-            for index, piece in enumerate(found)]
-
-
 async def send_all(
     scope: Scope, send: Send, messages: list[Message], extension: str
 ) -> None:
-    """Send ``messages`` in turn; record how many went, or what failed."""
+    """Send ``messages`` in turn; record how many went, or what failed, and
+    whether the server advertises ``extension``."""
     advertised = extension in scope.get("extensions", {})
     for sent, message in enumerate(messages):
         try:
@@ -64,24 +55,6 @@ async def send_all(
     record(query(scope, "id"), advertised=advertised, sent=len(messages))
 
 
-def scope_fields(scope: Scope) -> dict[str, Any]:
-    asgi = scope.get("asgi") or {}
-    return {
-        "type": scope["type"],
-        "asgi": {key: str(value) for key, value in asgi.items()},
-        "spec_version": asgi.get("spec_version"),
-        "extensions": sorted(scope.get("extensions") or {}),
-        "http_version": scope.get("http_version"),
-    }
-
-
-async def app(scope: Scope, receive: Receive, send: Send) -> None:
-    if scope["type"] == "http":
-        await HTTP.get(scope["path"], not_found)(scope, receive, send)
-    elif scope["type"] == "websocket":
-        await WEBSOCKET.get(scope["path"], ws_close)(scope, receive, send)
-
-
 def start(status: int, *headers: tuple[bytes, bytes]) -> Message:
     return {"type": "http.response.start", "status": status,
             "headers": list(headers)}
@@ -91,31 +64,34 @@ def body(data: bytes, more: bool = False) -> Message:
     return {"type": "http.response.body", "body": data, "more_body": more}
 
 
-async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
-    await send(start(404))
-    await send(body(b""))
-
-
-async def http_scope(scope: Scope, receive: Receive, send: Send) -> None:
-    await send(start(200, (b"content-type", b"application/json")))
-    await send(body(json.dumps(scope_fields(scope)).encode()))
+async def scope_json(scope: Scope, receive: Receive, send: Send) -> None:
+    """The scope's ``asgi`` and extensions as JSON: an HTTP body, or the
+    first message of a WebSocket."""
+    text = json.dumps({"asgi": scope.get("asgi") or {},
+                       "extensions": sorted(scope.get("extensions") or {})},
+                      default=str)
+    if scope["type"] == "http":
+        await send(start(200, (b"content-type", b"application/json")))
+        await send(body(text.encode()))
+        return
+    await receive()  # websocket.connect
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.send", "text": text})
+    await send({"type": "websocket.close", "code": 1000})
 
 
 async def trailers(scope: Scope, receive: Receive, send: Send) -> None:
     """Trailers, sent even where the extension is not advertised: ``count``
     messages (1 or 2, default 2) of one field each."""
-    count = int(query(scope, "count", len(TRAILERS)))
-    sent = TRAILERS[: min(max(count, 1), len(TRAILERS))]
+    sent = TRAILERS[: int(query(scope, "count", len(TRAILERS)))]
     names = b", ".join(name for name, _ in sent)
     head = start(200, (b"content-type", b"text/plain"), (b"trailer", names))
-    messages: list[Message] = [
+    await send_all(scope, send, [
         {**head, "trailers": True},
         *(body(chunk, more=True) for chunk in TRAILER_BODY), body(b""),
-        *in_parts("http.response.trailers",
-                  ({"headers": [trailer]} for trailer in sent),
-                  "more_trailers"),
-    ]
-    await send_all(scope, send, messages, "http.response.trailers")
+        *({"type": "http.response.trailers", "headers": [trailer],
+           "more_trailers": trailer != sent[-1]} for trailer in sent),
+    ], "http.response.trailers")
 
 
 async def disconnect(scope: Scope, receive: Receive, send: Send) -> None:
@@ -125,31 +101,38 @@ async def disconnect(scope: Scope, receive: Receive, send: Send) -> None:
     await send(body(b"x", more=True))
     try:
         async with asyncio.timeout(float(query(scope, "seconds", 2))):
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    record(probe, disconnect=True, keys=sorted(message))
-                    return
+            while (message := await receive())["type"] != "http.disconnect":
+                pass
+        record(probe, disconnect=True, keys=sorted(message))
     except TimeoutError:
         record(probe, disconnect=False)
 
 
-async def keep_sending(
-    scope: Scope, send_one: Callable[[int], Awaitable[None]]
-) -> None:
-    """Send until time is up, whatever ``send()`` does; record each send's
-    start and outcome, and the first raise at once, as ``{id}.raised``."""
-    probe = query(scope, "id")
+async def keep_sending(scope: Scope, receive: Receive, send: Send) -> None:
+    """Spec 2.4: ``send()`` raises OSError once the client has gone. Send
+    until time is up, whatever ``send()`` does; record each send's start
+    and outcome, and the first raise at once, as ``{id}.raised``. On a
+    WebSocket, a ``burst`` of bytes first fills the buffers of a client
+    that does not read."""
+    probe, http = query(scope, "id"), scope["type"] == "http"
+    if http:
+        await send(start(200))
+    else:
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        burst = int(query(scope, "burst", 0))
+        for begin in range(0, burst, BURST_MESSAGE):
+            size = min(BURST_MESSAGE, burst - begin)
+            await send({"type": "websocket.send", "bytes": b"b" * size})
     interval = float(query(scope, "interval", 0.02))
-    seconds = min(float(query(scope, "seconds", 1)), MAX_SECONDS)
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + float(query(scope, "seconds", 1))
     sent: list[float] = []
     raises: list[list[Any]] = []  # [start, exception, is an OSError]
     first: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        begun = time.monotonic()
+    while (begun := time.monotonic()) < deadline:
         try:
-            await send_one(len(sent) + len(raises))
+            await send(body(b"x", more=True) if http else {
+                "type": "websocket.send", "text": f"tick {len(sent)}"})
         except Exception as exc:  # what the server raised
             fields = exception_fields(exc)
             if not first:
@@ -164,39 +147,18 @@ async def keep_sending(
            **{k: v for k, v in first.items() if k != "at"})
 
 
-async def http_send(scope: Scope, receive: Receive, send: Send) -> None:
-    """Spec 2.4: ``send()`` raises OSError once the client has gone."""
-    await send(start(200))
-    await keep_sending(scope, lambda number: send(body(b"x", more=True)))
-
-
-HTTP: dict[str, ASGIApp] = {
-    "/scope": http_scope, "/trailers": trailers,
-    "/disconnect": disconnect, "/send": http_send,
-}
-
-
-async def ws_scope(scope: Scope, receive: Receive, send: Send) -> None:
-    await receive()  # websocket.connect
-    await send({"type": "websocket.accept"})
-    text = json.dumps(scope_fields(scope))
-    await send({"type": "websocket.send", "text": text})
-    await send({"type": "websocket.close", "code": 1000})
-
-
 async def ws_deny(scope: Scope, receive: Receive, send: Send) -> None:
     """A 401 denial response, sent even where it is not advertised."""
     await receive()  # websocket.connect
-    size = -(-len(DENIAL_BODY) // max(1, int(query(scope, "parts", 1))))
+    size = -(-len(DENIAL_BODY) // int(query(scope, "parts", 1)))
     pieces = range(0, len(DENIAL_BODY), size)
-    messages: list[Message] = [
-        {"type": "websocket.http.response.start", "status": DENIAL_STATUS,
+    kind = "websocket.http.response"
+    await send_all(scope, send, [
+        {"type": f"{kind}.start", "status": DENIAL_STATUS,
          "headers": DENIAL_HEADERS},
-        *in_parts("websocket.http.response.body",
-                  ({"body": DENIAL_BODY[i : i + size]} for i in pieces),
-                  "more_body"),
-    ]
-    await send_all(scope, send, messages, "websocket.http.response")
+        *({"type": f"{kind}.body", "body": DENIAL_BODY[i : i + size],
+           "more_body": i + size < len(DENIAL_BODY)} for i in pieces),
+    ], kind)
 
 
 async def ws_close(scope: Scope, receive: Receive, send: Send) -> None:
@@ -205,21 +167,15 @@ async def ws_close(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "websocket.close", "code": 1000})
 
 
-async def ws_send(scope: Scope, receive: Receive, send: Send) -> None:
-    """Spec 2.4 on WebSockets: ``send()`` raises once the client left."""
-    await receive()  # websocket.connect
-    await send({"type": "websocket.accept"})
-    burst = min(int(query(scope, "burst", 0)), MAX_BURST)
-    # A burst first, for a client that does not read: the server's buffers
-    # fill. In messages of at most 256 KiB (daphne refuses over 1 MiB).
-    for begin in range(0, burst, BURST_MESSAGE):
-        size = min(BURST_MESSAGE, burst - begin)
-        await send({"type": "websocket.send", "bytes": b"b" * size})
-    await keep_sending(
-        scope, lambda n: send({"type": "websocket.send", "text": f"tick {n}"})
-    )
-
-
-WEBSOCKET: dict[str, ASGIApp] = {
-    "/scope": ws_scope, "/deny": ws_deny, "/close": ws_close, "/send": ws_send,
+ROUTES: dict[str, dict[str, ASGIApp]] = {
+    "http": {"/scope": scope_json, "/trailers": trailers,
+             "/disconnect": disconnect, "/send": keep_sending},
+    "websocket": {"/scope": scope_json, "/deny": ws_deny, "/close": ws_close,
+                  "/send": keep_sending},
 }
+
+
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Each path of ROUTES; no lifespan."""
+    if scope["type"] in ROUTES:
+        await ROUTES[scope["type"]][scope["path"]](scope, receive, send)

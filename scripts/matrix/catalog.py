@@ -1,8 +1,7 @@
 """What the support matrix covers: its features and the slides that claim
-them, its servers, its columns, and how hard the probe looks. Light to
+them, its servers and columns, and how hard the probe looks. Light to
 import: no server, no client."""
 
-from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 Transport = Literal["http", "websocket"]
@@ -14,58 +13,53 @@ BEST_FIRST = (YES, PARTIAL, NO, HANGS)  # the results that rank
 VALUE = "value"  # a cell that reports a value (a spec version), not support
 
 MATRIX_SLIDE = "Who supports what, measured (assets/support_matrix.svg)"
-DENIAL_SLIDE = "WebSocket Denial Response"
-TRAILERS_SLIDE = "HTTP Trailers"
-DISCONNECT_SLIDE = "Client Disconnection"
 OSERROR_SLIDE = "Client Disconnection: Uvicorn raises OSError on... WebSockets!"
 BENEFITS_SLIDE = "FastAPI reaps the benefits (assets/bench_fastapi.svg)"
+DENIAL, TRAILERS = ("WebSocket Denial Response",), ("HTTP Trailers",)
+OSERROR, SPEC = (OSERROR_SLIDE,), (OSERROR_SLIDE, BENEFITS_SLIDE)
 
 
-@dataclass(frozen=True)
-class Feature:
-    """One row of the matrix: what is probed, as the pictures label it (at
-    most 21 characters), the question (for the README and the JSON), and
-    the slides that claim it."""
+class Feature(NamedTuple):
+    """A row of the matrix: what is probed, its label in the pictures (at
+    most 21 characters), and the slides that claim it."""
 
     id: str
     label: str
     transport: Transport
-    question: str
     slides: tuple[str, ...]
 
 
 FEATURES = (
-    Feature("spec_http", "spec_version, HTTP", "http",
-            "scope['asgi']['spec_version'] of an HTTP request",
-            (OSERROR_SLIDE, BENEFITS_SLIDE)),
-    Feature("spec_websocket", "spec_version, WS", "websocket",
-            "scope['asgi']['spec_version'] of a WebSocket", (OSERROR_SLIDE,)),
-    Feature("close_before_accept", "close before accept", "websocket",
-            "websocket.close before accept: does the client get a 403?",
-            (DENIAL_SLIDE,)),
-    Feature("denial", "denial response", "websocket",
-            "a 401 denial response with headers and a one-message body",
-            (DENIAL_SLIDE,)),
-    Feature("denial_streamed", "denial, streamed", "websocket",
-            "a 401 denial response whose body comes in 3 messages "
-            "(more_body)", (DENIAL_SLIDE,)),
-    Feature("trailers_http1", "trailers, HTTP/1.1", "http",
-            "one, then two http.response.trailers messages, te: trailers, "
-            "HTTP/1.1", (TRAILERS_SLIDE,)),
-    Feature("trailers_http2", "trailers, HTTP/2", "http",
-            "one, then two http.response.trailers messages, te: trailers, "
-            "cleartext HTTP/2 with prior knowledge", (TRAILERS_SLIDE,)),
+    Feature("spec_http", "spec_version, HTTP", "http", SPEC),
+    Feature("spec_websocket", "spec_version, WS", "websocket", OSERROR),
+    Feature("close_before_accept", "close before accept", "websocket", DENIAL),
+    Feature("denial", "denial response", "websocket", DENIAL),
+    Feature("denial_streamed", "denial, streamed", "websocket", DENIAL),
+    Feature("trailers_http1", "trailers, HTTP/1.1", "http", TRAILERS),
+    Feature("trailers_http2", "trailers, HTTP/2", "http", TRAILERS),
     Feature("http_disconnect", "http.disconnect", "http",
-            "does receive() give http.disconnect when the client leaves?",
-            (DISCONNECT_SLIDE,)),
-    Feature("oserror_http", "OSError on send, HTTP", "http",
-            "does send() raise an OSError once the HTTP client has left?",
-            (OSERROR_SLIDE, BENEFITS_SLIDE)),
-    Feature("oserror_websocket", "OSError on send, WS", "websocket",
-            "does send() raise an OSError once the WebSocket client has "
-            "left?", (OSERROR_SLIDE,)),
+            ("Client Disconnection",)),
+    Feature("oserror_http", "OSError on send, HTTP", "http", SPEC),
+    Feature("oserror_websocket", "OSError on send, WS", "websocket", OSERROR),
 )
 BY_ID = {feature.id: feature for feature in FEATURES}
+
+
+class Profile(NamedTuple):
+    """How hard to look."""
+
+    name: str
+    jobs: int  # server processes at once; more than one: features, too
+    timeout: float  # seconds a client waits (longer "hangs"); SIGTERM's
+    watch: float  # seconds an app sends on after its client left
+    # A server's own limit on a WebSocket handshake ({handshake} in its
+    # arguments; daphne's, whole seconds and up to one early): a second
+    # over ``timeout``, so that the probe outwaits it.
+    handshake: int
+
+
+FULL = Profile("full", 1, 3.0, 2.0, 5)  # daphne's default handshake limit
+QUICK = Profile("quick", 16, 1.0, 0.6, 2)
 
 
 class Target(NamedTuple):
@@ -77,89 +71,60 @@ class Target(NamedTuple):
     transports: tuple[Transport, ...] = ("http", "websocket")
 
 
-@dataclass(frozen=True)
-class Profile:
-    """How hard to look: timeouts (seconds), and how much runs at once."""
-
-    name: str
-    jobs: int  # server processes at once
-    concurrent: bool  # a server's features at once
-    timeout: float  # a client waits for a reply: longer "hangs"
-    watch: float  # an app keeps sending after its client left
-    interval: float  # between the app's sends
-    start_timeout: float  # for a server to accept connections
-    stop_timeout: float  # between SIGTERM and SIGKILL
-    # A server's own limit on a WebSocket handshake, where it has an option
-    # for it ({handshake} in its arguments: daphne's whole seconds). The
-    # probe waits past it. daphne drops the connection up to a second early
-    # (its timer rounds the deadline down to the second), so it exceeds
-    # ``timeout`` by a second: no handshake the client waits for is dropped.
-    handshake: int
-
-
-FULL = Profile("full", 1, False, 3.0, 2.0, 0.02, 20.0, 3.0, 5)  # daphne's 5
-QUICK = Profile("quick", 16, True, 1.0, 0.6, 0.02, 20.0, 1.0, 2)
-
-
 class Process(NamedTuple):
-    """One server process, probed for one or two targets."""
+    """One server process, probed for its targets: ``args`` after
+    ``python``, {port} and {handshake} (the profile's) filled in."""
 
     id: str
-    package: str
-    # After ``python``: {port} is replaced, and {handshake} by the seconds
-    # the probe gives the server's own WebSocket handshake timeout.
     args: tuple[str, ...]
     targets: tuple[Target, ...]
 
     def command(self, profile: Profile, port: str) -> list[str]:
-        """The arguments after ``python``, for ``profile`` and ``port``."""
         handshake = str(profile.handshake)
         return [arg.replace("{port}", port).replace("{handshake}", handshake)
                 for arg in self.args]
 
 
 APP = "scripts.matrix.app:app"
+QUIET = "--log-level warning --no-access-log"
+PROTOTYPE = "demos.oserror_protocols:{}Protocol"  # uvicorn #3085, an --http
 
 
-def _uvicorn(http: str, ws: str, *extra: str) -> Process:
-    h2 = "-h2" if extra else ""
-    return Process(
-        f"uvicorn --http {http} --ws {ws}", "uvicorn",
-        ("-m", "uvicorn", APP, "--host", "127.0.0.1", "--port", "{port}",
-         "--http", http, *extra, "--ws", ws, "--lifespan", "off",
-         "--log-level", "warning", "--no-access-log"),
-        (Target(f"uvicorn-{http}{h2}", "uvicorn",
-                f"--http {http}{' --http2' if extra else ''}", ("http",)),
-         Target(f"uvicorn-{ws}", "uvicorn", f"--ws {ws}", ("websocket",))),
-    )
+def _uvicorn(http: str, ws: str, *targets: str) -> Process:
+    """uvicorn ``--http HTTP --ws WS``: two targets, its HTTP then its
+    WebSocket implementation, or one for both."""
+    command = (f"-m uvicorn {APP} --host 127.0.0.1 --port {{port}} --http "
+               f"{http} --ws {ws} --lifespan off {QUIET}")
+    found: tuple[Target, ...]
+    if len(targets) == 1:
+        found = (Target(targets[0], "uvicorn", f"--http {http} --ws {ws}"),)
+    else:
+        found = (Target(targets[0], "uvicorn", f"--http {http}", ("http",)),
+                 Target(targets[1], "uvicorn", f"--ws {ws}", ("websocket",)))
+    return Process(f"uvicorn --http {http} --ws {ws}", tuple(command.split()),
+                   found)
 
 
-def _prototype(http: str, ws: str) -> Process:
-    """uvicorn #3085 (demos/oserror_protocols.py): one target, both."""
-    flags = f"--http demos.oserror_protocols:{http}Protocol --ws {ws}"
-    return _uvicorn(flags.split()[1], ws)._replace(targets=(
-        Target(f"uvicorn-3085-{http.lower()}", "uvicorn", flags),))
+def _other(name: str, implementation: str, args: str) -> Process:
+    return Process(name, ("-m", name, *args.split()),
+                   (Target(name, name, implementation),))
 
 
 PROCESSES = (
-    _uvicorn("h11", "websockets-sansio"),
-    _uvicorn("httptools", "wsproto"),
-    _prototype("H11", "websockets-sansio"),
-    _prototype("HttpTools", "wsproto"),
-    _uvicorn("zttp", "websockets", "--http2"),
-    Process("hypercorn", "hypercorn",
-            ("-m", "hypercorn", APP, "--bind", "127.0.0.1:{port}",
-             "--log-level", "warning", "--graceful-timeout", "1"),
-            (Target("hypercorn", "hypercorn", "asyncio worker, h11 and h2"),)),
-    Process("granian", "granian",
-            ("-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
-             "--port", "{port}", "--workers", "1", "--log-level", "warning",
-             "--no-access-log", APP),
-            (Target("granian", "granian", "--interface asgi, --http auto"),)),
-    Process("daphne", "daphne",
-            ("-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", "-v", "0",
-             "--websocket_connect_timeout", "{handshake}", APP),
-            (Target("daphne", "daphne", "twisted"),)),
+    _uvicorn("h11", "websockets-sansio", "uvicorn-h11",
+             "uvicorn-websockets-sansio"),
+    _uvicorn("httptools", "wsproto", "uvicorn-httptools", "uvicorn-wsproto"),
+    _uvicorn(PROTOTYPE.format("H11"), "websockets-sansio", "uvicorn-3085-h11"),
+    _uvicorn(PROTOTYPE.format("HttpTools"), "wsproto",
+             "uvicorn-3085-httptools"),
+    _uvicorn("zttp --http2", "websockets", "uvicorn-zttp-h2",
+             "uvicorn-websockets"),
+    _other("hypercorn", "asyncio worker, h11 and h2", f"{APP} --bind "
+           "127.0.0.1:{port} --log-level warning --graceful-timeout 1"),
+    _other("granian", "--interface asgi, --http auto", "--interface asgi "
+           f"--host 127.0.0.1 --port {{port}} --workers 1 {QUIET} {APP}"),
+    _other("daphne", "twisted", "-b 127.0.0.1 -p {port} -v 0 "
+           f"--websocket_connect_timeout {{handshake}} {APP}"),
 )
 TARGETS = tuple(t for process in PROCESSES for t in process.targets)
 TARGET_IDS = tuple(t.id for t in TARGETS)
@@ -206,7 +171,5 @@ def spec_at_least(text: str, least: str) -> bool:
     def number(version: str) -> tuple[int, ...]:
         return tuple(int(part) for part in version.split("."))
 
-    try:
-        return all(number(v) >= number(least) for v in text.split("/"))
-    except ValueError:
-        return False
+    return all(v.replace(".", "").isdigit() and number(v) >= number(least)
+               for v in text.split("/"))

@@ -4,37 +4,17 @@ assets/support_matrix.json (nothing is written if a server or a probe fails).
 Each server of catalog.py serves app.py, started and stopped as a ``Probed``
 (probed.py); cells.py asks it every feature."""
 
-import argparse
-import json
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from scripts.common import (
-    ROOT,
-    SCHEMA,
-    command,
-    header,
-    shown,
-    versions,
-    write_atomic,
-)
+from scripts.common import ROOT, command, header, shown, versions, write_json
 from scripts.matrix import catalog
-from scripts.matrix.catalog import (
-    FEATURES,
-    FULL,
-    PROCESSES,
-    QUICK,
-    Feature,
-    Process,
-    Profile,
-    Target,
-)
+from scripts.matrix.catalog import FEATURES, FULL, QUICK, Process, Profile
 from scripts.matrix.cells import Cell, guarded, short
 from scripts.matrix.probed import Probed
 
@@ -43,62 +23,58 @@ CATEGORICAL = ("result", "value", "status", "exception", "extensions")
 VERSIONS = ("uvicorn", "hypercorn", "granian", "daphne", "websockets",
             "wsproto", "h11", "httptools", "zttp", "h2", "twisted")
 Document = dict[str, Any]
-Jobs = list[tuple[Target, Feature]]
 Cells = dict[tuple[str, str], Cell]  # by target and feature
 
 
-def features_of(target: Target) -> list[Feature]:
-    return [f for f in FEATURES if f.transport in target.transports]
-
-
-def _failures(probed: Probed, jobs: Jobs, cells: Cells) -> list[str]:
+def _failures(
+    probed: Probed, keys: list[tuple[str, str]], cells: Cells
+) -> list[str]:
     """Why the probe did not measure: no start, a death, a probe raised."""
-    names = ", ".join(catalog.cell_name(t.id, f.id) for t, f in jobs)
+    names = ", ".join(catalog.cell_name(*key) for key in keys)
     if not probed.started:
         return [f"{probed.process.id}: the server did not start: "
                 f"{probed.crashed} (no cell probed: {names})"]
     death = probed.death()
     failures = [f"{probed.process.id}: the server died during the probe "
                 f"({death}); cells probed: {names}"] if death else []
-    return failures + [
-        f"{catalog.cell_name(*key)}: the probe failed: "
-        f"{data['observed']['error']}"
-        for key, data in cells.items() if "error" in data.get("observed", {})
-    ]
+    return failures + [f"{catalog.cell_name(*key)}: the probe failed: "
+                       f"{data['observed']['error']}" for key, data in
+                       cells.items() if "error" in data.get("observed", {})]
 
 
-def probe_process(process: Process, profile: Profile, folder: Path) -> Document:
-    """Start one server, probe every feature of its targets, stop it."""
-    probed, started = Probed(process, profile, folder), time.monotonic()
-    jobs = [(t, f) for t in process.targets for f in features_of(t)]
+def probe_process(
+    process: Process, profile: Profile, folder: Path
+) -> tuple[Document, Cells, list[str]]:
+    """Start one server, probe every feature of its targets, stop it: the
+    process's part of the JSON, its cells and its failures."""
+    probed, began = Probed(process, profile, folder), time.monotonic()
+    keys = [(t.id, f.id) for t in process.targets for f in FEATURES
+            if f.transport in t.transports]
     cells: Cells = {}
     try:
         probed.start()
-        workers = len(jobs) if profile.concurrent and jobs else 1
+        workers = len(keys) if profile.jobs > 1 and keys else 1
         with ThreadPoolExecutor(workers) as pool:
-            futures = {(t.id, f.id): pool.submit(guarded, probed, f.id)
-                       for t, f in jobs if probed.started}
-            cells = {key: future.result() for key, future in futures.items()}
-        failures = _failures(probed, jobs, cells)
+            if probed.started:
+                cells = dict(zip(keys, pool.map(
+                    lambda key: guarded(probed, key[1]), keys), strict=True))
+        failures = _failures(probed, keys, cells)
     finally:
-        probed.stop()
+        stopped_by, left_behind = probed.stop()
+    start = probed.start_seconds
     return {
         "process": process.id,
         "command": " ".join(["python", *process.command(profile, "PORT")]),
         "started": probed.started,
-        "start_seconds": None if probed.start_seconds is None
-        else round(probed.start_seconds, 3),
-        "stopped_by": probed.stopped,
-        "left_behind": probed.leftovers,
-        "seconds": round(time.monotonic() - started, 3),
+        "start_seconds": None if start is None else round(start, 3),
+        "stopped_by": stopped_by, "left_behind": left_behind,
+        "seconds": round(time.monotonic() - began, 3),
         "pgid": probed.server.pid if probed.server else None,
-        "log_errors": probed.logged_errors(),
-        "cells": cells, "failures": failures,
-    }
+    }, cells, failures
 
 
 def probe(
-    processes: Sequence[Process] = PROCESSES, profile: Profile = FULL,
+    processes: Sequence[Process] = catalog.PROCESSES, profile: Profile = FULL,
     progress: Callable[[str], None] = lambda line: None,
 ) -> Document:
     """Probe ``processes``; return the support matrix document."""
@@ -110,110 +86,78 @@ def probe(
         futures = [pool.submit(probe_process, process, profile, Path(folder))
                    for process in reversed(processes)][::-1]
         for future in futures:
-            done = future.result()
-            progress(f"  {done['process']:<40} {done['seconds']:5.1f} s")
-        results = [future.result() for future in futures]
+            done = future.result()[0]
+            progress(f"  {done['process']:<44} {done['seconds']:5.1f} s")
     found = versions(VERSIONS)
-    failures = [message for done in results for message in done["failures"]]
+    results = [future.result() for future in futures]
+    failures = [message for *_, failed in results for message in failed]
     seconds = round(time.monotonic() - began, 2)
     return {
         **({"failures": failures} if failures else {}),
         **header("scripts/matrix/probe.py (make matrix)", "probed",
                  profile.name, seconds, found),
-        "features": [asdict(feature) for feature in FEATURES],
-        "servers": [_target(target, done, found)
-                    for process, done in zip(processes, results, strict=True)
-                    for target in process.targets],
-    }
-
-
-def _target(target: Target, done: Document, found: dict[str, str]) -> Document:
-    """A target's row of the JSON, from its process's probe (``done``)."""
-    omitted = ("cells", "failures")
-    return {
-        "id": target.id, "package": target.package,
-        "version": found.get(target.package, "?"),
-        "implementation": target.implementation,
-        "transports": list(target.transports),
-        "process": {k: v for k, v in done.items() if k not in omitted},
-        "cells": {f.id: done["cells"][target.id, f.id] for f in features_of(
-            target) if (target.id, f.id) in done["cells"]},
+        "features": [feature._asdict() for feature in FEATURES],
+        "servers": [
+            {"id": t.id, "package": t.package,
+             "version": found.get(t.package, "?"),
+             "implementation": t.implementation,
+             "transports": list(t.transports), "process": done,
+             "cells": {f: c for (i, f), c in cells.items() if i == t.id}}
+            for process, (done, cells, _) in zip(processes, results,
+                                                 strict=True)
+            for t in process.targets
+        ],
     }
 
 
 def describe(data: Cell | None) -> str:
     if data is None:
         return "nothing (not probed)"
-    parts = [str(data.get("result"))] + [
+    text = ", ".join([str(data.get("result"))] + [
         f"{key} {short(data[key]) if key == 'exception' else data[key]}"
         for key in CATEGORICAL[1:] if data.get(key) not in (None, [])
-    ]
-    text = ", ".join(parts)
+    ])
     return f"{text} ({data['note']})" if data.get("note") else text
 
 
 def differences(committed: Document, now: Document) -> list[str]:
-    """A message per cell whose categorical result changed, and per version."""
-    old = {s["id"]: s["cells"] for s in committed["servers"]}
-    new = {s["id"]: s["cells"] for s in now["servers"]}
-    order = {target: index for index, target in enumerate(catalog.TARGET_IDS)}
-    messages = []
-    for server in sorted(set(old) | set(new), key=lambda t: order.get(t, 99)):
-        for feature in [f.id for f in FEATURES]:
-            a = old.get(server, {}).get(feature)
-            b = new.get(server, {}).get(feature)
-            if a is b is None or (a and b and all(
-                a.get(key) == b.get(key) for key in CATEGORICAL
-            )):
-                continue
-            messages.append(
-                f"{catalog.cell_name(server, feature)}: the committed matrix "
-                f"says {describe(a)}; the server now gives {describe(b)}. "
-                f"Now wrong: {catalog.cell_slides(feature)}. "
-                "Run `make matrix`, then update those slides."
-            )
-    was, now_ = committed["versions"], now["versions"]
-    return messages + [
-        f"{name} {now_.get(name)} is installed, the matrix was probed with "
-        f"{was.get(name)}"
-        for name in sorted(set(was) | set(now_))
-        if was.get(name) != now_.get(name)
+    """A message per cell whose categorical fields changed (never timings),
+    naming the slides it makes wrong, and per package whose version did."""
+    old, new = ({(server["id"], feature): cell for server in document["servers"]
+                 for feature, cell in server["cells"].items()}
+                for document in (committed, now))
+
+    def fields(cells: Cells, key: tuple[str, str]) -> list[Any]:
+        return [cells.get(key, {}).get(field) for field in CATEGORICAL]
+
+    was, installed = committed["versions"], now["versions"]
+    return [
+        f"{catalog.cell_name(*key)}: the committed matrix says "
+        f"{describe(old.get(key))}; the server now gives "
+        f"{describe(new.get(key))}. Now wrong: {catalog.cell_slides(key[1])}."
+        " Run `make matrix`, then update those slides."
+        for key in dict.fromkeys([*old, *new])
+        if fields(old, key) != fields(new, key)
+    ] + [
+        f"{name} {installed.get(name)} is installed, the matrix was probed "
+        f"with {was.get(name)}" for name in sorted(set(was) | set(installed))
+        if was.get(name) != installed.get(name)
     ]
-
-
-def read(path: Path) -> Document:
-    document: Document = json.loads(path.read_text(encoding="utf-8"))
-    if document.get("schema") != SCHEMA:
-        raise ValueError(f"schema {document.get('schema')!r}, not {SCHEMA}")
-    return document
-
-
-def parser() -> argparse.ArgumentParser:
-    return command(
-        "scripts.matrix.probe", __doc__, "1 differences (--compare), "
-        "2 bad input, 3 a server or a probe failed",
-        quick={"action": "store_true", "help": "every server and feature at "
-               "once, short timeouts (the tests')"},
-        output={"type": Path, "default": OUTPUT, "help": "the JSON to "
-                "write or compare with (default: %(default)s)"},
-        compare={"action": "store_true", "help": "write nothing; compare the "
-                 "categorical results (never timings) with --output, naming "
-                 "each changed cell and its slides"},
-    )
 
 
 def main(
     argv: Sequence[str] | None = None,
-    processes: Sequence[Process] = PROCESSES,
+    processes: Sequence[Process] = catalog.PROCESSES,
 ) -> int:
     """The command; tests pass ``processes`` of their own."""
-    args = parser().parse_args(argv)
+    args = command(
+        "scripts.matrix.probe", __doc__, "2 bad input, 3 a server or a probe "
+        "failed", quick={"action": "store_true", "help": "every server and "
+                         "feature at once, short timeouts (the tests')"},
+        output={"type": Path, "default": OUTPUT, "help": "the JSON to write "
+                "(default: %(default)s)"},
+    ).parse_args(argv)
     profile, output = QUICK if args.quick else FULL, shown(args.output, ROOT)
-    try:
-        committed = read(args.output) if args.compare else None
-    except (OSError, ValueError) as exc:
-        print(f"{output}: {exc}", file=sys.stderr)
-        return 2
     if not args.output.parent.is_dir():
         print(f"{shown(args.output.parent, ROOT)}: no such folder",
               file=sys.stderr)
@@ -226,15 +170,8 @@ def main(
         print(f"{len(failures)} failure(s): the probe did not measure every "
               f"cell; {output} is left as it was", file=sys.stderr)
         return 3
-    if committed is not None:
-        found = differences(committed, document)
-        print(*found, f"{len(found)} difference(s) with {output}", sep="\n")
-        return 1 if found else 0
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    try:
-        write_atomic(args.output, text.encode())
-    except OSError as error:
-        print(f"{output}: {error.strerror}", file=sys.stderr)
+    if error := write_json(args.output, document):
+        print(error, file=sys.stderr)
         return 2
     print(f"{output}: probed in {document['probed']['seconds']:.1f} s")
     return 0

@@ -5,7 +5,6 @@ import contextlib
 import itertools
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -16,7 +15,9 @@ from scripts.common import ROOT
 from scripts.matrix import app
 from scripts.matrix.catalog import Process, Profile
 from scripts.net.ports import accepting, pick_port
-from scripts.net.processes import Server, StartError
+from scripts.net.processes import StartError, Stopped, Subprocess
+
+_serial = itertools.count(1)  # the servers' files in a shared folder
 
 
 class Probed:
@@ -24,37 +25,31 @@ class Probed:
 
     def __init__(self, process: Process, profile: Profile, folder: Path):
         self.process, self.profile = process, profile
-        slug = re.sub(r"[^a-z0-9]+", "-", process.id.lower()).strip("-")
-        self.events, self.log = (folder / f"{slug}.{kind}"
-                                 for kind in ("events.jsonl", "log"))
-        self.port, self.started = 0, False
+        name = f"server-{next(_serial)}"
+        self.events, self.log = folder / f"{name}.jsonl", folder / f"{name}.log"
+        self.port, self.started, self.crashed = 0, False, ""
         # The server's handshake limit, if the probe sets one: else 0.
         self.handshake = profile.handshake * ("{handshake}" in process.args)
-        self.server: Server | None = None
+        self.server: Subprocess | None = None
         self.start_seconds: float | None = None
-        self.stopped = self.crashed = ""
-        self.leftovers: list[int] = []
         self._ids = itertools.count(1)
 
     def start(self) -> None:
         """Start the server (again if its port was taken); else ``crashed``."""
         env = {**os.environ, app.EVENTS: str(self.events),
                "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
-        timeout = self.profile.start_timeout
         for _attempt in range(3):
-            self.port = pick_port()
+            self.port, begun = pick_port(), time.monotonic()
             args = self.process.command(self.profile, str(self.port))
-            begun = time.monotonic()
-            self.server = Server([sys.executable, *args], cwd=ROOT, env=env,
-                                 output=self.log)
+            self.server = Subprocess([sys.executable, *args], cwd=ROOT, env=env,
+                                     output=self.log)
             try:
-                self.server.wait_ready(lambda: accepting(self.port), timeout)
+                self.server.wait_ready(lambda: accepting(self.port), 20.0)
             except StartError as error:
                 self.crashed = (
-                    f"not accepting connections after {timeout:.0f} s"
-                    if error.code is None else f"exited with code "
-                    f"{error.code} while starting: {self.last_log_line()}"
-                )
+                    "not accepting connections after 20 s" if error.code is None
+                    else f"exited with code {error.code} while starting: "
+                    f"{self.last_log_line()}")
             else:
                 self.started = True
                 self.start_seconds = time.monotonic() - begun
@@ -63,11 +58,11 @@ class Probed:
             if not any("in use" in line.lower() for line in self.log_lines()):
                 return
 
-    def stop(self) -> None:
-        """Stop the whole tree; how, and what is left, are recorded."""
-        if self.server is not None:
-            stopped = self.server.stop(timeout=self.profile.stop_timeout)
-            self.stopped, self.leftovers = stopped.how, stopped.leftovers
+    def stop(self) -> Stopped:
+        """Stop the whole tree: how, and what is left of it."""
+        if self.server is None:
+            return Stopped("never started", [])
+        return self.server.stop(timeout=self.profile.timeout)
 
     def next_id(self, feature: str) -> str:
         return f"{feature}-{next(self._ids)}"
@@ -105,13 +100,3 @@ class Probed:
             text = self.log.read_text(errors="replace")
             return [line.rstrip() for line in text.splitlines() if line.strip()]
         return []
-
-    def logged_errors(self) -> list[str]:
-        """ERROR lines and exceptions the server logged, deduplicated."""
-        found: dict[str, None] = {}
-        for line in self.log_lines():
-            if re.search(r"ERROR|Error:|Exception|Traceback", line):
-                line = re.sub(r"^\S*\d{4}-\d\d-\d\d[ T][\d:,.]+( \+\d+)?\]?\s*",
-                              "", line)
-                found[re.sub(r"^\[\d+\]\s*", "", line)[:160]] = None
-        return list(found)[:12]

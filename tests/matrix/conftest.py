@@ -3,12 +3,12 @@ servers that misbehave: one crashes at start, one listens and never answers
 (and ignores SIGTERM, as does its child), one dies during the probe, and a
 real one whose answers a probe cannot read."""
 
+import json
 from typing import Any
 
 import pytest
 
 from scripts.common import ROOT
-from scripts.matrix import probe
 from scripts.matrix.catalog import Process, Target
 
 COMMITTED = ROOT / "assets" / "support_matrix.json"
@@ -20,7 +20,8 @@ STOCK = ("uvicorn-h11", "uvicorn-httptools")
 
 @pytest.fixture(scope="module")
 def committed() -> Document:
-    return probe.read(COMMITTED)
+    document: Document = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    return document
 
 
 def cells(document: Document, feature: str) -> dict[str, dict[str, Any]]:
@@ -38,7 +39,7 @@ def by_id(document: Document, target: str) -> dict[str, Any]:
 
 def misbehaving(name: str, code: str, *transports: Any) -> Process:
     """A server process that runs ``code`` ({port}: its port)."""
-    return Process(name, "none", ("-c", code),
+    return Process(name, ("-c", code),
                    (Target(name, "none", name, transports),))
 
 
