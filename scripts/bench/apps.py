@@ -1,6 +1,7 @@
-"""The apps the disconnect benchmark serves: the WebSocket twins of the slides'
-three HTTP patterns, printing as the demos do, and many small streams from
-Starlette and FastAPI, at the spec version of the server serving them."""
+"""The apps the disconnect benchmark serves besides the demos: the WebSocket
+twins of the slides' three HTTP patterns, printing and paced as
+streaming_response (the demos' contract, demos/catalog.py), and many small
+streams from Starlette and FastAPI, at the spec version of their server."""
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -12,8 +13,11 @@ from starlette.responses import PlainTextResponse, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-DELAY = 0.2  # seconds between messages, as in the HTTP demos
+from demos import streaming_response
+from demos.catalog import DISCONNECTED, SENDING
+
 TEXT = "Hello, world!"
+CHUNKS, CHUNK = 10, b"x" * 31 + b"\n"  # a throughput response's chunks
 
 
 def accepted(pattern: Callable[[Receive, Send], Awaitable[None]]) -> ASGIApp:
@@ -30,9 +34,9 @@ def accepted(pattern: Callable[[Receive, Send], Awaitable[None]]) -> ASGIApp:
 
 async def stream(send: Send) -> None:
     for char in TEXT:
-        print(f"Sending {char!r}")
+        print(f"{SENDING} {char!r}")
         await send({"type": "websocket.send", "text": char})
-        await asyncio.sleep(DELAY)
+        await asyncio.sleep(streaming_response.DELAY)
     await send({"type": "websocket.close", "code": 1000})
 
 
@@ -50,7 +54,7 @@ async def ws_listen(receive: Receive, send: Send) -> None:
         while (await receive())["type"] != "websocket.disconnect":
             pass
         if not streaming.done():
-            print("Client disconnected")
+            print(DISCONNECTED)
             streaming.cancel()
 
 
@@ -60,11 +64,7 @@ async def ws_raise_oserror(receive: Receive, send: Send) -> None:
     try:
         await stream(send)
     except OSError:
-        print("Client disconnected")
-
-
-CHUNKS = 10  # chunks per response
-CHUNK = b"x" * 31 + b"\n"
+        print(DISCONNECTED)
 
 
 async def chunks() -> AsyncIterator[bytes]:
@@ -72,29 +72,25 @@ async def chunks() -> AsyncIterator[bytes]:
         yield CHUNK
 
 
-async def starlette_stream(request: Request) -> StreamingResponse:
+async def streamed(request: Request) -> StreamingResponse:
     return StreamingResponse(chunks(), media_type="text/plain")
 
 
-starlette_app = Starlette(routes=[Route("/stream", starlette_stream)])
 fastapi_app = FastAPI()
-
-
-@fastapi_app.get("/stream")
-async def fastapi_stream() -> StreamingResponse:
-    return StreamingResponse(chunks(), media_type="text/plain")
-
-
-# The frameworks, by the query string that picks one: ?NAME.
-FRAMEWORKS = {"starlette": starlette_app, "fastapi": fastapi_app}
-_BY_QUERY = {name.encode(): app for name, app in FRAMEWORKS.items()}
-_MISSING = PlainTextResponse("no such framework", status_code=404)
+fastapi_app.get("/stream")(streamed)
+# The frameworks, by the query string that picks one: /stream?NAME.
+FRAMEWORKS: dict[str, ASGIApp] = {
+    "starlette": Starlette(routes=[Route("/stream", streamed)]),
+    "fastapi": fastapi_app,
+}
 
 
 async def throughput_app(scope: Scope, receive: Receive, send: Send) -> None:
     """``/stream?NAME``: one of FRAMEWORKS; ``/spec``: the spec_version."""
     if scope["type"] == "http":
-        app = _BY_QUERY.get(scope.get("query_string", b""), _MISSING)
         if scope["path"] == "/spec":
-            app = PlainTextResponse(scope["asgi"].get("spec_version", "2.0"))
-        await app(scope, receive, send)
+            spec = scope["asgi"].get("spec_version", "2.0")
+            await PlainTextResponse(spec)(scope, receive, send)
+        else:
+            framework = FRAMEWORKS[scope["query_string"].decode()]
+            await framework(scope, receive, send)

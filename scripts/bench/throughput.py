@@ -1,9 +1,8 @@
 """Measurement 2 of the disconnect benchmark: what every streaming response
-costs, no client leaving. wrk (or, for the smoke run, an asyncio client)
+costs, no client leaving. wrk (or, for the smoke run, an httpx2 client)
 loads apps.FRAMEWORKS on uvicorn (spec 2.3) and on its #3085 prototype (2.5),
 each in a subprocess, variant after variant, round after round."""
 
-import asyncio
 import os
 import re
 import shlex
@@ -12,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -19,16 +19,13 @@ from typing import Any
 import httpx2
 
 from scripts.bench import apps
-from scripts.bench.wasted import PROTOTYPE, TIMEOUT, summary
+from scripts.bench.wasted import TIMEOUT
 from scripts.common import ROOT
-from scripts.figures import FRAMEWORKS, per_round
 from scripts.net.ports import HOST, accepting, pick_port
-from scripts.net.processes import Server, StartError
+from scripts.net.processes import StartError, Subprocess
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
-# The spec each server says (checked before a run), and its --http: stock
-# uvicorn, and the prototype of #3085, which says what #3085 says.
-SPECS = {"2.3": None, "2.5": PROTOTYPE}
+Load = Callable[[str, bool], "LoadRun"]  # (url, warm-up) -> the run
 
 
 @dataclass(frozen=True)
@@ -72,41 +69,57 @@ def wrk_version(wrk: str) -> str:
     result = subprocess.run(  # noqa: S603
         [wrk, "--version"], capture_output=True, text=True, check=False
     )
-    output = result.stdout + result.stderr
-    found = re.search(r"wrk \S*?(\d+\.\d+(\.\d+)?)", output)
+    found = re.search(r"wrk \S*?(\d+\.\d+(\.\d+)?)",
+                      result.stdout + result.stderr)
     return found.group(1) if found else "?"
 
 
-def run_asyncio(url: str, connections: int, count: int) -> LoadRun:
-    """``count`` GETs over ``connections`` keep-alive connections."""
-    latencies: list[float] = []
-    errors = 0
+def run_client(url: str, connections: int, count: int) -> LoadRun:
+    """``count`` GETs over ``connections`` keep-alive connections, a thread
+    each (httpx2): the smoke run's load."""
 
-    async def worker(client: httpx2.AsyncClient) -> None:
-        nonlocal count, errors
-        while count > 0:
-            count -= 1
-            start = time.perf_counter()
-            response = await client.get(url)
-            latencies.append((time.perf_counter() - start) * 1000)
-            errors += response.status_code != 200
+    def get(client: httpx2.Client) -> tuple[float, bool]:
+        start = time.perf_counter()
+        failed = client.get(url).status_code != 200
+        return (time.perf_counter() - start) * 1000, failed
 
-    async def run() -> None:
-        limits = httpx2.Limits(max_connections=connections)
-        async with httpx2.AsyncClient(
-            limits=limits, timeout=TIMEOUT, trust_env=False
-        ) as client:
-            await asyncio.gather(*(worker(client) for _ in range(connections)))
-
-    start = time.perf_counter()
-    asyncio.run(run())
-    seconds = time.perf_counter() - start
-    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    limits = httpx2.Limits(max_connections=connections)
+    with httpx2.Client(limits=limits, timeout=TIMEOUT, trust_env=False) as (
+        client
+    ), ThreadPoolExecutor(connections) as pool:
+        start = time.perf_counter()
+        found = list(pool.map(lambda _: get(client), range(count)))
+        seconds = time.perf_counter() - start
+    latencies = [ms for ms, _ in found]
     return LoadRun(
-        requests=len(latencies), seconds=seconds,
-        rps=len(latencies) / seconds, p50_ms=statistics.median(latencies),
-        p99_ms=cuts[98], errors=errors,
-    )
+        requests=count, seconds=seconds, rps=count / seconds,
+        p50_ms=statistics.median(latencies), errors=sum(f for _, f in found),
+        p99_ms=statistics.quantiles(latencies, n=100, method="inclusive")[98])
+
+
+def loader(
+    wrk: list[str], connections: int, run: int, warmup: int
+) -> tuple[Load, dict[str, Any]]:
+    """How to load one variant once, or warm it up, and how the JSON says
+    it: ``wrk``, its command, pinned or not, ``run`` and ``warmup`` seconds
+    a run; [], the httpx2 client, ``run`` and ``warmup`` requests."""
+
+    def load(url: str, warm: bool) -> LoadRun:
+        if not wrk:
+            return run_client(url, connections, warmup if warm else run)
+        seconds = warmup if warm else run
+        return parse_wrk(subprocess.check_output(  # noqa: S603
+            [*wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+             "--timeout", "5s", url], text=True, timeout=seconds + 30))
+
+    if not wrk:
+        return load, {
+            "tool": "httpx2 client, a thread a connection",
+            "connections": connections, "requests_per_run": run,
+            "warmup_requests": warmup}
+    return load, {"tool": f"wrk {wrk_version(wrk[-1])}", "threads": 1,
+                  "connections": connections, "seconds_per_run": run,
+                  "warmup_seconds": warmup}
 
 
 def pinning(
@@ -124,63 +137,37 @@ def pinning(
 @contextmanager
 def uvicorn_process(
     http: str | None, pin: list[str]
-) -> Iterator[tuple[Callable[[], None], int, str]]:
+) -> Iterator[tuple[Callable[[], int], str]]:
     """uvicorn serving ``apps.throughput_app`` in a subprocess until the block
-    ends: how to wait until it accepts connections, its port, its command."""
+    ends: how to wait until it accepts connections (its port), its command."""
     port = pick_port()
-    command = [
-        *pin, sys.executable, "-m", "uvicorn",
-        "scripts.bench.apps:throughput_app", "--host", HOST, "--port",
-        str(port), "--lifespan", "off", "--log-level", "warning",
-        "--no-access-log", *(["--http", http] if http else []),
-    ]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    said = shlex.join(command).replace(sys.executable, "python")
-    server = Server(command, cwd=ROOT, env=env)
+    command = [*pin, sys.executable, *(
+        f"-m uvicorn scripts.bench.apps:throughput_app --host {HOST} --port "
+        f"{port} --lifespan off --log-level warning --no-access-log").split(),
+        *(["--http", http] if http else [])]
+    server = Subprocess(command, cwd=ROOT,
+                        env={**os.environ, "PYTHONPATH": str(ROOT)})
 
-    def ready() -> None:
+    def ready() -> int:
         try:
             server.wait_ready(lambda: accepting(port), 20.0)
         except StartError as error:
             code = "" if error.code is None else f" (exit code {error.code})"
-            message = f"the benchmark's uvicorn did not start{code}"
-            raise RuntimeError(message) from None
+            raise RuntimeError(
+                f"the benchmark's uvicorn did not start{code}") from None
+        return port
 
     try:
-        yield ready, port, said
+        yield ready, shlex.join(command).replace(sys.executable, "python")
     finally:
         server.stop(timeout=5.0)
 
 
-def _variant(name: str, found: list[LoadRun]) -> dict[str, Any]:
-    framework, spec = name.rsplit("-", 1)
-    runs = [asdict(r) for r in found]
-    return {
-        "variant": name, "framework": framework, "spec_version": spec,
-        **{key: summary([run[key] for run in runs])
-           for key in ("rps", "p50_ms", "p99_ms")},
-        **{key: sum(run[key] for run in runs)
-           for key in ("requests", "errors")},
-        "runs": runs,
-    }
-
-
-def _paired(cost: dict[str, Any], framework: str) -> dict[str, Any]:
-    """Each round's prototype run over the same round's stock run, so that what
-    else the machine did at the time cancels out (figures.per_round)."""
-    paired = {key: summary(per_round(cost, framework, name))
-              for key, name in (("rps", "rps"), ("p50", "p50_ms"),
-                                ("p99", "p99_ms"))}
-    return {**{key: value["median"] for key, value in paired.items()},
-            "paired": paired}
-
-
 def measure(
-    ports: dict[str, int], load: Callable[[str, bool], LoadRun], repeats: int,
-    tool: dict[str, Any],
+    ports: dict[str, int], load: Load, repeats: int, tool: dict[str, Any]
 ) -> dict[str, Any]:
     """Measurement 2, on the servers at ``ports`` (by spec): each variant
-    warmed up, then each in turn, round after round; ``load(url, warm)``."""
+    warmed up, then each in turn, round after round."""
     urls = {f"{framework}-{spec}": f"http://{HOST}:{port}/stream?{framework}"
             for framework in apps.FRAMEWORKS for spec, port in ports.items()}
     for spec, port in ports.items():
@@ -190,28 +177,25 @@ def measure(
             raise RuntimeError(f"the spec {spec} server says spec {said}")
     for name, url in urls.items():
         check = httpx2.get(url, timeout=TIMEOUT, trust_env=False)
-        expected = apps.CHUNK * apps.CHUNKS
-        if check.status_code != 200 or check.content != expected:
+        if check.status_code != 200 or check.content != (
+                apps.CHUNK * apps.CHUNKS):
             raise RuntimeError(f"{name} does not stream as expected")
         load(url, True)
     variants = list(urls)
-    runs: dict[str, list[LoadRun]] = {name: [] for name in variants}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
     for repeat in range(repeats):
         shift = repeat % len(variants)
         for name in variants[shift:] + variants[:shift]:
-            runs[name].append(load(urls[name], False))
-    results = [_variant(name, runs[name]) for name in variants]
+            runs[name].append(asdict(load(urls[name], False)))
     return {
         "stream": {"chunks": apps.CHUNKS, "chunk_bytes": len(apps.CHUNK)},
         "load": {**tool, "runs_per_variant": repeats,
                  "order": "variants in turn, rotating each round"},
-        "results": results,
-        "ratios": {
-            framework: _paired({"results": results, "servers": ports},
-                               framework)
-            for framework in FRAMEWORKS
-        },
-        "ratios_are": "per round, the prototype's run over stock's; median",
+        "results": [{
+            "variant": name, "framework": name.rsplit("-", 1)[0],
+            "spec_version": name.rsplit("-", 1)[1],
+            "requests": sum(run["requests"] for run in runs[name]),
+            "errors": sum(run["errors"] for run in runs[name]),
+            "runs": runs[name],
+        } for name in variants],
     }
-
-
