@@ -1,7 +1,7 @@
 """The runner's clients, one per demo (``client()``): HTTP/1.1 and HTTP/2 on
-the exchanges of scripts/net/exchanges.py (h11, h2), WebSocket on
-websockets' own; each step shown on the timeline as it comes; what they
-measured, for the summary (``Outcome``)."""
+the exchanges of scripts/net/exchanges.py, WebSocket on websockets' own;
+each step shown on the timeline as it comes, what they measured summed up
+(``Outcome``)."""
 
 import asyncio
 import base64
@@ -80,9 +80,9 @@ async def fetch(
     got = Fetched()
     try:
         writer.write(exchange.start())
+        said = f"GET {exchange.target} {exchange.protocol}{aside}"
         host = [("host", exchange.authority)] * timeline.verbose
-        timeline.sent(f"GET {exchange.target} {exchange.protocol}{aside}",
-                      header_lines([*host, *exchange.headers]))
+        timeline.client("→", said, header_lines([*host, *exchange.headers]))
         while got.chunks != chunks:
             data = await asyncio.wait_for(reader.read(65536), IO_TIMEOUT)
             parts, answer = exchange.receive(data)
@@ -93,18 +93,18 @@ async def fetch(
                     timeline.answer(part.version, part.status, part.reason,
                                     part.headers)
                 elif isinstance(part, exchanges.Body) and part.data:
-                    timeline.received(f"{chunk} {part.data!r}")
+                    timeline.client("←", f"{chunk} {part.data!r}")
                     got.body, got.chunks = got.body + part.data, got.chunks + 1
                     if got.chunks == chunks:
                         break
                 elif isinstance(part, exchanges.Trailers):
-                    timeline.received(Text("trailers", style="title"),
-                                      header_lines(part.headers))
+                    timeline.client("←", Text("trailers", "title"),
+                                    header_lines(part.headers))
                     got.trailers += part.headers
                 elif isinstance(part, exchanges.End):
                     if part.ending != exchanges.COMPLETE:
                         raise ClientError(f"the server's reply: {part.ending}")
-                    timeline.note(end)
+                    timeline.client("•", end)
                     if isinstance(exchange, Http2):
                         writer.write(exchange.close())
                     return got
@@ -144,7 +144,7 @@ async def leave_mid_stream(server: DemoServer) -> Outcome:
         CHUNKS_BEFORE_LEAVING), IO_TIMEOUT)
     left = timeline.now()
     said = f"Hangs up mid-stream; watching the server up to {watch:.1f} s"
-    timeline.note(Text(said, "title"))
+    timeline.client("•", Text(said, "title"))
     returned = await server.until(
         lambda: any(at > left for at in server.returns), watch)
     after = len(server.lines_since(left, SENDING))
@@ -171,10 +171,8 @@ async def get_with_trailers(server: DemoServer) -> Outcome:
     computed = base64.b64encode(hashlib.md5(body).digest()).decode()
     ok = trailer == computed
     verdict = "matches" if ok else "MISMATCH" if trailer else "is missing"
-    server.timeline.note(
-        Text.assemble("content-md5 ", (verdict, style(ok))),
-        [f"computed: base64(md5(body)) = {computed}"],
-    )
+    server.timeline.client("•", Text.assemble("content-md5 ", (
+        verdict, style(ok))), [f"computed: base64(md5(body)) = {computed}"])
     return Outcome([
         f"Body {body!r}, {len(body)} bytes.",
         f"Trailer content-md5 {trailer or ''}: {verdict} the MD5 of the body "
@@ -193,14 +191,15 @@ class ShowHandshake(logging.LoggerAdapter[logging.Logger]):
         return True
 
     def log(self, level: int, msg: object, *args: object, **_: Any) -> None:
+        timeline = self.timeline
         if msg == "> GET %s HTTP/1.1":
-            path = self.timeline.mask(str(args[0]))
-            self.timeline.sent(f"GET {path} HTTP/1.1 (WebSocket handshake)")
-        elif msg == "> %s: %s" and self.timeline.verbose and (
+            said = f"GET {timeline.mask(str(args[0]))} HTTP/1.1"
+            timeline.client("→", f"{said} (WebSocket handshake)")
+        elif msg == "> %s: %s" and timeline.verbose and (
             str(args[0]).lower() in SHOWN_HEADERS
         ):
             line = Text(f"  {args[0]}: {args[1]}", style="detail")
-            self.timeline.row(None, "", "", line)
+            timeline.row(None, "", "", line)
 
 
 async def handshake(
@@ -231,20 +230,18 @@ async def handshake(
 
 
 async def listen(server: DemoServer, client: ws.ClientConnection) -> str:
-    """Receive messages until the server closes (or stays quiet)."""
+    """Receive messages until the server closes (TimeoutError if it stays
+    quiet): how many, and the close."""
     messages = 0
     while True:
         try:
             message = await asyncio.wait_for(client.recv(), IO_TIMEOUT)
         except ws.ConnectionClosed as exc:
             closed = exc.rcvd or "without a close frame"
-            server.timeline.received(f"close {closed}")
+            server.timeline.client("←", f"close {closed}")
             return f"{plural(messages, 'message')}, close {exc.rcvd}"
-        except TimeoutError:
-            server.timeline.note(f"Nothing for {IO_TIMEOUT:.0f} s: closing")
-            return f"{plural(messages, 'message')}, then silence"
         messages += 1
-        server.timeline.received(f"message {message!r}")
+        server.timeline.client("←", f"message {message!r}")
 
 
 async def leave_after_first(
@@ -254,22 +251,20 @@ async def leave_after_first(
     timeline, limit = server.timeline, 2 * server.pace + 1
     async with asyncio.timeout(IO_TIMEOUT):
         message = await client.recv()
-    timeline.received(f"message {message!r}")  # no pause: it ticks on
+    timeline.client("←", f"message {message!r}")  # no pause: it ticks on
     left = timeline.now()
-    timeline.sent(Text("close 1000 (the client leaves)", style="title"))
+    timeline.client("→", Text("close 1000 (the client leaves)", "title"))
     await client.close()
-    timeline.received(f"close {client.protocol.close_rcvd}")
+    timeline.client("←", f"close {client.protocol.close_rcvd}")
     waiting = f"Waiting for tick 2 ({server.pace:g} s): the app notices then"
-    timeline.note(Text(waiting, "detail"))
+    timeline.client("•", Text(waiting, "detail"))
     if not await server.until(
         lambda: bool(server.lines_since(left, DISCONNECTED)), limit
     ):
-        said = f"The app did not notice within {limit:g} s"
-        timeline.note(said)
-        return f"{said}."
+        raise ClientError(f"the app did not notice within {limit:g} s")
     noticed = server.lines_since(left, DISCONNECTED)[0]
     delay = noticed.at - left
-    timeline.note(Text(f"The app noticed {delay:.1f} s later", style="title"))
+    timeline.client("•", Text(f"The app noticed {delay:.1f} s later", "title"))
     printed = f"The app printed {noticed.text!r}"
     return f"{printed} {delay:.1f} s after the client left."
 
@@ -282,7 +277,7 @@ async def token_attempts(server: DemoServer) -> Outcome:
         if number > 1:
             await server.timeline.pause()
         attempt = f"Attempt {number} of {len(attempts)}: {label}"
-        server.timeline.note(Text(attempt, style="title"))
+        server.timeline.client("•", Text(attempt, "title"))
         said, websocket = await handshake(server, server.demo.path + given)
         if websocket is not None:
             async with websocket:

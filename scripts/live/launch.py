@@ -4,15 +4,13 @@ OPTIONS]``: how the runner starts a demo's uvicorn (without options, plain
 sends of APP, a demo of demos/catalog.py (``Demo.paced()``: its code, as
 the slides show it, unchanged). ``--observe`` wraps its app (``observe()``)
 to print, for each HTTP request, the scope's ``asgi.spec_version`` and the
-asyncio tasks alive for the response as its first body is sent, then again
-once the app has returned: what the runner reads back (``parse()``)."""
+asyncio tasks alive for the response as its first body is sent, and when
+the app returned: what the runner reads back (server.py)."""
 
 import argparse
 import asyncio
 import contextlib
 import importlib
-import json
-from typing import NamedTuple
 
 import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,64 +18,39 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from demos.catalog import DEMOS
 from scripts.live import plural, seconds
 
-PREFIX = "scripts.live.launch: "  # starts each line the observer prints
-
-
-class Observation(NamedTuple):
-    """One HTTP request, as the app saw it; ``tasks``: None, no body sent;
-    ``returned``: the app has returned."""
-
-    path: str
-    spec_version: str | None
-    tasks: int | None
-    returned: bool = False
-
-    def line(self) -> str:
-        return PREFIX + json.dumps(self._asdict())
-
-    def __str__(self) -> str:
-        said = f"spec_version {self.spec_version or 'not set'}"
-        if self.tasks is not None:
-            said += f"; the response ran in {plural(self.tasks, 'task')}"
-        return said + "; the app returned" * self.returned
-
-
-def parse(line: str) -> Observation | None:
-    """The observation a line of the server's output reports, or None."""
-    if line.startswith(PREFIX):
-        with contextlib.suppress(ValueError, TypeError):
-            return Observation(**json.loads(line.removeprefix(PREFIX)))
-    return None
+OBSERVED = "scripts.live.launch: "  # starts each line the observer prints
+RETURNED = "the app returned"  # what it prints once the app has returned
 
 
 def observe(app: ASGIApp) -> ASGIApp:
-    """``app``, reporting an HTTP request as its first body is sent (or it
-    ends without one), and again once the app returns. The tasks counted are
-    those that appeared on the loop since the request began, and its own:
-    the runner's clients make one request at a time."""
+    """``app``, saying of an HTTP request, as its first body is sent (or it
+    ends without one): "spec_version 2.3; the response ran in 1 task"; then
+    ``RETURNED``. The tasks counted are those that appeared on the loop
+    since the request began, and its own: the runner's clients make one
+    request at a time."""
 
     async def observed(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
         before = len(asyncio.all_tasks())  # its own task among them
-        version = scope.get("asgi", {}).get("spec_version")
-        seen = Observation(scope["path"], version, None)
+        version = scope.get("asgi", {}).get("spec_version") or "not set"
+        said, tasks = f"{OBSERVED}spec_version {version}", 0
 
         async def watched(message: Message) -> None:
-            nonlocal seen
-            if seen.tasks is None and message["type"] == "http.response.body":
+            nonlocal tasks
+            if not tasks and message["type"] == "http.response.body":
                 tasks = len(asyncio.all_tasks()) - before + 1
-                seen = seen._replace(tasks=tasks)
-                print(seen.line(), flush=True)
+                ran = plural(tasks, "task")
+                print(f"{said}; the response ran in {ran}", flush=True)
             await send(message)
 
         try:
             await app(scope, receive, watched)
         finally:
-            if seen.tasks is None:
-                print(seen.line(), flush=True)
-            print(seen._replace(returned=True).line(), flush=True)
+            if not tasks:
+                print(said, flush=True)
+            print(OBSERVED + RETURNED, flush=True)
 
     return observed
 

@@ -1,12 +1,16 @@
-"""A demo's run: its server and its client in one timeline, or its recording
-replayed. Typed in a terminal (``make demo``), it pages (``--step``): each
-phase on a clear screen, Enter goes on; piped or recorded, it does not.
-Ctrl-C stops the output at once, the server too, in one line, exit 0."""
+"""A demo's run: its server and its client in one timeline; or its recording
+replayed (``make replay``), paced like the real run, with no server and no
+network: the fallback on stage. Typed in a terminal, it pages (``--step``):
+each phase on a clear screen, Enter goes on; piped or recorded, it does
+not. Ctrl-C stops the output at once, the server too, in one line, exit 0."""
 
 import argparse
 import asyncio
+import re
 import signal
+import sys
 from collections.abc import Awaitable
+from pathlib import Path
 
 import h11
 import websockets as ws
@@ -17,21 +21,29 @@ from rich.table import Table
 from rich.text import Text
 
 from demos.catalog import Demo
+from scripts.common import ROOT, InputError, shown
 from scripts.live import PORT
-from scripts.live.clients import Client, ClientError, Outcome, client
-from scripts.live.replay import replay
+from scripts.live.clients import Client, ClientError, client
 from scripts.live.server import DemoServer, ServerError
 from scripts.live.timeline import Timeline, interactive, keys_hidden, style
+from scripts.style import PALETTES
+from scripts.transcripts import RECORDINGS, Recording, load, path
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 CLIENT_ERRORS = (  # reported rather than raised; TimeoutError is an OSError
     ClientError, OSError, h11.ProtocolError, H2Error, ws.WebSocketException,
 )
 ERASE = "\r\x1b[K"  # back to column 0, the row erased: the prompt, or ^C
+HEX = re.compile(r"#[0-9a-fA-F]{6}")
+# A recording's colours are the dark palette's, each its own style's.
+LIGHT = {PALETTES["dark"][name].split()[-1]: spec.split()[-1]
+         for name, spec in PALETTES["light"].items()}
 
 
 async def show(server: DemoServer, script: Client) -> int:
-    """Serve the demo, run its client, stop, sum up."""
+    """Serve the demo, run its client, stop, sum up: the slide's point, on
+    the server it ran on, what the client measured, and what the runner
+    observed (its own: the command shown does not observe)."""
     demo, timeline, outcome = server.demo, server.timeline, None
     console = timeline.console
     timeline.clear()
@@ -54,25 +66,64 @@ async def show(server: DemoServer, script: Client) -> int:
         console.print(Text(f"\nError: {timeline.mask(error)}", style="bad"))
         return 1
     await timeline.pause()
-    console.print("", summary(server, outcome))
+    findings = Table.grid(padding=(0, 1))
+    if demo.transport == "http":
+        seen = server.observations[-1:]
+        outcome.findings.append(
+            f"Observed by the runner: {seen[0]}." if seen
+            else "The runner observed no HTTP request in the server.")
+    for finding in outcome.findings:
+        findings.add_row("•", finding)
+    point = Text((server.http and demo.oserror) or demo.summary, "title")
+    border = style(outcome.ok)
+    console.print("", Panel(Group(point, findings), title="What this shows",
+                            border_style=border))
     return 0 if outcome.ok else 1
 
 
-def summary(server: DemoServer, outcome: Outcome) -> Panel:
-    """What the run shows: the slide's point, on the server it ran on, and
-    what the client measured, and the observer (its own, not the demo's:
-    the command shown does not observe)."""
-    demo, findings = server.demo, Table.grid(padding=(0, 1))
-    said = [*outcome.findings]
-    if demo.transport == "http" and (seen := server.observations):
-        said.append(f"Observed by the runner: {seen[-1]}.")
-    elif demo.transport == "http":
-        said.append("The runner observed no HTTP request in the server.")
-    for finding in said:
-        findings.add_row("•", finding)
-    point = (server.http and demo.oserror) or demo.summary
-    body = Group(Text(point, style="title"), findings)
-    return Panel(body, title="What this shows", border_style=style(outcome.ok))
+async def replay(
+    name: str, console: Console, step: bool, root: Path = ROOT,
+    http: str | None = None, light: bool = False,
+) -> int:
+    """Print the recording of ``name`` (run on ``--http http``, if given),
+    in the ``light`` palette or the dark one; 2 if there is none or it is
+    bad."""
+    recording, why = Recording(name, http), ""
+    file = shown(path(root, recording.stem), root)
+    run = f"{name!r}" + ("" if http is None else f" on --http {http}")
+    if recording not in RECORDINGS:
+        ran = ", ".join(r.name for r in RECORDINGS if r.http == http)
+        why = f"No recording of {run}: `make transcripts` records {ran} on it."
+    else:
+        try:
+            rows = load(recording.stem, root)
+        except FileNotFoundError:
+            why = f"No recording of {run}: {file} is missing: run `make "
+            why += "transcripts`."
+        except (OSError, InputError) as error:
+            why = f"Cannot replay {run}: {error}"
+    if why:
+        print(why, file=sys.stderr)
+        return 2
+    pages = Timeline(console, name, 1 + sum(row.breaks for row in rows),
+                     step=step)
+    pages.clear()
+    for index, row in enumerate(rows):
+        if row.breaks:
+            await pages.pause()
+            continue
+        await asyncio.sleep(row.delay)
+        if index == 0 and row.text.plain.startswith("─"):  # the title rule
+            said = f"a replay of {file}, no server"
+            if len(f"{name} · {said}") <= console.width - 4:  # Rich's rule
+                said = f"{name} · {said}"  # else it would cut the title
+            console.rule(Text(said, "title"))  # says so, in the same row
+            continue
+        markup = row.markup
+        if light:
+            markup = HEX.sub(lambda m: LIGHT.get(m[0].lower(), m[0]), markup)
+        console.print(Text.from_markup(markup), soft_wrap=True)
+    return 0
 
 
 async def interruptible(
@@ -105,9 +156,9 @@ async def interruptible(
         gone = server is None or await server.stop(now=True)
         if console.is_terminal:
             console.file.write(ERASE)
-        said = "" if server is None else "; the server is gone" if gone else (
-            "; the server is still running")
-        console.print(Text(f"Stopped: {why}{said}.", "runner"))
+        if server is not None:
+            why += f"; the server is {'gone' if gone else 'still running'}"
+        console.print(Text(f"Stopped: {why}.", "runner"))
         return 0 if gone else 1
 
 
@@ -115,26 +166,25 @@ def run(
     demo: Demo, args: argparse.Namespace, console: Console, errors: Console
 ) -> int:
     """Run ``demo`` as ``args`` say (cli.py), or replay it."""
-    step = args.step
-    if step is None:
-        step = interactive() and not args.record
+    step = interactive() and not args.record if args.step is None else args.step
+    server = None
     if args.replay:
-        with keys_hidden(step):
-            return asyncio.run(interruptible(
-                replay(demo.name, console, step, http=args.http,
-                       light=args.light), console))
-    secret = ""
-    if demo.name == "ws_with_token":  # its token, masked: ***
-        try:
-            from demos.ws_with_token import TOKEN  # DEMO_TOKEN overrides it
-        except SystemExit as exc:  # the demo refuses its settings
-            errors.print(str(exc), style="bad", soft_wrap=True)
-            return 2
-        secret = TOKEN
-    script, pages = client(demo)
-    timeline = Timeline(console, demo.name, pages, args.verbose, step,
-                        secret, args.record)
-    server = DemoServer(demo, args.port, args.interval, args.http, timeline,
-                        shown_port=PORT if args.record else None)
+        main = replay(demo.name, console, step, http=args.http,
+                      light=args.light)
+    else:
+        secret = ""
+        if demo.name == "ws_with_token":  # its token, masked: ***
+            try:
+                from demos.ws_with_token import TOKEN  # or DEMO_TOKEN
+            except SystemExit as exc:  # the demo refuses its settings
+                errors.print(str(exc), style="bad", soft_wrap=True)
+                return 2
+            secret = TOKEN
+        script, pages = client(demo)
+        timeline = Timeline(console, demo.name, pages, args.verbose, step,
+                            secret, args.record)
+        server = DemoServer(demo, args.port, args.interval, args.http,
+                            timeline, PORT if args.record else None)
+        main = show(server, script)
     with keys_hidden(step):
-        return asyncio.run(interruptible(show(server, script), console, server))
+        return asyncio.run(interruptible(main, console, server))

@@ -19,8 +19,7 @@ import psutil
 from demos.catalog import HTTP_CLASSES, Demo
 from scripts.common import ROOT
 from scripts.live import PORT, STAGE_PACE, python_command
-from scripts.live.launch import Observation
-from scripts.live.launch import parse as observation
+from scripts.live.launch import OBSERVED, RETURNED
 from scripts.live.timeline import Timeline
 from scripts.net import ports
 
@@ -82,7 +81,7 @@ class DemoServer:
         self.demo, self.port, self.http = demo, port, http
         self.timeline, self.notes = timeline, list[str]()
         self.lines, self.returns = list[LogLine](), list[float]()
-        self.observations = list[Observation]()
+        self.observations = list[str]()  # what the observer said
         slides = demo.seconds() if demo.pace else 0.0  # it imports the demo:
         why = "this run"  # now, not once the output began (slow)
         if interval is None and slides > STAGE_PACE:
@@ -133,7 +132,7 @@ class DemoServer:
                 code = await process.wait()
                 why = f"exited with code {code} before accepting connections"
             raise ServerError(f"The server {why}; its output is above.")
-        self.timeline.zero()
+        self.timeline.start = time.monotonic()  # the stamps count from now
         self.timeline.runner(f"Server up: PID {process.pid}, port {self.shown}")
 
     async def stop(self, now: bool = False) -> bool:
@@ -187,16 +186,16 @@ class DemoServer:
         observer's apart (shown with ``--verbose``: it is not the app's)."""
         while raw := await stream.readline():
             text = self.timeline.mask(raw.decode(errors="replace").rstrip())
-            line = LogLine(self.timeline.now(), text)
-            if (seen := observation(line.text)) is None:
-                self.timeline.server(line.text, line.at)
-                self.lines.append(line)
-            elif seen.returned:
-                self.returns.append(line.at)
+            at, seen = self.timeline.now(), text.removeprefix(OBSERVED)
+            if seen == text:
+                self.timeline.server(text, at)
+                self.lines.append(LogLine(at, text))
+            elif seen == RETURNED:
+                self.returns.append(at)
             else:
                 self.observations.append(seen)
-            if seen is not None and self.timeline.verbose:
-                self.timeline.runner(f"Observed GET {seen.path}: {seen}")
+            if seen != text and self.timeline.verbose:
+                self.timeline.runner(f"Observed: {seen}")
             async with self.changed:
                 self.changed.notify_all()
         async with self.changed:

@@ -1,10 +1,9 @@
 """The timeline where the server's lines meet the client's: one stamped row
 each, in arrival order, in the runner's palette; and its pages. With
-``--step`` (the default in an interactive terminal) a run waits for Enter
-between its phases, each page on a clear screen under a one-line header,
-so that every page fits the projector's terminal; meanwhile keys are not
-echoed, and an Enter typed before the prompt does not skip a page. With
-``--record``, a line of its own (``MARK``) says where a page ends."""
+``--step`` (in a terminal, by default) a run waits for Enter between its
+phases, each on a clear screen under a header, so every page fits the
+projector's terminal; keys are not echoed meanwhile, nor count if typed
+before the prompt. With ``--record``, ``MARK`` says where a page ends."""
 
 import asyncio
 import contextlib
@@ -44,7 +43,7 @@ CONTINUED = " \\"  # ends a row of a command that goes on below
 # a server logs some lines just after the client has its answer.
 SETTLE, SETTLE_LIMIT = 0.2, 1.0
 Content = str | Text
-Headers = Iterable[tuple[str | bytes, str | bytes]]
+Headers = Iterable[tuple[str, str]]
 
 
 def style(ok: bool) -> str:  # what went as it should, or did not
@@ -52,10 +51,7 @@ def style(ok: bool) -> str:  # what went as it should, or did not
 
 
 def header_lines(headers: Headers) -> list[str]:
-    return [
-        ": ".join(x.decode("latin-1") if isinstance(x, bytes) else x for x in h)
-        for h in headers
-    ]
+    return [f"{name}: {value}" for name, value in headers]
 
 
 def interactive() -> bool:
@@ -147,20 +143,14 @@ class Timeline:
                 (self.name, "title"), f" · page {self.page} of {self.pages}"))
         self.start += time.monotonic() - waited
 
-    def zero(self) -> None:  # the stamps count from now on: the server is up
-        self.start = time.monotonic()
-
     def now(self) -> float:
         return time.monotonic() - self.start
 
-    def sent(self, what: Content, details: Iterable[str] = ()) -> None:
-        self.row(self.now(), "client", "→", what, details)
-
-    def received(self, what: Content, details: Iterable[str] = ()) -> None:
-        self.row(self.now(), "client", "←", what, details)
-
-    def note(self, what: Content, details: Iterable[str] = ()) -> None:
-        self.row(self.now(), "client", "•", what, details)
+    def client(
+        self, mark: str, what: Content, details: Iterable[str] = ()
+    ) -> None:
+        """What the client did: → sent, ← received, • noted."""
+        self.row(self.now(), "client", mark, what, details)
 
     def answer(
         self, version: str, code: int, reason: str, headers: Headers,
@@ -168,8 +158,8 @@ class Timeline:
     ) -> None:
         """A status line received, its headers (and ``details``) below."""
         status = Text(f"{code} {reason}".strip(), style=style(code < 400))
-        self.received(Text.assemble(f"HTTP/{version} ", status, said),
-                      [*header_lines(headers), *details])
+        self.client("←", Text.assemble(f"HTTP/{version} ", status, said),
+                    [*header_lines(headers), *details])
 
     def runner(self, what: str) -> None:  # what it did to the server
         self.row(self.now(), "runner", "»", Text(what, style="runner"))

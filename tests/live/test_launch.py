@@ -1,8 +1,7 @@
 """scripts/live/launch.py, how the runner starts a demo's uvicorn: the paced
 command it prints runs as typed in a new shell, at that pace (``Demo.paced``),
 and does not observe (the runner's summary says the observation is its own);
-a bad ``--pace`` is refused; the observer's lines are read back as
-written."""
+a bad ``--pace`` is refused."""
 
 import io
 import signal
@@ -16,7 +15,7 @@ from rich.console import Console
 
 from demos.catalog import BY_NAME
 from scripts.live import python_command
-from scripts.live.launch import PREFIX, Observation, parse
+from scripts.live.launch import OBSERVED
 from scripts.live.server import DemoServer
 from scripts.live.timeline import Timeline
 from scripts.net import ports, processes
@@ -55,7 +54,7 @@ def test_the_printed_paced_command_runs_as_typed(tmp_path: Path) -> None:
     # At the slide's pace the stream sleeps 12 times its delay at least.
     assert took < (len(body) - 1) * slide_pace, output
     assert output.count("Sending '") == len(body), output
-    assert PREFIX not in output  # what the printed command does: no observer
+    assert OBSERVED not in output  # what the printed command does: no observer
 
 
 @pytest.mark.parametrize(
@@ -76,13 +75,3 @@ def test_a_bad_pace_is_refused(pace: str, app: str) -> None:
     assert last.startswith("python -m scripts.live.launch: error: argument "
                            "--pace: "), done.stderr
     assert "Started server process" not in done.stderr
-
-
-def test_an_observation_reads_back_as_written() -> None:
-    seen = Observation("/", "2.3", 2)
-    assert parse(seen.line()) == seen
-    assert parse(Observation("/", None, None).line()) == (
-        Observation("/", None, None)
-    )
-    for line in ("Sending 'H'", PREFIX + "{", PREFIX + '{"path": "/"}'):
-        assert parse(line) is None

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from scripts.common import ROOT
-from scripts.live.replay import replay as replayed
+from scripts.live.runner import replay as replayed
 from scripts.net import ports
 from scripts.style import PALETTES, theme
 from scripts.transcripts import FOLDER, Row, dump, load
