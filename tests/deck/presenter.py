@@ -1,6 +1,9 @@
 """Marp's presenter view (``?view=presenter``) of a built deck, at 1280x720:
-each slide's speaker note measured in its box, in one page load; the
-fullest saved as a PNG.
+every speaker note measured in its box, in one page load and one script
+(each note shown in turn as the view shows it: the only one ``active``;
+walking the view slide by slide takes a second and a half more, and
+measures the same); then the view taken to the fullest note's slide,
+which must show that note, measured the same, saved as a PNG.
 """
 
 from __future__ import annotations
@@ -15,33 +18,47 @@ from playwright.sync_api import Browser
 from scripts.common import write_atomic
 from tests.deck.walk import Measured, open_offline
 
-MEASURE_NOTE = r"""
-async (index) => {
-  location.hash = '#' + (index + 1);
-  const svg = document.querySelectorAll('svg[data-marpit-svg]')[index];
-  const note = document.querySelector(
-    `.bespoke-marp-note[data-index="${index}"]`);
-  const ready = () => svg.classList.contains('bespoke-marp-active')
-    && (!note || note.classList.contains('active'));
-  for (let i = 0; i < 300 && !ready(); i++)
-    await new Promise(resolve => requestAnimationFrame(resolve));
-  await document.fonts.ready;
-  const box = document.querySelector(
-    '.bespoke-marp-presenter-note-container').getBoundingClientRect();
-  if (!note) return {ready: ready(), box: [box.width, box.height]};
+MEASURE = r"""
+() => { window.measure = (note) => {
   const style = getComputedStyle(note);
   const range = document.createRange();
   range.selectNodeContents(note);
   const padding = parseFloat(style.paddingTop)
     + parseFloat(style.paddingBottom);
   return {
-    ready: ready(), box: [box.width, box.height],
-    note: {
-      scroll: note.scrollHeight, client: note.clientHeight,
-      text: range.getBoundingClientRect().height + padding,
-      size: parseFloat(style.fontSize),
-    },
+    scroll: note.scrollHeight, client: note.clientHeight,
+    text: range.getBoundingClientRect().height + padding,
+    size: parseFloat(style.fontSize),
   };
+}; }
+"""
+MEASURE_NOTES = r"""
+async () => {
+  await document.fonts.ready;
+  const box = document.querySelector(
+    '.bespoke-marp-presenter-note-container').getBoundingClientRect();
+  const notes = Array.from(document.querySelectorAll('.bespoke-marp-note'));
+  const active = notes.filter(note => note.classList.contains('active'));
+  const found = notes.map(note => {
+    notes.forEach(other => other.classList.toggle('active', other === note));
+    return {slide: Number(note.dataset.index) + 1, ...measure(note)};
+  });
+  notes.forEach(note => note.classList.toggle('active', active.includes(note)));
+  return {box: [box.width, box.height], notes: found};
+}
+"""
+GO_TO = r"""
+async (index) => {
+  location.hash = '#' + (index + 1);
+  const svg = document.querySelectorAll('svg[data-marpit-svg]')[index];
+  const note = document.querySelector(
+    `.bespoke-marp-note[data-index="${index}"]`);
+  const ready = () => svg.classList.contains('bespoke-marp-active')
+    && note.classList.contains('active');
+  for (let i = 0; i < 300 && !ready(); i++)
+    await new Promise(resolve => requestAnimationFrame(resolve));
+  await document.fonts.ready;
+  return {ready: ready(), ...measure(note)};
 }
 """
 
@@ -64,23 +81,14 @@ class Note:
 
 @dataclass
 class Presenter:
-    """What the presenter view showed: each note, and its box."""
+    """What the presenter view showed: each note, its box, and the view at
+    the fullest note's slide (the note it showed there, and a PNG)."""
 
     notes: list[Note] = field(default_factory=list)
     noteless: list[int] = field(default_factory=list)  # slides without one
-    inactive: list[int] = field(default_factory=list)
     box: tuple[float, float] = (0.0, 0.0)  # the notes' container
-    png: Path | None = None  # the presenter view of the heaviest note
-
-    def record(self, number: int, result: dict[str, Any]) -> None:
-        """What MEASURE_NOTE returned for slide ``number``."""
-        if not result["ready"]:
-            self.inactive.append(number)
-        self.box = (result["box"][0], result["box"][1])
-        if note := result.get("note"):
-            self.notes.append(Note(number, **note))
-        else:
-            self.noteless.append(number)
+    shown: Note | None = None  # the fullest, as its slide showed it
+    png: Path | None = None
 
     def heaviest(self) -> Note | None:
         return max(self.notes, key=lambda n: n.text, default=None)
@@ -89,16 +97,22 @@ class Presenter:
 def measure_presenter(
     browser: Browser, html: Path, seen: Measured, pngs: Path
 ) -> Presenter:
-    """Walk the presenter view (one page load, its requests and console
-    counted in ``seen``), measuring each slide's note; save the view of the
-    heaviest as pngs/presenter-NN.png."""
-    presenter = Presenter()
+    """Measure every note in the presenter view (one page load, its
+    requests and console counted in ``seen``); show the heaviest note's
+    slide, measure it again and save it as pngs/presenter-NN.png."""
     page = open_offline(browser, html, seen, "?view=presenter#1")
     try:
-        for index in range(seen.slides):
-            presenter.record(index + 1, page.evaluate(MEASURE_NOTE, index))
+        page.evaluate(MEASURE)
+        found: dict[str, Any] = page.evaluate(MEASURE_NOTES)
+        presenter = Presenter([Note(**note) for note in found["notes"]])
+        presenter.box = (found["box"][0], found["box"][1])
+        with_notes = {note.slide for note in presenter.notes}
+        presenter.noteless = [n for n in range(1, seen.slides + 1)
+                              if n not in with_notes]
         if heaviest := presenter.heaviest():
-            page.evaluate(MEASURE_NOTE, heaviest.slide - 1)
+            view = page.evaluate(GO_TO, heaviest.slide - 1)
+            if view.pop("ready"):
+                presenter.shown = Note(heaviest.slide, **view)
             shot = page.context.new_cdp_session(page).send(
                 "Page.captureScreenshot", {"format": "png"})
             presenter.png = pngs / f"presenter-{heaviest.slide:02d}.png"
