@@ -126,8 +126,6 @@ PROCESSES = (
     _other("daphne", "twisted", "-b 127.0.0.1 -p {port} -v 0 "
            f"--websocket_connect_timeout {{handshake}} {APP}"),
 )
-TARGETS = tuple(t for process in PROCESSES for t in process.targets)
-TARGET_IDS = tuple(t.id for t in TARGETS)
 
 
 class Column(NamedTuple):
@@ -157,12 +155,6 @@ COLUMNS = (
 
 def cell_name(target: str, feature: str) -> str:
     return f"{target} \N{MULTIPLICATION SIGN} {BY_ID[feature].label}"
-
-
-def cell_slides(feature: str) -> str:
-    """The slides that show a feature's cells, for a failure message."""
-    slides = (MATRIX_SLIDE, *BY_ID[feature].slides)
-    return "; ".join(f"slide {slide!r}" for slide in slides)
 
 
 def spec_at_least(text: str, least: str) -> bool:

@@ -1,6 +1,7 @@
 """The probes, one a feature: each asks a server under probe (``Probed``)
 with real clients and reads what its app recorded; the result is a cell."""
 
+import itertools
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -12,6 +13,7 @@ from scripts.net import clients
 from scripts.net.clients import COMPLETE, RESET, TIMED_OUT, Left, Reply
 
 Cell = dict[str, Any]
+TAGS = itertools.count(1)  # a probe's id, for the app's records
 
 
 class ProbeError(Exception):
@@ -95,7 +97,7 @@ def _sent(probed: Probed, tag: str, reply: Reply) -> tuple[Any, list[str]]:
 def _denial(probed: Probed, parts: int) -> Cell:
     """The client waits past the server's own handshake timeout, if any: a
     reset no sooner than it allows is that timeout."""
-    tag = probed.next_id("denial")
+    tag = f"denial-{next(TAGS)}"
     reply = clients.websocket_handshake(
         probed.port, f"/deny?id={tag}&parts={parts}",
         probed.profile.timeout + probed.handshake)
@@ -148,7 +150,7 @@ def _trailers_sent(
     """``count`` trailers messages over HTTP/1.1 or HTTP/2, ``te: trailers``:
     the cell, and how many arrived. ``alone``: how many arrived when one
     was sent (None: this is that request)."""
-    tag = probed.next_id("trailers")
+    tag = f"trailers-{next(TAGS)}"
     get = clients.http2 if http2 else clients.http1
     reply = get(probed.port, f"/trailers?id={tag}&count={count}",
                 [("te", "trailers")], probed.profile.timeout)
@@ -188,7 +190,7 @@ def _left(
 ) -> tuple[Left, dict[str, Any]]:
     """The client leaves after the first message; the app watches for
     ``seconds``: when the client left, and what the app recorded."""
-    tag = probed.next_id(path.strip("/"))
+    tag = f"{path[1:]}-{next(TAGS)}"
     gone = leave(probed.port, f"{path}?id={tag}&seconds={seconds}",
                  probed.profile.timeout)
     if gone is None:

@@ -15,11 +15,10 @@ from typing import Any
 from scripts.common import ROOT, command, header, shown, versions, write_json
 from scripts.matrix import catalog
 from scripts.matrix.catalog import FEATURES, FULL, QUICK, Process, Profile
-from scripts.matrix.cells import Cell, guarded, short
+from scripts.matrix.cells import Cell, guarded
 from scripts.matrix.probed import Probed
 
 OUTPUT = ROOT / "assets/support_matrix.json"
-CATEGORICAL = ("result", "value", "status", "exception", "extensions")
 VERSIONS = ("uvicorn", "hypercorn", "granian", "daphne", "websockets",
             "wsproto", "h11", "httptools", "zttp", "h2", "twisted")
 Document = dict[str, Any]
@@ -61,12 +60,10 @@ def probe_process(
         failures = _failures(probed, keys, cells)
     finally:
         stopped_by, left_behind = probed.stop()
-    start = probed.start_seconds
     return {
         "process": process.id,
         "command": " ".join(["python", *process.command(profile, "PORT")]),
         "started": probed.started,
-        "start_seconds": None if start is None else round(start, 3),
         "stopped_by": stopped_by, "left_behind": left_behind,
         "seconds": round(time.monotonic() - began, 3),
         "pgid": probed.server.pid if probed.server else None,
@@ -108,41 +105,6 @@ def probe(
             for t in process.targets
         ],
     }
-
-
-def describe(data: Cell | None) -> str:
-    if data is None:
-        return "nothing (not probed)"
-    text = ", ".join([str(data.get("result"))] + [
-        f"{key} {short(data[key]) if key == 'exception' else data[key]}"
-        for key in CATEGORICAL[1:] if data.get(key) not in (None, [])
-    ])
-    return f"{text} ({data['note']})" if data.get("note") else text
-
-
-def differences(committed: Document, now: Document) -> list[str]:
-    """A message per cell whose categorical fields changed (never timings),
-    naming the slides it makes wrong, and per package whose version did."""
-    old, new = ({(server["id"], feature): cell for server in document["servers"]
-                 for feature, cell in server["cells"].items()}
-                for document in (committed, now))
-
-    def fields(cells: Cells, key: tuple[str, str]) -> list[Any]:
-        return [cells.get(key, {}).get(field) for field in CATEGORICAL]
-
-    was, installed = committed["versions"], now["versions"]
-    return [
-        f"{catalog.cell_name(*key)}: the committed matrix says "
-        f"{describe(old.get(key))}; the server now gives "
-        f"{describe(new.get(key))}. Now wrong: {catalog.cell_slides(key[1])}."
-        " Run `make matrix`, then update those slides."
-        for key in dict.fromkeys([*old, *new])
-        if fields(old, key) != fields(new, key)
-    ] + [
-        f"{name} {installed.get(name)} is installed, the matrix was probed "
-        f"with {was.get(name)}" for name in sorted(set(was) | set(installed))
-        if was.get(name) != installed.get(name)
-    ]
 
 
 def main(

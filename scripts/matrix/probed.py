@@ -31,15 +31,13 @@ class Probed:
         # The server's handshake limit, if the probe sets one: else 0.
         self.handshake = profile.handshake * ("{handshake}" in process.args)
         self.server: Subprocess | None = None
-        self.start_seconds: float | None = None
-        self._ids = itertools.count(1)
 
     def start(self) -> None:
         """Start the server (again if its port was taken); else ``crashed``."""
         env = {**os.environ, app.EVENTS: str(self.events),
                "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
         for _attempt in range(3):
-            self.port, begun = pick_port(), time.monotonic()
+            self.port = pick_port()
             args = self.process.command(self.profile, str(self.port))
             self.server = Subprocess([sys.executable, *args], cwd=ROOT, env=env,
                                      output=self.log)
@@ -52,7 +50,6 @@ class Probed:
                     f"{self.last_log_line()}")
             else:
                 self.started = True
-                self.start_seconds = time.monotonic() - begun
                 return
             self.stop()
             if not any("in use" in line.lower() for line in self.log_lines()):
@@ -63,9 +60,6 @@ class Probed:
         if self.server is None:
             return Stopped("never started", [])
         return self.server.stop(timeout=self.profile.timeout)
-
-    def next_id(self, feature: str) -> str:
-        return f"{feature}-{next(self._ids)}"
 
     def event(self, probe: str, timeout: float) -> dict[str, Any] | None:
         """The app's record for ``probe``, waiting up to ``timeout``."""

@@ -79,7 +79,7 @@ def test_daphne_raises_inside_the_closing_handshake_and_drops_after_it(
     """
     burst = 2 * send_buffer_limit() + 4 * 1024 * 1024
     probe = f"window-{os.getpid()}"
-    target = f"/send?id={probe}&seconds=1.5&interval=0.02&burst={burst}"
+    target = f"/send?id={probe}&seconds=1.5&burst={burst}"
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.settimeout(10)

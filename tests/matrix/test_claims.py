@@ -15,15 +15,19 @@ from scripts.matrix.catalog import (
     NO,
     OSERROR_SLIDE,
     PARTIAL,
-    TARGET_IDS,
-    TARGETS,
     VALUE,
     YES,
     spec_at_least,
 )
-from scripts.matrix.probe import differences
 from scripts.readme import matrix_table
-from tests.matrix.conftest import PROTOTYPE, Document, cells
+from tests.matrix.conftest import (
+    PROTOTYPE,
+    TARGET_IDS,
+    TARGETS,
+    Document,
+    cells,
+    differences,
+)
 
 README = ROOT / "README.md"
 HYPERCORN_HTTP2 = "one trailers message arrives; a second is lost"

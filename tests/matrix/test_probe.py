@@ -22,11 +22,9 @@ from scripts.matrix.catalog import (
     NO,
     PROCESSES,
     QUICK,
-    TARGET_IDS,
     YES,
     spec_at_least,
 )
-from scripts.matrix.probe import differences
 from scripts.net.processes import group_members
 from tests.conftest import Report, usage
 from tests.matrix.conftest import (
@@ -34,9 +32,11 @@ from tests.matrix.conftest import (
     MISBEHAVING,
     PROTOTYPE,
     STOCK,
+    TARGET_IDS,
     Document,
     by_id,
     cells,
+    differences,
 )
 
 
