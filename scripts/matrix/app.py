@@ -17,7 +17,6 @@ DENIAL_BODY = b"Denied by the probe."
 DENIAL_HEADERS = [(b"content-type", b"text/plain"), (b"x-probe", b"denied")]
 TRAILER_BODY = (b"Hello, ", b"trailers!")
 TRAILERS = ((b"x-first", b"one"), (b"x-second", b"two"))
-BURST_MESSAGE = 256 * 1024  # bytes: daphne refuses a message over 1 MiB
 
 
 def record(probe: str, **fields: Any) -> None:
@@ -111,19 +110,13 @@ async def disconnect(scope: Scope, receive: Receive, send: Send) -> None:
 async def keep_sending(scope: Scope, receive: Receive, send: Send) -> None:
     """Spec 2.4: ``send()`` raises OSError once the client has gone. Send
     until time is up, whatever ``send()`` does; record each send's start
-    and outcome, and the first raise at once, as ``{id}.raised``. On a
-    WebSocket, a ``burst`` of bytes first fills the buffers of a client
-    that does not read."""
+    and outcome."""
     probe, http = query(scope, "id"), scope["type"] == "http"
     if http:
         await send(start(200))
     else:
         await receive()  # websocket.connect
         await send({"type": "websocket.accept"})
-        burst = int(query(scope, "burst", 0))
-        for begin in range(0, burst, BURST_MESSAGE):
-            size = min(BURST_MESSAGE, burst - begin)
-            await send({"type": "websocket.send", "bytes": b"b" * size})
     deadline = time.monotonic() + float(query(scope, "seconds", 1))
     sent: list[float] = []
     raises: list[list[Any]] = []  # [start, exception, is an OSError]
@@ -134,9 +127,7 @@ async def keep_sending(scope: Scope, receive: Receive, send: Send) -> None:
                 "type": "websocket.send", "text": f"tick {len(sent)}"})
         except Exception as exc:  # what the server raised
             fields = exception_fields(exc)
-            if not first:
-                first = {"at": begun, **fields}
-                record(f"{probe}.raised", **first)
+            first = first or {"at": begun, **fields}
             raises.append([begun, fields["exception"], fields["oserror"]])
         else:
             sent.append(begun)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.matrix.catalog import NO, PROCESSES, QUICK, YES
+from scripts.matrix.catalog import APP, NO, PROCESSES, QUICK, YES
 from scripts.matrix.cells import ProbeError, sends_cell
 from scripts.matrix.probed import Probed
 from scripts.net.clients import Left
@@ -22,11 +22,14 @@ LINUX_ONLY = pytest.mark.skipif(
 )
 
 DAPHNE = next(p for p in PROCESSES if p.id == "daphne")
+WINDOW = "tests.matrix.window_app:app"  # the probe's app, and a burst
 
 
 @pytest.fixture(scope="module")
 def daphne(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Probed]:
-    probed = Probed(DAPHNE, QUICK, tmp_path_factory.mktemp("daphne"))
+    args = tuple(WINDOW if arg == APP else arg for arg in DAPHNE.args)
+    probed = Probed(DAPHNE._replace(args=args), QUICK,
+                    tmp_path_factory.mktemp("daphne"))
     try:
         probed.start()
         assert probed.started, probed.crashed
