@@ -4,6 +4,7 @@ its sections or a PPTX (by Chromium), or its notes to a text file, each
 slide's under its number and title. Each file written whole or not at all."""
 
 import argparse
+import functools
 import io
 import os
 import re
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
@@ -112,9 +114,8 @@ def build_html(root: Path, out: Path) -> Path:
 def build_pdf(root: Path, out: Path, what: str = "pdf") -> Path:
     """slides.md to ``out``/slides.pdf, with an outline of its sections
     and slides, or to slides.pptx; as root, Marp drops Chromium's sandbox."""
-    started, deck = time.monotonic(), read_deck(root / SLIDES)
-    if what == "pdf":
-        deck.parts()  # bad sections: said before Chromium prints
+    started = time.monotonic()  # bad sections: said before Chromium prints
+    parts = read_deck(root / SLIDES).parts() if what == "pdf" else ()
     if (browser := find_browser()) is None:
         where = os.environ.get("CHROME_PATH") or f"PATH ({', '.join(BROWSERS)})"
         raise BuildError(f"no Chromium found in {where}: install Debian's "
@@ -122,9 +123,9 @@ def build_pdf(root: Path, out: Path, what: str = "pdf") -> Path:
     made = marp(root, f"slides.{what}", f"--{what}", "--allow-local-files",
                 "--browser", "chrome", "--browser-path", str(browser),
                 CHROME_PATH=str(browser), CHROME_DISABLE_GPU="1")
-    if what == "pdf":  # an outline: each section, its slides beneath it
+    if parts:  # an outline: each section, its slides beneath it
         writer = PdfWriter(clone_from=PdfReader(io.BytesIO(made)))
-        for part in deck.parts():
+        for part in parts:
             parent = writer.add_outline_item(
                 title=part.section, page_number=part.slides[0].number - 1)
             for slide in part.slides:
@@ -154,16 +155,16 @@ def build_notes(root: Path, out: Path) -> Path:
     return target
 
 
+BUILDS: dict[str, Callable[[Path, Path], Path]] = {
+    "html": build_html, "pdf": build_pdf, "notes": build_notes,
+    "pptx": functools.partial(build_pdf, what="pptx")}
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser("python -m scripts.deck.build",
                                      description=__doc__)
-    parser.add_argument("what", choices=("html", "pdf", "pptx", "notes"))
-    what = parser.parse_args().what
+    parser.add_argument("what", choices=BUILDS)
     try:  # into dist/
-        if what in ("pdf", "pptx"):
-            build_pdf(ROOT, ROOT / OUT, what)
-        else:
-            (build_html if what == "html" else build_notes)(ROOT, ROOT / OUT)
+        BUILDS[parser.parse_args().what](ROOT, ROOT / OUT)
     except (InputError, BuildError, OSError, subprocess.SubprocessError) as e:
         print(e, file=sys.stderr)  # OSError: no node_modules/.bin/marp?
         sys.exit(2 if isinstance(e, InputError) else 1)

@@ -5,7 +5,6 @@ printed with the running clock, the total and each section's clock."""
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from collections.abc import Sequence
@@ -15,7 +14,7 @@ from typing import NamedTuple
 from rich.cells import cell_len, set_cell_size
 
 from demos.catalog import BY_NAME
-from scripts.common import ROOT, InputError, reason
+from scripts.common import ROOT, InputError, command, reason
 from scripts.deck.slides import SECTIONS, Deck, Part, Slide, read_deck
 from scripts.transcripts import BY_STEM, Recording, duration
 
@@ -89,8 +88,8 @@ def announced(slide: Slide) -> tuple[Run, ...]:
         if not (commands := list(COMMAND.finditer(live["said"]))):
             why = "'Live:' names no `make demo NAME=...` run"
             raise InputError("slides.md", line, why)
-        for command in commands:
-            recording = Recording(command["name"], command["http"])
+        for typed in commands:
+            recording = Recording(typed["name"], typed["http"])
             if recording.stem not in BY_STEM:
                 why = f"not recorded on HTTP={recording.http}" if (
                     recording.name in BY_NAME) else "no such demo"
@@ -154,12 +153,9 @@ def report(budgets: list[Budget], marks: list[Mark]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m scripts.deck.timing", description=__doc__,
-        epilog="Exit codes: 0 printed (over the slot too), 2 bad slides.md.")
-    parser.add_argument("--root", type=Path, default=ROOT,
-                        help="the folder of slides.md (default: %(default)s)")
-    root = parser.parse_args(argv).root
+    root = command("scripts.deck.timing", __doc__ or "", "2 bad slides.md",
+                   root={"type": Path, "default": ROOT, "help": "the folder "
+                         "of slides.md"}).parse_args(argv).root
     try:
         made = plan(read_deck(root / "slides.md"))
     except (OSError, InputError) as error:
@@ -168,7 +164,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print(report(*made))
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

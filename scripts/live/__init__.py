@@ -30,9 +30,7 @@ def seconds(value: str) -> float:
 def python_command(name: str = "python") -> str:
     """This interpreter (or the script ``name`` beside it), spelled so the
     speaker can retype it: .venv/bin/python, .venv/bin/uvicorn."""
-    path = Path(sys.executable)
-    if name != "python":
-        path = path.with_name(name)
+    path = Path(sys.executable).with_name(name)
     with contextlib.suppress(ValueError):
         return str(path.relative_to(Path.cwd()))
     return name

@@ -32,7 +32,8 @@ WATCH_DELAYS, WATCH_LIMIT = 15, 2.6
 # chunk, the end of the reply.
 SAID = {"HTTP/1.1": ("", "body", "end of response"),
         "HTTP/2": (" (prior knowledge)", "DATA", "end of stream")}
-SHOWN_HEADERS = {"host", "upgrade", "connection"}  # of a handshake, verbose
+# What the app did once the client left, by its sends after: more, streamed on.
+WENT_ON = ("stopped at once", "stopped at its next send")
 # ws_with_token's handshakes but the last, with the right token.
 WRONG = {"no token": "", "wrong token": "?token=guess"}
 
@@ -122,13 +123,6 @@ async def get_once(server: DemoServer) -> Outcome:
                     f"{got.head.reason} with body {got.body!r}."])
 
 
-def went_on(sends: int) -> str:
-    """What ``sends`` more chunks, once the client left, say of the app."""
-    if sends == 0:
-        return "stopped at once"
-    return "stopped at its next send" if sends == 1 else "streamed on"
-
-
 async def leave_mid_stream(server: DemoServer) -> Outcome:
     """Read a few chunks, hang up, and watch what the app does next, until
     it returns (the runner observes it) or for at most ``WATCH_DELAYS`` of
@@ -149,7 +143,8 @@ async def leave_mid_stream(server: DemoServer) -> Outcome:
         lambda: any(at > left for at in server.returns), watch)
     after = len(server.lines_since(left, SENDING))
     more = plural(after, f"more '{SENDING}' line")
-    findings = [f"Client gone: {went_on(after)}, {more}"
+    went_on = WENT_ON[after] if after < len(WENT_ON) else "streamed on"
+    findings = [f"Client gone: {went_on}, {more}"
                 + ("." if returned else f" in {watch:.1f} s.")]
     if returned:
         at = next(at for at in server.returns if at > left) - left
@@ -181,7 +176,8 @@ async def get_with_trailers(server: DemoServer) -> Outcome:
 
 
 class ShowHandshake(logging.LoggerAdapter[logging.Logger]):
-    """websockets' logger: shows the handshake request it logs (DEBUG)."""
+    """websockets' logger: shows the handshake request as it is sent, its
+    headers with ``--verbose``."""
 
     def __init__(self, timeline: Timeline) -> None:
         super().__init__(logging.getLogger(__name__))
@@ -191,15 +187,12 @@ class ShowHandshake(logging.LoggerAdapter[logging.Logger]):
         return True
 
     def log(self, level: int, msg: object, *args: object, **_: Any) -> None:
-        timeline = self.timeline
-        if msg == "> GET %s HTTP/1.1":
-            said = f"GET {timeline.mask(str(args[0]))} HTTP/1.1"
+        line, timeline = str(msg) % args, self.timeline
+        if line.startswith("> GET "):
+            said = timeline.mask(line.removeprefix("> "))
             timeline.client("→", f"{said} (WebSocket handshake)")
-        elif msg == "> %s: %s" and timeline.verbose and (
-            str(args[0]).lower() in SHOWN_HEADERS
-        ):
-            line = Text(f"  {args[0]}: {args[1]}", style="detail")
-            timeline.row(None, "", "", line)
+        elif line.startswith("> ") and ": " in line and timeline.verbose:
+            timeline.row(None, "", "", Text(f"  {line[2:]}", "detail"))
 
 
 async def handshake(

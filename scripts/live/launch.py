@@ -1,11 +1,7 @@
 """``python -m scripts.live.launch [--pace SECONDS] [--observe] APP [UVICORN
-OPTIONS]``: how the runner starts a demo's uvicorn (without options, plain
-``uvicorn``), in the server's process. ``--pace`` sets the wait between the
-sends of APP, a demo of demos/catalog.py (``Demo.paced()``: its code, as
-the slides show it, unchanged). ``--observe`` wraps its app (``observe()``)
-to print, for each HTTP request, the scope's ``asgi.spec_version`` and the
-asyncio tasks alive for the response as its first body is sent, and when
-the app returned: what the runner reads back (server.py)."""
+OPTIONS]``: uvicorn serving APP, a demo of demos/catalog.py, at that pace
+(``Demo.paced()``: its code unchanged) and, with ``--observe``, observed
+for the runner (``observe()``). Without options, plain ``uvicorn``."""
 
 import argparse
 import asyncio
@@ -23,11 +19,10 @@ RETURNED = "the app returned"  # what it prints once the app has returned
 
 
 def observe(app: ASGIApp) -> ASGIApp:
-    """``app``, saying of an HTTP request, as its first body is sent (or it
-    ends without one): "spec_version 2.3; the response ran in 1 task"; then
-    ``RETURNED``. The tasks counted are those that appeared on the loop
-    since the request began, and its own: the runner's clients make one
-    request at a time."""
+    """``app``, saying of an HTTP request as its first body is sent (or it
+    ends without one): "spec_version 2.3; the response ran in 1 task", the
+    tasks that appeared since it began, its own too (the runner makes one
+    request at a time); then ``RETURNED``."""
 
     async def observed(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,17 +65,16 @@ def main(argv: list[str] | None = None) -> None:
                                         resilient_parsing=True)
     target = context.params.get("app")
     demo = next((d for d in DEMOS if d.target == target), None)
-    with contextlib.ExitStack() as stack:
-        if args.pace is not None:
-            if demo is None or demo.pace is None:
-                cli.error(f"argument --pace: {target} is no paced demo of "
-                          "demos/catalog.py")
-            stack.enter_context(demo.paced(args.pace))
+    if args.pace is not None and (demo is None or demo.pace is None):
+        cli.error(f"argument --pace: {target} is no paced demo of "
+                  "demos/catalog.py")
+    with contextlib.nullcontext() if demo is None or args.pace is None else (
+        demo.paced(args.pace)
+    ):
         if args.observe and demo is not None:  # its pace set: import it now
             names = vars(importlib.import_module(f"demos.{demo.name}"))
             names["app"] = observe(names["app"])
         uvicorn.main.main(args=rest, prog_name="uvicorn")
-
 
 if __name__ == "__main__":
     main()

@@ -120,12 +120,10 @@ def key(row: str) -> str:
 def rows(
     demo: Demo, lines: list[tuple[float, str]], old: list[Row]
 ) -> list[Row]:
-    """The rows of a run and its page breaks, normalised: every time (the
-    speaker's Enter aside) rounded to the demo's pace up to ``STEP`` (its
-    stamps step as its sends do), else to ``QUANTUM``, so the delays add up
-    to the run's. A paced demo's stamps count from the server's start, as
-    live; others show none (their timings are the machine's). ``old`` is
-    kept if it recorded the same run (``same_run``)."""
+    """The rows of a run and its page breaks, normalised, each time rounded
+    to the demo's pace up to ``STEP`` (its stamps step as its sends do), or
+    ``QUANTUM``; stamps only on a paced demo (others' are the machine's).
+    ``old``, if it recorded the same run (``same_run``), is kept."""
     quantum = min(demo.seconds(), STEP) if demo.pace else QUANTUM
     result, clock, last = list[Row](), None, 0.0
 
@@ -186,7 +184,6 @@ def record(root: Path, stem: str) -> str:
     except (OSError, InputError):
         old = []  # recorded afresh
     made = rows(demo, asyncio.run(capture(demo, recording.http)), old)
-    target.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(target, dump(stem, made).encode())
     return f"wrote {shown(target, root)} ({screen_rows(made)} rows)"
 
@@ -202,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     for stem in stems or BY_STEM:
         try:
             print(record(ROOT, stem), flush=True)
-        except (RecordError, InputError, OSError) as error:
+        except (RecordError, OSError) as error:
             print(f"{stem}: not recorded: {error}", file=sys.stderr)
             failed.append(stem)
     return 1 if failed else 0

@@ -25,7 +25,7 @@ from scripts.common import ROOT, InputError, shown
 from scripts.live import PORT
 from scripts.live.clients import Client, ClientError, client
 from scripts.live.server import DemoServer, ServerError
-from scripts.live.timeline import Timeline, interactive, keys_hidden, style
+from scripts.live.timeline import Timeline, keys_hidden, style
 from scripts.style import PALETTES
 from scripts.transcripts import RECORDINGS, Recording, load, path
 
@@ -166,7 +166,9 @@ def run(
     demo: Demo, args: argparse.Namespace, console: Console, errors: Console
 ) -> int:
     """Run ``demo`` as ``args`` say (cli.py), or replay it."""
-    step = interactive() and not args.record if args.step is None else args.step
+    step = args.step  # default: someone watches, and can press Enter
+    if step is None:
+        step = sys.stdin.isatty() and sys.stdout.isatty() and not args.record
     server = None
     if args.replay:
         main = replay(demo.name, console, step, http=args.http,

@@ -68,11 +68,10 @@ def port_taken(port: int) -> str:
 
 
 class DemoServer:
-    """The demo's uvicorn, started by launch.py, its lines on ``timeline``:
-    paced at ``interval`` (else the slide's, up to ``STAGE_PACE``), in the
-    server only; an HTTP demo observed (launch.py: ``observations``, and
-    when the app ``returns``); ``notes``: how this run differs from the
-    slide's; it says it serves on ``shown_port``, if given."""
+    """The demo's uvicorn, by launch.py, its lines on ``timeline``: paced at
+    ``interval`` (else the slide's, up to ``STAGE_PACE``); an HTTP demo
+    observed (``observations``, and when the app ``returns``); ``notes``:
+    how this run differs from the slide's; ``shown_port``: the port said."""
 
     def __init__(
         self, demo: Demo, port: int, interval: float | None, http: str | None,
@@ -105,7 +104,6 @@ class DemoServer:
                      "--host", HOST, "--port", str(port), *extra]
         self.process: asyncio.subprocess.Process | None = None
         self.reader: asyncio.Task[None] | None = None
-        self.stopping: asyncio.Task[bool] | None = None
         self.hurry = False  # force the exit at once: an interrupt
         self.ended = False  # its output: once it ends, the server exits
         self.changed = asyncio.Condition()
@@ -136,18 +134,13 @@ class DemoServer:
         self.timeline.runner(f"Server up: PID {process.pid}, port {self.shown}")
 
     async def stop(self, now: bool = False) -> bool:
-        """Ask the server to shut down (SIGINT); once it had ``GRACE``, or
-        at once if ``hurry`` (or ``now``), force it: uvicorn's second SIGINT,
+        """Ask the server to shut down (SIGINT); once it had ``GRACE``, or at
+        once if ``hurry`` (or ``now``), force it: uvicorn's second SIGINT,
         resent until it exits; SIGKILL after ``STOP_TIMEOUT``. Whether it is
-        gone; said unless hurried."""
+        gone; said unless hurried. Again, once gone: nothing more."""
         self.hurry = self.hurry or now
-        if self.process is None:  # never started
+        if (process := self.process) is None:  # never started
             return True
-        if self.stopping is None:
-            self.stopping = asyncio.create_task(self.shut_down(self.process))
-        return await asyncio.shield(self.stopping)
-
-    async def shut_down(self, process: asyncio.subprocess.Process) -> bool:
         if process.returncode is None and self.timeline.verbose:
             self.timeline.runner("Stopping the server (SIGINT)")
         started, sent = time.monotonic(), False

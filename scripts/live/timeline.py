@@ -54,12 +54,6 @@ def header_lines(headers: Headers) -> list[str]:
     return [f"{name}: {value}" for name, value in headers]
 
 
-def interactive() -> bool:
-    """Whether someone watches and can press Enter: stdin and stdout are
-    terminals (``make demo`` typed in one, not piped nor recorded)."""
-    return sys.stdin.isatty() and sys.stdout.isatty()
-
-
 @contextlib.contextmanager
 def keys_hidden(step: bool) -> Iterator[None]:
     """With ``step`` in a terminal: no key typed is echoed until the end."""
@@ -77,10 +71,7 @@ def keys_hidden(step: bool) -> Iterator[None]:
 
 
 async def enter(fd: int) -> None:
-    """Wait for a line on ``fd``, or its end, without blocking the loop;
-    what was typed before the prompt does not count (a terminal only)."""
-    if os.isatty(fd):
-        termios.tcflush(fd, termios.TCIFLUSH)
+    """Wait for a line on ``fd``, or its end, without blocking the loop."""
     loop, ready = asyncio.get_running_loop(), asyncio.Event()
     with contextlib.suppress(PermissionError):  # a file: read it now
         loop.add_reader(fd, ready.set)
@@ -133,6 +124,8 @@ class Timeline:
             self.console.file.write(MARK + "\n")
             self.console.file.flush()
         if self.step:
+            if sys.stdin.isatty():  # what was typed before the prompt
+                termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
             self.console.print(Text(PROMPT, "runner"), end="")
             await enter(sys.stdin.fileno())
             self.page += 1

@@ -48,14 +48,14 @@ class Sdist(NamedTuple):  # as the lock pins it, on ``line``
     line: int
 
 
-def pinned(lock: Path, name: str = "uvicorn") -> Sdist:
-    """``name``'s sdist in ``lock``; InputError naming the line at fault."""
+def pinned(lock: Path) -> Sdist:
+    """uvicorn's sdist in ``lock``; InputError naming the line at fault."""
     text = decode(lock.read_bytes(), str(lock))
     line = next((n for n, row in enumerate(text.splitlines(), 1)
-                 if row.strip() == f'name = "{name}"'), 1)
+                 if row.strip() == 'name = "uvicorn"'), 1)
     try:
         [found] = [p for p in tomllib.loads(text)["package"]
-                   if p["name"] == name]
+                   if p["name"] == "uvicorn"]
         pins, url, digest = (found["version"], found["sdist"]["url"],
                              found["sdist"]["hash"])
     except tomllib.TOMLDecodeError as error:
@@ -65,9 +65,9 @@ def pinned(lock: Path, name: str = "uvicorn") -> Sdist:
         pins, url, digest = None, "", ""
     if not (isinstance(pins, str) and re.fullmatch(SDIST, f"{url} {digest}")):
         why = "not one package with a version, an sdist url and its sha256"
-        raise InputError(lock, line, f"{name}: {why}")
-    if (installed := version(name)) != pins:
-        why = f"{name} {installed} is installed, the lock pins {pins}"
+        raise InputError(lock, line, f"uvicorn: {why}")
+    if (installed := version("uvicorn")) != pins:
+        why = f"uvicorn {installed} is installed, the lock pins {pins}"
         raise InputError(lock, line, f"{why}: run `make install`")
     return Sdist(pins, url, digest[7:], line)
 
@@ -89,16 +89,16 @@ def fetch(sdist: Sdist, lock: Path, cache: Path) -> Path:
     return cached
 
 
-def tests_only(member: tarfile.TarInfo, to: str) -> tarfile.TarInfo | None:
-    """``NAME-VERSION/tests/...`` as ``tests/...``, pyproject.toml too."""
-    name = member.name.partition("/")[2]
-    if name == "pyproject.toml" or name.startswith("tests/"):
-        return tarfile.data_filter(member.replace(name=name), to)
-    return None
-
-
 def extract_tests(sdist: Path, into: Path) -> Path:
-    """The sdist's tests, not its package, in ``into``: afresh each run."""
+    """The sdist's tests and pyproject.toml, not its package, in ``into``
+    (afresh each run): ``NAME-VERSION/tests/...`` as ``tests/...``."""
+
+    def tests_only(member: tarfile.TarInfo, to: str) -> tarfile.TarInfo | None:
+        name = member.name.partition("/")[2]
+        if name == "pyproject.toml" or name.startswith("tests/"):
+            return tarfile.data_filter(member.replace(name=name), to)
+        return None
+
     shutil.rmtree(into, ignore_errors=True)
     with tarfile.open(sdist, mode="r:gz") as archive:
         archive.extractall(into, filter=tests_only)  # noqa: S202 (filtered)
@@ -167,11 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{type(error).__name__}: {error}", file=sys.stderr)
         return 1
     outcomes, expected = report["outcomes"], {} if args.stock else EXPECTED
-    counts = ", ".join(f"{n} {what}" for what, n in
-                       sorted(Counter(outcomes.values()).items()))
+    counts = Counter(outcomes.values())
     print(f"uvicorn {report['uvicorn']['version']}'s own tests on "
           f"{'stock uvicorn' if args.stock else 'the prototype of #3085'}: "
-          f"{counts}")
+          + ", ".join(f"{n} {what}" for what, n in sorted(counts.items())))
     for test in (t for t in expected if outcomes.get(t) == "failed"):
         print(f"  failed as expected: {test}: {expected[test]}")
     for line in (wrong := judge(outcomes, expected)):

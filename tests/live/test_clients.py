@@ -16,7 +16,7 @@ import pytest
 from demos.catalog import BY_NAME, DEMOS, DISCONNECTED, HTTP1, SENDING, Demo
 from demos.content_md5 import CHUNKS as CONTENT_MD5_CHUNKS
 from demos.fastapi_trailers import CHUNKS as FASTAPI_CHUNKS
-from scripts.live.clients import went_on
+from scripts.live.clients import WENT_ON
 from scripts.transcripts import RECORDINGS, load
 from tests.conftest import slide
 from tests.deck.slides import SLIDES, shown_commands
@@ -225,7 +225,7 @@ def test_the_prototype_stops_the_stream_at_once(
     demo = BY_NAME[key.split()[0]]  # the summary of this run, not stock's
     assert demo.oserror in run.output, run.output
     assert demo.summary not in run.output, run.output
-    said = f"Client gone: {went_on(sent_after_leaving(run))}, "
+    said = f"Client gone: {WENT_ON[sent_after_leaving(run)]}, "
     assert said in run.output, run.output
 
 
