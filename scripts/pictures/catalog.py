@@ -3,6 +3,7 @@
 
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import NoReturn
 
 from scripts.common import InputError
@@ -33,6 +34,13 @@ class Code:
 
     def fail(self, message: str) -> NoReturn:
         raise InputError(HERE, self.line, message)
+
+    def read(self, root: Path, name: str) -> bytes:
+        """The file ``name``, which this entry needs; else fail."""
+        try:
+            return (root / name).read_bytes()
+        except OSError as exc:
+            self.fail(f"cannot read {name}: {exc.strerror}")
 
     def one(self, what: str, where: str, first: int, found: list[int]) -> int:
         """The one index ``found``; else fail: ``what`` must match one

@@ -1,11 +1,6 @@
-"""The measured charts, Rich tables and text: the support matrix
-(assets/support_matrix.json), all its features down its columns
-(scripts/matrix/catalog.py) or the talk's three topics across four
-servers, a partial, hung or silent cell footnoted; the disconnect
-benchmark (assets/bench_disconnect.json; its figures: scripts/figures.py),
-the work an app still does once its client left, and what every stream
-costs when none leaves. Each chart: its drawing, the rows to band, its
-columns."""
+"""The measured charts, in Rich: the support matrix in full or the talk's
+three topics, a partial, hung or silent cell footnoted; the disconnect
+benchmark's wasted work, and what every stream costs when none leaves."""
 # ruff: noqa: RUF001 (typography: times and en dash)
 
 from typing import Any
@@ -17,14 +12,13 @@ from rich.text import Text
 from scripts import style
 from scripts.figures import FRAMEWORKS, PATTERNS, after, load_of, ratios, specs
 from scripts.matrix import catalog
+from scripts.matrix.catalog import COLUMNS, HANGS, NO, PARTIAL, VALUE, YES
 
-Chart = tuple[Group, list[int], int]
+Chart = tuple[Group, list[int], int]  # its drawing, rows to band, columns
 MUTED, HEAD = style.TITLE, style.TOKENS["f"]
 GOOD, FAIR, BAD, SLOW = (style.TOKENS[k] for k in "stpn")
-WORST = HANGS, NO, PARTIAL, YES, VALUE, NA = (  # worst first
-    catalog.HANGS, catalog.NO, catalog.PARTIAL, catalog.YES, catalog.VALUE,
-    catalog.NOT_APPLICABLE)
-COLUMNS = catalog.COLUMNS
+NA = catalog.NOT_APPLICABLE
+WORST = (HANGS, NO, PARTIAL, YES, VALUE, NA)  # worst first
 LOOK = {YES: ("yes", style.TEXT), PARTIAL: ("partly", FAIR), NO: ("no", BAD),
         HANGS: ("hangs", BAD), NA: ("–", MUTED), VALUE: ("", style.TEXT)}
 TOPICS = {"denial response": ("denial", "denial_streamed"),  # the talk's

@@ -1,13 +1,11 @@
 """Each code slide's picture (catalog.CODE): a demo's region coloured by
 Rich's Syntax in a window titled with its path, numbered from the region's
-first line (before the code: Syntax's gutter would interleave the numbers
-with the code's text), highlights banded, a section's windows one width,
-at CODE_PX inside the slide's content box."""
+first line (apart from the code: Syntax's gutter would interleave them),
+highlights banded, a section's windows one width, at CODE_PX."""
 
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 from pygments import token as tk
 from rich.console import Group
@@ -29,25 +27,12 @@ THEME = ANSISyntaxTheme({kind: Style(color=style.TOKENS[key]) for kind, key in (
     (tk.Name.Function, "f"), (tk.Name.Class, "t"), (tk.Name.Builtin, "b"),
     (tk.Name.Builtin.Pseudo, "p"), (tk.Name.Decorator, "d"),
     (tk.Operator, "o"), (tk.Comment, "m"), (tk.Punctuation, "u"))})
-
-
-class Excerpt(NamedTuple):  # the lines shown, dedented; rows highlighted
-    code: Code
-    lines: list[str]
-    first: int  # the line number of the first
-    marked: list[int]
-
-    @property
-    def gutter(self) -> int:  # cells left of the code: the numbers, and 2
-        return len(str(self.first + len(self.lines) - 1)) + 2
+Excerpt = tuple[list[str], int]  # a region's lines, dedented; the first's
 
 
 def excerpt(root: Path, code: Code) -> Excerpt:
-    """The lines ``code`` shows, checked, and the rows it highlights."""
-    try:
-        text = decode((root / code.source).read_bytes(), code.source)
-    except OSError as exc:
-        code.fail(f"cannot read {code.source}: {exc.strerror}")
+    """The lines ``code`` shows, checked, and the first one's number."""
+    text = decode(code.read(root, code.source), code.source)
     lines = [line.strip() for line in text.splitlines()]
     start, end = (f"# --8<-- [{k}:{code.region}]" for k in ("start", "end"))
     if start not in lines:
@@ -63,37 +48,42 @@ def excerpt(root: Path, code: Code) -> Excerpt:
                    f"line is {len(line)} columns, the limit is 80"
                    * (len(line) > 80)):
             raise InputError(code.source, number, why)
+    return shown, first
+
+
+def gutter(lines: list[str], first: int) -> int:
+    """The cells left of the code: the numbers, and 2."""
+    return len(str(first + len(lines) - 1)) + 2
+
+
+def draw(
+    root: Path, code: Code, lines: list[str], first: int, columns: int
+) -> dict[str, bytes]:
+    """``code``'s ``lines`` in a window ``columns`` wide (numbers and
+    code), highlights banded; and the result under it, if it selects one."""
+    left = gutter(lines, first)
     where = f"line of {code.source} region {code.region!r}"
-    return Excerpt(code, shown, first, sorted(code.one(
-        f"highlight {said!r}", where, first, [
-            row for row, line in enumerate(shown)
-            if line.strip() == said.strip()]) for said in code.highlight))
-
-
-def draw(root: Path, excerpt: Excerpt, columns: int) -> dict[str, bytes]:
-    """``excerpt`` in a window ``columns`` wide (numbers and code); and the
-    result under it, if its code selects one."""
-    code, left = excerpt.code, excerpt.gutter
-    syntax = Syntax("\n".join(excerpt.lines), "python", theme=THEME,
+    marked = sorted(code.one(f"highlight {said!r}", where, first, [
+        row for row, line in enumerate(lines)
+        if line.strip() == said.strip()]) for said in code.highlight)
+    syntax = Syntax("\n".join(lines), "python", theme=THEME,
                     background_color="default")  # runs of a style merged:
     shown = Segments(Segment.simplify(window.console(columns - left).render(
         syntax)))
-    blank = [""] * (code.min_rows - len(excerpt.lines))
     x = (2 - left) * window.CELL * ADVANCE
-    colours = [style.NUMBER_HIGHLIGHTED if row in excerpt.marked else
-               style.NUMBER for row in range(len(excerpt.lines))]
     numbers = "".join(
         f'<text x="{x:g}" y="{row * window.LINE + 20:g}" text-anchor="end" '
-        f'fill="{colour}">{excerpt.first + row}</text>'
-        for row, colour in enumerate(colours))
+        f'fill="{style.NUMBER_HIGHLIGHTED if row in marked else style.NUMBER}'
+        f'">{first + row}</text>' for row in range(len(lines)))
     svg, size = window.draw(
-        Group(shown, *blank), columns - left, code.output, code.title,
+        Group(shown, *[""] * (code.min_rows - len(lines))), columns - left,
+        code.output, code.title,
         (SCRIPT, f"{code.source} [{code.region}], as catalog.py says"),
-        bar=code.source, bands=excerpt.marked, indent=left,
+        bar=code.source, bands=marked, indent=left,
         under=f'<g class="numbers">{numbers}</g>', px=style.CODE_PX)
     if size[0] > style.CONTENT[0] or size[1] > style.CONTENT[1]:
-        rows = max(len(excerpt.lines), code.min_rows)
-        code.fail(f"{code.source} cannot fit: {rows} rows at "
+        code.fail(f"{code.source} cannot fit: "
+                  f"{max(len(lines), code.min_rows)} rows at "
                   f"{style.CODE_PX} px are {size[0]} px wide and "
                   f"{size[1]:.0f} px tall; the slide has "
                   f"{style.CONTENT[0]} by {style.CONTENT[1]} px")
@@ -106,15 +96,15 @@ def draw(root: Path, excerpt: Excerpt, columns: int) -> dict[str, bytes]:
 def build(root: Path, codes: Sequence[Code], made: dict[str, bytes]) -> None:
     """Every code picture and the result under it, checked, into ``made``
     (by output path: none twice); a section's windows, one width."""
-    excerpts = [excerpt(root, code) for code in codes]
+    excerpts = [(code, *excerpt(root, code)) for code in codes]
     wide: dict[str, int] = {}
-    for each in excerpts:
-        key = each.code.section or each.code.output
-        need = each.gutter + max(map(len, each.lines)) + 1
+    for code, lines, first in excerpts:
+        need = gutter(lines, first) + max(map(len, lines)) + 1
+        key = code.section or code.output
         wide[key] = max(wide.get(key, 0), need)
-    for each in excerpts:
-        drawn = draw(root, each, wide[each.code.section or each.code.output])
-        for output, svg in drawn.items():
+    for code, lines, first in excerpts:
+        key = code.section or code.output
+        for output, svg in draw(root, code, lines, first, wide[key]).items():
             if output in made:
-                each.code.fail(f"{output} is drawn twice")
+                code.fail(f"{output} is drawn twice")
             made[output] = svg

@@ -1,14 +1,13 @@
-"""``make png``: each code slide's picture as a PNG twice its size on the
-slide, in dist/png/, drawn by cairosvg. It ignores ``@font-face``: its
-process's fontconfig finds the font's instance, and that font only."""
+"""``make png``: each code slide's picture as a PNG twice its size, in
+dist/png/, by cairosvg. It ignores ``@font-face``: its process's
+fontconfig finds the font's instance, and that font only."""
 
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from scripts.common import ROOT, write_atomic
+from scripts.common import write_atomic
 from scripts.pictures.catalog import CODE
 from scripts.pictures.fonts import FONTS, Font
 
@@ -23,17 +22,9 @@ def fontconfig(font: Font) -> Path:
     return conf
 
 
-def render(jobs: Sequence[tuple[Path, Path, float]]) -> None:
-    """Draw each SVG as its PNG, at that scale, in a process of its own
-    (its fontconfig set up first)."""
-    command = [sys.executable, "-m", "scripts.pictures.png"]
-    command += [str(part) for job in jobs for part in job]
-    subprocess.run(command, cwd=ROOT, check=True)  # noqa: S603
-
-
 def main(argv: Sequence[str]) -> None:
-    """Draw the (SVG, PNG, scale) triples of ``argv``, else every code
-    slide's picture at twice its size in dist/png/."""
+    """Draw the (SVG, PNG, scale) triples of ``argv`` (the tests' one
+    process for all), else every code slide's at twice its size."""
     os.environ["FONTCONFIG_FILE"] = str(fontconfig(FONTS[0]))
     import cairocffi  # type: ignore[import-untyped]
     import cairosvg  # type: ignore[import-untyped]
@@ -48,6 +39,7 @@ def main(argv: Sequence[str]) -> None:
         Path(png).parent.mkdir(parents=True, exist_ok=True)
         write_atomic(Path(png), cairosvg.svg2png(url=svg, scale=float(scale)))
         print(f"wrote {png}")
+
 
 if __name__ == "__main__":
     main(sys.argv[1:])

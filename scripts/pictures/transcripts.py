@@ -45,8 +45,7 @@ def live(root: Path) -> list[runs.Recording]:
 
 def backups(root: Path, recording: runs.Recording) -> list[tuple[str, Rows]]:
     """Each backup sheet of ``recording``: its output path, and its rows."""
-    file = runs.path(root, recording.stem)
-    found = sheets(runs.parse(file.read_bytes(), shown(file, root)))
+    found = sheets(runs.load(recording.stem, root))
     return [((runs.FOLDER / f"{recording.stem}.{n}.svg").as_posix(), sheet)
             for n, sheet in enumerate(found, 1)]
 
@@ -66,10 +65,7 @@ def build(root: Path) -> dict[str, bytes]:
 def select(code: Code, root: Path) -> tuple[Rows, str]:
     """The rows ``code.result`` names; the recording's lines they are on."""
     name = shown(runs.path(root, Path(code.source).stem), root)
-    try:
-        data = (root / name).read_bytes()
-    except OSError as exc:
-        code.fail(f"cannot read {name}: {exc.strerror}")
+    data = code.read(root, name)
     rows, first = runs.parse(data, name), 2 if data.startswith(b"# ") else 1
     texts, chosen = [row.text.plain for row in rows], list[int]()
     for index, wanted in enumerate(code.result):

@@ -7,6 +7,8 @@ import base64
 import io
 import re
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from functools import partial
@@ -16,7 +18,7 @@ import pytest
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 
 from scripts.common import ROOT
-from scripts.pictures import generator, png
+from scripts.pictures import generator
 
 SVG = "http://www.w3.org/2000/svg"
 NS = {"svg": SVG}
@@ -41,7 +43,9 @@ def pngs(
                                and "/transcripts/" not in o):
         (folder / f"{n}.svg").write_bytes(built[output])
         jobs[output] = (folder / f"{n}.svg", folder / f"{n}.png", 1.0)
-    png.render(list(jobs.values()))
+    command = [sys.executable, "-m", "scripts.pictures.png"]
+    command += [str(part) for job in jobs.values() for part in job]
+    subprocess.run(command, cwd=ROOT, check=True, timeout=120)
     return {output: png_ for output, (_, png_, _) in jobs.items()}
 
 
