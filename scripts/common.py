@@ -1,7 +1,5 @@
-"""What every command shares: the repository's root, the errors it reports
-in one line, files written whole or not at all, text read with the line of
-a bad byte, the head of a measured JSON, and numbers rounded as people do.
-"""
+"""What every command shares: the root, one-line errors, files written
+whole or not at all, text decoded, a measured JSON's head, rounding."""
 
 import argparse
 import contextlib
@@ -29,15 +27,12 @@ class InputError(Exception):  # input refused: ``path:line: message``
         super().__init__(f"{path}:{line}: {message}")
 
 
-# write_atomic's temporary file, ".NAME.PID.tmp" beside NAME, lives for one
-# write: older than this, its writer is gone even if its id was reused.
-TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.tmp")
-TEMPORARY_LIFETIME_S = 300
+# write_atomic's ".NAME.PID.tmp" beside NAME: older, its writer is gone.
+TEMPORARY, TEMPORARY_LIFETIME_S = re.compile(r"\..+\.([0-9]+)\.tmp"), 300
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` beside ``path``, then rename: never a partial file (a
-    process killed before the rename leaves one: see ``leftovers``)."""
+    """Write ``data`` beside ``path``, then rename: never a partial file."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         temporary.write_bytes(data)
@@ -47,8 +42,7 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def write_json(path: Path, document: object) -> str | None:
-    """Write ``document`` as indented UTF-8 JSON with ``write_atomic``: None,
-    or the line that says why it could not (then nothing is written)."""
+    """Write ``document`` as indented UTF-8 JSON, whole: None, or why not."""
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     try:
         write_atomic(path, text.encode())
@@ -67,7 +61,7 @@ def leftovers(folder: Path) -> list[Path]:
             if match is None or not path.is_file():
                 continue
             old = time.time() - path.stat().st_mtime > TEMPORARY_LIFETIME_S
-            pid = int(match["pid"])
+            pid = int(match[1])
             if old or not (0 < pid < 2**31 and psutil.pid_exists(pid)):
                 found.append(path)
     return found
@@ -78,11 +72,10 @@ def decode(data: bytes, name: str) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        start = data.rfind(b"\n", 0, exc.start) + 1
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = len(data[start : exc.start].decode("utf-8")) + 1
+        lines = data[: exc.start].split(b"\n")  # up to the bad byte
+        column = len(lines[-1].decode("utf-8")) + 1
         byte = f"byte 0x{data[exc.start]:02x} in column {column}"
-        raise InputError(name, line, f"not UTF-8: {byte}") from None
+        raise InputError(name, len(lines), f"not UTF-8: {byte}") from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -137,8 +130,7 @@ def command(
     """A command's parser: its exit codes, and ``--name`` for each option."""
     result = argparse.ArgumentParser(
         prog=f"python -m {module}", description=doc.split("\n\n")[0],
-        epilog=f"Exit codes: 0 done, {codes} (nothing written).",
-    )
+        epilog=f"Exit codes: 0 done, {codes} (nothing written).")
     for name, option in options.items():
         result.add_argument(f"--{name}", **option)
     return result

@@ -1,33 +1,26 @@
-"""The deck's look, in one place: the slide's geometry, the code windows'
-colours, the runner's palettes for a dark screen or a light projector, and
-WCAG contrast (every text has 7:1, AAA, against what is behind it)."""
+"""The deck's look: the slide's geometry, the code windows' colours, the
+runner's palettes (a dark screen, a light projector), WCAG contrast."""
 
 import re
 
 from rich.theme import Theme
 
-# The 1280x720 slide: the content box under a title, the box of a backup
-# slide (themes/asgi.css, section.backup), the smallest text and the code's.
-SLIDE = (1280, 720)
+# The 1280x720 slide's content box under a title, its smallest text, code's.
 CONTENT = (1160, 560)
-BACKUP = (1240, 660)
 MIN_TEXT_PX = 20
 CODE_PX = 22
 
 Rgba = tuple[float, float, float, float]  # 0-255 channels, alpha 0-1
-
-HEX = re.compile(r"#([0-9a-fA-F]{2})([0-9a-fA-F]{2})([0-9a-fA-F]{2})")
-FUNCTION = re.compile(r"rgba?\(([^)]*)\)")
 
 
 def parse(colour: str) -> Rgba:
     """A CSS colour as ``#rrggbb``, ``rgb(r, g, b)`` or ``rgba(r, g, b, a)``
     (as a browser's computed style says it)."""
     text = colour.strip()
-    if match := HEX.fullmatch(text):
-        red, green, blue = (float(int(match[i], 16)) for i in (1, 2, 3))
+    if re.fullmatch(r"#[0-9a-fA-F]{6}", text):
+        red, green, blue = map(float, bytes.fromhex(text[1:]))
         return (red, green, blue, 1.0)
-    if match := FUNCTION.fullmatch(text):
+    if match := re.fullmatch(r"rgba?\(([^)]*)\)", text):
         channels = [float(part) for part in match[1].split(",")]
         if len(channels) in (3, 4):
             red, green, blue, alpha = [*channels, 1.0][:4]
@@ -37,10 +30,8 @@ def parse(colour: str) -> Rgba:
 
 def over(top: Rgba, bottom: Rgba) -> Rgba:
     """``top`` painted over an opaque ``bottom`` (source-over)."""
-    a = top[3]
-    red, green, blue = (
-        t * a + b * (1 - a) for t, b in zip(top[:3], bottom[:3], strict=True)
-    )
+    red, green, blue = (t * top[3] + b * (1 - top[3])
+                        for t, b in zip(top[:3], bottom[:3], strict=True))
     return (red, green, blue, 1.0)
 
 
@@ -48,8 +39,7 @@ def luminance(colour: Rgba) -> float:
     """WCAG 2 relative luminance of an opaque colour."""
     red, green, blue = (
         c / 12.92 if c <= 0.04045 else float(((c + 0.055) / 1.055) ** 2.4)
-        for c in (channel / 255 for channel in colour[:3])
-    )
+        for c in (channel / 255 for channel in colour[:3]))
     return 0.2126 * red + 0.7152 * green + 0.0722 * blue
 
 
@@ -62,8 +52,7 @@ def contrast(foreground: str | Rgba, background: str | Rgba) -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
-# A code window: Catppuccin Mocha's palette on a dark window, each text
-# colour lifted to 7:1 against what is behind it.
+# A code window: Catppuccin Mocha's colours, lifted to 7:1 on what is behind.
 WINDOW = "#16161f"
 BAR = "#101018"
 FRAME = "#45475a"
@@ -77,24 +66,20 @@ DOTS = ("#ff5f57", "#febc2e", "#28c840")
 # The code's token kinds (scripts/pictures/code_images.py): their colours.
 TOKENS = {
     "k": "#d0aef8",  # keyword
-    "c": "#fab387",  # constant: None, True, False
-    "n": "#fab387",  # number
+    "n": "#fab387",  # number; a constant (None, True, False); a decorator
     "s": "#a6e3a1",  # string
     "i": "#f5c2e7",  # string interpolation and escapes
     "f": "#98befb",  # function name
     "t": "#f9e2af",  # class name
-    "b": "#89dceb",  # builtin
+    "b": "#89dceb",  # builtin; an operator
     "p": "#f6a6bc",  # self
-    "d": "#fab387",  # decorator
-    "o": "#89dceb",  # operator
     "m": "#b8bccc",  # comment
     "u": "#bac2de",  # punctuation
 }
 
 
-# The runner's palettes, "dark" on the code window's colour and "light" on
-# white (a projector): no style is dim, and in "dark" each has a colour of
-# its own, so that a dark recording maps back to its styles.
+# The runner's palettes, "dark" on the code window, "light" on white: none
+# dim; in "dark", a colour a style, so a recording maps back to its styles.
 BACKGROUND = {"dark": WINDOW, "light": "#ffffff"}
 _COLOURS = {  # style: its colour in "dark", in "light", and its weight
     "text": ("#cdd6f4", "#1e1e2e", ""),  # what the demos and uvicorn print
@@ -111,11 +96,8 @@ _COLOURS = {  # style: its colour in "dark", in "light", and its weight
     "command": ("#98befb", "#1e3a8a", "bold "),  # the commands to type
     "title": ("#d0aef8", "#5b21b6", "bold "),  # headings: what happened
 }
-PALETTES = {
-    name: {style: weight + pair[index] for style, (*pair, weight) in
-           _COLOURS.items()}
-    for index, name in enumerate(BACKGROUND)
-}
+PALETTES = {name: {key: weight + pair[index] for key, (*pair, weight) in
+                   _COLOURS.items()} for index, name in enumerate(BACKGROUND)}
 # Rich's own styles the runner's output uses, in the palette's colours.
 _RICH = {"rule.line": "detail", "table.header": "title", "status.spinner": "ok"}
 

@@ -21,12 +21,12 @@ from scripts.pictures.fonts import ADVANCE
 
 SCRIPT = "scripts/pictures/code_images.py"
 THEME = ANSISyntaxTheme({kind: Style(color=style.TOKENS[key]) for kind, key in (
-    (tk.Keyword, "k"), (tk.Keyword.Constant, "c"), (tk.Operator.Word, "k"),
+    (tk.Keyword, "k"), (tk.Keyword.Constant, "n"), (tk.Operator.Word, "k"),
     (tk.Number, "n"), (tk.String, "s"), (tk.String.Doc, "m"),
     (tk.String.Interpol, "i"), (tk.String.Escape, "i"),
     (tk.Name.Function, "f"), (tk.Name.Class, "t"), (tk.Name.Builtin, "b"),
-    (tk.Name.Builtin.Pseudo, "p"), (tk.Name.Decorator, "d"),
-    (tk.Operator, "o"), (tk.Comment, "m"), (tk.Punctuation, "u"))})
+    (tk.Name.Builtin.Pseudo, "p"), (tk.Name.Decorator, "n"),
+    (tk.Operator, "b"), (tk.Comment, "m"), (tk.Punctuation, "u"))})
 Excerpt = tuple[list[str], int]  # a region's lines, dedented; the first's
 
 

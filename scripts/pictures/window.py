@@ -1,6 +1,6 @@
 """Every picture's renderer: what a Rich console prints, placed by
-export_svg (text to select and search) in our SVG with the font embedded,
-in a window with a title bar, or bare on the slide's black."""
+export_svg (text to select) in our SVG with the font embedded, in a window
+with a title bar, or bare on the slide's black."""
 
 import base64
 import io
@@ -38,15 +38,13 @@ def chrome(width: float, height: float, bar: str | None) -> str:
         return f'<rect width="{w}" height="{h}" fill="#000000"/>'
     dots = "".join(f'<circle cx="{18 + 20 * i}" cy="{BAR // 2}" r="6" '
                    f'fill="{c}"/>' for i, c in enumerate(style.DOTS))
-    return (
-        f'<rect width="{w}" height="{h}" rx="{r}" fill="{style.WINDOW}"/>\n'
-        f'<path d="M0 {BAR}V{r}A{r} {r} 0 0 1 {r} 0H{width - r:g}A{r} {r} 0 '
-        f'0 1 {w} {r}V{BAR}Z" fill="{style.BAR}"/>{dots}\n'
-        f'<text x="{width / 2:g}" y="{BAR // 2 + 6}" text-anchor="middle" '
-        f'fill="{style.TITLE}">{escape(bar)}</text>\n'
-        f'<rect x="0.5" y="0.5" width="{width - 1:g}" height="{height - 1:g}" '
-        f'rx="{r - 0.5}" fill="none" stroke="{style.FRAME}"/>'
-    )
+    return (f'<rect width="{w}" height="{h}" rx="{r}" fill="{style.WINDOW}"'
+            f'/>\n<path d="M0 {BAR}V{r}A{r} {r} 0 0 1 {r} 0H{width - r:g}'
+            f'A{r} {r} 0 0 1 {w} {r}V{BAR}Z" fill="{style.BAR}"/>{dots}\n'
+            f'<text x="{width / 2:g}" y="{BAR // 2 + 6}" text-anchor="middle"'
+            f' fill="{style.TITLE}">{escape(bar)}</text>\n<rect x="0.5" '
+            f'y="0.5" width="{width - 1:g}" height="{height - 1:g}" '
+            f'rx="{r - 0.5}" fill="none" stroke="{style.FRAME}"/>')
 
 
 def draw(
@@ -55,11 +53,10 @@ def draw(
     bands: Sequence[int] = (), under: str = "", indent: int = 0,
     px: float = CELL,
 ) -> tuple[bytes, tuple[int, float]]:
-    """``content`` printed ``columns`` wide, as the SVG ``name`` called
-    ``title``, its comment naming ``made`` (script, source); in a window
-    titled ``bar``, or bare; ``bands``: rows to band; ``under``: SVG under
-    the text, ``indent`` cells right. With its size on the slide, where
-    its text is ``px`` tall."""
+    """``content`` printed ``columns`` wide as the SVG ``name``, ``title``,
+    made by ``made`` (script, source); in a window titled ``bar``, or bare;
+    ``bands``: rows to band; ``under``: SVG under the text, ``indent`` cells
+    right. With its size on the slide, where its text is ``px`` tall."""
     recorded = console(columns)
     recorded.print(content)
     text = recorded.export_text(clear=False)
