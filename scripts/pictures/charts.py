@@ -135,9 +135,8 @@ def full(data: dict[str, Any]) -> Chart:
 
 
 def simple(data: dict[str, Any]) -> Chart:
-    """Three topics across the four servers, one word a cell (yes or no if
-    all cells of its features say so, hangs if any, else partial), with
-    the full table's footnotes less the row's topic; 72 columns wide."""
+    """Three topics across the four servers, a word a cell (hangs if any
+    cell, else partial unless all agree), the footnotes less the topic."""
     stock = [s for s in data["servers"] if "-3085-" not in s["id"]]
     names = list(dict.fromkeys(s["package"] for s in stock))
     marked: dict[tuple[str, str], list[str]] = {}  # (topic, server) -> notes
@@ -172,6 +171,7 @@ def simple(data: dict[str, Any]) -> Chart:
               "the full matrix")
     return Group(grid, footer(shown, "", probed)), [2, 6], 72
 
+
 def bar(value: float, most: float, cells: int, colour: str) -> Text:
     """A bar of ``value`` out of ``most`` in ``cells``; a hairline if 0."""
     if value <= 0:
@@ -180,9 +180,8 @@ def bar(value: float, most: float, cells: int, colour: str) -> Text:
 
 
 def wasted(data: dict[str, Any]) -> Chart:
-    """Per pattern, on stock uvicorn and the prototype: the messages an HTTP
-    app sends, and the time it runs, once its client left mid-stream (not
-    WebSocket: that uvicorn raises there is a later slide's reveal)."""
+    """Per pattern, on stock uvicorn and the prototype: what an HTTP app
+    sends and runs once its client left (WebSocket: a later slide's)."""
     waste, versions = data["wasted_work"], data["versions"]
     rows = [r for r in waste["results"] if r["transport"] == "http"]
     most, (old, new) = max(r["chunks_after"]["median"] for r in rows), specs(

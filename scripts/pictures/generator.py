@@ -44,8 +44,8 @@ def measured(root: Path, source: str) -> dict[str, Any]:
 
 
 def draw_charts(root: Path) -> dict[str, bytes]:
-    """The measured charts, as wide as the slide's content box: refused if
-    their text would be under MIN_TEXT_PX there, or they too tall."""
+    """The measured charts, as wide as the slide's content box; refused
+    too tall, or with their text under MIN_TEXT_PX."""
     made, loaded = {}, {s: measured(root, s) for s in (MATRIX, BENCH)}
     for output, source, draw, title in CHARTS:
         try:

@@ -1,7 +1,6 @@
-"""The recorded runs (assets/transcripts/STEM.txt), a window titled with
-their command: a live run's backup slides (STEM.N.svg, its pages packed in
-sheets of 24 rows at most), and the rows a code slide's ``result`` selects,
-under its code, as wide, its text as large (assets/results/DEMO.svg)."""
+"""The recorded runs (assets/transcripts/STEM.txt) in windows titled with
+their command: a live run's backup slides (STEM.N.svg), and the rows a code
+slide's ``result`` selects, under its code (assets/results/DEMO.svg)."""
 
 from pathlib import Path
 
@@ -10,7 +9,6 @@ from rich.console import Group
 from demos.catalog import LIVE
 from scripts import style
 from scripts import transcripts as runs
-from scripts.common import shown
 from scripts.pictures import window
 from scripts.pictures.catalog import Code
 
@@ -64,7 +62,7 @@ def build(root: Path) -> dict[str, bytes]:
 
 def select(code: Code, root: Path) -> tuple[Rows, str]:
     """The rows ``code.result`` names; the recording's lines they are on."""
-    name = shown(runs.path(root, Path(code.source).stem), root)
+    name = f"{runs.FOLDER}/{Path(code.source).stem}.txt"
     data = code.read(root, name)
     rows, first = runs.parse(data, name), 2 if data.startswith(b"# ") else 1
     texts, chosen = [row.text.plain for row in rows], list[int]()
