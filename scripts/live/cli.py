@@ -1,6 +1,6 @@
-"""``python -m scripts.live NAME`` (``make demo``): the command line. A
-typo is answered at once, in a few rows, with the likeliest name meant, exit
-2: a demo (or ``HTTP=``) that is not one, or none (``make demo NAM=ws``)."""
+"""``python -m scripts.live NAME`` (``make demo``): the command line. A typo
+(a demo or ``HTTP=`` that is not one, or none: ``make demo NAM=ws``) is
+answered at once, in a few rows, with the likeliest name meant, exit 2."""
 
 import argparse
 import difflib

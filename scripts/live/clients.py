@@ -1,7 +1,6 @@
-"""The runner's clients, one per demo (``client()``): HTTP/1.1 and HTTP/2 on
-the exchanges of scripts/net/exchanges.py, WebSocket on websockets' own;
-each step shown on the timeline as it comes, what they measured summed up
-(``Outcome``)."""
+"""The runner's clients (``client()``): HTTP/1.1 and HTTP/2 on the exchanges
+of scripts/net/exchanges.py, WebSocket on websockets'; each step shown on
+the timeline as it comes, what they measured summed up (``Outcome``)."""
 
 import asyncio
 import base64
@@ -19,7 +18,7 @@ from rich.text import Text
 from demos.catalog import DISCONNECTED, SENDING, Demo
 from scripts.live import plural
 from scripts.live.server import HOST, DemoServer
-from scripts.live.timeline import Timeline, header_lines, style
+from scripts.live.timeline import Timeline, header_lines
 from scripts.net import exchanges
 from scripts.net.exchanges import Exchange, Head, Http1, Http2
 
@@ -60,21 +59,21 @@ class Fetched:  # what a GET got, up to where it stopped
 
 def client(demo: Demo) -> tuple[Client, int]:
     """``demo``'s client, and the pages of its run (``--step``): the server
-    up, the client's (split between handshakes, never mid-stream), the
-    summary."""
+    up, the client's (a page per handshake, never mid-stream), the summary."""
     if demo.name == "ws_with_token":
-        return token_attempts, 3 + len(WRONG)  # a page per handshake
+        return token_attempts, 3 + len(WRONG)
     if demo.transport == "http":
         return (leave_mid_stream if demo.pace else get_once), 3
-    return (get_with_trailers if demo.transport == "http2"
-            else one_handshake), 3
+    return {"http2": get_with_trailers}.get(demo.transport, one_handshake), 3
 
 
 async def fetch(
-    server: DemoServer, exchange: Exchange, chunks: int | None = None
+    server: DemoServer, kind: type[Exchange],
+    headers: exchanges.Headers | None = None, chunks: int | None = None,
 ) -> Fetched:
-    """Run ``exchange`` on a new connection, each part of the reply shown
+    """GET the demo's path on a new connection, each part of the reply shown
     as it comes; hang up after ``chunks`` body chunks (None: the end)."""
+    exchange = kind(f"{HOST}:{server.port}", server.demo.path, headers)
     timeline, (aside, chunk, end) = server.timeline, SAID[exchange.protocol]
     reader, writer = await asyncio.wait_for(
         asyncio.open_connection(HOST, server.port), IO_TIMEOUT)
@@ -84,7 +83,7 @@ async def fetch(
         said = f"GET {exchange.target} {exchange.protocol}{aside}"
         host = [("host", exchange.authority)] * timeline.verbose
         timeline.client("→", said, header_lines([*host, *exchange.headers]))
-        while got.chunks != chunks:
+        while True:
             data = await asyncio.wait_for(reader.read(65536), IO_TIMEOUT)
             parts, answer = exchange.receive(data)
             writer.write(answer)
@@ -97,7 +96,7 @@ async def fetch(
                     timeline.client("←", f"{chunk} {part.data!r}")
                     got.body, got.chunks = got.body + part.data, got.chunks + 1
                     if got.chunks == chunks:
-                        break
+                        return got
                 elif isinstance(part, exchanges.Trailers):
                     timeline.client("←", Text("trailers", "title"),
                                     header_lines(part.headers))
@@ -109,7 +108,6 @@ async def fetch(
                     if isinstance(exchange, Http2):
                         writer.write(exchange.close())
                     return got
-        return got
     finally:
         writer.close()
         with contextlib.suppress(OSError):
@@ -117,7 +115,7 @@ async def fetch(
 
 
 async def get_once(server: DemoServer) -> Outcome:
-    got = await fetch(server, Http1(f"{HOST}:{server.port}", server.demo.path))
+    got = await fetch(server, Http1)
     assert got.head is not None  # else it would have raised
     return Outcome([f"GET {server.demo.path} answered {got.head.status} "
                     f"{got.head.reason} with body {got.body!r}."])
@@ -125,12 +123,11 @@ async def get_once(server: DemoServer) -> Outcome:
 
 async def leave_mid_stream(server: DemoServer) -> Outcome:
     """Read a few chunks, hang up, and watch what the app does next, until
-    it returns (the runner observes it) or for at most ``WATCH_DELAYS`` of
-    its delays, ``WATCH_LIMIT``. No pause here: the app streams on."""
-    timeline, watch = server.timeline, min(WATCH_DELAYS * server.pace,
-                                           WATCH_LIMIT)
-    exchange = Http1(f"{HOST}:{server.port}", server.demo.path)
-    got = await fetch(server, exchange, CHUNKS_BEFORE_LEAVING)
+    it returns (the runner observes it) or ``WATCH_DELAYS`` of its delays,
+    up to ``WATCH_LIMIT``. No pause here: the app streams on."""
+    timeline = server.timeline
+    watch = min(WATCH_DELAYS * server.pace, WATCH_LIMIT)
+    got = await fetch(server, Http1, chunks=CHUNKS_BEFORE_LEAVING)
     if got.chunks < CHUNKS_BEFORE_LEAVING:
         raise ClientError("the body ended early")
     # The app prints before it sends: let those lines arrive first.
@@ -159,15 +156,14 @@ async def leave_mid_stream(server: DemoServer) -> Outcome:
 
 async def get_with_trailers(server: DemoServer) -> Outcome:
     """GET over HTTP/2 with ``te: trailers``; check the Content-MD5."""
-    exchange = Http2(f"{HOST}:{server.port}", server.demo.path,
-                     [("te", "trailers")])
-    got = await fetch(server, exchange)
+    got = await fetch(server, Http2, [("te", "trailers")])
     body, trailer = got.body, dict(got.trailers).get("content-md5")
     computed = base64.b64encode(hashlib.md5(body).digest()).decode()
     ok = trailer == computed
     verdict = "matches" if ok else "MISMATCH" if trailer else "is missing"
     server.timeline.client("•", Text.assemble("content-md5 ", (
-        verdict, style(ok))), [f"computed: base64(md5(body)) = {computed}"])
+        verdict, "ok" if ok else "bad")), [
+        f"computed: base64(md5(body)) = {computed}"])
     return Outcome([
         f"Body {body!r}, {len(body)} bytes.",
         f"Trailer content-md5 {trailer or ''}: {verdict} the MD5 of the body "
@@ -176,8 +172,8 @@ async def get_with_trailers(server: DemoServer) -> Outcome:
 
 
 class ShowHandshake(logging.LoggerAdapter[logging.Logger]):
-    """websockets' logger: shows the handshake request as it is sent, its
-    headers with ``--verbose``."""
+    """websockets' logger: the handshake as it is sent (its headers with
+    ``--verbose``)."""
 
     def __init__(self, timeline: Timeline) -> None:
         super().__init__(logging.getLogger(__name__))

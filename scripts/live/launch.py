@@ -1,7 +1,6 @@
 """``python -m scripts.live.launch [--pace SECONDS] [--observe] APP [UVICORN
 OPTIONS]``: uvicorn serving APP, a demo of demos/catalog.py, at that pace
-(``Demo.paced()``: its code unchanged) and, with ``--observe``, observed
-for the runner (``observe()``). Without options, plain ``uvicorn``."""
+(``Demo.paced()``), observed for the runner (``observe()``)."""
 
 import argparse
 import asyncio
@@ -20,9 +19,9 @@ RETURNED = "the app returned"  # what it prints once the app has returned
 
 def observe(app: ASGIApp) -> ASGIApp:
     """``app``, saying of an HTTP request as its first body is sent (or it
-    ends without one): "spec_version 2.3; the response ran in 1 task", the
-    tasks that appeared since it began, its own too (the runner makes one
-    request at a time); then ``RETURNED``."""
+    ends without one) "spec_version 2.3; the response ran in 1 task": the
+    tasks since it began, its own too (one request at a time); then
+    ``RETURNED``."""
 
     async def observed(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

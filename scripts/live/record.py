@@ -1,8 +1,7 @@
 """``python -m scripts.live.record [STEM ...]`` (``make transcripts``): run
-each demo as the speaker does, at the stage's pace, and write its recording
-(scripts/transcripts.py): each row's markup, normalised so that a rebuild
-is byte-stable, the delay before it as the audience sits through it, and
-where ``--step`` ends each page. ``make assets`` draws them."""
+each demo as on stage and write its recording (scripts/transcripts.py):
+each row's markup, normalised so that a rebuild is byte-stable, the delay
+before it, and where ``--step`` ends each page."""
 
 import argparse
 import asyncio
@@ -66,9 +65,8 @@ class RecordError(Exception):
 async def capture(
     demo: Demo, http: str | None = None
 ) -> list[tuple[float, str]]:
-    """``python -m scripts.live NAME [--http HTTP] --record`` on a free port,
-    shown as on the default one: its lines, as they came, each with the
-    seconds since it started; RecordError if it fails."""
+    """``python -m scripts.live NAME [--http HTTP] --record`` on a free port:
+    its lines, each with the seconds since it started; or RecordError."""
     lines = list[tuple[float, str]]()
     command = ["-m", "scripts.live", demo.name, "--port", str(pick_port())]
     command += ["--record", *([] if http is None else ["--http", http])]
@@ -121,9 +119,8 @@ def rows(
     demo: Demo, lines: list[tuple[float, str]], old: list[Row]
 ) -> list[Row]:
     """The rows of a run and its page breaks, normalised, each time rounded
-    to the demo's pace up to ``STEP`` (its stamps step as its sends do), or
-    ``QUANTUM``; stamps only on a paced demo (others' are the machine's).
-    ``old``, if it recorded the same run (``same_run``), is kept."""
+    to the demo's pace up to ``STEP``, or ``QUANTUM``; stamps only on a
+    paced demo (others' are the machine's). ``old``, if the same run, kept."""
     quantum = min(demo.seconds(), STEP) if demo.pace else QUANTUM
     result, clock, last = list[Row](), None, 0.0
 
@@ -152,11 +149,10 @@ def rows(
 
 
 def same_run(new: list[Row], old: list[Row], quantum: float) -> bool:
-    """Whether ``old`` recorded the same run, so that a rebuild keeps it:
-    page by page the same rows, in any order (the server's output and the
-    client's race); each of the machine's delays (the first row's and the
-    runner's) within ``MACHINE``; the demo's, summed, within ``SLACK`` and
-    a ``quantum`` (a time near a step rounds either way)."""
+    """Whether ``old`` recorded the same run: page by page the same rows in
+    any order (server and client race); the machine's delays (the first
+    row's, the runner's) each within ``MACHINE``; the demo's, summed, within
+    ``SLACK`` and a ``quantum`` (a time near a step rounds either way)."""
 
     def shape(made: list[Row]) -> tuple[list[Counter[str]], dict[str, float],
                                         float]:

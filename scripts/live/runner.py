@@ -1,8 +1,7 @@
 """A demo's run: its server and its client in one timeline; or its recording
-replayed (``make replay``), paced like the real run, with no server and no
-network: the fallback on stage. Typed in a terminal, it pages (``--step``):
-each phase on a clear screen, Enter goes on; piped or recorded, it does
-not. Ctrl-C stops the output at once, the server too, in one line, exit 0."""
+replayed (``make replay``) as paced, with no server and no network: the
+fallback on stage. In a terminal it pages (``--step``). Ctrl-C stops the
+output at once, the server too, in one line, exit 0."""
 
 import argparse
 import asyncio
@@ -25,7 +24,7 @@ from scripts.common import ROOT, InputError, shown
 from scripts.live import PORT
 from scripts.live.clients import Client, ClientError, client
 from scripts.live.server import DemoServer, ServerError
-from scripts.live.timeline import Timeline, keys_hidden, style
+from scripts.live.timeline import Timeline, keys_hidden
 from scripts.style import PALETTES
 from scripts.transcripts import RECORDINGS, Recording, load, path
 
@@ -42,8 +41,7 @@ LIGHT = {PALETTES["dark"][name].split()[-1]: spec.split()[-1]
 
 async def show(server: DemoServer, script: Client) -> int:
     """Serve the demo, run its client, stop, sum up: the slide's point, on
-    the server it ran on, what the client measured, and what the runner
-    observed (its own: the command shown does not observe)."""
+    the server it ran on, what the client measured, what the runner saw."""
     demo, timeline, outcome = server.demo, server.timeline, None
     console = timeline.console
     timeline.clear()
@@ -75,9 +73,8 @@ async def show(server: DemoServer, script: Client) -> int:
     for finding in outcome.findings:
         findings.add_row("•", finding)
     point = Text((server.http and demo.oserror) or demo.summary, "title")
-    border = style(outcome.ok)
     console.print("", Panel(Group(point, findings), title="What this shows",
-                            border_style=border))
+                            border_style="ok" if outcome.ok else "bad"))
     return 0 if outcome.ok else 1
 
 
@@ -91,17 +88,16 @@ async def replay(
     recording, why = Recording(name, http), ""
     file = shown(path(root, recording.stem), root)
     run = f"{name!r}" + ("" if http is None else f" on --http {http}")
-    if recording not in RECORDINGS:
+    try:
+        rows = load(recording.stem, root)
+    except FileNotFoundError:
+        why = f"No recording of {run}: {file} is missing: run `make "
+        why += "transcripts`."
+    except (OSError, InputError) as error:
+        why = f"Cannot replay {run}: {error}"
+    if recording not in RECORDINGS:  # whatever the folder holds
         ran = ", ".join(r.name for r in RECORDINGS if r.http == http)
         why = f"No recording of {run}: `make transcripts` records {ran} on it."
-    else:
-        try:
-            rows = load(recording.stem, root)
-        except FileNotFoundError:
-            why = f"No recording of {run}: {file} is missing: run `make "
-            why += "transcripts`."
-        except (OSError, InputError) as error:
-            why = f"Cannot replay {run}: {error}"
     if why:
         print(why, file=sys.stderr)
         return 2
@@ -153,7 +149,7 @@ async def interruptible(
         return await main
     except asyncio.CancelledError:
         task.uncancel()
-        gone = server is None or await server.stop(now=True)
+        gone = server is None or await server.stop()
         if console.is_terminal:
             console.file.write(ERASE)
         if server is not None:

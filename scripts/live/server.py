@@ -1,6 +1,5 @@
 """The demo's uvicorn, in a session of its own (Ctrl-C reaches the runner,
-which stops it: at once, by uvicorn's own force exit, a second SIGINT); its
-lines go to the timeline (timeline.py)."""
+which stops it, at once by uvicorn's force exit); its lines on the timeline."""
 
 import asyncio
 import contextlib
@@ -44,9 +43,8 @@ class LogLine(NamedTuple):
 
 
 def die_with_parent() -> None:
-    """In the server, before uvicorn: SIGKILL once the runner is gone, even
-    SIGKILLed (Linux; the thread that started it must stay: the main one),
-    not a clean stop, which would wait for an app asleep mid-demo."""
+    """In the server, before uvicorn: SIGKILL once the runner's main thread
+    is gone (Linux), not a clean stop, which would wait for an app asleep."""
     if PRCTL is not None:
         PRCTL(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != RUNNER:  # it died before prctl
@@ -59,19 +57,16 @@ def port_taken(port: int) -> str:
         if conn.status == "LISTEN" and conn.laddr[1:] == (port,) and conn.pid:
             with contextlib.suppress(psutil.Error):
                 command = shlex.join(psutil.Process(conn.pid).cmdline())
-                return (
-                    f"Port {port} is held by PID {conn.pid}: {command} — a "
-                    f"leftover demo server? Stop it with `kill {conn.pid}`, "
-                    "or choose --port."
-                )
+                return (f"Port {port} is held by PID {conn.pid}: {command}"
+                        " — a leftover demo server? Stop it with `kill "
+                        f"{conn.pid}`, or choose --port.")
     return f"Port {port} is already in use; choose another one with --port."
 
 
 class DemoServer:
-    """The demo's uvicorn, by launch.py, its lines on ``timeline``: paced at
-    ``interval`` (else the slide's, up to ``STAGE_PACE``); an HTTP demo
-    observed (``observations``, and when the app ``returns``); ``notes``:
-    how this run differs from the slide's; ``shown_port``: the port said."""
+    """The demo's uvicorn, by launch.py: paced at ``interval`` (else the
+    slide's, up to ``STAGE_PACE``); an HTTP demo observed (``observations``,
+    ``returns``); ``notes``: how this run differs from the slide's."""
 
     def __init__(
         self, demo: Demo, port: int, interval: float | None, http: str | None,
@@ -133,12 +128,11 @@ class DemoServer:
         self.timeline.start = time.monotonic()  # the stamps count from now
         self.timeline.runner(f"Server up: PID {process.pid}, port {self.shown}")
 
-    async def stop(self, now: bool = False) -> bool:
+    async def stop(self) -> bool:
         """Ask the server to shut down (SIGINT); once it had ``GRACE``, or at
-        once if ``hurry`` (or ``now``), force it: uvicorn's second SIGINT,
-        resent until it exits; SIGKILL after ``STOP_TIMEOUT``. Whether it is
-        gone; said unless hurried. Again, once gone: nothing more."""
-        self.hurry = self.hurry or now
+        once if ``hurry``, force it: uvicorn's second SIGINT, resent until
+        it exits; SIGKILL after ``STOP_TIMEOUT``. Whether it is gone; said
+        unless hurried. Again, once gone: nothing more."""
         if (process := self.process) is None:  # never started
             return True
         if process.returncode is None and self.timeline.verbose:
@@ -175,8 +169,8 @@ class DemoServer:
         return [x for x in lines if x.at > at and x.text.startswith(prefix)]
 
     async def read(self, stream: asyncio.StreamReader) -> None:
-        """Show each line of the server's output as it comes; keep the
-        observer's apart (shown with ``--verbose``: it is not the app's)."""
+        """Show each line of the server's output as it comes, but the
+        observer's: it is not the app's."""
         while raw := await stream.readline():
             text = self.timeline.mask(raw.decode(errors="replace").rstrip())
             at, seen = self.timeline.now(), text.removeprefix(OBSERVED)
@@ -187,8 +181,6 @@ class DemoServer:
                 self.returns.append(at)
             else:
                 self.observations.append(seen)
-            if seen != text and self.timeline.verbose:
-                self.timeline.runner(f"Observed: {seen}")
             async with self.changed:
                 self.changed.notify_all()
         async with self.changed:

@@ -1,9 +1,7 @@
-"""The timeline where the server's lines meet the client's: one stamped row
-each, in arrival order, in the runner's palette; and its pages. With
-``--step`` (in a terminal, by default) a run waits for Enter between its
-phases, each on a clear screen under a header, so every page fits the
-projector's terminal; keys are not echoed meanwhile, nor count if typed
-before the prompt. With ``--record``, ``MARK`` says where a page ends."""
+"""The timeline where the server's lines meet the client's, one stamped row
+each, in the runner's palette; and its pages: with ``--step`` a run waits
+for Enter between its phases, each on a clear screen, keys not echoed nor
+counted if typed before the prompt; with ``--record``, ``MARK`` ends one."""
 
 import asyncio
 import contextlib
@@ -46,10 +44,6 @@ Content = str | Text
 Headers = Iterable[tuple[str, str]]
 
 
-def style(ok: bool) -> str:  # what went as it should, or did not
-    return "ok" if ok else "bad"
-
-
 def header_lines(headers: Headers) -> list[str]:
     return [f"{name}: {value}" for name, value in headers]
 
@@ -84,10 +78,8 @@ async def enter(fd: int) -> None:
 
 
 class Timeline:
-    """Client events and server lines, in arrival order, stamped since the
-    server is up, on ``pages`` pages of a run of ``name``: at each end of
-    page, with ``step``, wait for Enter; with ``marks``, print ``MARK``.
-    ``secret``: shown as ***; once ``muted``, nothing more is shown."""
+    """Rows stamped since the server is up, on ``pages`` pages of a run of
+    ``name`` (``pause``); ``secret``: shown as ***; once ``muted``, none."""
 
     def __init__(
         self, console: Console, name: str = "", pages: int = 1,
@@ -110,9 +102,9 @@ class Timeline:
 
     async def pause(self) -> None:
         """The end of a page, once no row came for ``SETTLE`` (a server's
-        late line stays on its page): mark it, or prompt for Enter, then
-        show the next page's header on a clear screen. The stamps do not
-        count the wait."""
+        late line stays on its page): with ``marks``, mark it; with
+        ``step``, wait for Enter, then the next page's header on a clear
+        screen. The stamps do not count the wait."""
         if not (self.step or self.marks):
             return
         waited = time.monotonic()
@@ -150,7 +142,8 @@ class Timeline:
         said: str = "", details: Iterable[str] = (),
     ) -> None:
         """A status line received, its headers (and ``details``) below."""
-        status = Text(f"{code} {reason}".strip(), style=style(code < 400))
+        status = Text(f"{code} {reason}".strip(),
+                      style="ok" if code < 400 else "bad")
         self.client("←", Text.assemble(f"HTTP/{version} ", status, said),
                     [*header_lines(headers), *details])
 
@@ -190,9 +183,8 @@ class Timeline:
         self.console.print(grid)
 
     def command(self, command: str) -> None:
-        """``$ command``, ready to copy or retype, cut between its words (an
-        option stays with its value) into rows within the console's width,
-        each but the last ending with `` \\``: the shell reads one command."""
+        """``$ command``, to copy or retype, cut between words (an option
+        stays with its value) into rows ending `` \\``: the shell reads one."""
         glued = OPTION.sub("\\1\xa0", command)  # textwrap cuts no \xa0
         rows = textwrap.wrap(
             glued, self.console.width - len(CONTINUED), initial_indent="$ ",
