@@ -1,7 +1,7 @@
-"""Build the deck with Marp CLI: slides.md to an HTML folder holding every
-file it uses (no network, no node_modules), to a PDF with an outline of
-its sections or a PPTX (by Chromium), or its notes to a text file, each
-slide's under its number and title. Each file written whole or not at all."""
+"""Build the deck with Marp CLI (its settings in .marprc.yml): slides.md to
+an HTML folder holding every file it uses, to a PDF with an outline of its
+sections or a PPTX (by Chromium), or its notes to a text file. Each file
+written whole or not at all."""
 
 import argparse
 import functools
@@ -65,10 +65,10 @@ def marp(root: Path, name: str, *args: str, **env: str) -> bytes:
 
 
 def place(root: Path, url: str, files: dict[Path, bytes]) -> str:
-    """Where the file at ``url`` goes in the folder: it (and a licence) in
-    ``files`` by its place there; InputError naming the line of slides.md
-    or of the theme that refers to it, if it may not go."""
-    path = url.split("#")[0].split("?")[0]
+    """Where the file at ``url`` goes in the folder, it (and a licence) put
+    in ``files``; or InputError naming the line of slides.md or the theme
+    that refers to it."""
+    path = re.split("[?#]", url)[0]
     source, target = root / path, Path(path)
     if font := FONT.fullmatch(path):
         target = Path("fonts", font["file"])
@@ -97,7 +97,7 @@ def build_html(root: Path, out: Path) -> Path:
     it shows in folders beside it (made afresh: nothing else there)."""
     started, files = time.monotonic(), dict[Path, bytes]()
     html = REFERENCE.sub(lambda m: m["head"] + place(root, m["url"], files),
-                         marp(root, "slides.html", "--html").decode())
+                         marp(root, "slides.html").decode())
     out.mkdir(parents=True, exist_ok=True)
     for folder in ("assets", "fonts", "emoji"):
         shutil.rmtree(out / folder, ignore_errors=True)
@@ -113,16 +113,15 @@ def build_html(root: Path, out: Path) -> Path:
 
 def build_pdf(root: Path, out: Path, what: str = "pdf") -> Path:
     """slides.md to ``out``/slides.pdf, with an outline of its sections
-    and slides, or to slides.pptx; as root, Marp drops Chromium's sandbox."""
+    and slides, or to slides.pptx."""
     started = time.monotonic()  # bad sections: said before Chromium prints
     parts = read_deck(root / SLIDES).parts() if what == "pdf" else ()
     if (browser := find_browser()) is None:
         where = os.environ.get("CHROME_PATH") or f"PATH ({', '.join(BROWSERS)})"
         raise BuildError(f"no Chromium found in {where}: install Debian's "
                          "chromium, or set CHROME_PATH to Chrome or Chromium")
-    made = marp(root, f"slides.{what}", f"--{what}", "--allow-local-files",
-                "--browser", "chrome", "--browser-path", str(browser),
-                CHROME_PATH=str(browser), CHROME_DISABLE_GPU="1")
+    made = marp(root, f"slides.{what}", f"--{what}", "--browser", "chrome",
+                "--browser-path", str(browser), CHROME_DISABLE_GPU="1")
     if parts:  # an outline: each section, its slides beneath it
         writer = PdfWriter(clone_from=PdfReader(io.BytesIO(made)))
         for part in parts:

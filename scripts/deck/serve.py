@@ -1,9 +1,7 @@
 """Serve the deck with Marp CLI on 127.0.0.1 ($HOST opens it) and $PORT
 (8080), from a folder linking to what the deck shows (Marp watches all of
-its input folder: the repository's .venv would cost seconds). When what
-the pictures are drawn from changes, redraw them and touch slides.md: Marp
-reloads the open deck, which fetches the new pictures (Marp serves them
-with an ETag). Ctrl-C or SIGTERM stops both."""
+it). When the pictures' sources change, redraw them and touch slides.md:
+Marp reloads the open deck. Ctrl-C or SIGTERM stops both."""
 
 import os
 import signal

@@ -1,10 +1,7 @@
 """slides.md read as Marp reads it, with markdown-it: the front matter, a
-slide per ruler (an ``hr``: ``---`` outside code), in each its HTML
-comments, directives (each line ``key: value``, a Marp key) or notes. And
-the talk's sections (notes/talk-plan.md): each starts at the first slide
-titled as it says, in this order; the main talk ends at ``END``."""
-
-from __future__ import annotations
+slide per ruler (``---`` outside code), in each its HTML comments,
+directives (each line a Marp key's ``key: value``) or notes; the talk's
+sections (notes/talk-plan.md), in order; the main talk ends at ``END``."""
 
 import re
 from dataclasses import dataclass, field
@@ -84,18 +81,19 @@ class Deck:
         return self.slides[: self.slides.index(ends[0]) + 1]
 
     def parts(self) -> tuple[Part, ...]:
-        """The deck in sections; InputError if one is missing or misplaced:
-        each starts after the one before, the first at the first slide."""
+        """The deck in sections, each from the first slide titled as
+        ``SECTIONS`` says, in order, the first at the first slide; or
+        InputError."""
         starts: list[int] = []
         for section, title in SECTIONS.items():
             if not (found := self.titled(title)):
-                why = f"no slide is titled {title!r}, which starts "
-                raise InputError("slides.md", 1, why + f"{section!r}")
+                raise InputError("slides.md", 1, f"no slide is titled "
+                                 f"{title!r}, which starts {section!r}")
             starts.append(self.slides.index(found[0]))
             if starts != sorted(set(starts)) or starts[0] != 0:
-                why = f"the section {section!r} is out of order: see "
-                why += "SECTIONS in scripts/deck/slides.py"
-                raise InputError("slides.md", found[0].line, why)
+                raise InputError("slides.md", found[0].line, f"the section "
+                                 f"{section!r} is out of order: see "
+                                 "SECTIONS in scripts/deck/slides.py")
         ends = [*starts[1:], len(self.slides)]
         return tuple(Part(section, self.slides[start:end]) for section, start,
                      end in zip(SECTIONS, starts, ends, strict=True))

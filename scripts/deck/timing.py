@@ -1,9 +1,6 @@
 """The talk's timing plan: each slide of the main talk takes the time its
 notes take to say, and each live run they announce ("Live: make demo
-NAME=x [HTTP=y]") its recorded duration and the switch to the terminal;
-printed with the running clock, the total and each section's clock."""
-
-from __future__ import annotations
+NAME=x [HTTP=y]") its recording's and the switch to the terminal."""
 
 import re
 import sys
@@ -11,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from rich.cells import cell_len, set_cell_size
+from rich.text import Text
 
 from demos.catalog import BY_NAME
 from scripts.common import ROOT, InputError, command, reason
@@ -126,9 +123,8 @@ def report(budgets: list[Budget], marks: list[Mark]) -> str:
     lines = [f"{'#':>3}  {'Slide':<44} {'Words':>5} {'Seconds':>7} "
              f"{'Clock':>6}  Live runs (recorded s + {SWITCH_S:g} s)"]
     for budget in budgets:
-        title = budget.slide.title or "(untitled)"
-        title = set_cell_size(title, 44) if cell_len(title) <= 44 else (
-            set_cell_size(title, 43) + "…")
+        title = Text(budget.slide.title or "(untitled)")
+        title.truncate(44, overflow="ellipsis", pad=True)
         runs = ", ".join(f"{r.recording.stem} ({r.seconds:.0f} + "
                          f"{SWITCH_S:g})" for r in budget.runs)
         lines.append(f"{budget.slide.number:>3}  {title} {budget.words:>5} "
