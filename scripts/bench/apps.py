@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, StreamingResponse
@@ -24,10 +25,9 @@ def accepted(pattern: Callable[[Receive, Send], Awaitable[None]]) -> ASGIApp:
     """A WebSocket app that accepts, then runs ``pattern``."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            await receive()  # websocket.connect
-            await send({"type": "websocket.accept"})
-            await pattern(receive, send)
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        await pattern(receive, send)
 
     return app
 
@@ -40,10 +40,8 @@ async def stream(send: Send) -> None:
     await send({"type": "websocket.close", "code": 1000})
 
 
-@accepted
-async def ws_send_only(receive: Receive, send: Send) -> None:
-    """Like streaming_response: send, never look at the client."""
-    await stream(send)
+# Like streaming_response: send, never look at the client.
+ws_send_only = accepted(lambda receive, send: stream(send))
 
 
 @accepted
@@ -76,21 +74,17 @@ async def streamed(request: Request) -> StreamingResponse:
     return StreamingResponse(chunks(), media_type="text/plain")
 
 
-fastapi_app = FastAPI()
-fastapi_app.get("/stream")(streamed)
-# The frameworks, by the query string that picks one: /stream?NAME.
-FRAMEWORKS: dict[str, ASGIApp] = {
+FRAMEWORKS: dict[str, ASGIApp] = {  # by the query string: /stream?NAME
     "starlette": Starlette(routes=[Route("/stream", streamed)]),
-    "fastapi": fastapi_app,
+    "fastapi": FastAPI(routes=[APIRoute("/stream", streamed)]),  # a GET
 }
 
 
 async def throughput_app(scope: Scope, receive: Receive, send: Send) -> None:
     """``/stream?NAME``: one of FRAMEWORKS; ``/spec``: the spec_version."""
-    if scope["type"] == "http":
-        if scope["path"] == "/spec":
-            spec = scope["asgi"].get("spec_version", "2.0")
-            await PlainTextResponse(spec)(scope, receive, send)
-        else:
-            framework = FRAMEWORKS[scope["query_string"].decode()]
-            await framework(scope, receive, send)
+    if scope["path"] == "/spec":  # no lifespan: HTTP only
+        spec = scope["asgi"].get("spec_version", "2.0")
+        await PlainTextResponse(spec)(scope, receive, send)
+    else:
+        framework = FRAMEWORKS[scope["query_string"].decode()]
+        await framework(scope, receive, send)

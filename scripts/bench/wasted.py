@@ -2,7 +2,6 @@
 its #3085 prototype, in this process. The slides' patterns, paced faster
 (``Demo.paced``), print what they still send (the demos' contract)."""
 
-import asyncio
 import contextlib
 import contextvars
 import importlib
@@ -11,7 +10,7 @@ import statistics
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from importlib import metadata
@@ -22,7 +21,7 @@ from starlette.types import Receive, Scope, Send
 from demos.catalog import BY_NAME, DISCONNECTED, SENDING
 from scripts.bench import apps
 from scripts.net import clients
-from scripts.net.servers import ServerSpec, Stopping, start_server
+from scripts.net.servers import ServerSpec, Started, Stopping, start_server
 
 TIMEOUT = 5.0
 READ = 3  # messages a client reads before it leaves
@@ -41,16 +40,14 @@ PATTERNS = {
     ("websocket", "listen"): "ws_listen",
     ("websocket", "catch_oserror"): "ws_raise_oserror",
 }
-CLIENT: contextvars.ContextVar[str] = contextvars.ContextVar("client",
-                                                            default="")
+CLIENT = contextvars.ContextVar[str]("client", default="")
 LEAVE = {"http": clients.http1_leave, "websocket": clients.websocket_leave}
 Sample = dict[str, Any]
 
 
 def summary(values: Sequence[float]) -> dict[str, float]:
-    """Median, min and max. Not rounded: what is shown is rounded once
-    (scripts/figures.py); a figure rounded twice can be one off in its last
-    digit (1.6447 to 1.645, then to 1.65)."""
+    """Median, min and max, not rounded: scripts/figures.py rounds each
+    figure once (rounded twice, 1.6447 would be 1.65)."""
     return {"median": statistics.median(values), "min": min(values),
             "max": max(values)}
 
@@ -68,18 +65,14 @@ class Patterns(io.StringIO):
     async def __call__(
         self, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            return
         _, _, pattern, client = scope["path"].split("/")
         CLIENT.set(client)
-        name, outcome = PATTERNS[scope["type"], pattern], "returned"
+        name, outcome = PATTERNS[scope["type"], pattern], "cancelled"
         app = importlib.import_module(f"demos.{name}").app if (
             name in BY_NAME) else getattr(apps, name)
         try:
             await app({**scope, "path": "/"}, receive, send)  # FastAPI's
-        except asyncio.CancelledError:
-            outcome = "cancelled"
-            raise
+            outcome = "returned"
         except Exception as exc:  # an app that does not catch it
             outcome = f"raised {type(exc).__name__}"
         finally:
@@ -91,19 +84,14 @@ class Patterns(io.StringIO):
             self.prints[CLIENT.get()].append((time.monotonic(), text))
         return len(text)
 
-    def sample(self, name: str, left: float | None) -> Sample:
+    def sample(self, name: str, left: float) -> Sample:
         """What client ``name``'s app did after the client ``left``."""
-        if left is None:
-            return {"left": False, "outcome": "no stream"}
         with self.lock:
-            end, printed = self.ends.get(name), list(self.prints[name])
+            (end, outcome), printed = self.ends[name], self.prints[name][:]
         sent = [at for at, text in printed if text.startswith(SENDING)]
         return {
-            "left": True, "outcome": end[1] if end else "still running",
-            "noticed": bool(end) and any(
-                text.startswith(DISCONNECTED) for _, text in printed),
-            "seconds_after": max(0.0, (end[0] if end else time.monotonic())
-                                 - left),
+            "outcome": outcome, "seconds_after": max(0.0, end - left),
+            "noticed": any(t.startswith(DISCONNECTED) for _, t in printed),
             "chunks_after": sum(1 for at in sent if at > left),
             "chunks_total": len(sent),
         }
@@ -127,28 +115,30 @@ def _rounds(
                 gone = list(pool.map(leave, [f"/{transport}/{pattern}/{name}"
                                              for name in names]))
             deadline = time.monotonic() + len(apps.TEXT) * delay + 3
-            while time.monotonic() < deadline and not all(
-                n in patterns.ends for n in names
-            ):
+            while not patterns.ends.keys() >= {*names} and (
+                    time.monotonic() < deadline):
                 time.sleep(0.005)
+            if stalled := sum(left is None or name not in patterns.ends
+                              for name, left in zip(names, gone, strict=True)):
+                raise RuntimeError(
+                    f"wasted work, {server} {transport} {pattern}: {stalled} "
+                    "client(s) got no stream or their app runs on")
             samples[server, transport, pattern] += [
-                patterns.sample(name, None if left is None else left.left)
-                for name, left in zip(names, gone, strict=True)
-            ]
+                patterns.sample(name, left.left)
+                for name, left in zip(names, gone, strict=True) if left]
     return samples
 
 
 def _result(key: tuple[str, str, str], found: list[Sample]) -> dict[str, Any]:
-    measured = [s for s in found if s["left"]]
     name = PATTERNS[key[1:]]
     return {
         **dict(zip(("server", "transport", "pattern"), key, strict=True)),
         "app": f"demos/{name}.py" if name in BY_NAME
         else f"scripts/bench/apps.py:{name}",
         "clients": len(found),
-        **{field: summary([s[field] for s in measured]) for field in (
+        **{field: summary([s[field] for s in found]) for field in (
             "chunks_after", "chunks_total", "seconds_after")},
-        "noticed": sum(1 for s in measured if s["noticed"]),
+        "noticed": sum(1 for s in found if s["noticed"]),
         "outcomes": dict(Counter(sample["outcome"] for sample in found)),
     }
 
@@ -156,18 +146,17 @@ def _result(key: tuple[str, str, str], found: list[Sample]) -> dict[str, Any]:
 def wasted_work(delay: float, clients: int, rounds: int) -> dict[str, Any]:
     """Measurement 1: every pattern, round after round, on both servers,
     the demos paced ``delay`` seconds apart."""
-    patterns = Patterns()
+    patterns, started, ports = Patterns(), list[Started](), dict[str, int]()
     with contextlib.ExitStack() as stack:
         for name in PATTERNS.values():
             if name in BY_NAME:
                 stack.enter_context(BY_NAME[name].paced(delay))
         stack.enter_context(contextlib.redirect_stdout(patterns))
-        ports, stops = {}, list[Callable[[], Stopping]]()  # both at once:
-        stack.callback(lambda: list(map(Stopping.join, [s() for s in stops])))
+        stack.callback(lambda: list(map(Stopping.join, [  # both at once
+            stop() for _, stop in started])))
         for name, (_, spec) in SERVERS.items():
-            server, stop = start_server(patterns, spec)
-            ports[name] = server.port
-            stops.append(stop)
+            started.append(start_server(patterns, spec))
+            ports[name] = started[-1][0].port
         samples = _rounds(patterns, ports, delay, clients, rounds)
     return {
         "servers": {name: f"uvicorn {metadata.version('uvicorn')}, in-process,"

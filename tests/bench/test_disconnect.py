@@ -26,8 +26,7 @@ import pytest
 from demos.catalog import BY_NAME
 from scripts import readme
 from scripts.bench import apps, disconnect
-from scripts.bench.disconnect import SMOKE
-from scripts.bench.throughput import pinning
+from scripts.bench.disconnect import SMOKE, pinning
 from scripts.bench.wasted import PATTERNS, PROTOTYPE, SERVERS, Patterns
 from scripts.common import ROOT
 from scripts.figures import load_of, ratios
@@ -80,8 +79,8 @@ def test_a_server_that_cannot_start_fails_the_run_and_writes_nothing(
     assert disconnect.main(["--smoke", "--output", str(output)]) == 3
     err = capsys.readouterr().err
     assert err.startswith(
-        "the benchmark failed: the benchmark's uvicorn did not start "
-        "(exit code "
+        "the benchmark failed: the benchmark's uvicorn did not start: "
+        "exited with code "
     ), err
     assert f"{output} is left as it was" in err
     assert output.read_bytes() == before
@@ -126,7 +125,8 @@ def check_wasted_work(document: Document) -> None:
              for pattern in ("send_only", "listen", "catch_oserror")]
     stops += [("prototype", "http", pattern) for pattern in
               ("send_only", "listen", "catch_oserror", "fastapi")]
-    stops += [("uvicorn", "http", pattern) for pattern in ("listen", "fastapi")]
+    stops += [("uvicorn", "http", pattern)
+              for pattern in ("listen", "fastapi")]
     for key in stops:  # at the next send, or at once
         row = rows[key]
         # Sends are a delay apart: a machine that stalled the app after
@@ -137,11 +137,13 @@ def check_wasted_work(document: Document) -> None:
             key, WASTED)
         if key[2] in ("listen", "catch_oserror"):  # they print it
             assert row["noticed"] == row["clients"], (key, WASTED)
+    # uvicorn's ClientDisconnected; Starlette's ClientDisconnect; None: a
+    # return, Starlette's listener task having stopped the stream.
     raised = {("uvicorn", "websocket", "send_only"): "ClientDisconnected",
               ("prototype", "websocket", "send_only"): "ClientDisconnected",
               ("prototype", "http", "send_only"): "ClientDisconnected",
-              ("prototype", "http", "fastapi"): "ClientDisconnect",  # Starlette
-              ("uvicorn", "http", "fastapi"): None}  # its listener task stops
+              ("prototype", "http", "fastapi"): "ClientDisconnect",
+              ("uvicorn", "http", "fastapi"): None}
     for key, name in raised.items():
         outcome = f"raised {name}" if name else "returned"
         assert rows[key]["outcomes"] == {outcome: rows[key]["clients"]}, key
@@ -156,7 +158,8 @@ def test_the_smoke_run_finds_what_the_slides_say(smoke: Document) -> None:
 def test_the_smoke_run_loads_every_variant(smoke: Document) -> None:
     results = smoke["throughput"]["results"]
     assert [r["variant"] for r in results] == [
-        f"{framework}-{spec}" for framework in apps.FRAMEWORKS for spec in SPECS
+        f"{framework}-{spec}" for framework in apps.FRAMEWORKS
+        for spec in SPECS
     ]
     for row in results:
         assert row["errors"] == 0
@@ -191,8 +194,8 @@ def test_the_committed_figures_back_the_slides(committed: Document) -> None:
 
 def round_ranges() -> dict[str, tuple[Decimal, Decimal]]:
     """Per framework, the lowest and highest round's requests/s ratio,
-    the prototype's over stock's, from the committed runs in decimal arithmetic,
-    each rounded once, half up, to 2 digits."""
+    the prototype's over stock's, from the committed runs in decimal
+    arithmetic, each rounded once, half up, to 2 digits."""
     bench = json.loads((ROOT / "assets/bench_disconnect.json").read_text())
     runs = {r["variant"]: r["runs"] for r in bench["throughput"]["results"]}
     found = {}

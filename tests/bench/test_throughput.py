@@ -14,8 +14,8 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from scripts.bench import apps
-from scripts.bench.throughput import (
-    LoadRun,
+from scripts.bench.disconnect import (
+    Run,
     measure,
     parse_wrk,
     pinning,
@@ -34,9 +34,10 @@ def test_the_servers_say_the_spec_their_runs_are_labelled_with() -> None:
                for name, (_, spec) in SERVERS.items()}
     loaded: list[str] = []
 
-    def load(url: str, warm: bool) -> LoadRun:
+    def load(url: str, warm: bool) -> Run:
         loaded.append(url)
-        return LoadRun(1, 1.0, 1.0, 1.0, 1.0, 0)
+        return {"requests": 1, "seconds": 1.0, "rps": 1.0, "p50_ms": 1.0,
+                "p99_ms": 1.0, "errors": 0}
 
     try:
         ports = {spec: started[name][0].port
@@ -123,12 +124,12 @@ Transfer/sec:    415.41KB
 
 def test_wrk_output_is_parsed_with_its_units() -> None:
     run = parse_wrk(WRK_OUTPUT)
-    assert run.requests == 6104
-    assert run.seconds == pytest.approx(4.0)
-    assert run.rps == pytest.approx(1525.85)
-    assert run.p50_ms == pytest.approx(0.95)
-    assert run.p99_ms == pytest.approx(1040.0)
-    assert run.errors == 6
+    assert run["requests"] == 6104
+    assert run["seconds"] == pytest.approx(4.0)
+    assert run["rps"] == pytest.approx(1525.85)
+    assert run["p50_ms"] == pytest.approx(0.95)
+    assert run["p99_ms"] == pytest.approx(1040.0)
+    assert run["errors"] == 6
     with pytest.raises(ValueError, match="no 99% latency"):
         parse_wrk(WRK_OUTPUT.replace("99%", "98%"))
 
