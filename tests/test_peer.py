@@ -28,7 +28,6 @@ from scripts.net.ports import HOST
 from scripts.peer import plugin
 from scripts.peer.run import (
     EXPECTED,
-    RunError,
     checked,
     extract_tests,
     fetch,
@@ -121,7 +120,7 @@ def test_a_run_on_less_than_the_prototype_fails(
 ) -> None:
     report = {"uvicorn": {"file": "/venv/uvicorn/__init__.py"},
               "swapped": swapped}
-    with pytest.raises(RunError, match="did not run on the prototype"):
+    with pytest.raises(RuntimeError, match="did not run on the prototype"):
         checked(report, tmp_path, stock=False)
 
 
@@ -131,7 +130,7 @@ def test_a_run_is_on_the_installed_uvicorn(tmp_path: Path) -> None:
     checked({"uvicorn": installed, "swapped": swapped}, tmp_path, stock=False)
     checked({"uvicorn": installed, "swapped": {}}, tmp_path, stock=True)
     extracted = {"file": str(tmp_path / "uvicorn" / "__init__.py")}
-    with pytest.raises(RunError, match="the sdist's uvicorn ran"):
+    with pytest.raises(RuntimeError, match="the sdist's uvicorn ran"):
         checked({"uvicorn": extracted, "swapped": swapped}, tmp_path,
                 stock=False)
 
@@ -173,7 +172,8 @@ def test_a_verified_sdist_is_cached_and_its_tests_alone_extracted(
     assert cached.read_bytes() == SDIST
     offline = lock(tmp_path, "http://127.0.0.1:9/uvicorn-9.9.tar.gz", sha256)
     assert fetch(pinned(offline), offline, cache) == cached  # port 9 unasked
-    folder = extract_tests(cached, cache / "tests-of-uvicorn")
+    folder = extract_tests(cached)
+    assert folder == (cache / "uvicorn-9.9").resolve()
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
     assert files == ["pyproject.toml", "tests", "tests/test_it.py"]
 

@@ -1,36 +1,28 @@
-"""A pytest plugin for uvicorn's own tests: their HTTP protocol classes
-become the prototype's, no test body edited. uvicorn's tests/conftest.py
-resolves ``http_protocol_cls`` with ``import_from_string``: once pytest
-registers it, that name swaps the h11 and httptools classes for
-demos/oserror_protocols.py's (zttp stays stock; ``--peer-stock``: none).
-Each test's outcome, the swaps and the uvicorn tested go to
-``--peer-report``."""
+"""A pytest plugin for uvicorn's own tests: where its conftest resolves
+``http_protocol_cls``, the h11 and httptools classes become the prototype's
+(demos/oserror_protocols.py; ``--peer-stock``: none), no test edited; the
+outcomes, the swaps and the uvicorn tested go to ``--peer-report``."""
 
 import json
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import uvicorn
 
-HTTP, PROTOTYPE = "uvicorn.protocols.http", "demos.oserror_protocols"
-SWAPS = {
-    f"{HTTP}.h11_impl:H11Protocol": f"{PROTOTYPE}:H11Protocol",
-    f"{HTTP}.httptools_impl:HttpToolsProtocol":
-        f"{PROTOTYPE}:HttpToolsProtocol",
-}
+SWAPS = {f"uvicorn.protocols.http.{module}:{name}":
+         f"demos.oserror_protocols:{name}"
+         for module, name in (("h11_impl", "H11Protocol"),
+                              ("httptools_impl", "HttpToolsProtocol"))}
 REPORT, STOCK = "--peer-report", "--peer-stock"
 swapped: Counter[str] = Counter()
 outcomes: dict[str, str] = {}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(REPORT, type=Path,
-                     help="where to write the outcomes and swaps as JSON")
-    parser.addoption(STOCK, action="store_true",
-                     help="swap nothing: stock uvicorn, the control")
+    parser.addoption(REPORT, type=Path, help="where the JSON report goes")
+    parser.addoption(STOCK, action="store_true", help="swap nothing")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,8 +33,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_plugin_registered(plugin: object) -> None:
     """Swap in uvicorn's conftest, the module with ``http_protocol_cls``."""
     resolve = getattr(plugin, "import_from_string", None)
-    if not (isinstance(plugin, ModuleType) and callable(resolve)
-            and hasattr(plugin, "http_protocol_cls")):
+    if not (callable(resolve) and hasattr(plugin, "http_protocol_cls")):
         return
 
     def import_from_string(name: str) -> Any:

@@ -1,10 +1,8 @@
-"""Run uvicorn's own tests on the prototype of uvicorn #3085: the tests/
-of the sdist uv.lock pins (fetched once, checked against its sha256), on
-the installed uvicorn, the plugin (scripts/peer/plugin.py) giving them
-demos/oserror_protocols.py's classes. The run passes when the tests that
-fail are exactly the expected divergences listed here."""
+"""Run uvicorn's own tests on the prototype of uvicorn #3085: the tests/ of
+the sdist uv.lock pins (fetched once, checked against its sha256), on the
+installed uvicorn, given the prototype's classes by scripts/peer/plugin.py;
+it passes when the tests that fail are exactly the divergences listed here."""
 
-import argparse
 import hashlib
 import json
 import os
@@ -22,7 +20,7 @@ from typing import Any, NamedTuple
 
 import httpx2
 
-from scripts.common import ROOT, InputError, decode, write_atomic
+from scripts.common import ROOT, InputError, command, decode, write_atomic
 from scripts.peer import plugin
 
 HTTP_TESTS = "tests/protocols/test_http.py"
@@ -37,12 +35,7 @@ EXPECTED = {f"{SCOPES}[{http}-{app}-expected_scopes{n}]": SPEC_2_5
             for n, app in enumerate(("asgi3app", "asgi2app"))}
 
 
-class RunError(Exception):
-    """The tests could not be run, or did not run on what they should."""
-
-
 class Sdist(NamedTuple):  # as the lock pins it, on ``line``
-    version: str
     url: str
     sha256: str
     line: int
@@ -69,7 +62,7 @@ def pinned(lock: Path) -> Sdist:
     if (installed := version("uvicorn")) != pins:
         why = f"uvicorn {installed} is installed, the lock pins {pins}"
         raise InputError(lock, line, f"{why}: run `make install`")
-    return Sdist(pins, url, digest[7:], line)
+    return Sdist(url, digest[7:], line)
 
 
 def fetch(sdist: Sdist, lock: Path, cache: Path) -> Path:
@@ -89,9 +82,9 @@ def fetch(sdist: Sdist, lock: Path, cache: Path) -> Path:
     return cached
 
 
-def extract_tests(sdist: Path, into: Path) -> Path:
-    """The sdist's tests and pyproject.toml, not its package, in ``into``
-    (afresh each run): ``NAME-VERSION/tests/...`` as ``tests/...``."""
+def extract_tests(sdist: Path) -> Path:
+    """The sdist's tests and pyproject.toml (not its package), extracted
+    afresh beside it into NAME-VERSION/, whose absolute path it returns."""
 
     def tests_only(member: tarfile.TarInfo, to: str) -> tarfile.TarInfo | None:
         name = member.name.partition("/")[2]
@@ -99,6 +92,7 @@ def extract_tests(sdist: Path, into: Path) -> Path:
             return tarfile.data_filter(member.replace(name=name), to)
         return None
 
+    into = sdist.with_name(sdist.name.removesuffix(".tar.gz")).resolve()
     shutil.rmtree(into, ignore_errors=True)
     with tarfile.open(sdist, mode="r:gz") as archive:
         archive.extractall(into, filter=tests_only)  # noqa: S202 (filtered)
@@ -118,53 +112,49 @@ def judge(outcomes: Mapping[str, str], expected: Mapping[str, str]
 
 def run_tests(folder: Path, stock: bool) -> dict[str, Any]:
     """uvicorn's tests in ``folder``, shown as they run; their report."""
-    command = [sys.executable, "-m", "pytest", HTTP_TESTS, "-q", "-n", "0",
-               "--tb=line", "--show-capture=no", "-p", "no:cacheprovider",
-               "-p", plugin.__name__, *([plugin.STOCK] if stock else [])]
-    print(f"$ cd {folder} && PYTHONPATH={ROOT} {' '.join(command)}",
-          flush=True)
+    pytest = [sys.executable, "-m", "pytest", HTTP_TESTS, "-q", "-n", "0",
+              "--tb=line", "--show-capture=no", "-p", "no:cacheprovider",
+              "-p", plugin.__name__, *([plugin.STOCK] if stock else [])]
+    print("$ cd", folder, "&&", f"PYTHONPATH={ROOT}", *pytest, flush=True)
     path = folder / "peer-report.json"  # the folder is extracted afresh
     done = subprocess.run(  # noqa: S603 (this Python, its own pytest)
-        [*command, plugin.REPORT, str(path)], cwd=folder, check=False,
+        [*pytest, plugin.REPORT, str(path)], cwd=folder, check=False,
         env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=TIMEOUT_S)
     if done.returncode not in (0, 1) or not path.is_file():
-        raise RunError(f"pytest ended with exit code {done.returncode}")
+        raise RuntimeError(f"pytest ended with exit code {done.returncode}")
     report: dict[str, Any] = json.loads(path.read_text())
     checked(report, folder, stock)
     return report
 
 
 def checked(report: Mapping[str, Any], folder: Path, stock: bool) -> None:
-    """RunError unless the installed uvicorn ran, and swapped as asked."""
+    """RuntimeError unless the installed uvicorn ran, and swapped as asked."""
     if Path(report["uvicorn"]["file"]).is_relative_to(folder):
-        raise RunError("the sdist's uvicorn ran, not the installed one")
+        raise RuntimeError("the sdist's uvicorn ran, not the installed one")
     swapped = {name for name, n in report["swapped"].items() if n}
     if swapped != (set() if stock else set(plugin.SWAPS.values())):
         on = "stock uvicorn" if stock else "the prototype"
-        raise RunError(f"swapped {report['swapped'] or 'nothing'}: the tests "
-                       f"did not run on {on}")
+        raise RuntimeError(f"swapped {report['swapped'] or 'nothing'}: the "
+                           f"tests did not run on {on}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m scripts.peer", description=__doc__,
-        epilog="Exit codes: 0 as expected, 1 not (or the tests did not run), "
-               "2 bad input: uv.lock, the sdist's sha256, uvicorn's version.")
-    parser.add_argument("--stock", action="store_true",
-                        help="the control: stock uvicorn, where all pass")
-    parser.add_argument("--lock", type=Path, default=ROOT / "uv.lock")
-    parser.add_argument("--cache", type=Path, default=ROOT / ".cache/peer")
-    args = parser.parse_args(argv)
+    args = command(
+        "scripts.peer", __doc__, "1 not as expected (or the tests did not "
+        "run), 2 bad input: uv.lock, the sdist's sha256, uvicorn's version",
+        stock={"action": "store_true",
+               "help": "the control: stock uvicorn, where all pass"},
+        lock={"type": Path, "default": ROOT / "uv.lock"},
+        cache={"type": Path, "default": ROOT / ".cache/peer"},
+    ).parse_args(argv)
     try:
-        sdist = pinned(args.lock)
-        folder = extract_tests(fetch(sdist, args.lock, args.cache),
-                               args.cache / f"uvicorn-{sdist.version}")
-        report = run_tests(folder.resolve(), args.stock)
-    except (InputError, OSError, tarfile.TarError) as error:
-        print(error, file=sys.stderr)
+        sdist = fetch(pinned(args.lock), args.lock, args.cache)
+        report = run_tests(extract_tests(sdist), args.stock)
+    except (InputError, OSError, tarfile.TarError) as err:
+        print(err, file=sys.stderr)
         return 2
-    except (httpx2.HTTPError, RunError, subprocess.TimeoutExpired) as error:
-        print(f"{type(error).__name__}: {error}", file=sys.stderr)
+    except (httpx2.HTTPError, RuntimeError, subprocess.TimeoutExpired) as err:
+        print(f"{type(err).__name__}: {err}", file=sys.stderr)
         return 1
     outcomes, expected = report["outcomes"], {} if args.stock else EXPECTED
     counts = Counter(outcomes.values())
