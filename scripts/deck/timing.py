@@ -55,9 +55,8 @@ class Mark(NamedTuple):  # where a section of the main talk starts
         return self.said is not None and abs(self.said - self.planned) <= MARK_S
 
 
-def clock(seconds: float) -> str:
-    whole = round(seconds)
-    return f"{whole // 60}:{whole % 60:02d}"
+def clock(seconds: float) -> str:  # M:SS
+    return "{}:{:02d}".format(*divmod(round(seconds), 60))
 
 
 def about(seconds: float) -> str:
@@ -68,12 +67,10 @@ def about(seconds: float) -> str:
 def words(slide: Slide) -> int:
     """The words the speaker says on ``slide``: not the markup, the clock
     marks, or the live commands (typed: their run's budget has the time)."""
-    count = 0
-    for note in slide.notes:
-        note = LIVE.sub(lambda live: COMMAND.sub(" ", live["said"]), note)
-        note = MARKUP.sub(lambda m: m["text"] or " ", MARK.sub(" ", note))
-        count += len(WORD.findall(note))
-    return count
+    said = LIVE.sub(lambda live: COMMAND.sub(" ", live["said"]),
+                    "\n".join(slide.notes))
+    said = MARKUP.sub(lambda m: m["text"] or " ", MARK.sub(" ", said))
+    return len(WORD.findall(said))
 
 
 def announced(slide: Slide) -> tuple[Run, ...]:

@@ -60,9 +60,8 @@ def main(argv: list[str] | None = None) -> None:
     cli.add_argument("--observe", action="store_true",
                      help="print the spec version and tasks of each request")
     args, rest = cli.parse_known_args(argv)
-    context = uvicorn.main.make_context("uvicorn", list(rest),
-                                        resilient_parsing=True)
-    target = context.params.get("app")
+    target = uvicorn.main.make_context("uvicorn", list(rest),
+                                       resilient_parsing=True).params["app"]
     demo = next((d for d in DEMOS if d.target == target), None)
     if args.pace is not None and (demo is None or demo.pace is None):
         cli.error(f"argument --pace: {target} is no paced demo of "

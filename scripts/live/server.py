@@ -135,8 +135,6 @@ class DemoServer:
         unless hurried. Again, once gone: nothing more."""
         if (process := self.process) is None:  # never started
             return True
-        if process.returncode is None and self.timeline.verbose:
-            self.timeline.runner("Stopping the server (SIGINT)")
         started, sent = time.monotonic(), False
         while process.returncode is None and (
             waited := time.monotonic() - started

@@ -1,7 +1,7 @@
 """The timeline where the server's lines meet the client's, one stamped row
 each, in the runner's palette; and its pages: with ``--step`` a run waits
 for Enter between its phases, each on a clear screen, keys not echoed nor
-counted if typed before the prompt; with ``--record``, ``MARK`` ends one."""
+counted if typed before the prompt; with ``--record``, ``BREAK`` ends one."""
 
 import asyncio
 import contextlib
@@ -18,8 +18,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from scripts.transcripts import BREAK
+
 PROMPT = "Press Enter to go on"
-MARK = "\f"  # a line of its own where --record's run would wait
 KNOWN_ISSUES = {  # lines alarming on a projector, but known server bugs
     "ASGI callable returned without completing handshake.": "uvicorn bug "
     "(PR #3138): the client got it all",
@@ -113,7 +114,7 @@ class Timeline:
                 break
             await asyncio.sleep(SETTLE - quiet)
         if self.marks:
-            self.console.file.write(MARK + "\n")
+            self.console.file.write(BREAK + "\n")
             self.console.file.flush()
         if self.step:
             if sys.stdin.isatty():  # what was typed before the prompt
