@@ -43,15 +43,16 @@ async def send_all(
 ) -> None:
     """Send ``messages`` in turn; record how many went, or what failed, and
     whether the server advertises ``extension``."""
-    advertised = extension in scope.get("extensions", {})
-    for sent, message in enumerate(messages):
+    sent: dict[str, Any] = {"sent": len(messages)}
+    for count, message in enumerate(messages):
         try:
             await send(message)
         except Exception as exc:  # what the server raised
-            record(query(scope, "id"), advertised=advertised, sent=sent,
-                   failed=message["type"], **exception_fields(exc))
-            return
-    record(query(scope, "id"), advertised=advertised, sent=len(messages))
+            sent = {"sent": count, "failed": message["type"],
+                    **exception_fields(exc)}
+            break
+    record(query(scope, "id"),
+           advertised=extension in scope.get("extensions", {}), **sent)
 
 
 def start(status: int, *headers: tuple[bytes, bytes]) -> Message:
@@ -120,19 +121,17 @@ async def keep_sending(scope: Scope, receive: Receive, send: Send) -> None:
     deadline = time.monotonic() + float(query(scope, "seconds", 1))
     sent: list[float] = []
     raises: list[list[Any]] = []  # [start, exception, is an OSError]
-    first: dict[str, Any] = {}
     while (begun := time.monotonic()) < deadline:
         try:
             await send(body(b"x", more=True) if http else {
                 "type": "websocket.send", "text": f"tick {len(sent)}"})
         except Exception as exc:  # what the server raised
             fields = exception_fields(exc)
-            first = first or {"at": begun, **fields}
             raises.append([begun, fields["exception"], fields["oserror"]])
         else:
             sent.append(begun)
         await asyncio.sleep(0.02)
-    record(probe, sends=sent, raises=raises, first_raise=first or None)
+    record(probe, sends=sent, raises=raises)
 
 
 async def ws_deny(scope: Scope, receive: Receive, send: Send) -> None:

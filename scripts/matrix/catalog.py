@@ -95,14 +95,11 @@ def _uvicorn(http: str, ws: str, *targets: str) -> Process:
     WebSocket implementation, or one for both."""
     command = (f"-m uvicorn {APP} --host 127.0.0.1 --port {{port}} --http "
                f"{http} --ws {ws} --lifespan off {QUIET}")
-    found: tuple[Target, ...]
-    if len(targets) == 1:
-        found = (Target(targets[0], "uvicorn", f"--http {http} --ws {ws}"),)
-    else:
-        found = (Target(targets[0], "uvicorn", f"--http {http}", ("http",)),
-                 Target(targets[1], "uvicorn", f"--ws {ws}", ("websocket",)))
+    both = (Target(targets[0], "uvicorn", f"--http {http} --ws {ws}"),)
+    apart = (Target(targets[0], "uvicorn", f"--http {http}", ("http",)),
+             Target(targets[-1], "uvicorn", f"--ws {ws}", ("websocket",)))
     return Process(f"uvicorn --http {http} --ws {ws}", tuple(command.split()),
-                   found)
+                   both if len(targets) == 1 else apart)
 
 
 def _other(name: str, implementation: str, args: str) -> Process:

@@ -46,11 +46,16 @@ def cell(
     return {k: v for k, v in data.items() if v is not None or k in kept}
 
 
-def no_reply(reply: Reply, problems: Sequence[str] = (), **fields: Any) -> Cell:
-    """A request that got no status line at all."""
+def no_reply(reply: Reply, problems: Sequence[str] = (), handshake: int = 0,
+             **fields: Any) -> Cell:
+    """A request that got no status line at all; a reset no sooner than
+    the server's ``handshake`` timeout allows is that timeout."""
     note = f"connection {reply.ending}, no reply"
     if reply.ending == TIMED_OUT:
         note = f"no reply in {reply.seconds:.0f} s"
+    elif reply.ending == RESET and handshake and (
+            reply.seconds >= handshake - 1):
+        note = f"no reply, reset at its {handshake} s handshake timeout"
     result = HANGS if reply.ending in (TIMED_OUT, clients.REFUSED) else NO
     return cell(result, reply, note="; ".join([*problems, note]), **fields)
 
@@ -82,9 +87,8 @@ def probe_close_before_accept(probed: Probed) -> Cell:
         probed.port, "/close", probed.profile.timeout)
     if reply.status is None:
         return no_reply(reply)
-    if reply.status == 403:
-        return cell(YES, reply)
-    return cell(NO, reply, note=f"the client gets {reply.status}")
+    return cell(YES, reply) if reply.status == 403 else cell(
+        NO, reply, note=f"the client gets {reply.status}")
 
 
 def _sent(probed: Probed, tag: str, reply: Reply) -> tuple[Any, list[str]]:
@@ -95,8 +99,7 @@ def _sent(probed: Probed, tag: str, reply: Reply) -> tuple[Any, list[str]]:
 
 
 def _denial(probed: Probed, parts: int) -> Cell:
-    """The client waits past the server's own handshake timeout, if any: a
-    reset no sooner than it allows is that timeout."""
+    """The client waits past the server's own handshake timeout, if any."""
     tag = f"denial-{next(TAGS)}"
     reply = clients.websocket_handshake(
         probed.port, f"/deny?id={tag}&parts={parts}",
@@ -105,13 +108,8 @@ def _denial(probed: Probed, parts: int) -> Cell:
     if exception := seen.get("exception"):
         problems.append(f"{seen['failed']} raises {short(exception)}")
     if reply.status is None:
-        found = no_reply(reply, problems, exception=exception, app=seen)
-        if probed.handshake and reply.ending == RESET and (
-                reply.seconds >= probed.handshake - 1):
-            found["note"] = "; ".join([*problems, f"no reply, reset at its "
-                                       f"{probed.handshake} s handshake "
-                                       "timeout"])
-        return found
+        return no_reply(reply, problems, probed.handshake,
+                        exception=exception, app=seen)
     if reply.status != app.DENIAL_STATUS:
         problems.insert(0, f"the client gets {reply.status}")
         return cell(NO, reply, exception=exception, note="; ".join(problems),
@@ -241,7 +239,7 @@ def sends_cell(gone: Left, seen: dict[str, Any]) -> Cell:
             f"raised ({len(later_raises)} raised): no single answer"
         )
     _, exception, oserror = later_raises[0]
-    seconds = seen["first_raise"]["at"] - left
+    seconds = raises[0][0] - left  # the first raise, inside the close or not
     if oserror:
         return cell(YES, exception=exception, seconds=seconds, **observed)
     return cell(PARTIAL, exception=exception, seconds=seconds,

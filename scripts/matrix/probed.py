@@ -43,11 +43,8 @@ class Probed:
                                      output=self.log)
             try:
                 self.server.wait_ready(lambda: accepting(self.port), 20.0)
-            except StartError as error:
-                self.crashed = (
-                    "not accepting connections after 20 s" if error.code is None
-                    else f"exited with code {error.code} while starting: "
-                    f"{self.last_log_line()}")
+            except StartError as error:  # exited, or not ready in time
+                self.crashed = f"{error}: {self.last_log_line()}"
             else:
                 self.started = True
                 return

@@ -65,15 +65,10 @@ def test_only_uvicorn_raises_oserror_and_on_http_only_the_prototype(
         PROTOTYPE
     ), claim("oserror_http")
     websocket = cells(committed, "oserror_websocket")
-    raising = {
-        target for target, cell in websocket.items() if cell["result"] == YES
-    }
-    assert raising == {
-        "uvicorn-websockets-sansio",
-        "uvicorn-wsproto",
-        "uvicorn-websockets",
-        *PROTOTYPE,
-    }, claim("oserror_websocket")
+    raising = {t for t, cell in websocket.items() if cell["result"] == YES}
+    assert raising == {"uvicorn-websockets-sansio", "uvicorn-wsproto",
+                       "uvicorn-websockets", *PROTOTYPE}, claim(
+        "oserror_websocket")
     for target, cell in [*((t, websocket[t]) for t in raising),
                          *((t, http[t]) for t in PROTOTYPE)]:
         assert (cell["result"], cell["exception"]) == (
