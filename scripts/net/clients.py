@@ -1,7 +1,6 @@
-"""Real clients (h11, h2, websockets) for the probe, the bench and the tests,
-on the exchanges of exchanges.py. Each has a deadline and never raises for
-what the server does: a reply that never ends, a reset or a protocol not
-spoken is its ``Reply.ending``."""
+"""Real clients (h11, h2, websockets) on exchanges.py's exchanges, each with
+a deadline: what the server does (a reply that never ends, a reset, a
+protocol not spoken) is its ``Reply.ending``, never an exception."""
 
 import base64
 import contextlib
@@ -20,9 +19,7 @@ from scripts.net.exchanges import (
     CLOSED,
     COMPLETE,
     NOT_SPOKEN,
-    REFUSED,
     RESET,
-    TIMED_OUT,
     Body,
     Exchange,
     Head,
@@ -33,9 +30,11 @@ from scripts.net.exchanges import (
 )
 from scripts.net.ports import HOST
 
-__all__ = ["CLOSED", "COMPLETE", "NOT_SPOKEN", "REFUSED", "RESET",
-           "TIMED_OUT"]
+__all__ = ["COMPLETE", "NOT_SPOKEN", "RESET"]
 TIMEOUT = 5.0
+# How a reply ended, besides the exchanges' endings.
+TIMED_OUT = "timeout"  # the deadline passed first: the server hangs
+REFUSED = "refused"  # nothing listens
 LEFT = "left"  # the client hung up, as asked (http1_leave)
 
 
@@ -61,9 +60,7 @@ class Reply:
     def as_json(self) -> dict[str, Any]:
         data = {**asdict(self), "body": self.body.decode("utf-8", "replace"),
                 "seconds": round(self.seconds, 4)}
-        if not self.detail:
-            del data["detail"]
-        return data
+        return {k: v for k, v in data.items() if v or k != "detail"}
 
 
 @dataclass(frozen=True)
@@ -74,9 +71,8 @@ class Left:
     closed: float  # the connection was over for the client, too
 
 
-def _get(
-    port: int, exchange: Exchange, timeout: float, leave: int | None = None
-) -> Reply:
+def _get(port: int, exchange: Exchange, timeout: float,
+         leave: int | None = None) -> Reply:
     """The reply to ``exchange`` on a new connection, however it ended; with
     ``leave``, the client hangs up once that many body bytes came (LEFT)."""
     reply, start = Reply(), time.monotonic()
@@ -95,10 +91,8 @@ def _get(
     return reply
 
 
-def _read(
-    sock: socket.socket, exchange: Exchange, reply: Reply, deadline: float,
-    leave: int | None,
-) -> str:
+def _read(sock: socket.socket, exchange: Exchange, reply: Reply,
+          deadline: float, leave: int | None) -> str:
     """Send the request, fill ``reply`` in as its parts come: its ending."""
     data = exchange.start()
     while True:
@@ -138,9 +132,8 @@ def http1_open(port: int) -> tuple[socket.socket, Http1]:
     return sock, exchange
 
 
-def http1_leave(
-    port: int, target: str, timeout: float = TIMEOUT, read: int = 1
-) -> Left | None:
+def http1_leave(port: int, target: str, timeout: float = TIMEOUT,
+                read: int = 1) -> Left | None:
     """GET ``target``, hang up after ``read`` body bytes: when it left (None
     if they did not come in time: then there is nothing to measure)."""
     reply = _get(port, Http1(f"{HOST}:{port}", target), timeout, read)
@@ -181,9 +174,8 @@ def websocket_text(port: int, target: str, timeout: float) -> str | None:
     return message if isinstance(message, str) else None
 
 
-def websocket_leave(
-    port: int, target: str, timeout: float = TIMEOUT, read: int = 1
-) -> Left | None:
+def websocket_leave(port: int, target: str, timeout: float = TIMEOUT,
+                    read: int = 1) -> Left | None:
     """Connect, take ``read`` messages, close (1000), go: when it left, and
     when the server's close frame and TCP close came (0.2 s at most)."""
     left = None

@@ -1,8 +1,7 @@
-"""One GET per protocol, sans I/O, on h11's and h2's state machines:
-``start()`` gives the bytes to send, ``receive(data)`` (b"": the server
-closed) the parts of the reply that came and the bytes to send back. The
-tests' and probes' clients (clients.py) and the runner's
-(scripts/live/clients.py) drive these same exchanges."""
+"""One GET per protocol, sans I/O, on h11's and h2's state machines, for
+clients.py and the runner's: ``start()`` gives the bytes to send,
+``receive(data)`` (b"": the server closed) the parts of the reply that
+came and the bytes to send back."""
 
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -13,12 +12,10 @@ import h2.events
 import h11
 
 Headers = list[tuple[str, str]]
-# How a reply ended.
+# How a reply ended (its clients add theirs).
 COMPLETE = "complete"  # the message ended as its framing says
-TIMED_OUT = "timeout"  # the deadline passed first: the server hangs
 CLOSED = "closed"  # the server closed before the message ended
 RESET = "reset"  # the server reset the connection (or the stream)
-REFUSED = "refused"  # nothing listens
 NOT_SPOKEN = "not spoken"  # the server does not speak this protocol
 
 
@@ -38,7 +35,7 @@ class Trailers(NamedTuple):
 
 
 class End(NamedTuple):
-    ending: str  # COMPLETE, CLOSED, RESET, NOT_SPOKEN
+    ending: str
 
 
 Part = Head | Body | Trailers | End

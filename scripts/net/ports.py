@@ -6,6 +6,7 @@ import socket
 from pathlib import Path
 
 HOST = "127.0.0.1"
+EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")  # Linux's
 
 
 def bindable(port: int, *, reuse: bool = False) -> bool:
@@ -27,15 +28,12 @@ def accepting(port: int, timeout: float = 0.2) -> bool:
 
 
 def pick_port() -> int:
-    """A random free port just below the kernel's ephemeral range: a client
-    socket may take a ``bind(port 0)`` port before the subprocess binds it."""
-    low = 32768
-    with contextlib.suppress(OSError, ValueError):
-        text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text()
-        low = int(text.split()[0])
-    low, high = max(1024, low - 12000), low - 1
+    """A random free port just below the ephemeral range (a client socket
+    may take a ``bind(port 0)`` port before the subprocess binds it)."""
+    ephemeral = EPHEMERAL.read_text() if EPHEMERAL.exists() else "32768"
+    high = int(ephemeral.split()[0]) - 1
+    low = max(1024, high - 11999)
     for _ in range(50):
-        port = random.randint(low, high)
-        if not accepting(port, timeout=0.05) and bindable(port):
+        if bindable(port := random.randint(low, high)):
             return port
-    raise OSError(f"no free port found between {low} and {high}")
+    raise OSError(f"no free port found from {low} to {high}")

@@ -60,9 +60,8 @@ def _tree(pid: int) -> set[psutil.Process]:
     return found
 
 
-def stop_tree(
-    pid: int, signum: int = signal.SIGTERM, timeout: float = 3.0
-) -> Stopped:
+def stop_tree(pid: int, signum: int = signal.SIGTERM,
+              timeout: float = 3.0) -> Stopped:
     """Stop ``pid``, its descendants and the process group it leads:
     ``signum``, then SIGKILL after ``timeout`` seconds."""
     tree = _tree(pid)
@@ -115,9 +114,8 @@ class Subprocess:
             time.sleep(0.02)
         raise StartError(f"exited with code {code} while starting", code)
 
-    def stop(
-        self, signum: int = signal.SIGTERM, timeout: float = 3.0
-    ) -> Stopped:
+    def stop(self, signum: int = signal.SIGTERM,
+             timeout: float = 3.0) -> Stopped:
         """Stop the tree and reap the process (once: later calls repeat)."""
         if self.stopped is None:
             atexit.unregister(self._kill)
@@ -125,6 +123,3 @@ class Subprocess:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.popen.wait(1)
         return self.stopped
-
-
-Server = Subprocess  # its old name, until matrix and bench say Subprocess

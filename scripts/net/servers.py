@@ -2,9 +2,7 @@
 start-up in milliseconds, and the server's loop in reach of a test."""
 
 import asyncio
-import itertools
 import logging
-import os
 import socket
 import threading
 import time
@@ -45,9 +43,8 @@ UVICORN_H11 = _uvicorn("h11", http="h11")
 UVICORN_HTTPTOOLS = _uvicorn("httptools", http="httptools")
 UVICORN_ZTTP_H2 = _uvicorn("zttp-h2", http="zttp", http2=True)
 HYPERCORN = ServerSpec("hypercorn", "hypercorn")
-UVICORN_WS_SERVERS = tuple(
-    _uvicorn(ws, ws=ws) for ws in ("websockets", "websockets-sansio", "wsproto")
-)
+UVICORN_WS_SERVERS = tuple(_uvicorn(ws, ws=ws) for ws in (
+    "websockets", "websockets-sansio", "wsproto"))
 UVICORN_WEBSOCKETS_SANSIO = UVICORN_WS_SERVERS[1]
 HTTP1_SERVERS = (UVICORN_H11, UVICORN_HTTPTOOLS, UVICORN_ZTTP_H2, HYPERCORN)
 HTTP2_SERVERS = (UVICORN_ZTTP_H2, HYPERCORN)
@@ -86,7 +83,6 @@ class RunningServer:
 
 Stopping = RunningServer  # what its stop function returns: join() waits
 Started = tuple[RunningServer, Callable[[], Stopping]]
-_serial = itertools.count(1)
 
 
 def start_server(app: ASGIApp, spec: ServerSpec) -> Started:
@@ -94,8 +90,7 @@ def start_server(app: ASGIApp, spec: ServerSpec) -> Started:
     already; the function returned only tells it to stop (uvicorn takes
     0.2 s: see ``Stopping``)."""
     sock = socket.create_server((HOST, 0), backlog=128)  # SO_REUSEADDR
-    port = sock.getsockname()[1]
-    loops: list[asyncio.AbstractEventLoop] = []
+    port, loops = sock.getsockname()[1], list[asyncio.AbstractEventLoop]()
     stop_serving = asyncio.Event()  # hypercorn's shutdown trigger
     server = None if spec.kind == "hypercorn" else uvicorn.Server(
         uvicorn.Config(app, lifespan="off", log_config=None,
@@ -104,25 +99,26 @@ def start_server(app: ASGIApp, spec: ServerSpec) -> Started:
 
     async def run() -> None:
         loops.append(asyncio.get_running_loop())
-        if server is None:
-            await _hypercorn(app, sock, stop_serving)
-        else:
+        if server is not None:
             await server.serve(sockets=[sock])  # which closes ``sock``
+            return
+        config = HypercornConfig.from_mapping(  # it owns the descriptor
+            bind=[f"fd://{sock.detach()}"], graceful_timeout=0.2,
+            accesslog=None, errorlog=logging.getLogger("hypercorn.error"))
+        await hypercorn_serve(cast(Framework, app), config,
+                              shutdown_trigger=stop_serving.wait)
 
-    # Named uniquely, so that its log lines are known.
-    thread = threading.Thread(target=lambda: asyncio.run(run()), daemon=True,
-                              name=f"{spec.id}-{next(_serial)}")
+    thread = threading.Thread(target=lambda: asyncio.run(run()), daemon=True)
+    thread.name = f"{spec.id} {thread.name}"  # its log lines are known
     thread.start()
     deadline = time.monotonic() + START_TIMEOUT
     while not (loops and (server is None or server.started)):
         if not thread.is_alive() or time.monotonic() > deadline:
-            problem = (f"did not start in {START_TIMEOUT} s"
-                       if thread.is_alive() else "stopped while starting")
             if server is not None:
                 server.should_exit = True
             thread.join(STOP_TIMEOUT)
             sock.close()
-            raise RuntimeError(f"{spec} {problem}")
+            raise RuntimeError(f"{spec} not started within {START_TIMEOUT} s")
         time.sleep(0.005)
     running = RunningServer(spec, port, loops[0], thread)
 
@@ -134,17 +130,3 @@ def start_server(app: ASGIApp, spec: ServerSpec) -> Started:
         return running
 
     return running, stop
-
-
-async def _hypercorn(
-    app: ASGIApp, sock: socket.socket, stop_serving: asyncio.Event
-) -> None:
-    # Hypercorn takes ownership of the descriptor it is given: give it a copy.
-    config = HypercornConfig.from_mapping(
-        bind=[f"fd://{os.dup(sock.fileno())}"], graceful_timeout=0.2,
-        accesslog=None, errorlog=logging.getLogger("hypercorn.error"),
-    )
-    with sock:
-        await hypercorn_serve(cast(Framework, app), config,
-                              shutdown_trigger=stop_serving.wait)
-
