@@ -21,6 +21,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.applications import Starlette
 
+from scripts.deck.slides import MARKDOWN
 from scripts.pictures.transcripts import backups, live
 from tests.deck.claims import BENCH, CORRECTED, MEASURED, shown, slide_showing
 from tests.deck.facts import FACTS
@@ -95,6 +96,23 @@ def test_notes_hold_one_paragraph_per_line() -> None:
                     continue
                 wrapped.append(f"{slide.where()}: {line.strip()[:50]!r}")
     assert wrapped == [], f"{len(wrapped)} hard-wrapped lines: {wrapped[:6]}"
+
+
+PLAIN = {"paragraph_open", "paragraph_close", "inline", "text", "softbreak"}
+
+
+def test_the_talks_notes_are_plain_words(deck: Deck) -> None:
+    """The presenter view shows the notes as typed: in the main talk, a
+    backtick, an asterisk, a link or a list would be read out as a mark,
+    so markdown-it finds nothing but paragraphs of text in them."""
+    marked = [
+        f"{slide.where()}: {token.type} {token.markup or token.content!r}"
+        for slide in deck.main_talk() for note in slide.notes
+        for block in MARKDOWN.parse(note)
+        for token in [block, *(block.children or [])]
+        if token.type not in PLAIN
+    ]
+    assert marked == [], f"{len(marked)} marks in spoken notes: {marked[:6]}"
 
 
 def test_fastapi_is_a_starlette() -> None:
