@@ -8,7 +8,7 @@ import os
 import socket
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import h2.exceptions
 import h11
@@ -63,8 +63,7 @@ class Reply:
         return {k: v for k, v in data.items() if v or k != "detail"}
 
 
-@dataclass(frozen=True)
-class Left:
+class Left(NamedTuple):
     """When a client left: it said so, and the connection was gone."""
 
     left: float  # the client closed (HTTP) or sent its close frame
