@@ -114,11 +114,13 @@ def start_server(app: ASGIApp, spec: ServerSpec) -> Started:
     deadline = time.monotonic() + START_TIMEOUT
     while not (loops and (server is None or server.started)):
         if not thread.is_alive() or time.monotonic() > deadline:
+            problem = (f"did not start in {START_TIMEOUT} s"
+                       if thread.is_alive() else "stopped while starting")
             if server is not None:
                 server.should_exit = True
             thread.join(STOP_TIMEOUT)
             sock.close()
-            raise RuntimeError(f"{spec} not started within {START_TIMEOUT} s")
+            raise RuntimeError(f"{spec} {problem}")
         time.sleep(0.005)
     running = RunningServer(spec, port, loops[0], thread)
 
