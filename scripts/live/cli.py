@@ -7,9 +7,7 @@ import difflib
 import os
 import re
 
-from rich import box
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from demos.catalog import BY_NAME, DEMOS, HTTP1, HTTP_CLASSES, PACED, Demo
@@ -40,10 +38,12 @@ def meant(word: str, choices: list[str]) -> str | None:
     return next(iter(difflib.get_close_matches(word.lower(), choices, 1)), None)
 
 
-def missing(console: Console, replay: bool) -> int:
-    """No demo named: what to type (what make was given instead, if it
-    looks like ``NAME=``), and the demos, one row each."""
-    said = f"Which demo? {typed(replay)}; the demos:"
+def demos(console: Console, replay: bool, asked: bool) -> int:
+    """The demos, one row each, under what to type: 0 if ``asked``
+    (``--list``), else 2: no demo named (what make was given instead, if
+    it looks like ``NAME=``)."""
+    said = f"{'Run one:' if asked else 'Which demo?'} {typed(replay)}"
+    said += "; the demos:"
     flags = os.environ.get("MAKEFLAGS", "") if under_make() else ""
     given = (" " + flags).partition(" -- ")[2]  # make's variables: A=B ...
     for variable, value in re.findall(r"(\w+)=(\S+)", given):
@@ -51,13 +51,13 @@ def missing(console: Console, replay: bool) -> int:
             guess = value if value in NAMES else meant(value, NAMES) or value
             said = f"{variable}={value}: did you mean make "
             said += f"{'replay' if replay else 'demo'} NAME={guess}? The demos:"
-    console.print(Text(said, "bad"))
+    console.print(Text(said, "title" if asked else "bad"))
     width = max(len(name) for name in NAMES)
     for demo in DEMOS:
         row = Text.assemble("  ", (demo.name.ljust(width), "client"), "  ")
         console.print(row.append(demo.slide), no_wrap=True,
                       overflow="ellipsis")
-    return 2
+    return 0 if asked else 2
 
 
 def unknown(console: Console, what: str, given: str, choices: list[str],
@@ -83,18 +83,6 @@ def refused(args: argparse.Namespace, demo: Demo, errors: Console) -> int:
                          style="bad")
             return 2
     return 0
-
-
-def print_demos(console: Console) -> None:
-    table = Table(box=box.SIMPLE_HEAD, show_lines=True, title="Demos")
-    table.add_column("Name", style="client", no_wrap=True)
-    table.add_column("Slide, and what it shows")
-    for demo in DEMOS:
-        summary = Text.assemble((demo.slide, "italic"), "\n", demo.summary)
-        table.add_row(demo.name, summary)
-    hint = f"Run one: make demo NAME=<name> [HTTP={'|'.join(HTTP_CLASSES)}]"
-    hint += f"; every option: {python_command()} -m scripts.live --help"
-    console.print(table, Text(hint, style="detail"), sep="\n")
 
 
 def port_number(value: str) -> int:
@@ -135,12 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     args = command_line().parse_args(argv)
     colours = theme("light" if args.light else "dark")
     console = Console(highlight=False, theme=colours)
-    if args.list:
-        print_demos(console)
-        return 0
     errors = Console(stderr=True, highlight=False, theme=colours)
-    if args.name is None:
-        return missing(errors, args.replay)
+    if args.list or args.name is None:
+        return demos(console if args.list else errors, args.replay, args.list)
     if (demo := BY_NAME.get(args.name)) is None:
         listing = "make demos" if under_make() else (
             f"{python_command()} -m scripts.live --list")
