@@ -3,6 +3,7 @@ three topics, a partial, hung or silent cell footnoted; the disconnect
 benchmark's wasted work, and what every stream costs when none leaves."""
 # ruff: noqa: RUF001 (typography: times and en dash)
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from rich.console import Group
@@ -18,7 +19,6 @@ Chart = tuple[Group, list[int], int]  # its drawing, rows to band, columns
 MUTED, HEAD = style.TITLE, style.TOKENS["f"]
 GOOD, FAIR, BAD, SLOW = (style.TOKENS[k] for k in "stpn")
 NA = catalog.NOT_APPLICABLE
-WORST = (HANGS, NO, PARTIAL, YES, VALUE, NA)  # worst first
 LOOK = {YES: ("yes", style.TEXT), PARTIAL: ("partly", FAIR), NO: ("no", BAD),
         HANGS: ("hangs", BAD), NA: ("–", MUTED), VALUE: ("", style.TEXT)}
 TOPICS = {"denial response": ("denial", "denial_streamed"),  # the talk's
@@ -27,7 +27,10 @@ TOPICS = {"denial response": ("denial", "denial_streamed"),  # the talk's
 MERGED = ("uvicorn HTTP/1.1 and the PR #3085 prototype: h11 and httptools "
           "alike; HTTP/2: zttp; WebSocket: websockets-sansio (default), "
           "wsproto and websockets (legacy) alike")
-Cells = list[tuple[str, dict[str, Any]]]  # a column's: (target, cell)
+Cells = list[tuple[str, dict[str, Any]]]  # (feature, cell)
+Notes = dict[tuple[str, str], dict[str, None]]  # (column, note): features
+Features = dict[str, tuple[str, ...]]  # a label's features, a column's targets
+SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def plain(padding: int) -> Table:
@@ -36,38 +39,44 @@ def plain(padding: int) -> Table:
                  header_style=HEAD)
 
 
-def footnoted(cell: dict[str, Any]) -> bool:
-    """Partial, hangs, or a no where the client got no reply at all."""
-    reply = (cell.get("observed") or {}).get("reply")
-    silent = reply is not None and reply.get("status") is None
-    return cell["result"] in (PARTIAL, HANGS) or (cell["result"], silent) == (
-        NO, True)
+def merged(cells: Cells) -> tuple[str, dict[str, dict[str, None]]]:
+    """Cells as one: hangs if any, else partial unless all agree (n/a
+    aside); and each footnote (the note of a partial or hanging cell, or
+    of a no without any reply), with its features."""
+    results = {cell["result"] for _, cell in cells} - {NA}
+    notes: dict[str, dict[str, None]] = {}
+    for feature, cell in cells:
+        reply = (cell.get("observed") or {}).get("reply") or {"status": 0}
+        if cell.get("note") and (cell["result"] in (PARTIAL, HANGS) or (
+                cell["result"] == NO and reply["status"] is None)):
+            notes.setdefault(cell["note"], {})[feature] = None
+    return (HANGS if HANGS in results else PARTIAL if len(results) > 1
+            else next(iter(results), NA)), notes
 
 
-def show(feature: str, cells: Cells) -> tuple[str, str, str]:
-    """A column's cells merged: its kind, its text, and its footnote."""
-    results = {cell["result"] for _, cell in cells}
-    if results == {VALUE}:
-        return VALUE, "/".join(sorted({str(c["value"]) for _, c in cells})), ""
-    worst = min(results, key=WORST.index, default=NA)
-    if len(results) > 1:
-        return worst, "", ", ".join(
-            f"{t.removeprefix('uvicorn-')} {c['result']}" for t, c in cells)
-    text = LOOK[worst][0]
-    if worst == YES and cells[0][1].get("status") == 403:
-        text = "403"
-    elif worst == YES and feature.startswith("oserror"):
-        text = f"{max(c.get('seconds') or 0 for _, c in cells) * 1000:.0f} ms"
-    notes = dict.fromkeys(c["note"] for _, c in cells
-                          if footnoted(c) and c.get("note"))
-    return worst, text, "; ".join(notes)
-
-
-def cell(kind: str, text: str, marks: str) -> Text:
-    good = kind == VALUE and catalog.spec_at_least(text, "2.4")
-    return Text.assemble((text or LOOK[kind][0], GOOD if good else
-                          LOOK[kind][1]), (marks.translate(str.maketrans(
-                              "0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")), FAIR))
+def tabulate(grid: Table, data: dict[str, Any], rows: Features,
+             columns: Features, text: Callable[[str, Cells], str]) -> Notes:
+    """Into ``grid``, ``rows`` (label: features) by ``columns`` (name:
+    targets), in the words ``text`` gives (else LOOK's), marked with the
+    numbers of their footnotes; the footnotes, as met."""
+    servers = {s["id"]: s.get("cells", {}) for s in data["servers"]}
+    notes: Notes = {}
+    for label, ids in rows.items():
+        drawn = []
+        for name, targets in columns.items():
+            found = [(f, c) for t in targets for f in ids
+                     if (c := servers.get(t, {}).get(f)) is not None]
+            kind, said = merged(found)
+            words = text(kind, found)
+            for note, features in said.items():
+                notes.setdefault((name, note), {}).update(features)
+            marks = ",".join(str([*notes].index((name, n)) + 1) for n in said)
+            good = kind == VALUE and catalog.spec_at_least(words, "2.4")
+            drawn.append(Text.assemble(
+                (words or LOOK[kind][0], GOOD if good else LOOK[kind][1]),
+                (marks.translate(SUPERSCRIPT), FAIR)))
+        grid.add_row(label, *drawn)
+    return notes
 
 
 def footer(notes: list[str], more: str, last: str) -> Group:
@@ -80,96 +89,72 @@ def footer(notes: list[str], more: str, last: str) -> Group:
     return Group(grid, "", Text(last, MUTED))
 
 
-def tabulate(data: dict[str, Any]) -> tuple[
-        list[list[tuple[str, str, str]]], dict[tuple[int, str], list[str]]]:
-    """Each feature's row, each column's (kind, text, footnote); and each
-    (column, footnote)'s features, in reading order."""
-    servers = {s["id"]: s.get("cells", {}) for s in data["servers"]}
-    rows, notes = [], dict[tuple[int, str], list[str]]()
-    for feature in [f["id"] for f in data["features"]]:
-        rows.append([show(feature, [(t, c) for t in column.targets if (
-            c := servers.get(t, {}).get(feature)) is not None])
-            for column in COLUMNS])
-        for index, (_, _, note) in enumerate(rows[-1]):
-            if note:
-                notes.setdefault((index, note), []).append(feature)
-    return rows, notes
-
-
-def named(features: list[str], data: dict[str, Any]) -> str:
+def named(features: Iterable[str], labels: dict[str, str]) -> str:
     """What a footnote is about: its features' topic, if all of them."""
-    labels = {f["id"]: f["label"] for f in data["features"]}
     return next((t for t, ids in TOPICS.items() if tuple(features) == ids),
                 " and ".join(labels[f] for f in features))
 
 
+def said(kind: str, cells: Cells) -> str:
+    """A cell's text in the full table: a value, 403, a time, or none."""
+    if kind == VALUE:
+        return "/".join(sorted({str(c["value"]) for _, c in cells}))
+    if kind == YES and cells[0][1].get("status") == 403:
+        return "403"
+    if kind == YES and cells[0][0].startswith("oserror"):
+        return f"{max(c.get('seconds') or 0 for _, c in cells) * 1000:.0f} ms"
+    return ""
+
+
 def full(data: dict[str, Any]) -> Chart:
     """The table, features down; the rows to band; its columns."""
-    versions, label = data["versions"], max(len(f["label"])
-                                            for f in data["features"])
-    grid = plain(1)
-    grid.add_column("", width=label)
-    heading, groups = Text(" " * label, HEAD), [c.package for c in COLUMNS]
+    labels = {f["id"]: f["label"] for f in data["features"]}
+    versions, width = data["versions"], max(map(len, labels.values()))
+    grid, groups = plain(1), [c.package for c in COLUMNS]
+    grid.add_column("", width=width)
     for column in COLUMNS:
         grid.add_column(column.detail or versions.get(column.package, "?"),
                         justify="center", width=9)
+    heading = Text(" " * width, HEAD)
     for package in dict.fromkeys(groups):
         many = groups.count(package)
         name = f"{package} {versions.get(package, '?')}" * (many > 1)
         heading.append(" " + (name or package).center(10 * many - 1))
-    rows, notes = tabulate(data)
-    numbers = {key: str(n) for n, key in enumerate(notes, 1)}
-    for feature, row in zip(data["features"], rows, strict=True):
-        grid.add_row(feature["label"], *(
-            cell(kind, text, numbers.get((index, note), ""))
-            for index, (kind, text, note) in enumerate(row)))
-    said = [f"{'uvicorn ' * (COLUMNS[i].package == 'uvicorn')}"
-            f"{COLUMNS[i].detail or COLUMNS[i].package}, "
-            f"{named(features, data)}: {note}"
-            for (i, note), features in notes.items()]
+    columns = {f"{'uvicorn ' * (c.package == 'uvicorn')}"
+               f"{c.detail or c.package}": c.targets for c in COLUMNS}
+    notes = tabulate(grid, data, {label: (f,) for f, label in labels.items()},
+                     columns, said)
     probed = f"probed {data['probed']['date']} on 127.0.0.1"
-    width = label + 10 * len(COLUMNS)
-    last = "– not applicable".ljust(width - len(probed)) + probed
-    bands = [2 + row for row in range(0, len(data["features"]), 2)]
-    return Group(heading, grid, "", footer(said, MERGED, last)), bands, width
+    wide = width + 10 * len(COLUMNS)
+    last = "– not applicable".ljust(wide - len(probed)) + probed
+    return Group(heading, grid, "", footer([
+        f"{column}, {named(features, labels)}: {note}"
+        for (column, note), features in notes.items()], MERGED, last)), [
+            2 + row for row in range(0, len(labels), 2)], wide
 
 
 def simple(data: dict[str, Any]) -> Chart:
     """Three topics across the four servers, a word a cell (hangs if any
     cell, else partial unless all agree), the footnotes less the topic."""
     stock = [s for s in data["servers"] if "-3085-" not in s["id"]]
-    names = list(dict.fromkeys(s["package"] for s in stock))
-    marked: dict[tuple[str, str], list[str]] = {}  # (topic, server) -> notes
-    for (index, note), features in tabulate(data)[1].items():
-        name = COLUMNS[index].package
-        for topic, ids in TOPICS.items():
-            about = named(features, data).removeprefix(f"{topic}, ")
-            if set(features) & set(ids) and "#" not in COLUMNS[index].detail:
-                marked.setdefault((topic, name), []).append(
-                    f"{name}: {note}" if tuple(features) == ids
-                    else f"{name}, {about}: {note}")
+    columns = {s["package"]: tuple(t["id"] for t in stock if t["package"]
+                                   == s["package"]) for s in stock}
+    short = {f["id"]: f["label"].removeprefix(f"{topic}, ") for f in data[
+        "features"] for topic, ids in TOPICS.items() if f["id"] in ids}
     grid = plain(3)
     grid.add_column("")
-    for name in names:
+    for name in columns:
         grid.add_column(f"{name}\n{data['versions'].get(name, '?')}",
                         justify="center")
-    shown: list[str] = []  # the notes, in the order they are marked
-    for topic, ids in TOPICS.items():
-        row = []
-        for name in names:
-            seen = {c["result"] for s in stock for f, c in s["cells"].items()
-                    if s["package"] == name and f in ids} - {NA}
-            kind = (HANGS if HANGS in seen else PARTIAL if len(seen) > 1
-                    else next(iter(seen), NA))
-            mine = marked.get((topic, name), [])
-            shown += [note for note in mine if note not in shown]
-            row.append(cell(kind, "partial" * (kind == PARTIAL), ",".join(
-                str(shown.index(note) + 1) for note in mine)))
-        grid.add_row(topic, *row)
-        grid.add_row()  # room between the rows
+    notes = tabulate(grid, data, {f"{t}\n": ids for t, ids in TOPICS.items()},
+                     columns,  # a row and a blank line
+                     lambda kind, _: "partial" * (kind == PARTIAL))
     probed = (f"probed {data['probed']['date']} on 127.0.0.1 · every detail: "
               "the full matrix")
-    return Group(grid, footer(shown, "", probed)), [2, 6], 72
+    return Group(grid, footer([
+        f"{name}: {note}" if tuple(features) in TOPICS.values()
+        else f"{name}, {named(features, short)}: {note}"
+        for (name, note), features in notes.items()], "", probed)), [2, 6], 72
 
 
 def bar(value: float, most: float, cells: int, colour: str) -> Text:
