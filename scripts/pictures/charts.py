@@ -39,26 +39,13 @@ def plain(padding: int) -> Table:
                  header_style=HEAD)
 
 
-def merged(cells: Cells) -> tuple[str, dict[str, dict[str, None]]]:
-    """Cells as one: hangs if any, else partial unless all agree (n/a
-    aside); and each footnote (the note of a partial or hanging cell, or
-    of a no without any reply), with its features."""
-    results = {cell["result"] for _, cell in cells} - {NA}
-    notes: dict[str, dict[str, None]] = {}
-    for feature, cell in cells:
-        reply = (cell.get("observed") or {}).get("reply") or {"status": 0}
-        if cell.get("note") and (cell["result"] in (PARTIAL, HANGS) or (
-                cell["result"] == NO and reply["status"] is None)):
-            notes.setdefault(cell["note"], {})[feature] = None
-    return (HANGS if HANGS in results else PARTIAL if len(results) > 1
-            else next(iter(results), NA)), notes
-
-
 def tabulate(grid: Table, data: dict[str, Any], rows: Features,
              columns: Features, text: Callable[[str, Cells], str]) -> Notes:
     """Into ``grid``, ``rows`` (label: features) by ``columns`` (name:
-    targets), in the words ``text`` gives (else LOOK's), marked with the
-    numbers of their footnotes; the footnotes, as met."""
+    targets): hangs if any cell, else partial unless all agree (n/a aside),
+    in the words ``text`` gives (else LOOK's), marked with the numbers of
+    the notes of partial or hanging cells, or of a no without any reply;
+    those footnotes, with their features, as met."""
     servers = {s["id"]: s.get("cells", {}) for s in data["servers"]}
     notes: Notes = {}
     for label, ids in rows.items():
@@ -66,15 +53,23 @@ def tabulate(grid: Table, data: dict[str, Any], rows: Features,
         for name, targets in columns.items():
             found = [(f, c) for t in targets for f in ids
                      if (c := servers.get(t, {}).get(f)) is not None]
-            kind, said = merged(found)
+            results = {c["result"] for _, c in found} - {NA}
+            marks: dict[str, None] = {}
+            for feature, cell in found:
+                reply = (cell.get("observed") or {}).get("reply")
+                silent = reply is not None and reply.get("status") is None
+                flagged = (PARTIAL, HANGS, NO) if silent else (PARTIAL, HANGS)
+                if cell.get("note") and cell["result"] in flagged:
+                    key = (name, cell["note"])
+                    notes.setdefault(key, {})[feature] = None
+                    marks[str([*notes].index(key) + 1)] = None
+            kind = (HANGS if HANGS in results else PARTIAL if len(results) > 1
+                    else next(iter(results), NA))
             words = text(kind, found)
-            for note, features in said.items():
-                notes.setdefault((name, note), {}).update(features)
-            marks = ",".join(str([*notes].index((name, n)) + 1) for n in said)
             good = kind == VALUE and catalog.spec_at_least(words, "2.4")
             drawn.append(Text.assemble(
                 (words or LOOK[kind][0], GOOD if good else LOOK[kind][1]),
-                (marks.translate(SUPERSCRIPT), FAIR)))
+                (",".join(marks).translate(SUPERSCRIPT), FAIR)))
         grid.add_row(label, *drawn)
     return notes
 
