@@ -1,6 +1,5 @@
-"""The runner's clients (``client()``): HTTP/1.1 and HTTP/2 on the exchanges
-of scripts/net/exchanges.py, WebSocket on websockets'; each step shown on
-the timeline as it comes, what they measured summed up (``Outcome``)."""
+"""The runner's clients: HTTP/1.1 and HTTP/2 on scripts/net/exchanges.py,
+WebSocket on websockets'; each step shown as it comes, summed up."""
 
 import asyncio
 import base64
@@ -24,11 +23,9 @@ from scripts.net.exchanges import Exchange, Head, Http1, Http2
 
 IO_TIMEOUT = 5.0  # seconds for any one network wait
 CHUNKS_BEFORE_LEAVING = 2  # body chunks read before hanging up mid-stream
-# After the client left: watched until the app returns, for at most 15 of
-# its delays, and never more than the stage bears without a new row.
+# After the client left: watched up to 15 of the app's delays, or 2.6 s.
 WATCH_DELAYS, WATCH_LIMIT = 15, 2.6
-# How each protocol's steps are said: after the request line, a body
-# chunk, the end of the reply.
+# How each protocol says: the request line's aside, a chunk, the end.
 SAID = {"HTTP/1.1": ("", "body", "end of response"),
         "HTTP/2": (" (prior knowledge)", "DATA", "end of stream")}
 # What the app did once the client left, by its sends after: more, streamed on.
@@ -47,6 +44,7 @@ class Outcome(NamedTuple):  # what the client measured, for the summary
 
 
 Client = Callable[[DemoServer], Awaitable[Outcome]]
+OnOpen = Callable[[DemoServer, ws.ClientConnection], Awaitable[str]]
 
 
 @dataclass
@@ -192,10 +190,10 @@ class ShowHandshake(logging.LoggerAdapter[logging.Logger]):
 
 
 async def handshake(
-    server: DemoServer, target: str
-) -> tuple[str, ws.ClientConnection | None]:
+    server: DemoServer, target: str, on_open: OnOpen
+) -> list[str]:
     """A handshake for ``target``, shown as it goes: its answer, in brief,
-    and the connection, if accepted."""
+    then, if accepted, what ``on_open`` says of the connection."""
     try:
         websocket = await ws.connect(
             f"ws://{HOST}:{server.port}{target}", proxy=None,
@@ -203,19 +201,22 @@ async def handshake(
             logger=ShowHandshake(server.timeline), open_timeout=IO_TIMEOUT,
             close_timeout=IO_TIMEOUT,
         )
-        response, body = websocket.response, None
+        response = websocket.response
     except ws.InvalidStatus as exc:
         websocket, response = None, exc.response
-        body = bytes(response.body)
     assert response is not None
     code, reason = response.status_code, response.reason_phrase
     verdict = f" (handshake {'refused' if websocket is None else 'accepted'})"
     said, details = f"HTTP {code} {reason}", list[str]()
-    if body is not None:
+    if websocket is None:
+        body = bytes(response.body)
         said, details = f"{said}, body {body!r}", [f"body: {body!r}"]
     server.timeline.answer("1.1", code, reason, response.headers.raw_items(),
                            verdict, details)
-    return said, websocket
+    if websocket is None:
+        return [said]
+    async with websocket:
+        return [said, await on_open(server, websocket)]
 
 
 async def listen(server: DemoServer, client: ws.ClientConnection) -> str:
@@ -238,8 +239,7 @@ async def leave_after_first(
 ) -> str:
     """Take one message, close, and time how long the app takes to notice."""
     timeline, limit = server.timeline, 2 * server.pace + 1
-    async with asyncio.timeout(IO_TIMEOUT):
-        message = await client.recv()
+    message = await asyncio.wait_for(client.recv(), IO_TIMEOUT)
     timeline.client("←", f"message {message!r}")  # no pause: it ticks on
     left = timeline.now()
     timeline.client("→", Text("close 1000 (the client leaves)", "title"))
@@ -267,20 +267,13 @@ async def token_attempts(server: DemoServer) -> Outcome:
             await server.timeline.pause()
         attempt = f"Attempt {number} of {len(attempts)}: {label}"
         server.timeline.client("•", Text(attempt, "title"))
-        said, websocket = await handshake(server, server.demo.path + given)
-        if websocket is not None:
-            async with websocket:
-                said += f", {await listen(server, websocket)}"
-        findings.append(f"{label.capitalize()}: {said}.")
+        said = await handshake(server, server.demo.path + given, listen)
+        findings.append(f"{label.capitalize()}: {', '.join(said)}.")
     return Outcome(findings)
 
 
 async def one_handshake(server: DemoServer) -> Outcome:
     """Listen; on a paced demo, leave after the first tick instead."""
-    said, websocket = await handshake(server, server.demo.path)
-    findings = [f"The handshake got {said}."]
-    if websocket is not None:
-        async with websocket:
-            on_open = leave_after_first if server.demo.pace else listen
-            findings.append(await on_open(server, websocket))
-    return Outcome(findings)
+    on_open = leave_after_first if server.demo.pace else listen
+    said, *then = await handshake(server, server.demo.path, on_open)
+    return Outcome([f"The handshake got {said}.", *then])

@@ -1,7 +1,6 @@
-"""``python -m scripts.live.record [STEM ...]`` (``make transcripts``): run
-each demo as on stage and write its recording (scripts/transcripts.py):
-each row's markup, normalised so that a rebuild is byte-stable, the delay
-before it, and where ``--step`` ends each page."""
+"""``python -m scripts.live.record`` (``make transcripts``): each recorded
+run as on stage, written as rows (scripts/transcripts.py): markup made
+byte-stable, the delay before it, and where ``--step`` ends a page."""
 
 import argparse
 import asyncio
@@ -185,14 +184,11 @@ def record(root: Path, stem: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Exit codes: 0 all written, 1 a demo failed, 2 bad input."""
-    cli = argparse.ArgumentParser(prog="python -m scripts.live.record")
-    cli.add_argument("stems", nargs="*", metavar="STEM",
-                     help=f"the runs to record: {', '.join(BY_STEM)} (all)")
-    stems, failed = cli.parse_args(argv).stems, list[str]()
-    if unknown := [stem for stem in stems if stem not in BY_STEM]:
-        cli.error(f"unknown recording(s): {', '.join(unknown)}")
-    for stem in stems or BY_STEM:
+    """Exit codes: 0 all written, 1 a demo failed."""
+    argparse.ArgumentParser("python -m scripts.live.record",
+                            description=__doc__).parse_args(argv)
+    failed = list[str]()
+    for stem in BY_STEM:
         try:
             print(record(ROOT, stem), flush=True)
         except (RecordError, OSError) as error:

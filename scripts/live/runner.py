@@ -1,7 +1,6 @@
-"""A demo's run: its server and its client in one timeline; or its recording
-replayed (``make replay``) as paced, with no server and no network: the
-fallback on stage. In a terminal it pages (``--step``). Ctrl-C stops the
-output at once, the server too, in one line, exit 0."""
+"""A demo's run: its server and client in one timeline; or its recording
+replayed (``make replay``): no server, no network. In a terminal it pages
+(``--step``); Ctrl-C stops output and server at once, in one line, exit 0."""
 
 import argparse
 import asyncio
@@ -82,9 +81,8 @@ async def replay(
     name: str, console: Console, step: bool, root: Path = ROOT,
     http: str | None = None, light: bool = False,
 ) -> int:
-    """Print the recording of ``name`` (run on ``--http http``, if given),
-    in the ``light`` palette or the dark one; 2 if there is none or it is
-    bad."""
+    """Print the recording of ``name`` (on ``--http http``, if given), in
+    the dark or the ``light`` palette; 2 if there is none or it is bad."""
     recording, why = Recording(name, http), ""
     file = shown(path(root, recording.stem), root)
     run = f"{name!r}" + ("" if http is None else f" on --http {http}")
@@ -126,9 +124,8 @@ async def interruptible(
     main: Awaitable[int], console: Console, server: DemoServer | None = None
 ) -> int:
     """Run ``main``. A first Ctrl-C, SIGTERM or SIGHUP mutes the timeline,
-    forces the server out (uvicorn's second SIGINT), cancels ``main`` and
-    says so in one line; 0 once the server is gone: a clean stop, which
-    ``make`` does not report as an error."""
+    forces the server out, cancels ``main`` and says so in one line; 0 once
+    the server is gone (a clean stop: ``make`` reports no error)."""
     task, loop = asyncio.current_task(), asyncio.get_running_loop()
     assert task is not None
     why = ""

@@ -129,10 +129,9 @@ class DemoServer:
         self.timeline.runner(f"Server up: PID {process.pid}, port {self.shown}")
 
     async def stop(self) -> bool:
-        """Ask the server to shut down (SIGINT); once it had ``GRACE``, or at
-        once if ``hurry``, force it: uvicorn's second SIGINT, resent until
-        it exits; SIGKILL after ``STOP_TIMEOUT``. Whether it is gone; said
-        unless hurried. Again, once gone: nothing more."""
+        """SIGINT; after ``GRACE``, or at once if ``hurry``, uvicorn's force
+        exit (SIGINT resent); SIGKILL after ``STOP_TIMEOUT``. Whether it is
+        gone; said unless hurried. Once gone, nothing more."""
         if (process := self.process) is None:  # never started
             return True
         started, sent = time.monotonic(), False

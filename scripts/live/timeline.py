@@ -1,7 +1,6 @@
-"""The timeline where the server's lines meet the client's, one stamped row
-each, in the runner's palette; and its pages: with ``--step`` a run waits
-for Enter between its phases, each on a clear screen, keys not echoed nor
-counted if typed before the prompt; with ``--record``, ``BREAK`` ends one."""
+"""The timeline: the server's lines and the client's, a stamped row each;
+its pages: with ``--step``, Enter (keys typed before the prompt neither
+echoed nor counted), then a clear screen; with ``--record``, ``BREAK``."""
 
 import asyncio
 import contextlib
@@ -26,12 +25,10 @@ KNOWN_ISSUES = {  # lines alarming on a projector, but known server bugs
     "(PR #3138): the client got it all",
 }
 LEVEL_STYLE = {"INFO": "info", "WARNING": "warning", "ERROR": "bad"}
-# Header lines shown with --verbose only: the date, the server's name, and
-# the connection's own (hop-by-hop) fields: they say nothing about the demo.
+# Header lines shown with --verbose only: they say nothing about the demo.
 QUIET_HEADERS = ("date:", "server:", "connection:", "sec-websocket-accept:")
 LOG_LINE = re.compile(r"(?P<level>[A-Z]+):\s+(?P<message>.*)")
-# uvicorn's start-up, shutdown and WebSocket connection lines (the access
-# log says as much): shown with --verbose only.
+# uvicorn's start-up, shutdown and WebSocket connection lines: --verbose.
 FOLDED = re.compile(
     r"Started server|Waiting for application|Application \w+ complete"
     r"|Uvicorn running on|Shutting down$|Finished server|connection \w+"
