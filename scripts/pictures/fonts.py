@@ -9,23 +9,12 @@ from contextlib import suppress
 from functools import cached_property
 from importlib import metadata, resources
 from pathlib import Path
-from typing import Any
 
 from scripts.common import ROOT, write_atomic
 
 FAMILY = "JetBrains Mono"
 ADVANCE = 0.6  # em: every character's width (600 of 1000 units)
 CACHE = ROOT / ".cache/pictures"
-
-
-def _changed(data: bytes, change: Callable[[Any], Any]) -> bytes:
-    """The font file ``data`` opened by fontTools (only on a cache miss:
-    0.1 s), changed by ``change``, saved."""
-    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
-
-    font = change(TTFont(io.BytesIO(data), recalcTimestamp=False))
-    font.save(output := io.BytesIO())
-    return output.getvalue()
 
 
 class Font:
@@ -48,35 +37,39 @@ class Font:
 
     @cached_property
     def instance(self) -> bytes:  # the file fontconfig finds (make png)
-        return self._cached("instance.ttf", lambda: _changed(
-            self.source, self._instantiate))
+        return self._cached("instance.ttf", self._instantiate)
 
-    def _instantiate(self, font: Any) -> Any:
+    def _instantiate(self) -> bytes:  # a cache miss: 0.1 s
+        from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
         from fontTools.varLib import instancer  # type: ignore[import-untyped]
 
-        font = instancer.instantiateVariableFont(font, {"wght": self.weight})
+        font = instancer.instantiateVariableFont(TTFont(
+            io.BytesIO(self.source), recalcTimestamp=False),
+            {"wght": self.weight})
         for tag in {"GSUB", "GPOS", "GDEF", "STAT", "DSIG"} & set(font.keys()):
             del font[tag]
-        return font
+        font.save(output := io.BytesIO())
+        return output.getvalue()
 
     def woff2(self, text: str) -> bytes:
         """A WOFF2 subset with the glyphs ``text`` needs, and a space."""
         characters = "".join(sorted(set(text) - {"\n"} | {" "}))
         digest = hashlib.sha256(characters.encode()).hexdigest()[:16]
-        return self._cached(f"subsets/{digest}.woff2", lambda: _changed(
-            self.instance, lambda font: _subset(font, characters)))
+        return self._cached(f"subsets/{digest}.woff2",
+                            lambda: self._subset(characters))
 
+    def _subset(self, characters: str) -> bytes:
+        from fontTools import subset  # type: ignore[import-untyped]
 
-def _subset(font: Any, characters: str) -> Any:
-    from fontTools import subset  # type: ignore[import-untyped]
-
-    subsetter = subset.Subsetter(subset.Options(
-        hinting=False, flavor="woff2", layout_features=[],
-        name_IDs=[0, 1, 2, 3, 4, 5, 6, 13, 14]))  # and the licence
-    subsetter.populate(text=characters)
-    subsetter.subset(font)
-    font.flavor = "woff2"
-    return font
+        options = subset.Options(
+            hinting=False, flavor="woff2", layout_features=[],
+            recalc_bounds=True, name_IDs=[0, 1, 2, 3, 4, 5, 6, 13, 14])
+        font = subset.load_font(io.BytesIO(self.instance), options)
+        subsetter = subset.Subsetter(options)  # name ID 13, 14: the licence
+        subsetter.populate(text=characters)
+        subsetter.subset(font)
+        subset.save_font(font, output := io.BytesIO(), options)
+        return output.getvalue()
 
 
 FONTS = (Font(400), Font(700))  # every picture's: regular and bold
