@@ -142,8 +142,7 @@ def simple(data: dict[str, Any]) -> Chart:
         grid.add_column(f"{name}\n{data['versions'].get(name, '?')}",
                         justify="center")
     notes = tabulate(grid, data, {f"{t}\n": ids for t, ids in TOPICS.items()},
-                     columns,  # a row and a blank line
-                     lambda kind, _: "partial" * (kind == PARTIAL))
+                     columns, lambda kind, _: "partial" * (kind == PARTIAL))
     probed = (f"probed {data['probed']['date']} on 127.0.0.1 · every detail: "
               "the full matrix")
     return Group(grid, footer([
@@ -182,8 +181,7 @@ def wasted(data: dict[str, Any]) -> Chart:
                 note = f"the app ends in {raised[0][7:]}: the next send raised"
                 notes += [note] * (note not in notes)
                 cells[-1].append(f" ({notes.index(note) + 1})", FAIR)
-        table.add_row(label, *cells)
-        table.add_row()  # room between the bars
+        table.add_row(f"{label}\n", *cells)  # a row, then a blank line
     return Group(
         "A client leaves mid-stream: what its HTTP app still does", Text(
             f"{min(int(r['clients']) for r in rows)} clients per pattern, "

@@ -103,8 +103,8 @@ def build(root: Path, codes: Sequence[Code], made: dict[str, bytes]) -> None:
         key = code.section or code.output
         wide[key] = max(wide.get(key, 0), need)
     for code, lines, first in excerpts:
-        key = code.section or code.output
-        for output, svg in draw(root, code, lines, first, wide[key]).items():
+        columns = wide[code.section or code.output]
+        for output, svg in draw(root, code, lines, first, columns).items():
             if output in made:
                 code.fail(f"{output} is drawn twice")
             made[output] = svg

@@ -60,9 +60,13 @@ def build(root: Path) -> dict[str, bytes]:
     return made
 
 
-def select(code: Code, root: Path) -> tuple[Rows, str]:
-    """The rows ``code.result`` names; the recording's lines they are on."""
-    name = f"{runs.FOLDER}/{Path(code.source).stem}.txt"
+def result(root: Path, code: Code, columns: int, above: float
+           ) -> tuple[str, bytes]:
+    """The rows ``code.result`` names, in the recording's order, as a strip
+    (its output path, its SVG) under the code (``above`` px tall on the
+    slide), which it must fit."""
+    stem = Path(code.source).stem
+    name, command = f"{runs.FOLDER}/{stem}.txt", runs.Recording(stem).command
     data = code.read(root, name)
     rows, first = runs.parse(data, name), 2 if data.startswith(b"# ") else 1
     texts, chosen = [row.text.plain for row in rows], list[int]()
@@ -75,18 +79,10 @@ def select(code: Code, root: Path) -> tuple[Rows, str]:
                       f"line {chosen[-2] + first}: list the rows in the "
                       "recording's order")
     lines = ", ".join(str(n + first) for n in chosen)
-    return [rows[n] for n in chosen], f"{name} lines {lines}"
-
-
-def result(root: Path, code: Code, columns: int, above: float
-           ) -> tuple[str, bytes]:
-    """The strip of ``code.result`` (its output path, its SVG), under the
-    code's picture (``above`` px tall on the slide), which it must fit."""
-    (rows, source), stem = select(code, root), Path(code.source).stem
-    command = runs.Recording(stem).command
     svg, (_, height) = window.draw(
-        printed(rows), columns, output := f"assets/results/{stem}.svg",
-        command, (SCRIPT, source), bar=command, px=style.CODE_PX)
+        printed([rows[n] for n in chosen]), columns,
+        output := f"assets/results/{stem}.svg", command,
+        (SCRIPT, f"{name} lines {lines}"), bar=command, px=style.CODE_PX)
     if (total := above + GAP + height) > style.CONTENT[1]:
         code.fail(f"the code ({above:.0f} px), the {GAP} px gap and the "
                   f"result ({height:.0f} px) are {total:.0f} px tall, over "
