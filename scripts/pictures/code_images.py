@@ -27,10 +27,9 @@ THEME = ANSISyntaxTheme({kind: Style(color=style.TOKENS[key]) for kind, key in (
     (tk.Name.Function, "f"), (tk.Name.Class, "t"), (tk.Name.Builtin, "b"),
     (tk.Name.Builtin.Pseudo, "p"), (tk.Name.Decorator, "n"),
     (tk.Operator, "b"), (tk.Comment, "m"), (tk.Punctuation, "u"))})
-Excerpt = tuple[list[str], int]  # a region's lines, dedented; the first's
 
 
-def excerpt(root: Path, code: Code) -> Excerpt:
+def excerpt(root: Path, code: Code) -> tuple[list[str], int]:
     """The lines ``code`` shows, checked, and the first one's number."""
     text = decode(code.read(root, code.source), code.source)
     lines = [line.strip() for line in text.splitlines()]

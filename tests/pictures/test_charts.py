@@ -146,6 +146,18 @@ def test_a_spec_version_above_2_4_is_green_as_a_number() -> None:
     assert f".{style_} {{ fill: {style.TOKENS['s']} }}" in drawn
 
 
+def test_a_column_whose_targets_disagree_says_partly_or_hangs() -> None:
+    """As the simple chart's cells: h11 yes, httptools no is partly."""
+    data = copy.deepcopy(MATRIX)
+    cells = next(s["cells"] for s in data["servers"]
+                 if s["id"] == "uvicorn-httptools")
+    for result, said in ((NO, "partly"), (HANGS, "hangs")):
+        cells["http_disconnect"]["result"] = result
+        shown = rows(draw(data, BENCH)["assets/support_matrix.svg"])
+        assert [r.split()[1] for r in shown
+                if r.startswith("http.disconnect")] == [said]
+
+
 def draw(
     matrix: dict[str, Any], bench: dict[str, Any]
 ) -> dict[str, bytes]:
