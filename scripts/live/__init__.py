@@ -1,6 +1,5 @@
-"""The demos run live: ``python -m scripts.live NAME`` (cli.py, runner.py),
-recorded (record.py) and replayed (replay.py). Here, the words they share,
-on the standard library only: the command line answers at once."""
+"""The demos run live (``python -m scripts.live NAME``), recorded, replayed;
+here, what they share, on the standard library only (answered at once)."""
 
 import argparse
 import contextlib

@@ -1,6 +1,5 @@
 """``python -m scripts.live NAME`` (``make demo``): the command line. A typo
-(a demo or ``HTTP=`` that is not one, or none: ``make demo NAM=ws``) is
-answered at once, in a few rows, with the likeliest name meant, exit 2."""
+(in a demo, ``HTTP=`` or ``NAME=`` itself) is answered at once, exit 2."""
 
 import argparse
 import difflib
@@ -39,9 +38,8 @@ def meant(word: str, choices: list[str]) -> str | None:
 
 
 def demos(console: Console, replay: bool, asked: bool) -> int:
-    """The demos, one row each, under what to type: 0 if ``asked``
-    (``--list``), else 2: no demo named (what make was given instead, if
-    it looks like ``NAME=``)."""
+    """The demos, a row each, under what to type: 0 if ``asked`` (--list),
+    else 2: no demo named (what make got instead, if it looks like NAME=)."""
     said = f"{'Run one:' if asked else 'Which demo?'} {typed(replay)}"
     said += "; the demos:"
     flags = os.environ.get("MAKEFLAGS", "") if under_make() else ""

@@ -120,9 +120,8 @@ async def get_once(server: DemoServer) -> Outcome:
 
 
 async def leave_mid_stream(server: DemoServer) -> Outcome:
-    """Read a few chunks, hang up, and watch what the app does next, until
-    it returns (the runner observes it) or ``WATCH_DELAYS`` of its delays,
-    up to ``WATCH_LIMIT``. No pause here: the app streams on."""
+    """Read a few chunks, hang up, and watch the app until it returns, or
+    for ``WATCH_DELAYS`` of its delays up to ``WATCH_LIMIT`` (no pause)."""
     timeline = server.timeline
     watch = min(WATCH_DELAYS * server.pace, WATCH_LIMIT)
     got = await fetch(server, Http1, chunks=CHUNKS_BEFORE_LEAVING)
@@ -135,14 +134,14 @@ async def leave_mid_stream(server: DemoServer) -> Outcome:
     said = f"Hangs up mid-stream; watching the server up to {watch:.1f} s"
     timeline.client("•", Text(said, "title"))
     returned = await server.until(
-        lambda: any(at > left for at in server.returns), watch)
+        lambda: [at - left for at in server.returns if at > left], watch)
     after = len(server.lines_since(left, SENDING))
     more = plural(after, f"more '{SENDING}' line")
     went_on = WENT_ON[after] if after < len(WENT_ON) else "streamed on"
     findings = [f"Client gone: {went_on}, {more}"
                 + ("." if returned else f" in {watch:.1f} s.")]
     if returned:
-        at = next(at for at in server.returns if at > left) - left
+        at = returned[0]
         findings.append(f"The app returned {at:.1f} s after the client left.")
     if noticed := server.lines_since(left, DISCONNECTED):
         at = noticed[0].at - left
@@ -247,14 +246,12 @@ async def leave_after_first(
     timeline.client("←", f"close {client.protocol.close_rcvd}")
     waiting = f"Waiting for tick 2 ({server.pace:g} s): the app notices then"
     timeline.client("•", Text(waiting, "detail"))
-    if not await server.until(
-        lambda: bool(server.lines_since(left, DISCONNECTED)), limit
-    ):
+    if not (noticed := await server.until(
+            lambda: server.lines_since(left, DISCONNECTED), limit)):
         raise ClientError(f"the app did not notice within {limit:g} s")
-    noticed = server.lines_since(left, DISCONNECTED)[0]
-    delay = noticed.at - left
+    delay = noticed[0].at - left
     timeline.client("•", Text(f"The app noticed {delay:.1f} s later", "title"))
-    printed = f"The app printed {noticed.text!r}"
+    printed = f"The app printed {noticed[0].text!r}"
     return f"{printed} {delay:.1f} s after the client left."
 
 

@@ -18,10 +18,9 @@ RETURNED = "the app returned"  # what it prints once the app has returned
 
 
 def observe(app: ASGIApp) -> ASGIApp:
-    """``app``, saying of an HTTP request as its first body is sent (or it
-    ends without one) "spec_version 2.3; the response ran in 1 task": the
-    tasks since it began, its own too (one request at a time); then
-    ``RETURNED``."""
+    """``app``, saying of an HTTP request at its first body (or its end)
+    "spec_version 2.3; the response ran in 1 task": the tasks since it
+    began, its own too (one request at a time); then ``RETURNED``."""
 
     async def observed(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

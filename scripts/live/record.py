@@ -44,7 +44,6 @@ SLACK = 0.3  # seconds the demo's own time may stray in all: see same_run()
 RUN_TIMEOUT = 90.0  # seconds for one demo (the longest: ~5)
 ENV = {
     "COLUMNS": str(WIDTH), "FORCE_COLOR": "1", "COLORTERM": "truecolor",
-    "TTY_INTERACTIVE": "0",  # colours, but no spinner redrawing a row
     "PYTHONIOENCODING": "utf-8",
 }
 STAMP = re.compile(r" *\+\d+\.(\d+)s")
@@ -148,10 +147,9 @@ def rows(
 
 
 def same_run(new: list[Row], old: list[Row], quantum: float) -> bool:
-    """Whether ``old`` recorded the same run: page by page the same rows in
-    any order (server and client race); the machine's delays (the first
-    row's, the runner's) each within ``MACHINE``; the demo's, summed, within
-    ``SLACK`` and a ``quantum`` (a time near a step rounds either way)."""
+    """Whether ``old`` recorded the same run: page by page the same rows, in
+    any order (they race); the machine's delays (first row's, runner's) each
+    within ``MACHINE``; the demo's, summed, within ``SLACK`` + ``quantum``."""
 
     def shape(made: list[Row]) -> tuple[list[Counter[str]], dict[str, float],
                                         float]:

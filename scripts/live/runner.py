@@ -39,8 +39,7 @@ LIGHT = {PALETTES["dark"][name].split()[-1]: spec.split()[-1]
 
 
 async def show(server: DemoServer, script: Client) -> int:
-    """Serve the demo, run its client, stop, sum up: the slide's point, on
-    the server it ran on, what the client measured, what the runner saw."""
+    """Serve the demo, run its client, stop, and sum up what the run shows."""
     demo, timeline, outcome = server.demo, server.timeline, None
     console = timeline.console
     timeline.clear()

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import psutil
 
@@ -31,6 +31,7 @@ RESEND = 0.02  # seconds between the SIGINTs of a force exit
 DRAIN_TIMEOUT = 2.0  # seconds to collect the server's last lines
 PRCTL = getattr(ctypes.CDLL(None), "prctl", None)  # Linux's, else None
 RUNNER = os.getpid()
+T = TypeVar("T")
 
 
 class ServerError(Exception):
@@ -64,9 +65,8 @@ def port_taken(port: int) -> str:
 
 
 class DemoServer:
-    """The demo's uvicorn, by launch.py: paced at ``interval`` (else the
-    slide's, up to ``STAGE_PACE``); an HTTP demo observed (``observations``,
-    ``returns``); ``notes``: how this run differs from the slide's."""
+    """The demo's uvicorn, by launch.py, at ``interval`` (else the slide's
+    pace, up to ``STAGE_PACE``), observed if HTTP; ``notes``: what differs."""
 
     def __init__(
         self, demo: Demo, port: int, interval: float | None, http: str | None,
@@ -154,8 +154,8 @@ class DemoServer:
             self.timeline.runner(f"The server exited with code {code}")
         return process.returncode is not None
 
-    async def until(self, ready: Callable[[], bool], seconds: float) -> bool:
-        """Wait up to ``seconds`` for ``ready()``, checked as lines come."""
+    async def until(self, ready: Callable[[], T], seconds: float) -> T:
+        """``ready()`` once true, checked as lines come, up to ``seconds``."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds), self.changed:
                 await self.changed.wait_for(ready)
@@ -166,8 +166,7 @@ class DemoServer:
         return [x for x in lines if x.at > at and x.text.startswith(prefix)]
 
     async def read(self, stream: asyncio.StreamReader) -> None:
-        """Show each line of the server's output as it comes, but the
-        observer's: it is not the app's."""
+        """Show each line of the server's as it comes, but the observer's."""
         while raw := await stream.readline():
             text = self.timeline.mask(raw.decode(errors="replace").rstrip())
             at, seen = self.timeline.now(), text.removeprefix(OBSERVED)

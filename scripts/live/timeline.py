@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from urllib.parse import quote
 
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from scripts.transcripts import BREAK
@@ -35,10 +35,8 @@ FOLDED = re.compile(
 )
 OPTION = re.compile(r"(?<!\S)(-\S*) (?=[^-\s])")  # an option and its value
 CONTINUED = " \\"  # ends a row of a command that goes on below
-# A page ends once no row came for SETTLE seconds (or SETTLE_LIMIT passed):
-# a server logs some lines just after the client has its answer.
+# A page ends after SETTLE s with no row (late lines), SETTLE_LIMIT at most.
 SETTLE, SETTLE_LIMIT = 0.2, 1.0
-Content = str | Text
 Headers = Iterable[tuple[str, str]]
 
 
@@ -52,14 +50,13 @@ def keys_hidden(step: bool) -> Iterator[None]:
     if not (step and sys.stdin.isatty()):
         yield
         return
-    fd = sys.stdin.fileno()
-    saved = termios.tcgetattr(fd)
+    saved = termios.tcgetattr(sys.stdin)
     quiet = [*saved[:3], saved[3] & ~termios.ECHO, *saved[4:]]
-    termios.tcsetattr(fd, termios.TCSANOW, quiet)
+    termios.tcsetattr(sys.stdin, termios.TCSANOW, quiet)
     try:
         yield
     finally:
-        termios.tcsetattr(fd, termios.TCSANOW, saved)
+        termios.tcsetattr(sys.stdin, termios.TCSANOW, saved)
 
 
 async def enter(fd: int) -> None:
@@ -99,10 +96,9 @@ class Timeline:
             self.console.clear()
 
     async def pause(self) -> None:
-        """The end of a page, once no row came for ``SETTLE`` (a server's
-        late line stays on its page): with ``marks``, mark it; with
-        ``step``, wait for Enter, then the next page's header on a clear
-        screen. The stamps do not count the wait."""
+        """A page's end, once no row came for ``SETTLE`` (a late line stays
+        on its page): marked with ``marks``; with ``step``, Enter, then the
+        next page's header on a clear screen. Stamps skip the wait."""
         if not (self.step or self.marks):
             return
         waited = time.monotonic()
@@ -115,7 +111,7 @@ class Timeline:
             self.console.file.flush()
         if self.step:
             if sys.stdin.isatty():  # what was typed before the prompt
-                termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
+                termios.tcflush(sys.stdin, termios.TCIFLUSH)
             self.console.print(Text(PROMPT, "runner"), end="")
             await enter(sys.stdin.fileno())
             self.page += 1
@@ -130,7 +126,7 @@ class Timeline:
         return time.monotonic() - self.start
 
     def client(
-        self, mark: str, what: Content, details: Iterable[str] = ()
+        self, mark: str, what: str | Text, details: Iterable[str] = ()
     ) -> None:
         """What the client did: → sent, ← received, • noted."""
         self.row(self.now(), "client", mark, what, details)
@@ -162,7 +158,7 @@ class Timeline:
         self.row(at, "server", "│", body)
 
     def row(
-        self, at: float | None, who: str, mark: str, what: Content,
+        self, at: float | None, who: str, mark: str, what: str | Text,
         details: Iterable[str] = (),
     ) -> None:
         if self.muted:
@@ -172,10 +168,9 @@ class Timeline:
         for line in details:
             if self.verbose or not line.lower().startswith(QUIET_HEADERS):
                 body.append(f"\n  {line}", style="detail")
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(justify="right", width=8, style="stamp")
-        grid.add_column(width=8, style=who)
-        grid.add_column()
+        grid = Table.grid(
+            Column(justify="right", width=8, style="stamp"),
+            Column(width=8, style=who), Column(), padding=(0, 1))
         stamp = "" if at is None else f"+{at:.3f}s"
         grid.add_row(stamp, f"{who:6} {mark}", body)
         self.console.print(grid)
