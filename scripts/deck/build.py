@@ -1,7 +1,6 @@
-"""Build the deck with Marp CLI (its settings in .marprc.yml): slides.md to
-an HTML folder holding every file it uses, to a PDF with an outline of its
-sections or a PPTX (by Chromium), or its notes to a text file. Each file
-written whole or not at all."""
+"""Build the deck with Marp CLI (settings in .marprc.yml): slides.md to an
+HTML folder with every file it uses, a PDF outlined by section or a PPTX (by
+Chromium), or its notes as text; each file written whole or not at all."""
 
 import argparse
 import functools
@@ -11,12 +10,11 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfWriter
 
 from scripts.common import ROOT, InputError, shown, write_atomic
 from scripts.deck.slides import read_deck
@@ -49,25 +47,22 @@ def find_browser() -> Path | None:
     return Path(found) if found and os.access(found, os.X_OK) else None
 
 
-def marp(root: Path, name: str, *args: str, **env: str) -> bytes:
-    """Run Marp CLI on the deck with the project's config; the file made."""
-    with tempfile.TemporaryDirectory(prefix="deck-") as temporary:
-        made = Path(temporary) / name
-        done = subprocess.run(  # noqa: S603  # our own command line
-            [str(root / MARP), "--no-stdin", "--config-file",
-             str(root / CONFIG), str(root / SLIDES), *args, "-o", str(made)],
-            cwd=root, env={**os.environ, **env}, capture_output=True,
-            text=True, timeout=MARP_TIMEOUT, check=False)
-        if done.returncode:
-            said = (done.stderr + done.stdout).strip()
-            raise BuildError(f"marp failed ({done.returncode}):\n{said}")
-        return made.read_bytes()
+def marp(root: Path, *args: str, **env: str) -> bytes:
+    """Run Marp CLI on the deck with the project's config: what it made."""
+    done = subprocess.run(  # noqa: S603  # our own command line
+        [str(root / MARP), "--no-stdin", "--config-file", str(root / CONFIG),
+         str(root / SLIDES), *args, "--output", "-"],  # to stdout
+        cwd=root, env={**os.environ, **env}, capture_output=True,
+        timeout=MARP_TIMEOUT, check=False)
+    if done.returncode:
+        said = done.stderr.decode(errors="replace").strip()
+        raise BuildError(f"marp failed ({done.returncode}):\n{said}")
+    return done.stdout
 
 
 def place(root: Path, url: str, files: dict[Path, bytes]) -> str:
-    """Where the file at ``url`` goes in the folder, it (and a licence) put
-    in ``files``; or InputError naming the line of slides.md or the theme
-    that refers to it."""
+    """Where the file at ``url`` goes in the folder, put in ``files`` (with a
+    licence); or InputError at the line of slides.md or the theme naming it."""
     path = re.split("[?#]", url)[0]
     source, target = root / path, Path(path)
     if font := FONT.fullmatch(path):
@@ -97,7 +92,7 @@ def build_html(root: Path, out: Path) -> Path:
     it shows in folders beside it (made afresh: nothing else there)."""
     started, files = time.monotonic(), dict[Path, bytes]()
     html = REFERENCE.sub(lambda m: m["head"] + place(root, m["url"], files),
-                         marp(root, "slides.html").decode())
+                         marp(root).decode())
     out.mkdir(parents=True, exist_ok=True)
     for folder in ("assets", "fonts", "emoji"):
         shutil.rmtree(out / folder, ignore_errors=True)
@@ -112,18 +107,17 @@ def build_html(root: Path, out: Path) -> Path:
 
 
 def build_pdf(root: Path, out: Path, what: str = "pdf") -> Path:
-    """slides.md to ``out``/slides.pdf, with an outline of its sections
-    and slides, or to slides.pptx."""
+    """slides.md to ``out``/slides.pdf, outlined by section, or .pptx."""
     started = time.monotonic()  # bad sections: said before Chromium prints
     parts = read_deck(root / SLIDES).parts() if what == "pdf" else ()
     if (browser := find_browser()) is None:
         where = os.environ.get("CHROME_PATH") or f"PATH ({', '.join(BROWSERS)})"
         raise BuildError(f"no Chromium found in {where}: install Debian's "
                          "chromium, or set CHROME_PATH to Chrome or Chromium")
-    made = marp(root, f"slides.{what}", f"--{what}", "--browser", "chrome",
-                "--browser-path", str(browser), CHROME_DISABLE_GPU="1")
+    made = marp(root, f"--{what}", "--browser", "chrome", "--browser-path",
+                str(browser), CHROME_DISABLE_GPU="1")
     if parts:  # an outline: each section, its slides beneath it
-        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(made)))
+        writer = PdfWriter(clone_from=io.BytesIO(made))
         for part in parts:
             parent = writer.add_outline_item(
                 title=part.section, page_number=part.slides[0].number - 1)
@@ -142,8 +136,7 @@ def build_pdf(root: Path, out: Path, what: str = "pdf") -> Path:
 
 
 def build_notes(root: Path, out: Path) -> Path:
-    """The speaker notes of slides.md to ``out``/slides.txt, each slide's
-    under "Slide N: Title"."""
+    """The notes to ``out``/slides.txt, each slide's under "Slide N: Title"."""
     pages = (f"Slide {slide.number}: {slide.title or '(untitled)'}\n\n"
              + ("\n\n".join(note for note in slide.notes if note) or NO_NOTES)
              for slide in read_deck(root / SLIDES).slides)

@@ -1,7 +1,6 @@
-"""Serve the deck with Marp CLI on 127.0.0.1 ($HOST opens it) and $PORT
-(8080), from a folder linking to what the deck shows (Marp watches all of
-it). When the pictures' sources change, redraw them and touch slides.md:
-Marp reloads the open deck. Ctrl-C or SIGTERM stops both."""
+"""Serve the deck with Marp CLI on 127.0.0.1 ($HOST opens it), $PORT (8080),
+from a folder linking to what it shows; on a save of a picture's source,
+redraw and touch slides.md: Marp reloads the deck. Ctrl-C stops both."""
 
 import os
 import signal

@@ -1,7 +1,6 @@
-"""slides.md read as Marp reads it, with markdown-it: the front matter, a
-slide per ruler (``---`` outside code), in each its HTML comments,
-directives (each line a Marp key's ``key: value``) or notes; the talk's
-sections (notes/talk-plan.md), in order; the main talk ends at ``END``."""
+"""slides.md read as Marp reads it (markdown-it): the front matter, a slide
+per ruler, in each its comments: directives (Marp's ``key: value``) or notes;
+the talk's sections (notes/talk-plan.md), in order; the main talk to END."""
 
 import re
 from dataclasses import dataclass, field
@@ -82,8 +81,7 @@ class Deck:
 
     def parts(self) -> tuple[Part, ...]:
         """The deck in sections, each from the first slide titled as
-        ``SECTIONS`` says, in order, the first at the first slide; or
-        InputError."""
+        ``SECTIONS`` says, in order, the first at slide 1; or InputError."""
         starts: list[int] = []
         for section, title in SECTIONS.items():
             if not (found := self.titled(title)):

@@ -94,8 +94,7 @@ def announced(slide: Slide) -> tuple[Run, ...]:
 
 
 def plan(deck: Deck) -> tuple[list[Budget], list[Mark]]:
-    """The main talk's budget by slide, where its sections start; InputError
-    at a bad slide."""
+    """Each slide's budget, each section's start; InputError at a bad one."""
     parts, budgets, end = deck.parts(), list[Budget](), 0.0
     for slide in deck.main_talk():
         runs, count = announced(slide), words(slide)
@@ -115,8 +114,7 @@ def plan(deck: Deck) -> tuple[list[Budget], list[Mark]]:
 
 
 def report(budgets: list[Budget], marks: list[Mark]) -> str:
-    """Each slide's time and the running clock; the total against the
-    slot, and the clock at each section's start."""
+    """Each slide's time and clock; the total; each section's start."""
     lines = [f"{'#':>3}  {'Slide':<44} {'Words':>5} {'Seconds':>7} "
              f"{'Clock':>6}  Live runs (recorded s + {SWITCH_S:g} s)"]
     for budget in budgets:
