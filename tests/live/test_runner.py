@@ -31,18 +31,23 @@ def wide(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("wide")
-def test_list(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("args", "code", "said"),
+                         [(["--list"], 0, "Run one:"), ([], 2, "Which demo?")])
+def test_the_listing_of_the_demos(
+    args: list[str], code: int, said: str,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """``make demos``: the rows ``make demo`` without NAME= shows, exit 0."""
+    """``--list`` (``make demos``: stdout, exit 0) and no demo named (stderr,
+    exit 2) show the same rows: what to type, then each demo and its slide."""
     for name in MAKE:
         monkeypatch.delenv(name, raising=False)
-    assert main(["--list"]) == 0
+    assert main(args) == code
     out, err = capsys.readouterr()
-    assert err == ""
-    rows = out.splitlines()
-    run = f"Run one: {python_command()} -m scripts.live NAME; the demos:"
-    assert rows[0] == run
+    shown, other = (out, err) if code == 0 else (err, out)
+    assert other == ""
+    rows = shown.splitlines()
+    command = f"{python_command()} -m scripts.live NAME"
+    assert rows[0] == f"{said} {command}; the demos:"
     assert [row.split()[0] for row in rows[1:]] == [d.name for d in DEMOS]
     for row, demo in zip(rows[1:], DEMOS, strict=True):
         assert row.endswith(demo.slide), row
@@ -61,21 +66,6 @@ def test_unknown_demo() -> None:
         ".venv/bin/python -m scripts.live --list lists them all; run one: "
         ".venv/bin/python -m scripts.live NAME",
     ]
-
-
-@pytest.mark.usefixtures("wide")
-def test_no_demo_named(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for name in MAKE:
-        monkeypatch.delenv(name, raising=False)
-    assert main([]) == 2
-    out, err = capsys.readouterr()
-    assert out == ""
-    rows = err.splitlines()
-    which = f"Which demo? {python_command()} -m scripts.live NAME; the demos:"
-    assert rows[0] == which
-    assert [row.split()[0] for row in rows[1:]] == [d.name for d in DEMOS]
 
 
 def make(*args: str) -> tuple[int, list[str]]:
