@@ -1,11 +1,16 @@
-"""scripts.common.write_json, the measurement commands' writer: the document
-whole, indented, in UTF-8; or one line naming the file, and nothing
-written."""
+"""scripts.common: write_json, the measurement commands' writer (the
+document whole, indented, in UTF-8; or one line naming the file, and
+nothing written); and command, every script's parser (each answers
+``--help`` and does nothing else)."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
-from scripts.common import DASH, leftovers, write_json
+import pytest
+
+from scripts.common import DASH, ROOT, leftovers, write_json
 
 DOCUMENT = {"server": f"uvicorn {DASH} h11", "runs": [1]}
 
@@ -27,3 +32,26 @@ def test_a_write_that_fails_says_why_and_writes_nothing(
     assert said == f"{target}: No such file or directory"
     assert not target.parent.exists()
     assert leftovers(tmp_path) == []
+
+
+# Every command, found where it runs: a module that runs as __main__, or a
+# package's __main__.py.
+COMMANDS = sorted(
+    ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(
+        ".__main__")
+    for path in (ROOT / "scripts").rglob("*.py")
+    if path.name == "__main__.py"
+    or 'if __name__ == "__main__":' in path.read_text(encoding="utf-8")
+)
+
+
+@pytest.mark.parametrize("module", COMMANDS)
+def test_every_command_answers_help_and_does_nothing_else(module: str) -> None:
+    """``python -m MODULE --help``: its usage, at once (within the
+    timeout); no server started, nothing drawn or written."""
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", module, "--help"], cwd=ROOT,
+        capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 0, f"{module} --help: {done.stderr}"
+    usage = done.stdout.partition("\n")[0]
+    assert usage.startswith("usage: ") and f"-m {module} " in usage, usage

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from watchfiles import Change, watch  # uvicorn[standard]'s, in uv.lock
 
-from scripts.common import ROOT
+from scripts.common import ROOT, command
 from scripts.deck.build import CONFIG, MARP, SLIDES
 from scripts.net.processes import Subprocess
 
@@ -62,6 +62,10 @@ def serve(port: int, host: str, folder: Path) -> int:
 
 
 if __name__ == "__main__":
+    args = command(
+        "scripts.deck.serve", __doc__ or "", "1 Marp exited, 2 bad input",
+        port={"type": int, "default": int(os.environ.get("PORT") or 8080)},
+        host={"default": os.environ.get("HOST") or "127.0.0.1"},
+    ).parse_args()
     with tempfile.TemporaryDirectory(prefix="deck-") as served:
-        sys.exit(serve(int(os.environ.get("PORT") or 8080),
-                       os.environ.get("HOST") or "127.0.0.1", Path(served)))
+        sys.exit(serve(args.port, args.host, Path(served)))

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from scripts.common import write_atomic
+from scripts.common import command, write_atomic
 from scripts.pictures.catalog import CODE
 from scripts.pictures.fonts import FONTS, Font
 
@@ -25,6 +25,11 @@ def fontconfig(font: Font) -> Path:
 def main(argv: Sequence[str]) -> None:
     """Draw the (SVG, PNG, scale) triples of ``argv`` (the tests' one
     process for all), else every code slide's at twice its size."""
+    cli = command("scripts.pictures.png", __doc__ or "", "2 bad input")
+    cli.add_argument("jobs", nargs="*", metavar="SVG PNG SCALE")
+    argv = cli.parse_args(argv).jobs
+    if len(argv) % 3:
+        cli.error("give SVG PNG SCALE, three at a time")
     os.environ["FONTCONFIG_FILE"] = str(fontconfig(FONTS[0]))
     import cairocffi  # type: ignore[import-untyped]
     import cairosvg  # type: ignore[import-untyped]
