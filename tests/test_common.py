@@ -49,9 +49,10 @@ COMMANDS = sorted(
 def test_every_command_answers_help_and_does_nothing_else(module: str) -> None:
     """``python -m MODULE --help``: its usage, at once (within the
     timeout); no server started, nothing drawn or written."""
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [sys.executable, "-m", module, "--help"], cwd=ROOT,
         capture_output=True, text=True, timeout=30, check=False)
     assert done.returncode == 0, f"{module} --help: {done.stderr}"
     usage = done.stdout.partition("\n")[0]
-    assert usage.startswith("usage: ") and f"-m {module} " in usage, usage
+    assert usage.startswith("usage: "), done.stdout
+    assert f"-m {module} " in usage, usage
