@@ -17,7 +17,6 @@ from scripts import style
 from scripts.common import InputError, decode
 from scripts.pictures import transcripts, window
 from scripts.pictures.catalog import Code
-from scripts.pictures.fonts import ADVANCE
 
 SCRIPT = "scripts/pictures/code_images.py"
 THEME = ANSISyntaxTheme({kind: Style(color=style.TOKENS[key]) for kind, key in (
@@ -69,7 +68,7 @@ def draw(
                     background_color="default")  # runs of a style merged:
     shown = Segments(Segment.simplify(window.console(columns - left).render(
         syntax)))
-    x = (2 - left) * window.CELL * ADVANCE
+    x = (2 - left) * window.CELL * window.ADVANCE
     numbers = "".join(
         f'<text x="{x:g}" y="{row * window.LINE + 20:g}" text-anchor="end" '
         f'fill="{style.NUMBER_HIGHLIGHTED if row in marked else style.NUMBER}'

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from scripts.common import command, write_atomic
 from scripts.pictures.catalog import CODE
-from scripts.pictures.fonts import FONTS, Font
+from scripts.pictures.window import FONTS, Font
 
 
 def fontconfig(font: Font) -> Path:

@@ -1,26 +1,95 @@
 """Every picture's renderer: what a Rich console prints, placed by
-export_svg (text to select) in our SVG with the font embedded, in a window
-with a title bar, or bare on the slide's black."""
+export_svg (text to select) in our SVG, in a window with a title bar, or
+bare on the slide's black; and its one font, JetBrains Mono
+(fontpkg_jetbrains_mono): an instance at a weight without layout tables (no
+ligatures), and its WOFF2 subsets, cached by the font's bytes and
+fontTools' and brotli's versions, embedded."""
 
 import base64
+import hashlib
 import io
 import math
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from functools import cached_property
 from html import escape
+from importlib import metadata, resources
+from pathlib import Path
 
 from rich.console import Console, RenderableType
 from rich.terminal_theme import TerminalTheme
 
 from scripts import style
-from scripts.pictures.fonts import ADVANCE, FAMILY, FONTS
+from scripts.common import ROOT, write_atomic
 
+FAMILY = "JetBrains Mono"
+ADVANCE = 0.6  # em: every character's width (600 of 1000 units)
+CACHE = ROOT / ".cache/pictures"
 CELL, LINE = 20, 20 * 1.22  # px: Rich's character height and row pitch
 PAD, BAR = (21, 6), 28  # px: around a window's text (x, y); its title bar
 MARGIN = 12  # px: left and right of a bare picture's text
 SPARE = re.compile(r' clip-path="[^"]*"|<text [^>]*>\n</text>')  # unneeded
 THEME = TerminalTheme((0, 0, 0), (205, 214, 244), [(0, 0, 0)] * 8)
+
+
+class Font:
+    """The font at ``weight``, its files cached in ``cache``."""
+
+    def __init__(self, weight: int = 400, cache: Path = CACHE) -> None:
+        self.weight = weight
+        files = resources.files("fontpkg_jetbrains_mono") / "files"
+        self.source = (files / "JetBrainsMono[wght].ttf").read_bytes()
+        versions = [metadata.version(p) for p in ("fonttools", "brotli")]
+        key = self.source + repr([weight, *versions]).encode()
+        self.folder = cache / hashlib.sha256(key).hexdigest()[:16]
+
+    def _cached(self, name: str, make: Callable[[], bytes]) -> bytes:
+        with suppress(OSError):
+            return (self.folder / name).read_bytes()
+        (self.folder / name).parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.folder / name, data := make())
+        return data
+
+    @cached_property
+    def instance(self) -> bytes:  # the file fontconfig finds (make png)
+        return self._cached("instance.ttf", self._instantiate)
+
+    def _instantiate(self) -> bytes:  # a cache miss: 0.1 s
+        from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+        from fontTools.varLib import instancer  # type: ignore[import-untyped]
+
+        font = instancer.instantiateVariableFont(TTFont(
+            io.BytesIO(self.source), recalcTimestamp=False),
+            {"wght": self.weight})
+        for tag in {"GSUB", "GPOS", "GDEF", "STAT", "DSIG"} & set(font.keys()):
+            del font[tag]
+        font.save(output := io.BytesIO())
+        return output.getvalue()
+
+    def woff2(self, text: str) -> bytes:
+        """A WOFF2 subset with the glyphs ``text`` needs, and a space."""
+        characters = "".join(sorted(set(text) - {"\n"} | {" "}))
+        digest = hashlib.sha256(characters.encode()).hexdigest()[:16]
+        return self._cached(f"subsets/{digest}.woff2",
+                            lambda: self._subset(characters))
+
+    def _subset(self, characters: str) -> bytes:
+        from fontTools import subset  # type: ignore[import-untyped]
+
+        options = subset.Options(
+            hinting=False, flavor="woff2", layout_features=[],
+            recalc_bounds=True, name_IDs=[0, 1, 2, 3, 4, 5, 6, 13, 14])
+        font = subset.load_font(io.BytesIO(self.instance), options)
+        subsetter = subset.Subsetter(options)  # name ID 13, 14: the licence
+        subsetter.populate(text=characters)
+        subsetter.subset(font)
+        subset.save_font(font, output := io.BytesIO(), options)
+        return output.getvalue()
+
+
+FONTS = (Font(400), Font(700))  # every picture's: regular and bold
 
 
 def console(columns: int) -> Console:

@@ -16,7 +16,7 @@ from scripts import style
 from scripts.common import ROOT
 from scripts.pictures import png
 from scripts.pictures.catalog import CODE, Code
-from scripts.pictures.fonts import FONTS
+from scripts.pictures.window import FONTS
 from scripts.style import contrast
 from tests.pictures.conftest import (
     NS,

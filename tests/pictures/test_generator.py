@@ -18,7 +18,7 @@ import pytest
 from scripts.common import ROOT, InputError
 from scripts.pictures import generator
 from scripts.pictures.catalog import CODE, HERE, Code
-from scripts.pictures.fonts import Font
+from scripts.pictures.window import Font
 from tests.pictures.conftest import Run, edit, rows, snapshot
 
 CONTENT_MD5 = "assets/asgi_innovations/content_md5.svg"

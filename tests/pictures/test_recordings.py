@@ -18,8 +18,8 @@ from scripts import style
 from scripts.common import ROOT, InputError
 from scripts.pictures import generator
 from scripts.pictures.catalog import CODE, HERE, Code
-from scripts.pictures.fonts import ADVANCE, FONTS
 from scripts.pictures.transcripts import SHEET_ROWS, backups, live, sheets
+from scripts.pictures.window import ADVANCE, FONTS
 from scripts.transcripts import FOLDER, RECORDINGS, load, pages, screen_rows
 from tests.pictures.conftest import (
     Run,
