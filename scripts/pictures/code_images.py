@@ -4,6 +4,7 @@ first line (apart from the code: Syntax's gutter would interleave them),
 highlights banded, a section's windows one width, at CODE_PX."""
 
 import textwrap
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,8 +29,9 @@ THEME = ANSISyntaxTheme({kind: Style(color=style.TOKENS[key]) for kind, key in (
     (tk.Operator, "b"), (tk.Comment, "m"), (tk.Punctuation, "u"))})
 
 
-def excerpt(root: Path, code: Code) -> tuple[list[str], int]:
-    """The lines ``code`` shows, checked, and the first one's number."""
+def excerpt(root: Path, code: Code) -> tuple[list[str], int, int]:
+    """The lines ``code`` shows, checked, the first one's number, and the
+    cells left of the code: the numbers, and 2."""
     text = decode(code.read(root, code.source), code.source)
     lines = [line.strip() for line in text.splitlines()]
     start, end = (f"# --8<-- [{k}:{code.region}]" for k in ("start", "end"))
@@ -46,20 +48,13 @@ def excerpt(root: Path, code: Code) -> tuple[list[str], int]:
                    f"line is {len(line)} columns, the limit is 80"
                    * (len(line) > 80)):
             raise InputError(code.source, number, why)
-    return shown, first
+    return shown, first, len(str(first + len(shown) - 1)) + 2
 
 
-def gutter(lines: list[str], first: int) -> int:
-    """The cells left of the code: the numbers, and 2."""
-    return len(str(first + len(lines) - 1)) + 2
-
-
-def draw(
-    root: Path, code: Code, lines: list[str], first: int, columns: int
-) -> dict[str, bytes]:
-    """``code``'s ``lines`` in a window ``columns`` wide (numbers and
-    code), highlights banded; and the result under it, if it selects one."""
-    left = gutter(lines, first)
+def draw(root: Path, code: Code, lines: list[str], first: int, left: int,
+         columns: int) -> dict[str, bytes]:
+    """``code``'s ``lines`` in a window ``columns`` wide (``left`` of them
+    numbers), highlights banded; the result under it, if it selects one."""
     where = f"line of {code.source} region {code.region!r}"
     marked = sorted(code.one(f"highlight {said!r}", where, first, [
         row for row, line in enumerate(lines)
@@ -95,14 +90,14 @@ def build(root: Path, codes: Sequence[Code], made: dict[str, bytes]) -> None:
     """Every code picture and the result under it, checked, into ``made``
     (by output path: none twice); a section's windows, one width."""
     excerpts = [(code, *excerpt(root, code)) for code in codes]
-    wide: dict[str, int] = {}
-    for code, lines, first in excerpts:
-        need = gutter(lines, first) + max(map(len, lines)) + 1
+    wide: dict[str, int] = defaultdict(int)
+    for code, lines, _, left in excerpts:
         key = code.section or code.output
-        wide[key] = max(wide.get(key, 0), need)
-    for code, lines, first in excerpts:
+        wide[key] = max(wide[key], left + max(map(len, lines)) + 1)
+    for code, lines, first, left in excerpts:
         columns = wide[code.section or code.output]
-        for output, svg in draw(root, code, lines, first, columns).items():
+        for output, svg in draw(root, code, lines, first, left,
+                                columns).items():
             if output in made:
                 code.fail(f"{output} is drawn twice")
             made[output] = svg

@@ -18,11 +18,6 @@ GAP = 12  # px between a code picture and its result (themes/asgi.css)
 Rows = list[runs.Row]
 
 
-def printed(rows: Rows) -> Group:
-    """``rows`` as the runner prints them (a long one folded)."""
-    return Group(*(row.text for row in rows))
-
-
 def sheets(rows: Rows) -> list[Rows]:
     """The run's pages, packed in order into sheets of ``SHEET_ROWS`` rows
     at most (a page longer than that is a sheet of its own)."""
@@ -55,8 +50,9 @@ def build(root: Path) -> dict[str, bytes]:
         found, source = backups(root, run), f"{runs.FOLDER}/{run.stem}.txt"
         for number, (output, rows) in enumerate(found, 1):
             bar = f"{run.command} ({number} of {len(found)})"
-            made[output] = window.draw(printed(rows), runs.WIDTH, output, bar,
-                                       (SCRIPT, source), bar=bar)[0]
+            made[output] = window.draw(
+                Group(*(r.text for r in rows)), runs.WIDTH, output, bar,
+                (SCRIPT, source), bar=bar)[0]
     return made
 
 
@@ -80,7 +76,7 @@ def result(root: Path, code: Code, columns: int, above: float
                       "recording's order")
     lines = ", ".join(str(n + first) for n in chosen)
     svg, (_, height) = window.draw(
-        printed([rows[n] for n in chosen]), columns,
+        Group(*(rows[n].text for n in chosen)), columns,
         output := f"assets/results/{stem}.svg", command,
         (SCRIPT, f"{name} lines {lines}"), bar=command, px=style.CODE_PX)
     if (total := above + GAP + height) > style.CONTENT[1]:
