@@ -52,9 +52,7 @@ def load_of(row: dict[str, Any]) -> Load:
 
 class Ratio(NamedTuple):
     """What the prototype's spec does to one framework's many small
-    streams, as the charts, the README and the notes say it: each round's
-    prototype run over the same round's stock run, then the median and
-    range of the rounds, each rounded once, from the runs as measured."""
+    streams: each round's prototype run over the same round's stock run."""
 
     rps: Decimal  # requests/s, times: the median of the rounds' ratios
     low: Decimal  # the lowest round's
@@ -63,15 +61,13 @@ class Ratio(NamedTuple):
 
 
 def specs(cost: dict[str, Any]) -> tuple[str, str]:
-    """The spec versions compared: stock uvicorn's, then the prototype's,
-    as their servers said them (``make bench``'s throughput servers)."""
+    """The spec versions compared: stock uvicorn's, the prototype's."""
     old, new = cost["servers"]
     return old, new
 
 
 def per_round(cost: dict[str, Any], framework: str, key: str) -> list[float]:
-    """Each round's prototype ``key`` over its stock ``key``: their runs in
-    the order they ran, round after round (disconnect.py, measure)."""
+    """Each round's prototype ``key`` over its stock ``key``, in order."""
     runs = {r["spec_version"]: r["runs"] for r in cost["results"]
             if r["framework"] == framework}
     stock, prototype = (runs[spec] for spec in specs(cost))
@@ -84,12 +80,11 @@ def ratios(cost: dict[str, Any]) -> dict[str, Ratio]:
     found = {}
     for framework in FRAMEWORKS:
         rps = per_round(cost, framework, "rps")
+        median, low, high = (rounded(f(rps), 2)
+                             for f in (statistics.median, min, max))
         p99 = statistics.median(1 / r for r in per_round(cost, framework,
                                                           "p99_ms"))
         p99_said = (f"{rounded(p99, 1)}× lower" if p99 >= 1
                     else f"{rounded(1 / p99, 1)}× higher")
-        found[framework] = Ratio(
-            rounded(statistics.median(rps), 2), rounded(min(rps), 2),
-            rounded(max(rps), 2), p99_said,
-        )
+        found[framework] = Ratio(median, low, high, p99_said)
     return found

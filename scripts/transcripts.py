@@ -5,6 +5,7 @@ MARKUP`` (the delay before it), or ``# page`` where ``--step`` waits for
 Enter. ``make transcripts`` writes them, ``make assets`` draws them."""
 
 import re
+from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple
 
@@ -41,9 +42,7 @@ class Recording(NamedTuple):
 
 # Every demo on stock uvicorn, then the runs on --http that the slides show.
 RECORDINGS = [Recording(demo.name) for demo in DEMOS] + [
-    Recording(name, http) for http, names in RECORDED_ON.items()
-    for name in names
-]
+    Recording(n, http) for http, names in RECORDED_ON.items() for n in names]
 BY_STEM = {recording.stem: recording for recording in RECORDINGS}
 
 
@@ -96,14 +95,9 @@ def screen_rows(rows: list[Row]) -> int:
 
 
 def pages(rows: list[Row]) -> list[list[Row]]:
-    """The rows of each page ``--step`` shows."""
-    found: list[list[Row]] = [[]]
-    for row in rows:
-        if row.breaks:
-            found.append([])
-        else:
-            found[-1].append(row)
-    return found
+    """The rows of each page ``--step`` shows: those between breaks."""
+    ends = [n for n, row in enumerate(rows) if row.breaks]
+    return [rows[a + 1:b] for a, b in pairwise([-1, *ends, len(rows)])]
 
 
 def load(stem: str, root: Path = ROOT) -> list[Row]:
@@ -114,6 +108,5 @@ def load(stem: str, root: Path = ROOT) -> list[Row]:
 
 
 def duration(stem: str, root: Path = ROOT) -> float:
-    """The seconds the recorded run ``stem`` takes on stage (as ``load``
-    reads it), from Enter to the prompt, the speaker's Enters aside."""
+    """The seconds run ``stem`` takes on stage, the speaker's Enters aside."""
     return round(sum(row.delay for row in load(stem, root)), 3)
