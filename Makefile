@@ -100,10 +100,10 @@ notes: install $(NODE_MODULES) ## Write the speaker notes to dist/slides.txt.
 
 .PHONY: timing
 timing: install ## Print each slide's time budget, the clock and the total (25:00 slot).
-	$(PYTHON) -m scripts.deck.timing
+	$(PYTHON) -m scripts.deck.slides
 
 serve: assets $(NODE_MODULES) ## Serve the deck on 127.0.0.1, rebuilding and reloading on change (PORT=8080, HOST=).
-	PORT=$(PORT) HOST=$(HOST) $(PYTHON) -m scripts.deck.serve
+	PORT=$(PORT) HOST=$(HOST) $(PYTHON) -m scripts.deck.build serve
 
 .PHONY: bench-serve
 bench-serve: install $(NODE_MODULES) ## Time a demo's edit to its new picture in the open deck (make serve): within 2 s.

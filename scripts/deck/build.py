@@ -1,23 +1,28 @@
-"""Build the deck with Marp CLI (settings in .marprc.yml): slides.md to an
-HTML folder with every file it uses, a PDF outlined by section or a PPTX (by
-Chromium), or its notes as text; each file written whole or not at all."""
+"""The deck by Marp CLI (settings in .marprc.yml): slides.md to an HTML
+folder with every file it uses, a PDF outlined by section or a PPTX (by
+Chromium), or its notes as text, each written whole or not at all; or served
+(on a save of a picture's source, redrawn: Marp reloads the open deck)."""
 
-import argparse
-import functools
 import io
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable
+from fnmatch import fnmatch
 from pathlib import Path
 
 from pypdf import PdfWriter
+from watchfiles import Change, watch  # uvicorn[standard]'s, in uv.lock
 
-from scripts.common import ROOT, InputError, shown, write_atomic
+from scripts.common import ROOT, InputError, command, shown, write_atomic
 from scripts.deck.slides import read_deck
+from scripts.net.processes import Subprocess
 
 SLIDES, CONFIG, OUT = Path("slides.md"), Path(".marprc.yml"), Path("dist")
 MARP, MARP_TIMEOUT = Path("node_modules/.bin/marp"), 300  # seconds
@@ -34,10 +39,11 @@ other contributors (github.com/jdecked/twemoji), licensed under CC-BY 4.0.
 They come from the npm package @twemoji/svg (MIT licence).
 """
 NO_NOTES = "(no notes)"
-
-
-class BuildError(Exception):
-    """A tool the build runs failed, or is missing."""
+PRELOAD = ROOT / "scripts/deck/localhost.cjs"  # listen() on HOST by default
+SHOWN = (SLIDES, "assets", "node_modules")  # linked in the served folder
+WATCHED = ("demos", "themes", "assets", "scripts/pictures")
+SOURCES = ("demos/*.py", "scripts/pictures/*.py", "themes/*.css",
+           "assets/*.json", "assets/transcripts/*.txt")
 
 
 def find_browser() -> Path | None:
@@ -56,7 +62,8 @@ def marp(root: Path, *args: str, **env: str) -> bytes:
         timeout=MARP_TIMEOUT, check=False)
     if done.returncode:
         said = done.stderr.decode(errors="replace").strip()
-        raise BuildError(f"marp failed ({done.returncode}):\n{said}")
+        failed = f"marp failed ({done.returncode}):\n{said}"
+        raise subprocess.SubprocessError(failed)
     return done.stdout
 
 
@@ -112,8 +119,8 @@ def build_pdf(root: Path, out: Path, what: str = "pdf") -> Path:
     parts = read_deck(root / SLIDES).parts() if what == "pdf" else ()
     if (browser := find_browser()) is None:
         where = os.environ.get("CHROME_PATH") or f"PATH ({', '.join(BROWSERS)})"
-        raise BuildError(f"no Chromium found in {where}: install Debian's "
-                         "chromium, or set CHROME_PATH to Chrome or Chromium")
+        raise FileNotFoundError(f"no Chromium in {where}: install Debian's "
+                                "chromium, or set CHROME_PATH")
     made = marp(root, f"--{what}", "--browser", "chrome", "--browser-path",
                 str(browser), CHROME_DISABLE_GPU="1")
     if parts:  # an outline: each section, its slides beneath it
@@ -147,16 +154,61 @@ def build_notes(root: Path, out: Path) -> Path:
     return target
 
 
+def serve(port: int, host: str, folder: Path) -> int:
+    """Marp's server on ``folder``, and the watcher, until a signal or Marp
+    exits: 1 if Marp did."""
+    for name in SHOWN:
+        (folder / name).symlink_to(ROOT / name)
+    marp = Subprocess(
+        [str(ROOT / MARP), "--config-file", str(ROOT / CONFIG), "--no-stdin",
+         "--server", "--input-dir", str(folder)], cwd=ROOT,
+        env={**os.environ, "PORT": str(port), "HOST": host,
+             "NODE_OPTIONS": f"--require {PRELOAD}"})
+    print(f"Serving the deck at http://{host}:{port}/{SLIDES} (Ctrl-C stops)")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    draw = [sys.executable, "-m", "scripts.pictures"]  # what is out of date
+    try:  # each 0.5 s without a change, whether Marp is still there
+        for changes in watch(*(ROOT / name for name in WATCHED), step=20,
+                             stop_event=stop, rust_timeout=500,
+                             yield_on_timeout=True, raise_interrupt=False):
+            if marp.popen.poll() is not None:
+                break
+            names = sorted(Path(path).relative_to(ROOT).as_posix()
+                           for change, path in changes
+                           if change != Change.deleted)
+            names = [n for n in names if any(fnmatch(n, s) for s in SOURCES)]
+            if not names:
+                continue
+            print(f"changed: {', '.join(names)}", flush=True)
+            if subprocess.run(draw, cwd=ROOT, check=False).returncode == 0:  # noqa: S603
+                os.utime(ROOT / SLIDES)  # Marp reloads the open deck
+    finally:
+        code = marp.popen.poll()
+        marp.stop(signal.SIGTERM, 5)  # the preload exits on SIGTERM
+    if code is not None:
+        print(f"marp exited with code {code}", file=sys.stderr)
+    return 0 if code is None else 1
+
+
 BUILDS: dict[str, Callable[[Path, Path], Path]] = {
     "html": build_html, "pdf": build_pdf, "notes": build_notes,
-    "pptx": functools.partial(build_pdf, what="pptx")}
+    "pptx": lambda root, out: build_pdf(root, out, "pptx")}
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser("python -m scripts.deck.build",
-                                     description=__doc__)
-    parser.add_argument("what", choices=BUILDS)
-    try:  # into dist/
-        BUILDS[parser.parse_args().what](ROOT, ROOT / OUT)
-    except (InputError, BuildError, OSError, subprocess.SubprocessError) as e:
+    parser = command(
+        "scripts.deck.build", __doc__ or "", "1 a tool failed, 2 bad input",
+        port={"type": int, "default": int(os.environ.get("PORT") or 8080),
+              "help": "serve's (default: %(default)s)"},
+        host={"default": os.environ.get("HOST") or "127.0.0.1",
+              "help": "serve's (default: %(default)s)"})
+    parser.add_argument("what", choices=[*BUILDS, "serve"])
+    args = parser.parse_args()
+    try:  # into dist/, or served from a folder of links
+        if args.what == "serve":
+            with tempfile.TemporaryDirectory(prefix="deck-") as served:
+                sys.exit(serve(args.port, args.host, Path(served)))
+        BUILDS[args.what](ROOT, ROOT / OUT)
+    except (InputError, OSError, subprocess.SubprocessError) as e:
         print(e, file=sys.stderr)  # OSError: no node_modules/.bin/marp?
         sys.exit(2 if isinstance(e, InputError) else 1)

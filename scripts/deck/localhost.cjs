@@ -4,7 +4,7 @@
 // shows the whole repository to the room. This makes every listen() that
 // names no host listen on HOST, 127.0.0.1 unless set: `HOST=0.0.0.0 make
 // serve` opens it on purpose. It also lets SIGTERM stop the server, and
-// stops it when its parent (scripts/deck/serve.py) is gone, even SIGKILLed.
+// stops it when its parent (scripts/deck/build.py) is gone, even SIGKILLed.
 "use strict";
 const net = require("node:net");
 

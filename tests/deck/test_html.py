@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from scripts.deck import build
-from scripts.deck.timing import words as spoken_words
+from scripts.deck.slides import words as spoken_words
 from scripts.style import contrast
 from tests.conftest import Report
 from tests.deck.conftest import PNGS, Built

@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import Browser, Response
 
 from scripts.common import ROOT
-from scripts.deck.serve import PRELOAD
+from scripts.deck.build import PRELOAD
 from scripts.net.ports import accepting, pick_port
 from scripts.net.processes import Subprocess
 from tests.conftest import Report

@@ -1,4 +1,4 @@
-"""The talk's timing plan (scripts/deck/timing.py, `make timing`), computed
+"""The talk's timing plan (scripts/deck/slides.py, `make timing`), computed
 from slides.md: the main talk fits its 25-minute slot, it has at most six
 live runs, each a recorded demo, each section's first slide says where the
 clock should be, and every slide of the talk has notes to say. A slides.md
@@ -12,10 +12,11 @@ from typing import NamedTuple
 import pytest
 
 from scripts.common import ROOT
-from scripts.deck.slides import END, SECTIONS, read_deck
-from scripts.deck.timing import (
+from scripts.deck.slides import (
+    END,
     MARK_S,
     MAX_LIVE_RUNS,
+    SECTIONS,
     SLOT_S,
     SWITCH_S,
     WORDS_PER_MINUTE,
@@ -26,6 +27,7 @@ from scripts.deck.timing import (
     clock,
     main,
     plan,
+    read_deck,
 )
 from scripts.transcripts import duration, path
 from tests.deck.slides import Deck
