@@ -1,5 +1,5 @@
 """What every command shares: the root, one-line errors, files written
-whole or not at all, text decoded, a measured JSON's head, rounding."""
+whole or not at all, text decoded, a measurement's JSON, rounding."""
 
 import argparse
 import contextlib
@@ -8,8 +8,9 @@ import json
 import os
 import platform
 import re
+import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from importlib import metadata
 from pathlib import Path
@@ -39,16 +40,6 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
-
-
-def write_json(path: Path, document: object) -> str | None:
-    """Write ``document`` as indented UTF-8 JSON, whole: None, or why not."""
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    try:
-        write_atomic(path, text.encode())
-    except OSError as error:
-        return f"{shown(path, ROOT)}: {error.strerror}"
-    return None
 
 
 def leftovers(folder: Path) -> list[Path]:
@@ -99,16 +90,12 @@ def shown(path: Path, root: Path) -> str:
     return str(path.relative_to(root) if path.is_relative_to(root) else path)
 
 
-def versions(names: Iterable[str]) -> dict[str, str]:
-    """The installed versions of the packages ``names``."""
-    installed = {dist.name.lower() for dist in metadata.distributions()}
-    return {name: metadata.version(name) for name in names if name in installed}
-
-
 def header(
-    script: str, key: str, profile: str, seconds: float, found: dict[str, str]
+    script: str, key: str, profile: str, seconds: float, names: Iterable[str],
+    **more: str,
 ) -> dict[str, Any]:
-    """A measured JSON's head: schema, script, when, where and with what."""
+    """A measured JSON's head: schema, script, when, where, and the versions
+    of the packages ``names`` installed, and ``more``."""
     cpu = platform.processor() or platform.machine()
     with contextlib.suppress(OSError):
         text = Path("/proc/cpuinfo").read_text()
@@ -118,10 +105,42 @@ def header(
                "cpu": cpu, "cores": os.cpu_count(),
                "python": platform.python_version()}
     today = datetime.datetime.now(datetime.UTC).date().isoformat()
+    installed = {dist.name.lower() for dist in metadata.distributions()}
     return {"schema": SCHEMA, "generated_by": script,
             key: {"date": today, "profile": profile, "seconds": seconds,
                   "machine": machine},
-            "versions": found}
+            "versions": {name: metadata.version(name) for name in names
+                         if name in installed} | more}
+
+
+def measured(
+    output: Path | None, measure: Callable[[], dict[str, Any]], key: str,
+    errors: tuple[type[Exception], ...], failed: str = "",
+) -> int:
+    """A measurement command's end: ``measure()`` as indented UTF-8 JSON,
+    written whole to ``output`` (None: nowhere), or exit code 2 (no such
+    folder, a failed write) or 3 (``measure`` raised ``errors``: said after
+    ``failed``)."""
+    if output and not output.parent.is_dir():
+        print(f"{shown(output.parent, ROOT)}: no such folder", file=sys.stderr)
+        return 2
+    name = shown(output, ROOT) if output else None
+    kept = f"{name} is left as it was" if name else "nothing written"
+    try:
+        document = measure()
+    except errors as error:
+        print(f"{failed}{error}; {kept}", file=sys.stderr)
+        return 3
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    try:
+        if output:
+            write_atomic(output, text.encode())
+    except OSError as error:
+        print(f"{name}: {error.strerror}", file=sys.stderr)
+        return 2
+    said = f"{key} in {document[key]['seconds']:.1f} s"
+    print(f"{name}: {said}" if name else f"{said}; {kept}")
+    return 0
 
 
 def command(

@@ -1,4 +1,4 @@
-"""scripts.common: write_json, the measurement commands' writer (the
+"""scripts.common: measured, the measurement commands' writer (the
 document whole, indented, in UTF-8; or one line naming the file, and
 nothing written); and command, every script's parser (each answers
 ``--help`` and does nothing else)."""
@@ -10,14 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from scripts.common import DASH, ROOT, leftovers, write_json
+from scripts.common import DASH, ROOT, leftovers, measured
 
-DOCUMENT = {"server": f"uvicorn {DASH} h11", "runs": [1]}
+DOCUMENT = {"measured": {"seconds": 1.25}, "server": f"uvicorn {DASH} h11",
+            "runs": [1]}
 
 
-def test_the_document_is_written_whole(tmp_path: Path) -> None:
+def test_the_document_is_written_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     target = tmp_path / "measured.json"
-    assert write_json(target, DOCUMENT) is None
+    assert measured(target, lambda: DOCUMENT, "measured", ()) == 0
+    assert capsys.readouterr() == (f"{target}: measured in 1.2 s\n", "")
     text = target.read_text("utf-8")
     assert json.loads(text) == DOCUMENT
     assert text.endswith('  "runs": [\n    1\n  ]\n}\n')  # indented, a line
@@ -25,12 +29,13 @@ def test_the_document_is_written_whole(tmp_path: Path) -> None:
 
 
 def test_a_write_that_fails_says_why_and_writes_nothing(
-    tmp_path: Path,
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    target = tmp_path / "gone" / "measured.json"
-    said = write_json(target, DOCUMENT)
-    assert said == f"{target}: No such file or directory"
-    assert not target.parent.exists()
+    target = tmp_path / "measured.json"
+    target.mkdir()  # a folder where the file goes: the rename fails
+    assert measured(target, lambda: DOCUMENT, "measured", ()) == 2
+    assert capsys.readouterr() == ("", f"{target}: Is a directory\n")
+    assert list(tmp_path.iterdir()) == [target]
     assert leftovers(tmp_path) == []
 
 

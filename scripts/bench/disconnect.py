@@ -24,7 +24,7 @@ import httpx2
 
 from scripts.bench import apps
 from scripts.bench.wasted import SERVERS, TIMEOUT, wasted_work
-from scripts.common import ROOT, command, header, shown, versions, write_json
+from scripts.common import ROOT, command, header, measured, shown
 from scripts.net.ports import HOST, accepting, pick_port
 from scripts.net.processes import StartError, Subprocess
 
@@ -214,9 +214,9 @@ def bench(profile: Profile, wrk: str | None) -> dict[str, Any]:
         load, tool = loader([*pin_load, wrk] if wrk else [],
                             profile.connections, profile.run, profile.warmup)
         cost = measure(ready(), load, profile.repeats, tool)
-    found = versions(VERSIONS) | ({"wrk": wrk_version(wrk)} if wrk else {})
     return {**header("scripts/bench/disconnect.py (make bench)", "measured",
-                     profile.name, round(time.monotonic() - began, 1), found),
+                     profile.name, round(time.monotonic() - began, 1),
+                     VERSIONS, **({"wrk": wrk_version(wrk)} if wrk else {})),
             "wasted_work": waste,
             "throughput": {"servers": servers, "pinned": pinned, **cost}}
 
@@ -230,30 +230,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{shown(OUTPUT, ROOT)}; none with --smoke)"},
     ).parse_args(argv)
     wrk = None if args.smoke else shutil.which("wrk")
-    output = args.output or (None if args.smoke else OUTPUT)
-    problem: str | None = None  # an exit code 2's
     if wrk is None and not args.smoke:
-        problem = "wrk is not installed (apt-get install wrk)"
-    elif output is not None and not output.parent.is_dir():
-        problem = f"{shown(output.parent, ROOT)}: no such folder"
-    else:
-        try:
-            document = bench(SMOKE if args.smoke else FULL, wrk)
-        except (RuntimeError, OSError, ValueError,
-                subprocess.SubprocessError) as exc:
-            kept = "nothing written" if output is None else (
-                f"{shown(output, ROOT)} is left as it was")
-            print(f"the benchmark failed: {exc}; {kept}", file=sys.stderr)
-            return 3
-        said = f"measured in {document['measured']['seconds']:.0f} s"
-        if output is not None:
-            problem = write_json(output, document)
-        if problem is None:
-            print(f"{shown(output, ROOT)}: {said}" if output else
-                  f"{said}; nothing written")
-            return 0
-    print(problem, file=sys.stderr)
-    return 2
+        print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
+        return 2
+    return measured(
+        args.output or (None if args.smoke else OUTPUT),
+        partial(bench, SMOKE if args.smoke else FULL, wrk), "measured",
+        (RuntimeError, OSError, ValueError, subprocess.SubprocessError),
+        "the benchmark failed: ")
+
 
 if __name__ == "__main__":
     sys.exit(main())

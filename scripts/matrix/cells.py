@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from scripts.matrix import app, catalog
+from scripts.matrix.app import Probed
 from scripts.matrix.catalog import HANGS, NO, PARTIAL, VALUE, YES
-from scripts.matrix.probed import Probed
 from scripts.net import clients
 from scripts.net.clients import COMPLETE, RESET, TIMED_OUT, Left, Reply
 

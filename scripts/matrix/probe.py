@@ -2,7 +2,7 @@
 assets/support_matrix.json (nothing is written if a server or a probe fails).
 
 Each server of catalog.py serves app.py, started and stopped as a ``Probed``
-(probed.py); cells.py asks it every feature."""
+(app.py); cells.py asks it every feature."""
 
 import sys
 import tempfile
@@ -12,11 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from scripts.common import ROOT, command, header, shown, versions, write_json
+from scripts.common import ROOT, command, header, measured
 from scripts.matrix import catalog
+from scripts.matrix.app import Probed
 from scripts.matrix.catalog import FEATURES, FULL, QUICK, Process, Profile
-from scripts.matrix.cells import Cell, guarded
-from scripts.matrix.probed import Probed
+from scripts.matrix.cells import Cell, ProbeError, guarded
 
 OUTPUT = ROOT / "assets/support_matrix.json"
 VERSIONS = ("uvicorn", "hypercorn", "granian", "daphne", "websockets",
@@ -85,18 +85,16 @@ def probe(
         for future in futures:
             done = future.result()[0]
             progress(f"  {done['process']:<44} {done['seconds']:5.1f} s")
-    found = versions(VERSIONS)
     results = [future.result() for future in futures]
     failures = [message for *_, failed in results for message in failed]
-    seconds = round(time.monotonic() - began, 2)
+    head = header("scripts/matrix/probe.py (make matrix)", "probed",
+                  profile.name, round(time.monotonic() - began, 2), VERSIONS)
     return {
-        **({"failures": failures} if failures else {}),
-        **header("scripts/matrix/probe.py (make matrix)", "probed",
-                 profile.name, seconds, found),
+        **({"failures": failures} if failures else {}), **head,
         "features": [feature._asdict() for feature in FEATURES],
         "servers": [
             {"id": t.id, "package": t.package,
-             "version": found.get(t.package, "?"),
+             "version": head["versions"].get(t.package, "?"),
              "implementation": t.implementation,
              "transports": list(t.transports), "process": done,
              "cells": {f: c for (i, f), c in cells.items() if i == t.id}}
@@ -119,24 +117,19 @@ def main(
         output={"type": Path, "default": OUTPUT, "help": "the JSON to write "
                 "(default: %(default)s)"},
     ).parse_args(argv)
-    profile, output = QUICK if args.quick else FULL, shown(args.output, ROOT)
-    if not args.output.parent.is_dir():
-        print(f"{shown(args.output.parent, ROOT)}: no such folder",
-              file=sys.stderr)
-        return 2
-    print(f"Probing {len(processes)} server processes ({profile.name}, "
-          f"{min(profile.jobs, len(processes))} at once)...")
-    document = probe(processes, profile, progress=print)
-    if failures := document.pop("failures", []):
-        print(*failures, sep="\n", file=sys.stderr)
-        print(f"{len(failures)} failure(s): the probe did not measure every "
-              f"cell; {output} is left as it was", file=sys.stderr)
-        return 3
-    if error := write_json(args.output, document):
-        print(error, file=sys.stderr)
-        return 2
-    print(f"{output}: probed in {document['probed']['seconds']:.1f} s")
-    return 0
+    profile = QUICK if args.quick else FULL
+
+    def measure() -> Document:
+        print(f"Probing {len(processes)} server processes ({profile.name}, "
+              f"{min(profile.jobs, len(processes))} at once)...")
+        document = probe(processes, profile, progress=print)
+        if failures := document.pop("failures", []):
+            failures.append(f"{len(failures)} failure(s): the probe did "
+                            "not measure every cell")
+            raise ProbeError("\n".join(failures))
+        return document
+
+    return measured(args.output, measure, "probed", (ProbeError,))
 
 
 if __name__ == "__main__":
