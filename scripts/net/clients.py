@@ -50,10 +50,6 @@ class Reply:
     seconds: float = 0.0
     detail: str = ""
 
-    @property
-    def complete(self) -> bool:
-        return self.ending == COMPLETE
-
     def header(self, name: str) -> str | None:
         return next((v for k, v in self.headers if k == name), None)
 
@@ -123,14 +119,6 @@ def http2(port: int, target: str = "/", headers: Headers | None = None,
     return _get(port, Http2(f"{HOST}:{port}", target, headers), timeout)
 
 
-def http1_open(port: int) -> tuple[socket.socket, Http1]:
-    """GET / sent on a new connection; the caller reads the reply."""
-    sock = socket.create_connection((HOST, port), timeout=TIMEOUT)
-    exchange = Http1(f"{HOST}:{port}")
-    sock.sendall(exchange.start())
-    return sock, exchange
-
-
 def http1_leave(port: int, target: str, timeout: float = TIMEOUT,
                 read: int = 1) -> Left | None:
     """GET ``target``, hang up after ``read`` body bytes: when it left (None
@@ -146,14 +134,6 @@ def websocket_handshake(port: int, target: str, timeout: float) -> Reply:
     headers = [("upgrade", "websocket"), ("connection", "Upgrade"),
                ("sec-websocket-key", key), ("sec-websocket-version", "13")]
     return http1(port, target, headers, timeout)
-
-
-def raw_exchange(port: int, request: bytes, timeout: float = TIMEOUT) -> bytes:
-    """Send ``request`` as is and read until the server closes the socket."""
-    with socket.create_connection((HOST, port), timeout) as sock:
-        sock.sendall(request)
-        with sock.makefile("rb") as reply:
-            return reply.read()
 
 
 def _websocket(port: int, target: str, timeout: float) -> ClientConnection:

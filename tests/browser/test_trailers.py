@@ -19,9 +19,8 @@ import pytest
 
 from demos import content_md5, fastapi_trailers
 from scripts.net.clients import http2
-from scripts.net.servers import UVICORN_ZTTP_H2
 from tests.browser.conftest import Front, Tab
-from tests.conftest import Serve, slide
+from tests.conftest import UVICORN_ZTTP_H2, Serve, slide
 
 TE_TRAILERS = ("te", "trailers")
 DEMOS = pytest.mark.parametrize(

@@ -5,6 +5,7 @@ its sockets) as clients come and go."""
 
 import asyncio
 import contextlib
+import socket
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,8 +15,9 @@ import psutil
 import pytest
 
 from demos.catalog import DEMOS, DISCONNECTED, INTERVAL, SENDING
-from scripts.net.clients import TIMEOUT, http1_leave, http1_open
-from scripts.net.exchanges import CLOSED, Body, End
+from scripts.net.clients import TIMEOUT, http1_leave
+from scripts.net.exchanges import CLOSED, Body, End, Http1
+from scripts.net.ports import HOST
 from scripts.net.servers import RunningServer, ServerSpec
 from tests.conftest import Prints, Returns
 
@@ -33,6 +35,14 @@ PROTOTYPES = (
 ON_PROTOTYPES = pytest.mark.parametrize("spec", PROTOTYPES, ids=str)
 Errors = Callable[[], list[str]]  # the server_errors fixture
 CLIENTS, CONCURRENCY = 100, 20  # clients that leave, and at once
+
+
+def http1_open(port: int) -> tuple[socket.socket, Http1]:
+    """GET / sent on a new connection; the caller reads the reply."""
+    sock = socket.create_connection((HOST, port), timeout=TIMEOUT)
+    exchange = Http1(f"{HOST}:{port}")
+    sock.sendall(exchange.start())
+    return sock, exchange
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from demos import asgi_app
-from scripts.net.clients import http1, http2
-from scripts.net.servers import HTTP1_SERVERS, UVICORN_ZTTP_H2, ServerSpec
-from tests.conftest import Serve, slide
+from scripts.net.clients import COMPLETE, http1, http2
+from scripts.net.servers import ServerSpec
+from tests.conftest import HTTP1_SERVERS, UVICORN_ZTTP_H2, Serve, slide
 
 SLIDE = slide("asgi_app")
 
@@ -22,7 +22,7 @@ def test_in_process() -> None:
 def test_http1(serve: Serve, spec: ServerSpec) -> None:
     server = serve(asgi_app.app, spec)
     response = http1(server.port)
-    assert response.complete, SLIDE
+    assert response.ending == COMPLETE, SLIDE
     assert response.status == 200, SLIDE
     assert response.header("content-type") == "text/plain", SLIDE
     assert response.body == b"Hello, world!", SLIDE

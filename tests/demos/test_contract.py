@@ -25,8 +25,13 @@ from demos.catalog import (
 )
 from scripts.common import ROOT
 from scripts.net.clients import TIMEOUT, http1_leave, websocket_leave
-from scripts.net.servers import UVICORN_H11, UVICORN_WEBSOCKETS_SANSIO
-from tests.conftest import Returns, Serve, WatchPrints
+from tests.conftest import (
+    UVICORN_H11,
+    UVICORN_WEBSOCKETS_SANSIO,
+    Returns,
+    Serve,
+    WatchPrints,
+)
 from tests.deck.slides import Deck, read_deck
 from tests.demos.conftest import PROTOTYPES
 

@@ -25,13 +25,11 @@ from demos import (
 )
 from demos.catalog import DISCONNECTED, SENDING, TICK
 from scripts.net.clients import TIMEOUT
-from scripts.net.servers import (
+from scripts.net.servers import ServerSpec
+from tests.conftest import (
     HTTP1_SERVERS,
     HYPERCORN,
     UVICORN_WS_SERVERS,
-    ServerSpec,
-)
-from tests.conftest import (
     Prints,
     Report,
     Returns,

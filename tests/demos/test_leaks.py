@@ -9,8 +9,14 @@ from starlette.types import Receive, Scope, Send
 from demos import disconnect_receive, streaming_response
 from demos.catalog import BY_NAME, DISCONNECTED, SENDING
 from scripts.net.clients import TIMEOUT
-from scripts.net.servers import UVICORN_HTTP_SERVERS, ServerSpec
-from tests.conftest import Report, Serve, WatchPrints, slide
+from scripts.net.servers import ServerSpec
+from tests.conftest import (
+    UVICORN_HTTP_SERVERS,
+    Report,
+    Serve,
+    WatchPrints,
+    slide,
+)
 from tests.demos.conftest import (
     CLIENTS,
     many_clients,

@@ -20,16 +20,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.utils import ClientDisconnected
 
 from demos.oserror_protocols import caused_by_disconnect
-from scripts.net.clients import TIMEOUT, http1, http1_leave, http1_open
+from scripts.net.clients import TIMEOUT, http1, http1_leave
 from scripts.net.ports import HOST
-from scripts.net.servers import (
+from scripts.net.servers import RunningServer, ServerSpec
+from tests.conftest import (
     UVICORN_HTTP_SERVERS,
     UVICORN_HTTPTOOLS,
-    RunningServer,
-    ServerSpec,
+    Returns,
+    Serve,
 )
-from tests.conftest import Returns, Serve
-from tests.demos.conftest import DELAY, ON_PROTOTYPES, PROTOTYPES, Errors
+from tests.demos.conftest import (
+    DELAY,
+    ON_PROTOTYPES,
+    PROTOTYPES,
+    Errors,
+    http1_open,
+)
 
 pytestmark = pytest.mark.usefixtures("short_paces")
 

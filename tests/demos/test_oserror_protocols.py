@@ -13,12 +13,16 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from demos import fastapi_streaming, raise_oserror, streaming_response
-from scripts.net.clients import http1, http1_open
-from scripts.net.servers import (
+from scripts.net.clients import http1
+from scripts.net.servers import ServerSpec
+from tests.conftest import (
     UVICORN_HTTP_SERVERS,
-    ServerSpec,
+    Report,
+    Returns,
+    Serve,
+    WatchPrints,
+    slide,
 )
-from tests.conftest import Report, Returns, Serve, WatchPrints, slide
 from tests.demos.conftest import (
     CLIENTS,
     DELAY,
@@ -28,6 +32,7 @@ from tests.demos.conftest import (
     STREAM,
     AfterDisconnect,
     Errors,
+    http1_open,
     leave_mid_stream,
     many_clients,
     settle,

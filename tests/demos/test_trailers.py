@@ -12,14 +12,15 @@ from starlette.testclient import TestClient
 from starlette.types import ASGIApp
 
 from demos import content_md5, fastapi_trailers
-from scripts.net.clients import TIMEOUT, http1, http2
-from scripts.net.servers import (
+from scripts.net.clients import COMPLETE, TIMEOUT, http1, http2
+from scripts.net.servers import ServerSpec
+from tests.conftest import (
     HTTP1_SERVERS,
     HTTP2_SERVERS,
     UVICORN_ZTTP_H2,
-    ServerSpec,
+    Serve,
+    slide,
 )
-from tests.conftest import Serve, slide
 
 TE_TRAILERS = [("te", "trailers")]
 
@@ -65,7 +66,7 @@ def test_http2_delivers_the_trailer(
     server = serve(app, spec)
     response = http2(server.port, headers=TE_TRAILERS)
     where = slide(name)
-    assert response.complete, where
+    assert response.ending == COMPLETE, where
     assert response.status == 200, where
     assert response.header("trailer") == "content-md5", where
     assert response.body == b"".join(chunks), where
@@ -99,7 +100,7 @@ def test_http2_without_te_drops_the_trailer(
     server = serve(app, UVICORN_ZTTP_H2)
     response = http2(server.port)
     where = slide(name)
-    assert response.complete, where
+    assert response.ending == COMPLETE, where
     assert response.body == b"".join(chunks), where
     assert response.trailers == [], where
 
@@ -119,7 +120,7 @@ def test_http1_without_the_extension_serves_the_body(
     server = serve(app, spec)
     response = http1(server.port, headers=TE_TRAILERS)
     where = slide(name)
-    assert response.complete, where
+    assert response.ending == COMPLETE, where
     assert response.status == 200, where
     assert response.header("trailer") is None, where
     assert response.body == b"".join(chunks), where
@@ -146,7 +147,7 @@ def test_http_middleware_drops_the_trailers_it_announces(serve: Serve) -> None:
     server = serve(behind_http_middleware(), UVICORN_ZTTP_H2)
     response = http2(server.port, headers=TE_TRAILERS)
     where = slide("fastapi_trailers")
-    assert response.complete, where
+    assert response.ending == COMPLETE, where
     assert response.header("trailer") == "content-md5", where
     assert response.body == b"".join(fastapi_trailers.CHUNKS), where
     assert response.trailers == [], where

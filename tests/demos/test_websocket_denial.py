@@ -2,6 +2,7 @@
 
 import asyncio
 import importlib
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -14,13 +15,16 @@ from websockets.exceptions import ConnectionClosedOK, InvalidStatus
 from websockets.sync.client import connect
 
 from demos import ws, ws_http_exception, ws_send_denial_response, ws_with_token
-from scripts.net.clients import TIMEOUT, raw_exchange
-from scripts.net.servers import (
+from scripts.net.clients import TIMEOUT
+from scripts.net.ports import HOST
+from scripts.net.servers import ServerSpec
+from tests.conftest import (
     UVICORN_WEBSOCKETS_SANSIO,
     WS_SERVERS,
-    ServerSpec,
+    Returns,
+    Serve,
+    slide,
 )
-from tests.conftest import Returns, Serve, slide
 
 
 @dataclass
@@ -128,13 +132,15 @@ def test_close_before_accept_on_the_wire(
     serve: Serve, spec: ServerSpec
 ) -> None:
     server = serve(ws.app, spec)
-    received = raw_exchange(
-        server.port,
-        b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
-        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-        b"Sec-WebSocket-Version: 13\r\n\r\n",
-    )
+    with socket.create_connection((HOST, server.port), TIMEOUT) as sock:
+        sock.sendall(  # as is: read until the server closes the socket
+            b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            b"Sec-WebSocket-Version: 13\r\n\r\n"
+        )
+        with sock.makefile("rb") as reply:
+            received = reply.read()
     assert received.startswith(b"HTTP/1.1 403 "), slide("ws")
     assert b"\r\nupgrade:" not in received.lower(), slide("ws")
 
