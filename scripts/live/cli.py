@@ -1,24 +1,54 @@
-"""``python -m scripts.live NAME`` (``make demo``): the command line. A typo
-(in a demo, ``HTTP=`` or ``NAME=`` itself) is answered at once, exit 2."""
+"""``python -m scripts.live NAME`` (``make demo``): the command line, and
+what the package shares. A typo (in a demo, ``HTTP=`` or ``NAME=`` itself)
+is answered at once, exit 2: the runner is imported only then."""
 
 import argparse
+import contextlib
 import difflib
+import math
 import os
 import re
+import sys
+from pathlib import Path
 
 from rich.console import Console
 from rich.text import Text
 
 from demos.catalog import BY_NAME, DEMOS, HTTP1, HTTP_CLASSES, PACED, Demo
-from scripts.live import PORT, STAGE_PACE, python_command, seconds
 from scripts.style import theme
 
+PORT = 8000  # uvicorn's default: the commands shown omit it
+# The slowest pace the stage bears (no 3 s without a new row): a demo whose
+# code waits longer between sends runs at this one, and says so.
+STAGE_PACE = 2.0  # seconds
 NAMES = [demo.name for demo in DEMOS]
 # An option, the demos it applies to, and why another demo refuses it.
 REFUSALS = (
     ("interval", PACED, "sends at no set interval"),
     ("http", HTTP1, "is not served over HTTP/1.1"),
 )
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def seconds(value: str) -> float:
+    """A positive number of seconds, for argparse."""
+    with contextlib.suppress(ValueError):
+        if math.isfinite(number := float(value)) and number > 0:
+            return number
+    message = f"{value} is not a positive number of seconds"
+    raise argparse.ArgumentTypeError(message)
+
+
+def python_command(name: str = "python") -> str:
+    """This interpreter (or the script ``name`` beside it), spelled so the
+    speaker can retype it: .venv/bin/python, .venv/bin/uvicorn."""
+    path = Path(sys.executable).with_name(name)
+    with contextlib.suppress(ValueError):
+        return str(path.relative_to(Path.cwd()))
+    return name
 
 
 def under_make() -> bool:  # then say what to type to make

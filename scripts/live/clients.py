@@ -15,7 +15,7 @@ import websockets as ws
 from rich.text import Text
 
 from demos.catalog import DISCONNECTED, SENDING, Demo
-from scripts.live import plural
+from scripts.live.cli import plural
 from scripts.live.server import HOST, DemoServer
 from scripts.live.timeline import Timeline, header_lines
 from scripts.net import exchanges
@@ -169,8 +169,7 @@ async def get_with_trailers(server: DemoServer) -> Outcome:
 
 
 class ShowHandshake(logging.LoggerAdapter[logging.Logger]):
-    """websockets' logger: the handshake as it is sent (its headers with
-    ``--verbose``)."""
+    """websockets' logger: the handshake as sent (headers: ``--verbose``)."""
 
     def __init__(self, timeline: Timeline) -> None:
         super().__init__(logging.getLogger(__name__))

@@ -20,20 +20,11 @@ from rich.segment import Segment
 from rich.text import Text
 
 from demos.catalog import BY_NAME, Demo
+from scripts import transcripts
 from scripts.common import ROOT, InputError, shown, write_atomic
 from scripts.net import processes
 from scripts.net.ports import pick_port
-from scripts.transcripts import (
-    BREAK,
-    BY_STEM,
-    WIDTH,
-    Row,
-    dump,
-    load,
-    pages,
-    path,
-    screen_rows,
-)
+from scripts.transcripts import BREAK, BY_STEM, Row, pages
 
 QUANTUM = 0.1  # seconds: what a delay rounds to, but on a paced run
 STEP = 0.2  # seconds: the slowest pace a paced run's delays round to
@@ -43,8 +34,8 @@ MACHINE = 1.0  # seconds a busy machine's start-ups may stray: see same_run()
 SLACK = 0.3  # seconds the demo's own time may stray in all: see same_run()
 RUN_TIMEOUT = 90.0  # seconds for one demo (the longest: ~5)
 ENV = {
-    "COLUMNS": str(WIDTH), "FORCE_COLOR": "1", "COLORTERM": "truecolor",
-    "PYTHONIOENCODING": "utf-8",
+    "COLUMNS": str(transcripts.WIDTH), "FORCE_COLOR": "1",
+    "COLORTERM": "truecolor", "PYTHONIOENCODING": "utf-8",
 }
 STAMP = re.compile(r" *\+\d+\.(\d+)s")
 # A duration measured ("2.4 s after"), not a limit ("up to 2.5 s").
@@ -170,15 +161,15 @@ def same_run(new: list[Row], old: list[Row], quantum: float) -> bool:
 
 def record(root: Path, stem: str) -> str:
     """Record ``stem`` and write its recording; what it did."""
-    recording, target = BY_STEM[stem], path(root, stem)
+    recording, target = BY_STEM[stem], transcripts.path(root, stem)
     demo = BY_NAME[recording.name]
     try:
-        old = load(stem, root)
+        old = transcripts.load(stem, root)
     except (OSError, InputError):
         old = []  # recorded afresh
     made = rows(demo, asyncio.run(capture(demo, recording.http)), old)
-    write_atomic(target, dump(stem, made).encode())
-    return f"wrote {shown(target, root)} ({screen_rows(made)} rows)"
+    write_atomic(target, transcripts.dump(stem, made).encode())
+    return f"wrote {shown(target, root)} ({transcripts.screen_rows(made)} rows)"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,7 @@ from rich.text import Text
 
 from demos.catalog import Demo
 from scripts.common import ROOT, InputError, shown
-from scripts.live import PORT
+from scripts.live.cli import PORT
 from scripts.live.clients import Client, ClientError, client
 from scripts.live.server import DemoServer, ServerError
 from scripts.live.timeline import Timeline, keys_hidden

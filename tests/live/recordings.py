@@ -7,7 +7,7 @@ aside; words wrapped at spaces, never inside: a difference names the file."""
 import re
 from collections import Counter
 
-from scripts.live import PORT
+from scripts.live.cli import PORT
 from scripts.live.record import FIXES, STAMP
 from scripts.transcripts import FOLDER, Row
 

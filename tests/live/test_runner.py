@@ -15,8 +15,7 @@ import pytest
 from rich.cells import cell_len
 
 from demos.catalog import DEMOS, HTTP1, PACED
-from scripts.live import python_command
-from scripts.live.cli import main
+from scripts.live.cli import main, python_command
 from scripts.net import processes
 from scripts.net.ports import pick_port
 from tests.live.cli import ENV, FRESH, MAKE, ROOT

@@ -2,7 +2,7 @@
 names the file (the live comparisons are in test_clients.py, beside the
 runs they use)."""
 
-from scripts.live import PORT
+from scripts.live.cli import PORT
 from scripts.transcripts import load
 from tests.live.recordings import difference
 
