@@ -1,7 +1,6 @@
-"""A pytest plugin for uvicorn's own tests: where its conftest resolves
-``http_protocol_cls``, the h11 and httptools classes become the prototype's
-(demos/oserror_protocols.py; ``--peer-stock``: none), no test edited; the
-outcomes, the swaps and the uvicorn tested go to ``--peer-report``."""
+"""A pytest plugin: where uvicorn's conftest resolves ``http_protocol_cls``,
+its classes become the prototype's (SWAPS; ``--peer-stock``: none), no test
+edited; the outcomes, swaps and uvicorn tested go to ``--peer-report``."""
 
 import json
 from collections import Counter

@@ -26,12 +26,11 @@ from scripts.peer import plugin
 HTTP_TESTS = "tests/protocols/test_http.py"
 TIMEOUT_S = 300  # for the tests (they take 2) and for the download
 SDIST = re.compile(r"https?://\S+/[\w.-]+\.tar\.gz sha256:[0-9a-f]{64}")
-SCOPES = f"{HTTP_TESTS}::test_scopes"
 SPEC_2_5 = "it pins spec_version 2.3; the prototype says 2.5, as #3085 does"
 # Where the prototype parts from uvicorn's tests, and why. Every other
 # test must pass, and each of these must fail (else the list is stale).
-EXPECTED = {f"{SCOPES}[{http}-{app}-expected_scopes{n}]": SPEC_2_5
-            for http in ("httptools", "h11")
+EXPECTED = {f"{HTTP_TESTS}::test_scopes[{http}-{app}-expected_scopes{n}]":
+            SPEC_2_5 for http in ("httptools", "h11")
             for n, app in enumerate(("asgi3app", "asgi2app"))}
 
 
@@ -83,8 +82,7 @@ def fetch(sdist: Sdist, lock: Path, cache: Path) -> Path:
 
 
 def extract_tests(sdist: Path) -> Path:
-    """The sdist's tests and pyproject.toml (not its package), extracted
-    afresh beside it into NAME-VERSION/, whose absolute path it returns."""
+    """Its tests/ and pyproject.toml only, afresh in NAME-VERSION/ beside it."""
 
     def tests_only(member: tarfile.TarInfo, to: str) -> tarfile.TarInfo | None:
         name = member.name.partition("/")[2]
@@ -101,8 +99,7 @@ def extract_tests(sdist: Path) -> Path:
 
 def judge(outcomes: Mapping[str, str], expected: Mapping[str, str]
           ) -> list[str]:
-    """What parts from ``expected``: each failure not listed, and each
-    listed test that did not fail (stale); nothing if the run is right."""
+    """Each failure not in ``expected``, each test in it that did not fail."""
     return [f"UNEXPECTED failure: {test}" for test, got in
             sorted(outcomes.items()) if got == "failed" and test not in expected
             ] + [f"STALE, expected to fail: {test} ("
@@ -131,8 +128,7 @@ def checked(report: Mapping[str, Any], folder: Path, stock: bool) -> None:
     """RuntimeError unless the installed uvicorn ran, and swapped as asked."""
     if Path(report["uvicorn"]["file"]).is_relative_to(folder):
         raise RuntimeError("the sdist's uvicorn ran, not the installed one")
-    swapped = {name for name, n in report["swapped"].items() if n}
-    if swapped != (set() if stock else set(plugin.SWAPS.values())):
+    if set(report["swapped"]) != set(() if stock else plugin.SWAPS.values()):
         on = "stock uvicorn" if stock else "the prototype"
         raise RuntimeError(f"swapped {report['swapped'] or 'nothing'}: the "
                            f"tests did not run on {on}")
