@@ -33,21 +33,15 @@ def words(name: str, **fields: Any) -> str:
 
 def mark(feature: str, cell: dict[str, Any]) -> str:
     """One target's cell as the README's table shows it."""
-    if cell["result"] == "n/a":
-        return DASH
     result, note = cell["result"], cell.get("note", "")
     short = next((found.expand(repl) for pattern, repl in SHORT
                   if (found := re.search(pattern, note))), "")
-    if result == VALUE:
-        return str(cell["value"])
-    if result == YES:
-        shown = f" {cell['status']}" if feature == "close_before_accept" else ""
-        if cell.get("observed", {}).get("sends_after_leaving") == 0:
-            shown += " on the next send"
-        return f"✓{shown}"
-    if result == NO:
-        return f"✗ ({short})" if short else "✗"
-    return f"partial: {short or note}" if result == PARTIAL else str(result)
+    status = f" {cell.get('status')}" * (feature == "close_before_accept")
+    sent: bool = cell.get("observed", {}).get("sends_after_leaving") == 0
+    return {"n/a": DASH, VALUE: str(cell.get("value")),
+            YES: f"✓{status}" + " on the next send" * sent,
+            NO: f"✗ ({short})" if short else "✗",
+            PARTIAL: f"partial: {short or note}"}.get(result, str(result))
 
 
 def matrix_table() -> str:
@@ -67,9 +61,8 @@ def matrix_table() -> str:
                                      for h, w in spec)]]
     rows += [[f.label, *(column(c.targets, f.id) for c in COLUMNS)]
              for f in FEATURES[2:]]
-    lines = [f"| {' | '.join(row)} |\n" for row in rows]
-    lines.insert(1, "|---" * (len(COLUMNS) + 1) + "|\n")
-    return "".join(lines)
+    head, *body = (f"| {' | '.join(row)} |\n" for row in rows)
+    return head + "|---" * (len(COLUMNS) + 1) + "|\n" + "".join(body)
 
 
 def matrix_intro() -> str:
@@ -78,30 +71,28 @@ def matrix_intro() -> str:
 
 def bench_list() -> str:
     """The two measurements of ``make bench``, their tables and ratios."""
-
-    def wasted(row: dict[str, Any], spread: bool = False) -> str:
-        raised = [o for o in row["outcomes"] if o.startswith("raised ")]
-        return figures.after(row, spread) + (  # and what it ended in
-            f", then an uncaught {raised[0][7:]}" if raised else "")
-
     data = measured("bench_disconnect.json")
     work, cost = data["wasted_work"], data["throughput"]
     rows = {(r["server"], r["transport"], r["pattern"]): r
             for r in work["results"]}
 
-    ws = {k[2]: wasted(r) for k, r in rows.items()
-          if k[:2] == ("uvicorn", "websocket")}
+    def wasted(server: str, pattern: str, transport: str = "http") -> str:
+        if (row := rows.get((server, transport, pattern))) is None:
+            return DASH
+        raised = [o for o in row["outcomes"] if o.startswith("raised ")]
+        return figures.after(row, transport == "http") + (  # how it ended
+            f", then an uncaught {raised[0][7:]}" if raised else "")
+
     table = "".join(
-        f"   | {label} | {wasted(rows['uvicorn', 'http', key], True)} | "
-        f"{wasted(rows['prototype', 'http', key], True)} | "
-        f"{ws.get(key, DASH)} |\n" for key, label in figures.PATTERNS.items())
+        f"   | {label} | {wasted('uvicorn', key)} | {wasted('prototype', key)}"
+        f" | {wasted('uvicorn', key, 'websocket')} |\n"
+        for key, label in figures.PATTERNS.items())
     loads = "".join(
         f"   | {figures.FRAMEWORKS[r['framework']]}, spec "
         f"{r['spec_version']} | {load} | {load.p50} ms | {load.p99} ms |\n"
         for r, load in ((r, figures.load_of(r)) for r in cost["results"]))
-    said = {server: {pattern: figures.after(rows[server, "http", pattern])
-                     for pattern in figures.PATTERNS}
-            for server in ("uvicorn", "prototype")}
+    p, u = ({key: figures.after(rows[server, "http", key]) for key in
+             figures.PATTERNS} for server in ("prototype", "uvicorn"))
     fastapi = [rounded(rows[server, "http", "fastapi"]["chunks_after"][
         "median"]) for server in ("prototype", "uvicorn")]
     ratio, (old, new) = figures.ratios(cost), figures.specs(cost)
@@ -110,14 +101,12 @@ def bench_list() -> str:
         work=work, cost=cost, load=cost["load"], wasted=table, loads=loads,
         delay=rounded(work["delay"] * 1000), s=ratio["starlette"],
         f=ratio["fastapi"], clients=work["clients_per_round"] * work["rounds"],
-        p=said["prototype"], u=said["uvicorn"],
-        extra=figures.messages(int(fastapi[0] - fastapi[1])))
+        p=p, u=u, extra=figures.messages(int(fastapi[0] - fastapi[1])))
 
 
 def code_images_weight() -> str:
     """How many code images there are, and what they weigh on disk."""
     images = [*ROOT.glob("assets/asgi.svg"),
               *ROOT.glob("assets/asgi_innovations/*.svg")]
-    size = sum(path.stat().st_size for path in images)
-    return words("code_images_weight", count=len(images),
-                 kb=rounded(size / 1024))
+    return words("code_images_weight", count=len(images), kb=rounded(
+        sum(path.stat().st_size for path in images) / 1024))
