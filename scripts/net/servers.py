@@ -48,10 +48,6 @@ class RunningServer:
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
-    @property
-    def ws_url(self) -> str:
-        return f"ws://{HOST}:{self.port}"
-
     def call(self, coro: Coroutine[Any, Any, T], timeout: float = 5.0) -> T:
         """Run ``coro`` on the server's own loop and return its result."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from demos import ws, ws_http_exception, ws_send_denial_response, ws_with_token
+from scripts.net.ports import HOST
 from tests.browser.conftest import Front, Tab
 from tests.conftest import UVICORN, Serve, slide
 
@@ -87,7 +88,7 @@ def connect(serve: Serve, tab: Tab, demo: ModuleType, query: str) -> Connected:
     front = Front(demo.app)
     server = serve(front, UVICORN)
     tab.open(server)
-    url = f"{server.ws_url}/ws{query}"
+    url = f"ws://{HOST}:{server.port}/ws{query}"
     seen = tab.run(CONNECT, url)
     tab.wait_for("Network.webSocketClosed")  # DevTools has seen it all
     return Connected(front, url, seen)

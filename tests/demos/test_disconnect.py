@@ -25,6 +25,7 @@ from demos import (
 )
 from demos.catalog import DISCONNECTED, SENDING, TICK
 from scripts.net.clients import TIMEOUT
+from scripts.net.ports import HOST
 from scripts.net.servers import ServerSpec
 from tests.conftest import (
     HTTP1_SERVERS,
@@ -249,7 +250,8 @@ def test_an_uncaught_websocket_disconnect_is_logged_as_an_error(
     a FastAPI endpoint which does not catch it is logged as an error."""
     app = Returns(ticks_without_catching())
     server = serve(app, spec)
-    with connect(f"{server.ws_url}/ws", open_timeout=TIMEOUT) as client:
+    url = f"ws://{HOST}:{server.port}/ws"
+    with connect(url, open_timeout=TIMEOUT) as client:
         assert client.recv(timeout=TIMEOUT) == "tick 1"
     assert app.wait(TIMEOUT), "the endpoint never ended"
     server.call(asyncio.sleep(0))  # uvicorn logs in the turn the app ends

@@ -51,7 +51,7 @@ def refused_401(
     """Serve ``demo`` on ``spec``, where a handshake must get a 401; the
     response, and how a failure names the slide."""
     where = slide(demo.__name__.rpartition(".")[2])
-    response = handshake(f"{serve(demo.app, spec).ws_url}/ws{query}")
+    response = handshake(f"ws://{HOST}:{serve(demo.app, spec).port}/ws{query}")
     assert response.status == 401, where
     # RFC 9110, section 15.5.2: a 401 names the scheme to authenticate with.
     assert response.headers["www-authenticate"] == "Bearer", where
@@ -100,7 +100,7 @@ def test_denial_logs_no_error(
     """
     returns = Returns(app)
     server = serve(returns, spec)
-    handshake(f"{server.ws_url}{path}")
+    handshake(f"ws://{HOST}:{server.port}{path}")
     # The servers log right after the app returns, in the same loop turn.
     assert returns.wait(TIMEOUT), slide(name)
     server.call(asyncio.sleep(0))
@@ -124,7 +124,7 @@ def test_close_before_accept_in_process() -> None:
 
 def test_close_before_accept_is_403(serve: Serve, spec: ServerSpec) -> None:
     server = serve(ws.app, spec)
-    response = handshake(f"{server.ws_url}/ws")
+    response = handshake(f"ws://{HOST}:{server.port}/ws")
     assert (response.status, response.body) == (403, b""), slide("ws")
 
 
@@ -209,7 +209,7 @@ def test_missing_token_in_process() -> None:
 
 def test_right_token(serve: Serve, spec: ServerSpec) -> None:
     server = serve(ws_with_token.app, spec)
-    url = f"{server.ws_url}/ws?token={ws_with_token.TOKEN}"
+    url = f"ws://{HOST}:{server.port}/ws?token={ws_with_token.TOKEN}"
     with connect(url, open_timeout=TIMEOUT, close_timeout=TIMEOUT) as client:
         greeting = client.recv(timeout=TIMEOUT)
         with pytest.raises(ConnectionClosedOK) as closed:
@@ -228,7 +228,7 @@ def test_wrong_token_is_401(serve: Serve, spec: ServerSpec) -> None:
 def test_missing_token_is_403(serve: Serve, spec: ServerSpec) -> None:
     """Validation closes with 1008 before accept: the client sees 403."""
     server = serve(ws_with_token.app, spec)
-    response = handshake(f"{server.ws_url}/ws")
+    response = handshake(f"ws://{HOST}:{server.port}/ws")
     assert (response.status, response.body) == (403, b""), slide(
         "ws_with_token"
     )
