@@ -206,7 +206,7 @@ class Probed:
             try:
                 self.server.wait_ready(lambda: accepting(self.port), 20.0)
             except StartError as error:  # exited, or not ready in time
-                self.crashed = f"{error}: {self.last_log_line()}"
+                self.crashed = f"{error}: {self.log_lines()[-1]}"
             else:
                 self.started = True
                 return
@@ -227,9 +227,9 @@ class Probed:
             with contextlib.suppress(OSError):
                 for line in self.events.read_text().splitlines():
                     with contextlib.suppress(ValueError):  # half-written
-                        record: dict[str, Any] = json.loads(line)
-                        if record.get("id") == probe:
-                            return record
+                        found: dict[str, Any] = json.loads(line)
+                        if found.get("id") == probe:
+                            return found
             time.sleep(0.01)
         return None
 
@@ -243,13 +243,12 @@ class Probed:
             code = self.server.popen.wait(2)
         except subprocess.TimeoutExpired:
             return "it stopped accepting connections"
-        return f"exit code {code}: {self.last_log_line()}"
-
-    def last_log_line(self) -> str:
-        return (self.log_lines() or ["(no output)"])[-1]
+        return f"exit code {code}: {self.log_lines()[-1]}"
 
     def log_lines(self) -> list[str]:
+        """What the server printed, but blank lines: "(no output)" if none."""
+        text = ""
         with contextlib.suppress(OSError):
             text = self.log.read_text(errors="replace")
-            return [line.rstrip() for line in text.splitlines() if line.strip()]
-        return []
+        return [line.rstrip() for line in text.splitlines()
+                if line.strip()] or ["(no output)"]

@@ -12,7 +12,6 @@ YES, PARTIAL, NO, HANGS, NOT_APPLICABLE = "yes", "partial", "no", "hangs", "n/a"
 BEST_FIRST = (YES, PARTIAL, NO, HANGS)  # the results that rank
 VALUE = "value"  # a cell that reports a value (a spec version), not support
 
-MATRIX_SLIDE = "Who supports what, measured (assets/support_matrix.svg)"
 OSERROR_SLIDE = "Client Disconnection: Uvicorn raises OSError on... WebSockets!"
 BENEFITS_SLIDE = "FastAPI reaps the benefits (assets/bench_fastapi.svg)"
 DENIAL, TRAILERS = ("WebSocket Denial Response",), ("HTTP Trailers",)
@@ -52,9 +51,8 @@ class Profile(NamedTuple):
     jobs: int  # server processes at once; more than one: features, too
     timeout: float  # seconds a client waits (longer "hangs"); SIGTERM's
     watch: float  # seconds an app sends on after its client left
-    # A server's own limit on a WebSocket handshake ({handshake} in its
-    # arguments; daphne's, whole seconds and up to one early): a second
-    # over ``timeout``, so that the probe outwaits it.
+    # A server's own WebSocket handshake limit ({handshake}; daphne's fires
+    # up to a second early): a second over ``timeout``, for the probe.
     handshake: int
 
 

@@ -1,8 +1,8 @@
 """Probe real ASGI servers for the talk's features: the support matrix,
 assets/support_matrix.json (nothing is written if a server or a probe fails).
 
-Each server of catalog.py serves app.py, started and stopped as a ``Probed``
-(app.py); cells.py asks it every feature."""
+Each server of catalog.py serves app.py, as an app.Probed; cells.py asks it
+every feature."""
 
 import sys
 import tempfile

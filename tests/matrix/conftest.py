@@ -12,7 +12,6 @@ import pytest
 from scripts.common import ROOT
 from scripts.matrix.catalog import (
     BY_ID,
-    MATRIX_SLIDE,
     PROCESSES,
     Process,
     Target,
@@ -21,6 +20,7 @@ from scripts.matrix.catalog import (
 from scripts.matrix.cells import short
 
 COMMITTED = ROOT / "assets" / "support_matrix.json"
+MATRIX_SLIDE = "Who supports what, measured (assets/support_matrix.svg)"
 Document = dict[str, Any]
 # uvicorn #3085 as --http classes (demos/oserror_protocols.py); its stock twin
 PROTOTYPE = ("uvicorn-3085-h11", "uvicorn-3085-httptools")
