@@ -74,7 +74,7 @@ check: install ## Fail if a generated picture is stale, missing or orphaned.
 	$(COG) --check --check-fail-msg='run `make readme`' README.md
 
 png: assets ## Export each code slide's picture as a PNG twice its size, in dist/png/.
-	$(PYTHON) -m scripts.pictures.png
+	$(PYTHON) -m scripts.pictures.code_images
 
 .PHONY: all html pdf pptx notes serve
 

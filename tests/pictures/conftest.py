@@ -43,7 +43,7 @@ def pngs(
                                and "/transcripts/" not in o):
         (folder / f"{n}.svg").write_bytes(built[output])
         jobs[output] = (folder / f"{n}.svg", folder / f"{n}.png", 1.0)
-    command = [sys.executable, "-m", "scripts.pictures.png"]
+    command = [sys.executable, "-m", "scripts.pictures.code_images"]
     command += [str(part) for job in jobs.values() for part in job]
     subprocess.run(command, cwd=ROOT, check=True, timeout=120)
     return {output: png_ for output, (_, png_, _) in jobs.items()}

@@ -14,7 +14,7 @@ from PIL import Image, ImageChops
 
 from scripts import style
 from scripts.common import ROOT
-from scripts.pictures import png
+from scripts.pictures import code_images
 from scripts.pictures.catalog import CODE, Code
 from scripts.pictures.window import FONTS
 from scripts.style import contrast
@@ -209,7 +209,7 @@ def test_the_pngs_are_drawn_in_the_embedded_font() -> None:
     fc_match = shutil.which("fc-match")
     assert fc_match, "fontconfig's fc-match, which cairo's fonts need"
     font = FONTS[0]
-    conf = png.fontconfig(font)
+    conf = code_images.fontconfig(font)
     found = subprocess.run(
         [fc_match, "--format=%{file}", "JetBrains Mono"], env={
             "FONTCONFIG_FILE": str(conf)}, capture_output=True, text=True,
