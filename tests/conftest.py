@@ -26,25 +26,6 @@ from scripts.net.servers import (
 Serve = Callable[[ASGIApp, ServerSpec], RunningServer]
 
 
-def _uvicorn(name: str, **options: Any) -> ServerSpec:
-    return ServerSpec(f"uvicorn-{name}", options=options)
-
-
-# The servers the demos are tested on.
-UVICORN = ServerSpec("uvicorn")  # its defaults: httptools, ...
-UVICORN_H11 = _uvicorn("h11", http="h11")
-UVICORN_HTTPTOOLS = _uvicorn("httptools", http="httptools")
-UVICORN_ZTTP_H2 = _uvicorn("zttp-h2", http="zttp", http2=True)
-HYPERCORN = ServerSpec("hypercorn", "hypercorn")
-UVICORN_WS_SERVERS = tuple(_uvicorn(ws, ws=ws) for ws in (
-    "websockets", "websockets-sansio", "wsproto"))
-UVICORN_WEBSOCKETS_SANSIO = UVICORN_WS_SERVERS[1]
-HTTP1_SERVERS = (UVICORN_H11, UVICORN_HTTPTOOLS, UVICORN_ZTTP_H2, HYPERCORN)
-HTTP2_SERVERS = (UVICORN_ZTTP_H2, HYPERCORN)
-UVICORN_HTTP_SERVERS = (UVICORN_H11, UVICORN_HTTPTOOLS)
-WS_SERVERS = (*UVICORN_WS_SERVERS, HYPERCORN)
-
-
 @pytest.fixture(scope="session")
 def stopping() -> Iterator[list[Stopping]]:
     """Servers told to stop, joined together once the session ends.

@@ -20,7 +20,8 @@ import pytest
 from demos import ws, ws_http_exception, ws_send_denial_response, ws_with_token
 from scripts.net.ports import HOST
 from tests.browser.conftest import Front, Tab
-from tests.conftest import UVICORN, Serve, slide
+from tests.conftest import Serve, slide
+from tests.demos.conftest import UVICORN
 
 FORBIDDEN = "Error during WebSocket handshake: Unexpected response code: 403"
 UNAUTHORIZED = "HTTP Authentication failed; no valid credentials available"

@@ -20,15 +20,8 @@ from demos import disconnect_receive, streaming_response
 from demos.catalog import BY_NAME, DISCONNECTED, SENDING
 from scripts.net.clients import TIMEOUT
 from tests.browser.conftest import Front, Sent, Tab
-from tests.conftest import (
-    UVICORN_HTTPTOOLS,
-    Printed,
-    Report,
-    Returns,
-    Serve,
-    WatchPrints,
-    slide,
-)
+from tests.conftest import Printed, Report, Returns, Serve, WatchPrints, slide
+from tests.demos.conftest import UVICORN_HTTPTOOLS
 
 DELAY = 0.05  # between chunks: the page leaves long before the end
 READ_BEFORE_LEAVING = 2  # bytes, one a chunk

@@ -20,7 +20,8 @@ import pytest
 from demos import content_md5, fastapi_trailers
 from scripts.net.clients import http2
 from tests.browser.conftest import Front, Tab
-from tests.conftest import UVICORN_ZTTP_H2, Serve, slide
+from tests.conftest import Serve, slide
+from tests.demos.conftest import UVICORN_ZTTP_H2
 
 TE_TRAILERS = ("te", "trailers")
 DEMOS = pytest.mark.parametrize(

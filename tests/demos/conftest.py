@@ -1,7 +1,7 @@
 """Helpers of the demos' tests: the demos at a test's pace (``Demo.paced``),
 a client that leaves a stream midway and what the app did after, the
-prototype of uvicorn #3085 as servers, and what a server holds (its tasks,
-its sockets) as clients come and go."""
+servers the demos run on (the prototype of uvicorn #3085 among them), and
+what a server holds (its tasks, its sockets) as clients come and go."""
 
 import asyncio
 import contextlib
@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import psutil
 import pytest
@@ -35,6 +36,25 @@ PROTOTYPES = (
 ON_PROTOTYPES = pytest.mark.parametrize("spec", PROTOTYPES, ids=str)
 Errors = Callable[[], list[str]]  # the server_errors fixture
 CLIENTS, CONCURRENCY = 100, 20  # clients that leave, and at once
+
+
+def _uvicorn(name: str, **options: Any) -> ServerSpec:
+    return ServerSpec(f"uvicorn-{name}", options=options)
+
+
+# The servers the demos are tested on.
+UVICORN = ServerSpec("uvicorn")  # its defaults: httptools, ...
+UVICORN_H11 = _uvicorn("h11", http="h11")
+UVICORN_HTTPTOOLS = _uvicorn("httptools", http="httptools")
+UVICORN_ZTTP_H2 = _uvicorn("zttp-h2", http="zttp", http2=True)
+HYPERCORN = ServerSpec("hypercorn", "hypercorn")
+UVICORN_WS_SERVERS = tuple(_uvicorn(ws, ws=ws) for ws in (
+    "websockets", "websockets-sansio", "wsproto"))
+UVICORN_WEBSOCKETS_SANSIO = UVICORN_WS_SERVERS[1]
+HTTP1_SERVERS = (UVICORN_H11, UVICORN_HTTPTOOLS, UVICORN_ZTTP_H2, HYPERCORN)
+HTTP2_SERVERS = (UVICORN_ZTTP_H2, HYPERCORN)
+UVICORN_HTTP_SERVERS = (UVICORN_H11, UVICORN_HTTPTOOLS)
+WS_SERVERS = (*UVICORN_WS_SERVERS, HYPERCORN)
 
 
 def http1_open(port: int) -> tuple[socket.socket, Http1]:

@@ -6,7 +6,8 @@ from starlette.testclient import TestClient
 from demos import asgi_app
 from scripts.net.clients import COMPLETE, http1, http2
 from scripts.net.servers import ServerSpec
-from tests.conftest import HTTP1_SERVERS, UVICORN_ZTTP_H2, Serve, slide
+from tests.conftest import Serve, slide
+from tests.demos.conftest import HTTP1_SERVERS, UVICORN_ZTTP_H2
 
 SLIDE = slide("asgi_app")
 

@@ -25,15 +25,13 @@ from demos.catalog import (
 )
 from scripts.common import ROOT
 from scripts.net.clients import TIMEOUT, http1_leave, websocket_leave
-from tests.conftest import (
+from tests.conftest import Returns, Serve, WatchPrints
+from tests.deck.slides import Deck, read_deck
+from tests.demos.conftest import (
+    PROTOTYPES,
     UVICORN_H11,
     UVICORN_WEBSOCKETS_SANSIO,
-    Returns,
-    Serve,
-    WatchPrints,
 )
-from tests.deck.slides import Deck, read_deck
-from tests.demos.conftest import PROTOTYPES
 
 PACE = 0.02  # seconds between sends, here
 READ = 4  # sends the client takes before it leaves

@@ -27,22 +27,15 @@ from demos.catalog import DISCONNECTED, SENDING, TICK
 from scripts.net.clients import TIMEOUT
 from scripts.net.ports import HOST
 from scripts.net.servers import ServerSpec
-from tests.conftest import (
-    HTTP1_SERVERS,
-    HYPERCORN,
-    UVICORN_WS_SERVERS,
-    Prints,
-    Report,
-    Returns,
-    Serve,
-    WatchPrints,
-    slide,
-)
+from tests.conftest import Prints, Report, Returns, Serve, WatchPrints, slide
 from tests.demos.conftest import (
     DELAY,
+    HTTP1_SERVERS,
+    HYPERCORN,
     READ_BEFORE_LEAVING,
     STREAM,
     TICKS,
+    UVICORN_WS_SERVERS,
     AfterDisconnect,
     leave_mid_stream,
 )

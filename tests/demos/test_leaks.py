@@ -10,15 +10,10 @@ from demos import disconnect_receive, streaming_response
 from demos.catalog import BY_NAME, DISCONNECTED, SENDING
 from scripts.net.clients import TIMEOUT
 from scripts.net.servers import ServerSpec
-from tests.conftest import (
-    UVICORN_HTTP_SERVERS,
-    Report,
-    Serve,
-    WatchPrints,
-    slide,
-)
+from tests.conftest import Report, Serve, WatchPrints, slide
 from tests.demos.conftest import (
     CLIENTS,
+    UVICORN_HTTP_SERVERS,
     many_clients,
     settle,
     sockets_on,

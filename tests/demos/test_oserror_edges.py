@@ -23,16 +23,13 @@ from demos.oserror_protocols import caused_by_disconnect
 from scripts.net.clients import TIMEOUT, http1, http1_leave
 from scripts.net.ports import HOST
 from scripts.net.servers import RunningServer, ServerSpec
-from tests.conftest import (
-    UVICORN_HTTP_SERVERS,
-    UVICORN_HTTPTOOLS,
-    Returns,
-    Serve,
-)
+from tests.conftest import Returns, Serve
 from tests.demos.conftest import (
     DELAY,
     ON_PROTOTYPES,
     PROTOTYPES,
+    UVICORN_HTTP_SERVERS,
+    UVICORN_HTTPTOOLS,
     Errors,
     http1_open,
 )

@@ -15,14 +15,7 @@ from starlette.types import Receive, Scope, Send
 from demos import fastapi_streaming, raise_oserror, streaming_response
 from scripts.net.clients import http1
 from scripts.net.servers import ServerSpec
-from tests.conftest import (
-    UVICORN_HTTP_SERVERS,
-    Report,
-    Returns,
-    Serve,
-    WatchPrints,
-    slide,
-)
+from tests.conftest import Report, Returns, Serve, WatchPrints, slide
 from tests.demos.conftest import (
     CLIENTS,
     DELAY,
@@ -30,6 +23,7 @@ from tests.demos.conftest import (
     PROTOCOLS,
     PROTOTYPES,
     STREAM,
+    UVICORN_HTTP_SERVERS,
     AfterDisconnect,
     Errors,
     http1_open,

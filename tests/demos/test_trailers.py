@@ -14,13 +14,8 @@ from starlette.types import ASGIApp
 from demos import content_md5, fastapi_trailers
 from scripts.net.clients import COMPLETE, TIMEOUT, http1, http2
 from scripts.net.servers import ServerSpec
-from tests.conftest import (
-    HTTP1_SERVERS,
-    HTTP2_SERVERS,
-    UVICORN_ZTTP_H2,
-    Serve,
-    slide,
-)
+from tests.conftest import Serve, slide
+from tests.demos.conftest import HTTP1_SERVERS, HTTP2_SERVERS, UVICORN_ZTTP_H2
 
 TE_TRAILERS = [("te", "trailers")]
 

@@ -18,13 +18,8 @@ from demos import ws, ws_http_exception, ws_send_denial_response, ws_with_token
 from scripts.net.clients import TIMEOUT
 from scripts.net.ports import HOST
 from scripts.net.servers import ServerSpec
-from tests.conftest import (
-    UVICORN_WEBSOCKETS_SANSIO,
-    WS_SERVERS,
-    Returns,
-    Serve,
-    slide,
-)
+from tests.conftest import Returns, Serve, slide
+from tests.demos.conftest import UVICORN_WEBSOCKETS_SANSIO, WS_SERVERS
 
 
 @dataclass
