@@ -3,6 +3,7 @@ three topics, a partial, hung or silent cell footnoted; the disconnect
 benchmark's wasted work, and what every stream costs when none leaves."""
 # ruff: noqa: RUF001 (typography: times and en dash)
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -33,19 +34,17 @@ Features = dict[str, tuple[str, ...]]  # a label's features, a column's targets
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def plain(padding: int) -> Table:
-    """A table without lines, ``padding`` cells left of each column."""
-    return Table(box=None, padding=(0, 0, 0, padding), pad_edge=False,
-                 header_style=HEAD)
+def plain(padding: int, *headers: str) -> Table:
+    """A table headed ``headers``, no lines, ``padding`` cells left of each."""
+    return Table(*headers, box=None, padding=(0, 0, 0, padding),
+                 pad_edge=False, header_style=HEAD)
 
 
 def tabulate(grid: Table, data: dict[str, Any], rows: Features,
              columns: Features, text: Callable[[str, Cells], str]) -> Notes:
     """Into ``grid``, ``rows`` (label: features) by ``columns`` (name:
-    targets): hangs if any cell, else partial unless all agree (n/a aside),
-    in the words ``text`` gives (else LOOK's), marked with the numbers of
-    the notes of partial or hanging cells, or of a no without any reply;
-    those footnotes, with their features, as met."""
+    targets), in the words ``text`` gives (else LOOK's), each marked with
+    its footnotes' numbers; those footnotes, with their features, as met."""
     servers = {s["id"]: s.get("cells", {}) for s in data["servers"]}
     notes: Notes = {}
     for label, ids in rows.items():
@@ -105,14 +104,13 @@ def full(data: dict[str, Any]) -> Chart:
     """The table, features down; the rows to band; its columns."""
     labels = {f["id"]: f["label"] for f in data["features"]}
     versions, width = data["versions"], max(map(len, labels.values()))
-    grid, groups = plain(1), [c.package for c in COLUMNS]
+    grid = plain(1)
     grid.add_column("", width=width)
     for column in COLUMNS:
         grid.add_column(column.detail or versions.get(column.package, "?"),
                         justify="center", width=9)
     heading = Text(" " * width, HEAD)
-    for package in dict.fromkeys(groups):
-        many = groups.count(package)
+    for package, many in Counter(c.package for c in COLUMNS).items():
         name = f"{package} {versions.get(package, '?')}" * (many > 1)
         heading.append(" " + (name or package).center(10 * many - 1))
     columns = {f"{'uvicorn ' * (c.package == 'uvicorn')}"
@@ -129,15 +127,13 @@ def full(data: dict[str, Any]) -> Chart:
 
 
 def simple(data: dict[str, Any]) -> Chart:
-    """Three topics across the four servers, a word a cell (hangs if any
-    cell, else partial unless all agree), the footnotes less the topic."""
+    """The talk's three topics across the four servers, a word a cell."""
     stock = [s for s in data["servers"] if "-3085-" not in s["id"]]
     columns = {s["package"]: tuple(t["id"] for t in stock if t["package"]
                                    == s["package"]) for s in stock}
     short = {f["id"]: f["label"].removeprefix(f"{topic}, ") for f in data[
         "features"] for topic, ids in TOPICS.items() if f["id"] in ids}
-    grid = plain(3)
-    grid.add_column("")
+    grid = plain(3, "")
     for name in columns:
         grid.add_column(f"{name}\n{data['versions'].get(name, '?')}",
                         justify="center")
@@ -165,10 +161,8 @@ def wasted(data: dict[str, Any]) -> Chart:
     rows = [r for r in waste["results"] if r["transport"] == "http"]
     most, (old, new) = max(r["chunks_after"]["median"] for r in rows), specs(
         data["throughput"])
-    table = plain(2)
-    table.add_column("")
-    table.add_column(f"uvicorn {versions.get('uvicorn', '?')} · spec {old}")
-    table.add_column(f"prototype of #3085 · spec {new}")
+    table = plain(2, "", f"uvicorn {versions.get('uvicorn', '?')} · spec "
+                  f"{old}", f"prototype of #3085 · spec {new}")
     notes: list[str] = []
     for pattern, label in PATTERNS.items():
         cells = []

@@ -1,13 +1,10 @@
 """Each code slide's picture (catalog.CODE): a demo's region coloured by
-Rich's Syntax in a window titled with its path, numbered from the region's
-first line (apart from the code: Syntax's gutter would interleave them),
-highlights banded, a section's windows one width, at CODE_PX. Run (``make
-png``): each as a PNG twice its size, in dist/png/, by cairosvg, which
-ignores ``@font-face``: its process's fontconfig finds the font's instance,
-and that font only."""
+Rich's Syntax in a window titled with its path, numbered apart from the
+code, highlights banded, a section's windows one width. Run (``make png``):
+each as a PNG twice its size, in dist/png/, by cairosvg, which ignores
+``@font-face``: its process's fontconfig finds the font's instance only."""
 
 import os
-import sys
 import textwrap
 from collections import defaultdict
 from collections.abc import Sequence
@@ -80,11 +77,10 @@ def draw(root: Path, code: Code, lines: list[str], first: int, left: int,
         bar=code.source, bands=marked, indent=left,
         under=f'<g class="numbers">{numbers}</g>', px=style.CODE_PX)
     if size[0] > style.CONTENT[0] or size[1] > style.CONTENT[1]:
-        code.fail(f"{code.source} cannot fit: "
-                  f"{max(len(lines), code.min_rows)} rows at "
-                  f"{style.CODE_PX} px are {size[0]} px wide and "
-                  f"{size[1]:.0f} px tall; the slide has "
-                  f"{style.CONTENT[0]} by {style.CONTENT[1]} px")
+        code.fail(f"{code.source} cannot fit: {max(len(lines), code.min_rows)}"
+                  f" rows at {style.CODE_PX} px are {size[0]} px wide and "
+                  f"{size[1]:.0f} px tall; the slide has {style.CONTENT[0]} "
+                  f"by {style.CONTENT[1]} px")
     if not code.result:
         return {code.output: svg}
     return dict([(code.output, svg), transcripts.result(
@@ -118,9 +114,9 @@ def fontconfig(font: window.Font) -> Path:
     return conf
 
 
-def main(argv: Sequence[str]) -> None:
-    """Draw the (SVG, PNG, scale) triples of ``argv`` (the tests' one
-    process for all), else every code slide's at twice its size."""
+def main(argv: Sequence[str] | None = None) -> None:
+    """Draw the (SVG, PNG, scale) triples of ``argv``, else every code
+    slide's at twice its size."""
     cli = command("scripts.pictures.code_images", __doc__ or "", "2 bad input")
     cli.add_argument("jobs", nargs="*", metavar="SVG PNG SCALE")
     argv = cli.parse_args(argv).jobs
@@ -143,4 +139,4 @@ def main(argv: Sequence[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -29,10 +29,10 @@ CHARTS = (  # output, its data, what draws it, its title
 
 
 def measured(root: Path, source: str) -> dict[str, Any]:
-    make = "make matrix" if source == MATRIX else "make bench"
     try:
         data = json.loads((root / source).read_text(encoding="utf-8"))
     except FileNotFoundError:
+        make = "make matrix" if source == MATRIX else "make bench"
         raise InputError(source, 1, f"missing: run `{make}`") from None
     except json.JSONDecodeError as exc:
         raise InputError(source, exc.lineno, f"invalid JSON: {exc.msg}"
@@ -43,8 +43,7 @@ def measured(root: Path, source: str) -> dict[str, Any]:
 
 
 def draw_charts(root: Path) -> dict[str, bytes]:
-    """The measured charts, as wide as the slide's content box; refused
-    too tall, or with their text under MIN_TEXT_PX."""
+    """The measured charts, as wide as the slide's content box, checked."""
     made, loaded = {}, {s: measured(root, s) for s in (MATRIX, BENCH)}
     for output, source, draw, title in CHARTS:
         try:

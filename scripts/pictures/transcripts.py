@@ -58,9 +58,8 @@ def build(root: Path) -> dict[str, bytes]:
 
 def result(root: Path, code: Code, columns: int, above: float
            ) -> tuple[str, bytes]:
-    """The rows ``code.result`` names, in the recording's order, as a strip
-    (its output path, its SVG) under the code (``above`` px tall on the
-    slide), which it must fit."""
+    """The rows ``code.result`` names, in order, as a strip (its output
+    path, its SVG) that must fit under the code (``above`` px tall)."""
     stem = Path(code.source).stem
     name, command = f"{runs.FOLDER}/{stem}.txt", runs.Recording(stem).command
     data = code.read(root, name)

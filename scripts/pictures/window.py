@@ -1,9 +1,8 @@
 """Every picture's renderer: what a Rich console prints, placed by
-export_svg (text to select) in our SVG, in a window with a title bar, or
-bare on the slide's black; and its one font, JetBrains Mono
-(fontpkg_jetbrains_mono): an instance at a weight without layout tables (no
-ligatures), and its WOFF2 subsets, cached by the font's bytes and
-fontTools' and brotli's versions, embedded."""
+export_svg (text to select) in our SVG, in a window or bare on the slide's
+black; its one font, JetBrains Mono, an instance without layout tables (no
+ligatures), embedded as WOFF2 subsets cached by the font's bytes and
+fontTools' and brotli's versions."""
 
 import base64
 import hashlib
@@ -100,8 +99,7 @@ def console(columns: int) -> Console:
 
 
 def chrome(width: float, height: float, bar: str | None) -> str:
-    """A window titled ``bar``: its frame, title bar and dots; else the
-    slide's black."""
+    """A window titled ``bar``, its frame and dots; else the slide's black."""
     w, h, r = f"{width:g}", f"{height:g}", 8
     if bar is None:
         return f'<rect width="{w}" height="{h}" fill="#000000"/>'
