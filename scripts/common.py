@@ -117,10 +117,9 @@ def measured(
     output: Path | None, measure: Callable[[], dict[str, Any]], key: str,
     errors: tuple[type[Exception], ...], failed: str = "",
 ) -> int:
-    """A measurement command's end: ``measure()`` as indented UTF-8 JSON,
-    written whole to ``output`` (None: nowhere), or exit code 2 (no such
-    folder, a failed write) or 3 (``measure`` raised ``errors``: said after
-    ``failed``)."""
+    """A measurement command's end: ``measure()``'s JSON written whole to
+    ``output`` (None: nowhere); exit code 2 (no such folder, a failed
+    write) or 3 (``measure`` raised ``errors``: said after ``failed``)."""
     if output and not output.parent.is_dir():
         print(f"{shown(output.parent, ROOT)}: no such folder", file=sys.stderr)
         return 2
