@@ -87,9 +87,8 @@ def run_client(url: str, connections: int, count: int) -> Run:
     """``count`` GETs over ``connections`` keep-alive connections, a thread
     each (httpx2): the smoke run's load."""
     limits = httpx2.Limits(max_connections=connections)
-    with httpx2.Client(limits=limits, timeout=TIMEOUT, trust_env=False) as (
-        client
-    ), ThreadPoolExecutor(connections) as pool:
+    client = httpx2.Client(limits=limits, timeout=TIMEOUT, trust_env=False)
+    with client, ThreadPoolExecutor(connections) as pool:
         start = time.perf_counter()
         replies = list(pool.map(lambda _: client.get(url), range(count)))
         seconds = time.perf_counter() - start

@@ -1,7 +1,6 @@
-"""The ASGI app the probe serves on every server, one path a feature, and a
-server under probe (``Probed``): what only the app sees, it appends as a
-JSON line to the file PROBE_EVENTS names, with the query's ``id`` and
-``time.monotonic()`` (machine-wide); ``Probed.event`` reads it."""
+"""The ASGI app the probe serves, one path a feature, and a server under probe
+(``Probed``): what only the app sees goes as a JSON line, with the query's
+``id`` and the machine-wide ``time.monotonic()``, to the events file."""
 
 import asyncio
 import contextlib
@@ -23,6 +22,7 @@ from scripts.net.ports import accepting, pick_port
 from scripts.net.processes import StartError, Stopped, Subprocess
 
 EVENTS = "PROBE_EVENTS"
+SERIAL = itertools.count(1)  # a server's files' name, a probe's id
 DENIAL_STATUS = 401
 DENIAL_BODY = b"Denied by the probe."
 DENIAL_HEADERS = [(b"content-type", b"text/plain"), (b"x-probe", b"denied")]
@@ -179,15 +179,12 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await ROUTES[scope["type"]][scope["path"]](scope, receive, send)
 
 
-_serial = itertools.count(1)  # the servers' files in a shared folder
-
-
 class Probed:
     """One server process of ``Process``, started for ``profile``."""
 
     def __init__(self, process: Process, profile: Profile, folder: Path):
         self.process, self.profile = process, profile
-        name = f"server-{next(_serial)}"
+        name = f"server-{next(SERIAL)}"
         self.events, self.log = folder / f"{name}.jsonl", folder / f"{name}.log"
         self.port, self.started, self.crashed = 0, False, ""
         # The server's handshake limit, if the probe sets one: else 0.

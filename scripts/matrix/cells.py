@@ -1,7 +1,6 @@
 """The probes, one a feature: each asks a server under probe (``Probed``)
 with real clients and reads what its app recorded; the result is a cell."""
 
-import itertools
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -13,7 +12,6 @@ from scripts.net import clients
 from scripts.net.clients import COMPLETE, RESET, TIMED_OUT, Left, Reply
 
 Cell = dict[str, Any]
-TAGS = itertools.count(1)  # a probe's id, for the app's records
 
 
 class ProbeError(Exception):
@@ -92,15 +90,14 @@ def probe_close_before_accept(probed: Probed) -> Cell:
 
 
 def _sent(probed: Probed, tag: str, reply: Reply) -> tuple[Any, list[str]]:
-    """What the app recorded of its sends (made even where the extension is
-    not advertised), and that first problem."""
+    """The app's record of its sends, and "not advertised" if it was not."""
     seen = probed.event(tag, 1.0 if reply.status else 0.2) or {}
     return seen, ["not advertised"] if seen and not seen["advertised"] else []
 
 
 def _denial(probed: Probed, parts: int) -> Cell:
     """The client waits past the server's own handshake timeout, if any."""
-    tag = f"denial-{next(TAGS)}"
+    tag = f"denial-{next(app.SERIAL)}"
     reply = clients.websocket_handshake(
         probed.port, f"/deny?id={tag}&parts={parts}",
         probed.profile.timeout + probed.handshake)
@@ -145,7 +142,7 @@ def _trailers(probed: Probed, http2: bool) -> Cell:
 def _trailers_sent(probed: Probed, http2: bool, count: int) -> Cell:
     """``count`` trailers messages over HTTP/1.1 or HTTP/2, ``te: trailers``
     (where one alone did not arrive, the cell of one message is worse)."""
-    tag = f"trailers-{next(TAGS)}"
+    tag = f"trailers-{next(app.SERIAL)}"
     get = clients.http2 if http2 else clients.http1
     reply = get(probed.port, f"/trailers?id={tag}&count={count}",
                 [("te", "trailers")], probed.profile.timeout)
@@ -182,7 +179,7 @@ def _left(
 ) -> tuple[Left, dict[str, Any]]:
     """The client leaves after the first message; the app watches for
     ``seconds``: when the client left, and what the app recorded."""
-    tag = f"{path[1:]}-{next(TAGS)}"
+    tag = f"{path[1:]}-{next(app.SERIAL)}"
     gone = leave(probed.port, f"{path}?id={tag}&seconds={seconds}",
                  probed.profile.timeout)
     if gone is None:

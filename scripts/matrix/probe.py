@@ -76,9 +76,8 @@ def probe(
 ) -> Document:
     """Probe ``processes``; return the support matrix document."""
     began, jobs = time.monotonic(), max(1, min(profile.jobs, len(processes)))
-    with tempfile.TemporaryDirectory(prefix="probe-servers-") as folder, (
-        ThreadPoolExecutor(jobs)
-    ) as pool:
+    with (tempfile.TemporaryDirectory(prefix="probe-servers-") as folder,
+          ThreadPoolExecutor(jobs) as pool):
         # The slowest to start (daphne, hypercorn) are last: they start first.
         futures = [pool.submit(probe_process, process, profile, Path(folder))
                    for process in reversed(processes)][::-1]
