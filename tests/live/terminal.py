@@ -132,3 +132,14 @@ def screen_rows(text: str, columns: int = 80) -> int:
 def pages(text: str) -> list[str]:
     """What each page of a paged run shows: the text after each clear."""
     return text.split(CLEAR)[1:]
+
+
+def contention(cpu: float = 0.05) -> float:
+    """How shared the CPU is now, measured: a busy loop's wall time over the
+    CPU time it got (about 1 on an idle core, 3 beside four CPU-bound
+    processes on two cores)."""
+    wall, used = time.perf_counter(), time.process_time()
+    while time.process_time() - used < cpu:
+        pass
+    return (time.perf_counter() - wall) / (time.process_time() - used)
+

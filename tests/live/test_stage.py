@@ -1,8 +1,8 @@
 """``make demo`` as typed on stage, in a terminal of its own (a pseudo-
 terminal, 80 by 24): it pages where its recording does, each page within 24
 rows, on a clear screen; at 120 columns every row wraps at spaces; Ctrl-C
-stops the output at once (issue #17's 0.3 s, plus what this machine takes
-to answer a key, measured in the same run), with one line, and leaves no
+stops the output at once (issue #17's 0.3 s, times how shared the CPU is,
+measured in the same run), with one line, and leaves no
 server and no "Error 130" behind."""
 
 import re
@@ -26,7 +26,13 @@ from tests.live.cli import (
     server_alive,
 )
 from tests.live.recordings import what_it_does
-from tests.live.terminal import Terminal, lines, pages, screen_rows
+from tests.live.terminal import (
+    Terminal,
+    contention,
+    lines,
+    pages,
+    screen_rows,
+)
 
 ROWS = 24  # the projector's terminal, 80 columns wide
 STOP_WITHIN = 0.3  # seconds from Ctrl-C to the last byte (issue #17)
@@ -115,10 +121,9 @@ def test_ctrl_c_stops_the_output_at_once_with_one_line(
     name: str, when: str, terminals: list[Terminal], figure: Report
 ) -> None:
     """Mid-stream, and while the app sleeps (ws_disconnect at the stage's
-    pace): from Ctrl-C to the last byte at most STOP_WITHIN, and what this
-    machine took from Enter to the next page's first byte (a key answered,
-    a row printed); all it prints is one line; no SIGKILL, no exit code, no
-    make error."""
+    pace): from Ctrl-C to the last byte at most STOP_WITHIN, times how
+    shared the CPU was, measured right after (1 on an idle machine); all it
+    prints is one line; no SIGKILL, no exit code, no make error."""
     terminals.append(terminal := make_demo(name))
     assert terminal.wait_for(PROMPT, START_TIMEOUT), terminal.text
     entered = terminal.type(b"\r")
@@ -126,14 +131,15 @@ def test_ctrl_c_stops_the_output_at_once_with_one_line(
     answered = terminal.first_after(entered)
     pressed = terminal.type(b"\x03")  # the terminal's SIGINT, to make too
     terminal.finish(STOP_TIMEOUT)
+    shared = max(1.0, contention())
     said, last = terminal.after(pressed)
     assert [row for row in lines(said) if row.strip()] == [STOPPED], said
     assert last is not None
     assert answered is not None
-    took, slack = last - pressed, answered - entered
+    took, key = last - pressed, answered - entered
     figure("make demo", name, f"Ctrl-C to the last byte {took:.3f} s; "
-           f"Enter to the next page {slack:.3f} s")
-    assert took <= STOP_WITHIN + slack, f"{took:.3f} s, slack {slack:.3f} s"
+           f"Enter to the next page {key:.3f} s; CPU shared x{shared:.1f}")
+    assert took <= STOP_WITHIN * shared, f"{took:.3f} s, CPU x{shared:.2f}"
     (pid,) = re.findall(r"Server up: PID (\d+)", terminal.plain)
     assert not server_alive(int(pid))
     assert port_is_free(port_of(terminal))
