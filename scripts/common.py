@@ -90,6 +90,21 @@ def shown(path: Path, root: Path) -> str:
     return str(path.relative_to(root) if path.is_relative_to(root) else path)
 
 
+def read_measured(source: Path, root: Path, make: str) -> dict[str, Any]:
+    """The measured JSON ``source``, or InputError naming it (from ``root``):
+    missing (run ``make``), not JSON, or not of this SCHEMA."""
+    name = shown(source, root)
+    try:
+        data = json.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(name, 1, f"missing: run `{make}`") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(name, exc.lineno, f"invalid JSON: {exc.msg}") from None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise InputError(name, 1, f"not schema {SCHEMA} of this measurement")
+    return data
+
+
 def header(
     script: str, key: str, profile: str, seconds: float, names: Iterable[str],
     **more: str,

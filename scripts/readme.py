@@ -1,12 +1,12 @@
 """The README's measured figures, written by cog (``make readme``) from
 assets/*.json into the words of scripts/readme.md (``make check``: no drift)."""
 
-import json
 import re
+from functools import cache
 from typing import Any
 
 from scripts import figures
-from scripts.common import DASH, ROOT, rounded
+from scripts.common import DASH, ROOT, read_measured, rounded
 from scripts.matrix.catalog import COLUMNS, FEATURES, NO, PARTIAL, VALUE, YES
 
 # A cell's note, as few words as the table has room for.
@@ -19,8 +19,9 @@ SHORT = (
 )
 
 
-def measured(name: str) -> Any:
-    return json.loads((ROOT / "assets" / name).read_text(encoding="utf-8"))
+@cache  # one read for all of cog's blocks
+def measured(name: str, make: str) -> dict[str, Any]:
+    return read_measured(ROOT / "assets" / name, ROOT, make)
 
 
 def words(name: str, **fields: Any) -> str:
@@ -46,8 +47,8 @@ def mark(feature: str, cell: dict[str, Any]) -> str:
 
 def matrix_table() -> str:
     """The support matrix, one column per group of alike targets."""
-    cells = {server["id"]: server["cells"]
-             for server in measured("support_matrix.json")["servers"]}
+    data = measured("support_matrix.json", "make matrix")
+    cells = {server["id"]: server["cells"] for server in data["servers"]}
 
     def column(targets: tuple[str, ...], feature: str) -> str:
         found = [mark(feature, cells[t][feature]) for t in targets
@@ -66,12 +67,13 @@ def matrix_table() -> str:
 
 
 def matrix_intro() -> str:
-    return words("matrix_intro", v=measured("support_matrix.json")["versions"])
+    data = measured("support_matrix.json", "make matrix")
+    return words("matrix_intro", v=data["versions"])
 
 
 def bench_list() -> str:
     """The two measurements of ``make bench``, their tables and ratios."""
-    data = measured("bench_disconnect.json")
+    data = measured("bench_disconnect.json", "make bench")
     work, cost = data["wasted_work"], data["throughput"]
     rows = {(r["server"], r["transport"], r["pattern"]): r
             for r in work["results"]}
