@@ -25,6 +25,13 @@ def after(row: dict[str, Any], spread: bool = False, sep: str = ", ") -> str:
     return f"{messages(count)}{sep}{milliseconds(row['seconds_after'], spread)}"
 
 
+def raised(row: dict[str, Any]) -> str | None:
+    """The exception an app of the wasted work ended in (its outcome
+    "raised NAME"), if one did."""
+    found = [o for o in row["outcomes"] if o.startswith("raised ")]
+    return found[0].removeprefix("raised ") if found else None
+
+
 class Load(NamedTuple):
     """One variant's runs (a row of the throughput) as shown: requests/s,
     median [min-max], and the median p50 and p99 latencies in ms."""

@@ -7,7 +7,15 @@ from typing import Any
 
 from scripts import figures
 from scripts.common import DASH, ROOT, read_measured, rounded
-from scripts.matrix.catalog import COLUMNS, FEATURES, NO, PARTIAL, VALUE, YES
+from scripts.matrix.catalog import (
+    COLUMNS,
+    FEATURES,
+    NO,
+    NOT_APPLICABLE,
+    PARTIAL,
+    VALUE,
+    YES,
+)
 
 # A cell's note, as few words as the table has room for.
 SHORT = (
@@ -39,7 +47,7 @@ def mark(feature: str, cell: dict[str, Any]) -> str:
                   if (found := re.search(pattern, note))), "")
     status = f" {cell.get('status')}" * (feature == "close_before_accept")
     sent: bool = cell.get("observed", {}).get("sends_after_leaving") == 0
-    return {"n/a": DASH, VALUE: str(cell.get("value")),
+    return {NOT_APPLICABLE: DASH, VALUE: str(cell.get("value")),
             YES: f"✓{status}" + " on the next send" * sent,
             NO: f"✗ ({short})" if short else "✗",
             PARTIAL: f"partial: {short or note}"}.get(result, str(result))
@@ -81,9 +89,9 @@ def bench_list() -> str:
     def wasted(server: str, pattern: str, transport: str = "http") -> str:
         if (row := rows.get((server, transport, pattern))) is None:
             return DASH
-        raised = [o for o in row["outcomes"] if o.startswith("raised ")]
+        raised = figures.raised(row)
         return figures.after(row, transport == "http") + (  # how it ended
-            f", then an uncaught {raised[0][7:]}" if raised else "")
+            f", then an uncaught {raised}" if raised else "")
 
     table = "".join(
         f"   | {label} | {wasted('uvicorn', key)} | {wasted('prototype', key)}"

@@ -12,7 +12,15 @@ from rich.table import Table
 from rich.text import Text
 
 from scripts import style
-from scripts.figures import FRAMEWORKS, PATTERNS, after, load_of, ratios, specs
+from scripts.figures import (
+    FRAMEWORKS,
+    PATTERNS,
+    after,
+    load_of,
+    raised,
+    ratios,
+    specs,
+)
 from scripts.matrix import catalog
 from scripts.matrix.catalog import COLUMNS, HANGS, NO, PARTIAL, VALUE, YES
 
@@ -171,8 +179,8 @@ def wasted(data: dict[str, Any]) -> Chart:
             colour = BAD if median >= 2 else FAIR if median >= 1 else GOOD
             cells.append(Text.assemble(bar(median, most, 10, colour), " ",
                                        after(row, sep=" · ")))
-            if raised := [k for k in row["outcomes"] if k.startswith("raised")]:
-                note = f"the app ends in {raised[0][7:]}: the next send raised"
+            if exception := raised(row):
+                note = f"the app ends in {exception}: the next send raised"
                 notes += [note] * (note not in notes)
                 cells[-1].append(f" ({notes.index(note) + 1})", FAIR)
         table.add_row(f"{label}\n", *cells)  # a row, then a blank line
@@ -199,10 +207,12 @@ def costs(data: dict[str, Any]) -> Chart:
     task) against the prototype (OSError); their ratios paired by round."""
     cost, versions = data["throughput"], data["versions"]
     rows = {r["variant"]: r for r in cost["results"]}
-    most, (old, new) = max(load_of(r).rps for r in rows.values()), specs(cost)
+    loads = {variant: load_of(r) for variant, r in rows.items()}
+    most, (old, new) = max(load.rps for load in loads.values()), specs(cost)
     parts: list[Table | Text | str] = []
+    by_framework = ratios(cost)
     for framework, name in FRAMEWORKS.items():
-        ratio = ratios(cost)[framework]
+        ratio = by_framework[framework]
         parts += ["", Text.assemble(
             (f"{name} {versions.get(framework, '?')}  ", HEAD),
             (f"×{ratio.rps} requests/s", f"bold {GOOD}"),
@@ -214,7 +224,7 @@ def costs(data: dict[str, Any]) -> Chart:
                              justify="right" if width < 0 else "left")
         for spec, label, colour in ((old, "stock uvicorn", SLOW),
                                     (new, "prototype #3085", GOOD)):
-            load = load_of(rows[f"{framework}-{spec}"])
+            load = loads[f"{framework}-{spec}"]
             table.add_row(f"  spec {spec} · {label}", Text.assemble(
                 bar(load.rps, most, 24, colour), f" {load.rps:,}/s"),
                 f"p50 {load.p50} ms · p99 {load.p99} ms")
