@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from scripts.matrix import app, catalog
-from scripts.matrix.app import Probed
 from scripts.matrix.catalog import HANGS, NO, PARTIAL, VALUE, YES
+from scripts.matrix.probed import SERIAL, Probed
 from scripts.net import clients
 from scripts.net.clients import COMPLETE, RESET, TIMED_OUT, Left, Reply
 
@@ -97,7 +97,7 @@ def _sent(probed: Probed, tag: str, reply: Reply) -> tuple[Any, list[str]]:
 
 def _denial(probed: Probed, parts: int) -> Cell:
     """The client waits past the server's own handshake timeout, if any."""
-    tag = f"denial-{next(app.SERIAL)}"
+    tag = f"denial-{next(SERIAL)}"
     reply = clients.websocket_handshake(
         probed.port, f"/deny?id={tag}&parts={parts}",
         probed.profile.timeout + probed.handshake)
@@ -142,7 +142,7 @@ def _trailers(probed: Probed, http2: bool) -> Cell:
 def _trailers_sent(probed: Probed, http2: bool, count: int) -> Cell:
     """``count`` trailers messages over HTTP/1.1 or HTTP/2, ``te: trailers``
     (where one alone did not arrive, the cell of one message is worse)."""
-    tag = f"trailers-{next(app.SERIAL)}"
+    tag = f"trailers-{next(SERIAL)}"
     get = clients.http2 if http2 else clients.http1
     reply = get(probed.port, f"/trailers?id={tag}&count={count}",
                 [("te", "trailers")], probed.profile.timeout)
@@ -179,7 +179,7 @@ def _left(
 ) -> tuple[Left, dict[str, Any]]:
     """The client leaves after the first message; the app watches for
     ``seconds``: when the client left, and what the app recorded."""
-    tag = f"{path[1:]}-{next(app.SERIAL)}"
+    tag = f"{path[1:]}-{next(SERIAL)}"
     gone = leave(probed.port, f"{path}?id={tag}&seconds={seconds}",
                  probed.profile.timeout)
     if gone is None:

@@ -14,9 +14,9 @@ from typing import Any
 
 from scripts.common import ROOT, command, header, measured
 from scripts.matrix import catalog
-from scripts.matrix.app import Probed
 from scripts.matrix.catalog import FEATURES, FULL, QUICK, Process, Profile
 from scripts.matrix.cells import Cell, ProbeError, guarded
+from scripts.matrix.probed import Probed
 
 OUTPUT = ROOT / "assets/support_matrix.json"
 VERSIONS = ("uvicorn", "hypercorn", "granian", "daphne", "websockets",

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts.matrix.app import Probed
 from scripts.matrix.catalog import APP, NO, PROCESSES, QUICK, YES
 from scripts.matrix.cells import ProbeError, sends_cell
+from scripts.matrix.probed import Probed
 from scripts.net.clients import Left
 
 LINUX_ONLY = pytest.mark.skipif(

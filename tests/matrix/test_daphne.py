@@ -15,8 +15,8 @@ from typing import NamedTuple
 
 import pytest
 
-from scripts.matrix.app import Probed
 from scripts.matrix.catalog import APP, FULL, PROCESSES, QUICK, Profile
+from scripts.matrix.probed import Probed
 from scripts.net import clients
 from scripts.net.clients import COMPLETE, RESET, Reply
 from tests.conftest import slide
