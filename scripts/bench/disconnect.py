@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import httpx2
 
 from scripts.bench import apps
-from scripts.bench.wasted import SERVERS, TIMEOUT, wasted_work
+from scripts.bench.wasted import AUTO, SERVERS, TIMEOUT, wasted_work
 from scripts.common import ROOT, command, header, measured, shown
 from scripts.net.ports import HOST, accepting, pick_port
 from scripts.net.processes import StartError, Subprocess
@@ -100,24 +100,28 @@ def run_client(url: str, connections: int, count: int) -> Run:
 
 
 def loader(
-    wrk: list[str], connections: int, run: int, warmup: int
+    wrk: list[str], version: str, connections: int, run: int, warmup: int
 ) -> tuple[Load, dict[str, Any]]:
     """How to load a variant once (or warm it up), and how the JSON says it:
-    ``wrk`` (its command line), for seconds; [] the httpx2 client, requests."""
+    ``wrk`` (its command line; ``version``), for seconds; [] the httpx2
+    client, requests."""
 
     def load(url: str, warm: bool) -> Run:
         count = warmup if warm else run
         if not wrk:
             return run_client(url, connections, count)
-        return parse_wrk(subprocess.check_output(  # noqa: S603
-            [*wrk, "-t1", f"-c{connections}", f"-d{count}s", "--latency",
-             "--timeout", "5s", url], text=True, timeout=count + 30))
+        try:
+            return parse_wrk(subprocess.check_output(  # noqa: S603
+                [*wrk, "-t1", f"-c{connections}", f"-d{count}s", "--latency",
+                 "--timeout", "5s", url], text=True, timeout=count + 30))
+        except subprocess.SubprocessError as exc:
+            raise RuntimeError(f"the load generator failed: {exc}") from None
 
     if not wrk:
         return load, {"tool": "httpx2 client, a thread a connection",
                       "connections": connections, "requests_per_run": run,
                       "warmup_requests": warmup}
-    return load, {"tool": f"wrk {wrk_version(wrk[-1])}", "threads": 1,
+    return load, {"tool": f"wrk {version}", "threads": 1,
                   "connections": connections, "seconds_per_run": run,
                   "warmup_seconds": warmup}
 
@@ -152,15 +156,15 @@ def uvicorns(
             started[spec] = Subprocess(argv, cwd=ROOT)
             stack.callback(started[spec].stop, timeout=5.0)
             line = shlex.join(argv).replace(sys.executable, "python")
-            said[spec] = {"http": http or "auto (httptools)", "command": line}
+            said[spec] = {"http": http or AUTO, "command": line}
 
         def ready() -> dict[str, int]:
             for spec, port in ports.items():
                 try:
                     started[spec].wait_ready(partial(accepting, port), 20.0)
                 except StartError as error:
-                    raise RuntimeError(f"the benchmark's uvicorn did not "
-                                       f"start: {error}") from None
+                    raise RuntimeError(f"the benchmark's spec {spec} uvicorn "
+                                       f"did not start: {error}") from None
             return ports
 
         yield ready, said
@@ -208,14 +212,15 @@ def bench(profile: Profile, wrk: str | None) -> dict[str, Any]:
     began = time.monotonic()
     cores = sorted(getattr(os, "sched_getaffinity", lambda _: [])(0))
     pin, pin_load, pinned = pinning(cores, shutil.which("taskset"), bool(wrk))
+    version = wrk_version(wrk) if wrk else ""  # asked once
     with uvicorns(pin) as (ready, servers):
         waste = wasted_work(profile.delay, profile.clients, profile.rounds)
-        load, tool = loader([*pin_load, wrk] if wrk else [],
+        load, tool = loader([*pin_load, wrk] if wrk else [], version,
                             profile.connections, profile.run, profile.warmup)
         cost = measure(ready(), load, profile.repeats, tool)
     return {**header("scripts/bench/disconnect.py (make bench)", "measured",
                      profile.name, round(time.monotonic() - began, 1),
-                     VERSIONS, **({"wrk": wrk_version(wrk)} if wrk else {})),
+                     VERSIONS, **({"wrk": version} if wrk else {})),
             "wasted_work": waste,
             "throughput": {"servers": servers, "pinned": pinned, **cost}}
 

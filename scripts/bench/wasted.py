@@ -18,14 +18,15 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from demos.catalog import BY_NAME, DISCONNECTED, SENDING
+from demos.catalog import BY_NAME, DISCONNECTED, HTTP_CLASSES, SENDING
 from scripts.bench import apps
 from scripts.net import clients
 from scripts.net.servers import ServerSpec, Started, Stopping, start_server
 
 TIMEOUT = 5.0
 READ = 3  # messages a client reads before it leaves
-PROTOTYPE = "demos.oserror_protocols:HttpToolsProtocol"  # uvicorn #3085
+PROTOTYPE = HTTP_CLASSES["oserror"][0]  # uvicorn #3085
+AUTO = "auto (httptools)"  # stock uvicorn's --http, as the JSON says it
 # The servers compared, by name: the spec version each says, and how to run
 # it in this process (its --http: stock uvicorn's is httptools).
 SERVERS = {"uvicorn": ("2.3", ServerSpec("uvicorn")), "prototype": (
@@ -160,7 +161,7 @@ def wasted_work(delay: float, clients: int, rounds: int) -> dict[str, Any]:
         samples = _rounds(patterns, ports, delay, clients, rounds)
     return {
         "servers": {name: f"uvicorn {metadata.version('uvicorn')}, in-process,"
-                    f" --http {spec.options.get('http', 'auto (httptools)')}"
+                    f" --http {spec.options.get('http', AUTO)}"
                     for name, (_, spec) in SERVERS.items()},
         "delay": delay,
         "stream_messages": len(apps.TEXT),

@@ -79,7 +79,7 @@ def test_a_server_that_cannot_start_fails_the_run_and_writes_nothing(
     assert disconnect.main(["--smoke", "--output", str(output)]) == 3
     err = capsys.readouterr().err
     assert err.startswith(
-        "the benchmark failed: the benchmark's uvicorn did not start: "
+        "the benchmark failed: the benchmark's spec 2.3 uvicorn did not start: "
         "exited with code "
     ), err
     assert f"{output} is left as it was" in err
