@@ -169,6 +169,10 @@ def command(
     return result
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def rounded(value: float | Decimal, digits: int = 0) -> Decimal:
     """Half up, as people round: 232.5 ms is 233 ms."""
     step = Decimal(1).scaleb(-digits)

@@ -7,22 +7,19 @@ import statistics
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from scripts.common import DASH, milliseconds, rounded
+from scripts.common import DASH, milliseconds, plural, rounded
 
 PATTERNS = {"send_only": "send only", "listen": "listen for disconnect",
             "catch_oserror": "catch OSError", "fastapi": "FastAPI demo"}
 FRAMEWORKS = {"starlette": "Starlette", "fastapi": "FastAPI"}
 
 
-def messages(count: int) -> str:
-    return f"{count} message{'' if count == 1 else 's'}"
-
-
 def after(row: dict[str, Any], spread: bool = False, sep: str = ", ") -> str:
     """What an app did after its client left (a row of the wasted work):
     "1 message, 21 ms", the median client's."""
     count = int(rounded(row["chunks_after"]["median"]))
-    return f"{messages(count)}{sep}{milliseconds(row['seconds_after'], spread)}"
+    took = milliseconds(row["seconds_after"], spread)
+    return f"{plural(count, 'message')}{sep}{took}"
 
 
 def raised(row: dict[str, Any]) -> str | None:

@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 
 from scripts import figures
-from scripts.common import DASH, ROOT, read_measured, rounded
+from scripts.common import DASH, ROOT, plural, read_measured, rounded
 from scripts.matrix.catalog import (
     COLUMNS,
     FEATURES,
@@ -111,7 +111,7 @@ def bench_list() -> str:
         work=work, cost=cost, load=cost["load"], wasted=table, loads=loads,
         delay=rounded(work["delay"] * 1000), s=ratio["starlette"],
         f=ratio["fastapi"], clients=work["clients_per_round"] * work["rounds"],
-        p=p, u=u, extra=figures.messages(int(fastapi[0] - fastapi[1])))
+        p=p, u=u, extra=plural(int(fastapi[0] - fastapi[1]), "message"))
 
 
 def code_images_weight() -> str:

@@ -5,7 +5,6 @@ is answered at once, exit 2: the runner is imported only then."""
 import argparse
 import contextlib
 import difflib
-import math
 import os
 import re
 import sys
@@ -15,6 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from demos.catalog import BY_NAME, DEMOS, HTTP1, HTTP_CLASSES, PACED, Demo
+from scripts.live import seconds
 from scripts.style import theme
 
 PORT = 8000  # uvicorn's default: the commands shown omit it
@@ -27,19 +27,6 @@ REFUSALS = (
     ("interval", PACED, "sends at no set interval"),
     ("http", HTTP1, "is not served over HTTP/1.1"),
 )
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def seconds(value: str) -> float:
-    """A positive number of seconds, for argparse."""
-    with contextlib.suppress(ValueError):
-        if math.isfinite(number := float(value)) and number > 0:
-            return number
-    message = f"{value} is not a positive number of seconds"
-    raise argparse.ArgumentTypeError(message)
 
 
 def python_command(name: str = "python") -> str:

@@ -15,7 +15,7 @@ import websockets as ws
 from rich.text import Text
 
 from demos.catalog import DISCONNECTED, SENDING, Demo
-from scripts.live.cli import plural
+from scripts.common import plural
 from scripts.live.server import HOST, DemoServer
 from scripts.live.timeline import Timeline, header_lines
 from scripts.net import exchanges

@@ -11,10 +11,8 @@ import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from demos.catalog import DEMOS
-from scripts.live.cli import plural, seconds
-
-OBSERVED = "scripts.live.launch: "  # starts each line the observer prints
-RETURNED = "the app returned"  # what it prints once the app has returned
+from scripts.common import plural
+from scripts.live import OBSERVED, RETURNED, seconds
 
 
 def observe(app: ASGIApp) -> ASGIApp:

@@ -17,8 +17,8 @@ import psutil
 
 from demos.catalog import HTTP_CLASSES, Demo
 from scripts.common import ROOT
+from scripts.live import OBSERVED, RETURNED
 from scripts.live.cli import PORT, STAGE_PACE, python_command
-from scripts.live.launch import OBSERVED, RETURNED
 from scripts.live.timeline import Timeline
 from scripts.net import ports
 

@@ -14,8 +14,8 @@ import pytest
 from rich.console import Console
 
 from demos.catalog import BY_NAME
+from scripts.live import OBSERVED
 from scripts.live.cli import python_command
-from scripts.live.launch import OBSERVED
 from scripts.live.server import DemoServer
 from scripts.live.timeline import Timeline
 from scripts.net import ports, processes
