@@ -17,9 +17,6 @@ from collections.abc import Callable
 from fnmatch import fnmatch
 from pathlib import Path
 
-from pypdf import PdfWriter
-from watchfiles import Change, watch  # uvicorn[standard]'s, in uv.lock
-
 from scripts.common import ROOT, InputError, command, shown, write_atomic
 from scripts.deck.slides import read_deck
 from scripts.net.processes import Subprocess
@@ -124,6 +121,8 @@ def build_pdf(root: Path, out: Path, what: str = "pdf") -> Path:
     made = marp(root, f"--{what}", "--browser", "chrome", "--browser-path",
                 str(browser), CHROME_DISABLE_GPU="1")
     if parts:  # an outline: each section, its slides beneath it
+        from pypdf import PdfWriter  # only here: the other builds need none
+
         writer = PdfWriter(clone_from=io.BytesIO(made))
         for part in parts:
             parent = writer.add_outline_item(
@@ -168,18 +167,24 @@ def serve(port: int, host: str, folder: Path) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     draw = [sys.executable, "-m", "scripts.pictures"]  # what is out of date
+    from watchfiles import Change, watch  # uvicorn[standard]'s, in uv.lock
+
+    def saved(change: Change, path: str) -> bool:  # a picture's source
+        name = Path(path).relative_to(ROOT).as_posix()
+        return change != Change.deleted and any(fnmatch(name, s)
+                                                for s in SOURCES)
+
     try:  # each 0.5 s without a change, whether Marp is still there
         for changes in watch(*(ROOT / name for name in WATCHED), step=20,
-                             stop_event=stop, rust_timeout=500,
-                             yield_on_timeout=True, raise_interrupt=False):
+                             watch_filter=saved, stop_event=stop,
+                             rust_timeout=500, yield_on_timeout=True,
+                             raise_interrupt=False):
             if marp.popen.poll() is not None:
                 break
-            names = sorted(Path(path).relative_to(ROOT).as_posix()
-                           for change, path in changes
-                           if change != Change.deleted)
-            names = [n for n in names if any(fnmatch(n, s) for s in SOURCES)]
-            if not names:
+            if not changes:
                 continue
+            names = sorted(Path(path).relative_to(ROOT).as_posix()
+                           for _, path in changes)
             print(f"changed: {', '.join(names)}", flush=True)
             if subprocess.run(draw, cwd=ROOT, check=False).returncode == 0:  # noqa: S603
                 os.utime(ROOT / SLIDES)  # Marp reloads the open deck
