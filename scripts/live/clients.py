@@ -55,14 +55,20 @@ class Fetched:  # what a GET got, up to where it stopped
     trailers: exchanges.Headers = field(default_factory=list)
 
 
-def client(demo: Demo) -> tuple[Client, int]:
-    """``demo``'s client, and the pages of its run (``--step``): the server
-    up, the client's (a page per handshake, never mid-stream), the summary."""
+def client(demo: Demo) -> tuple[Client, int, str]:
+    """``demo``'s client; the pages of its run (``--step``): the server up,
+    the client's (a page per handshake, never mid-stream), the summary; and
+    the secret it sends, shown as ***. SystemExit if the demo refuses its
+    settings (ws_with_token's DEMO_TOKEN)."""
     if demo.name == "ws_with_token":
-        return token_attempts, 3 + len(WRONG)
+        from demos.ws_with_token import TOKEN  # or DEMO_TOKEN, checked
+
+        return token_attempts, 3 + len(WRONG), TOKEN
     if demo.transport == "http":
-        return (leave_mid_stream if demo.pace else get_once), 3
-    return {"http2": get_with_trailers}.get(demo.transport, one_handshake), 3
+        return (leave_mid_stream if demo.pace else get_once), 3, ""
+    if demo.transport == "http2":
+        return get_with_trailers, 3, ""
+    return one_handshake, 3, ""
 
 
 async def fetch(

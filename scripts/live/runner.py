@@ -25,7 +25,7 @@ from scripts.live.clients import Client, ClientError, client
 from scripts.live.server import DemoServer, ServerError
 from scripts.live.timeline import Timeline, keys_hidden
 from scripts.style import PALETTES
-from scripts.transcripts import RECORDINGS, Recording, load, path
+from scripts.transcripts import RECORDINGS, Recording, load, pages, path
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 CLIENT_ERRORS = (  # reported rather than raised; TimeoutError is an OSError
@@ -82,28 +82,28 @@ async def replay(
 ) -> int:
     """Print the recording of ``name`` (on ``--http http``, if given), in
     the dark or the ``light`` palette; 2 if there is none or it is bad."""
-    recording, why = Recording(name, http), ""
+    recording, rows = Recording(name, http), []
     file = shown(path(root, recording.stem), root)
     run = f"{name!r}" + ("" if http is None else f" on --http {http}")
-    try:
-        rows = load(recording.stem, root)
-    except FileNotFoundError:
-        why = f"No recording of {run}: {file} is missing: run `make "
-        why += "transcripts`."
-    except (OSError, InputError) as error:
-        why = f"Cannot replay {run}: {error}"
     if recording not in RECORDINGS:  # whatever the folder holds
         ran = ", ".join(r.name for r in RECORDINGS if r.http == http)
         why = f"No recording of {run}: `make transcripts` records {ran} on it."
+    else:
+        try:
+            rows, why = load(recording.stem, root), ""
+        except FileNotFoundError:
+            why = f"No recording of {run}: {file} is missing: run `make "
+            why += "transcripts`."
+        except (OSError, InputError) as error:
+            why = f"Cannot replay {run}: {error}"
     if why:
         print(why, file=sys.stderr)
         return 2
-    pages = Timeline(console, name, 1 + sum(row.breaks for row in rows),
-                     step=step)
-    pages.clear()
+    timeline = Timeline(console, name, len(pages(rows)), step=step)
+    timeline.clear()
     for index, row in enumerate(rows):
         if row.breaks:
-            await pages.pause()
+            await timeline.pause()
             continue
         await asyncio.sleep(row.delay)
         if index == 0 and row.text.plain.startswith("─"):  # the title rule
@@ -166,17 +166,13 @@ def run(
         main = replay(demo.name, console, step, http=args.http,
                       light=args.light)
     else:
-        secret = ""
-        if demo.name == "ws_with_token":  # its token, masked: ***
-            try:
-                from demos.ws_with_token import TOKEN  # or DEMO_TOKEN
-            except SystemExit as exc:  # the demo refuses its settings
-                errors.print(str(exc), style="bad", soft_wrap=True)
-                return 2
-            secret = TOKEN
-        script, pages = client(demo)
-        timeline = Timeline(console, demo.name, pages, args.verbose, step,
-                            secret, args.record)
+        try:
+            script, page_count, secret = client(demo)
+        except SystemExit as exc:  # the demo refuses its settings
+            errors.print(str(exc), style="bad", soft_wrap=True)
+            return 2
+        timeline = Timeline(console, demo.name, page_count, args.verbose,
+                            step, secret, args.record)
         server = DemoServer(demo, args.port, args.interval, args.http,
                             timeline, PORT if args.record else None)
         main = show(server, script)
