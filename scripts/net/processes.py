@@ -18,11 +18,7 @@ KILL_TIMEOUT = 5.0  # seconds for SIGKILLed processes to be gone
 
 
 class StartError(Exception):
-    """A server that did not become ready; ``code``: its exit code, if any."""
-
-    def __init__(self, message: str, code: int | None) -> None:
-        super().__init__(message)
-        self.code = code
+    """A server that did not become ready (it exited, or was not in time)."""
 
 
 class Stopped(NamedTuple):
@@ -110,9 +106,9 @@ class Subprocess:
             if ready():
                 return
             if time.monotonic() > deadline:
-                raise StartError(f"not ready after {timeout:.0f} s", None)
+                raise StartError(f"not ready after {timeout:.0f} s")
             time.sleep(0.02)
-        raise StartError(f"exited with code {code} while starting", code)
+        raise StartError(f"exited with code {code} while starting")
 
     def stop(self, signum: int = signal.SIGTERM,
              timeout: float = 3.0) -> Stopped:

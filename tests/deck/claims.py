@@ -11,10 +11,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any
 
-from scripts.common import ROOT, milliseconds, rounded
-from scripts.figures import load_of, ratios, specs
+from scripts.common import ROOT
+from scripts.figures import after, load_of, ratios, specs
 from tests.deck.slides import Slide, read_deck
 
 BENCH = json.loads((ROOT / "assets/bench_disconnect.json").read_text())
@@ -34,18 +33,12 @@ def slide_showing(picture: str) -> Slide:
     return slide
 
 
-def waste(result: dict[str, Any]) -> str:
-    """Messages and time after the client left, as the notes write them:
-    10 messages, 228 ms (1.3 ms under 10 ms)."""
-    count = int(rounded(result["chunks_after"]["median"]))
-    said = f"{count} message" + ("" if count == 1 else "s")
-    return f"{said}, {milliseconds(result['seconds_after'])}"
 
 
 def wasted_work_claims() -> list[str]:
     """The wasted-work figures, in the sentences the notes say them."""
     work = BENCH["wasted_work"]
-    results = {(r["server"], r["pattern"]): waste(r)
+    results = {(r["server"], r["pattern"]): after(r)
                for r in work["results"] if r["transport"] == "http"}
     return [
         f"{work['clients_per_round'] * work['rounds']} clients per pattern and "
@@ -68,7 +61,7 @@ def websocket_claims() -> list[str]:
     [send_only] = [r for r in BENCH["wasted_work"]["results"]
                    if (r["server"], r["transport"], r["pattern"])
                    == ("uvicorn", "websocket", "send_only")]
-    return [f"a WebSocket app that only sends stops after {waste(send_only)}, "
+    return [f"a WebSocket app that only sends stops after {after(send_only)}, "
             "on stock uvicorn"]
 
 
