@@ -37,8 +37,7 @@ def draw_charts(root: Path) -> dict[str, bytes]:
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             why = f"unexpected content ({type(exc).__name__}: {exc})"
             raise InputError(source, 1, why) from None
-        wide = columns * window.CELL * window.ADVANCE + 2 * window.MARGIN
-        px = window.CELL * style.CONTENT[0] / wide
+        px = window.CELL * style.CONTENT[0] / window.width(columns)
         made[output], (_, tall) = window.draw(
             drawn, columns, output, title, (SCRIPT, source), bands=bands,
             px=px)
