@@ -7,15 +7,8 @@ from typing import Any
 
 from scripts import figures
 from scripts.common import DASH, ROOT, plural, read_measured, rounded
-from scripts.matrix.catalog import (
-    COLUMNS,
-    FEATURES,
-    NO,
-    NOT_APPLICABLE,
-    PARTIAL,
-    VALUE,
-    YES,
-)
+from scripts.matrix.catalog import COLUMNS, FEATURES, NO, PARTIAL, VALUE, YES
+from scripts.matrix.catalog import NOT_APPLICABLE as NA
 
 # A cell's note, as few words as the table has room for.
 SHORT = (
@@ -47,7 +40,7 @@ def mark(feature: str, cell: dict[str, Any]) -> str:
                   if (found := re.search(pattern, note))), "")
     status = f" {cell.get('status')}" * (feature == "close_before_accept")
     sent: bool = cell.get("observed", {}).get("sends_after_leaving") == 0
-    return {NOT_APPLICABLE: DASH, VALUE: str(cell.get("value")),
+    return {NA: DASH, VALUE: str(cell.get("value")),
             YES: f"✓{status}" + " on the next send" * sent,
             NO: f"✗ ({short})" if short else "✗",
             PARTIAL: f"partial: {short or note}"}.get(result, str(result))

@@ -11,16 +11,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from scripts import style
-from scripts.figures import (
-    FRAMEWORKS,
-    PATTERNS,
-    after,
-    load_of,
-    raised,
-    ratios,
-    specs,
-)
+from scripts import figures, style
 from scripts.matrix import catalog
 from scripts.matrix.catalog import COLUMNS, HANGS, NO, PARTIAL, VALUE, YES
 
@@ -167,19 +158,19 @@ def wasted(data: dict[str, Any]) -> Chart:
     sends and runs once its client left (WebSocket: a later slide's)."""
     waste, versions = data["wasted_work"], data["versions"]
     rows = [r for r in waste["results"] if r["transport"] == "http"]
-    most, (old, new) = max(r["chunks_after"]["median"] for r in rows), specs(
-        data["throughput"])
+    most = max(r["chunks_after"]["median"] for r in rows)
+    old, new = figures.specs(data["throughput"])
     table = plain(2, "", f"uvicorn {versions.get('uvicorn', '?')} · spec "
                   f"{old}", f"prototype of #3085 · spec {new}")
     notes: list[str] = []
-    for pattern, label in PATTERNS.items():
+    for pattern, label in figures.PATTERNS.items():
         cells = []
         for row in [r for r in rows if r["pattern"] == pattern]:
             median = row["chunks_after"]["median"]
             colour = BAD if median >= 2 else FAIR if median >= 1 else GOOD
             cells.append(Text.assemble(bar(median, most, 10, colour), " ",
-                                       after(row, sep=" · ")))
-            if exception := raised(row):
+                                       figures.after(row, sep=" · ")))
+            if exception := figures.raised(row):
                 note = f"the app ends in {exception}: the next send raised"
                 notes += [note] * (note not in notes)
                 cells[-1].append(f" ({notes.index(note) + 1})", FAIR)
@@ -206,12 +197,11 @@ def costs(data: dict[str, Any]) -> Chart:
     """Requests/s and latency, no client leaving, stock uvicorn (a listener
     task) against the prototype (OSError); their ratios paired by round."""
     cost, versions = data["throughput"], data["versions"]
-    rows = {r["variant"]: r for r in cost["results"]}
-    loads = {variant: load_of(r) for variant, r in rows.items()}
-    most, (old, new) = max(load.rps for load in loads.values()), specs(cost)
+    loads = {r["variant"]: figures.load_of(r) for r in cost["results"]}
+    most = max(load.rps for load in loads.values())
+    (old, new), by_framework = figures.specs(cost), figures.ratios(cost)
     parts: list[Table | Text | str] = []
-    by_framework = ratios(cost)
-    for framework, name in FRAMEWORKS.items():
+    for framework, name in figures.FRAMEWORKS.items():
         ratio = by_framework[framework]
         parts += ["", Text.assemble(
             (f"{name} {versions.get(framework, '?')}  ", HEAD),
