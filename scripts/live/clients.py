@@ -66,9 +66,8 @@ def client(demo: Demo) -> tuple[Client, int, str]:
         return token_attempts, 3 + len(WRONG), TOKEN
     if demo.transport == "http":
         return (leave_mid_stream if demo.pace else get_once), 3, ""
-    if demo.transport == "http2":
-        return get_with_trailers, 3, ""
-    return one_handshake, 3, ""
+    http2 = demo.transport == "http2"
+    return (get_with_trailers if http2 else one_handshake), 3, ""
 
 
 async def fetch(

@@ -9,7 +9,8 @@ from scripts.matrix import app, catalog
 from scripts.matrix.catalog import HANGS, NO, PARTIAL, VALUE, YES
 from scripts.matrix.probed import SERIAL, Probed
 from scripts.net import clients
-from scripts.net.clients import COMPLETE, RESET, TIMED_OUT, Left, Reply
+from scripts.net.clients import TIMED_OUT, Left, Reply
+from scripts.net.exchanges import COMPLETE, NOT_SPOKEN, RESET
 
 Cell = dict[str, Any]
 
@@ -146,7 +147,7 @@ def _trailers_sent(probed: Probed, http2: bool, count: int) -> Cell:
     get = clients.http2 if http2 else clients.http1
     reply = get(probed.port, f"/trailers?id={tag}&count={count}",
                 [("te", "trailers")], probed.profile.timeout)
-    if http2 and reply.ending == clients.NOT_SPOKEN:
+    if http2 and reply.ending == NOT_SPOKEN:
         return cell(catalog.NOT_APPLICABLE, reply, note="no cleartext HTTP/2")
     if reply.status is None:
         return no_reply(reply)

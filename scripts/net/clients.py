@@ -17,7 +17,6 @@ from websockets.sync.client import ClientConnection, connect
 
 from scripts.net.exchanges import (
     CLOSED,
-    COMPLETE,
     NOT_SPOKEN,
     RESET,
     Body,
@@ -30,7 +29,6 @@ from scripts.net.exchanges import (
 )
 from scripts.net.ports import HOST
 
-__all__ = ["COMPLETE", "NOT_SPOKEN", "RESET"]
 TIMEOUT = 5.0
 # How a reply ended, besides the exchanges' endings.
 TIMED_OUT = "timeout"  # the deadline passed first: the server hangs

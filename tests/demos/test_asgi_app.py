@@ -4,7 +4,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from demos import asgi_app
-from scripts.net.clients import COMPLETE, http1, http2
+from scripts.net.clients import http1, http2
+from scripts.net.exchanges import COMPLETE
 from scripts.net.servers import ServerSpec
 from tests.conftest import Serve, slide
 from tests.demos.conftest import HTTP1_SERVERS, UVICORN_ZTTP_H2

@@ -12,7 +12,8 @@ from starlette.testclient import TestClient
 from starlette.types import ASGIApp
 
 from demos import content_md5, fastapi_trailers
-from scripts.net.clients import COMPLETE, TIMEOUT, http1, http2
+from scripts.net.clients import TIMEOUT, http1, http2
+from scripts.net.exchanges import COMPLETE
 from scripts.net.servers import ServerSpec
 from tests.conftest import Serve, slide
 from tests.demos.conftest import HTTP1_SERVERS, HTTP2_SERVERS, UVICORN_ZTTP_H2

@@ -18,7 +18,8 @@ import pytest
 from scripts.matrix.catalog import APP, FULL, PROCESSES, QUICK, Profile
 from scripts.matrix.probed import Probed
 from scripts.net import clients
-from scripts.net.clients import COMPLETE, RESET, Reply
+from scripts.net.clients import Reply
+from scripts.net.exchanges import COMPLETE, RESET
 from tests.conftest import slide
 
 DAPHNE = next(p for p in PROCESSES if p.id == "daphne")
