@@ -133,7 +133,10 @@ def check_wasted_work(document: Document) -> None:
         # its client left adds one a delay it stalled, never the stream.
         stalled = int(row["seconds_after"]["max"] / work["delay"])
         assert row["chunks_after"]["max"] <= 1 + stalled, (key, WASTED)
-        assert row["chunks_total"]["max"] < work["stream_messages"], (
+        # The median client (the chart's) leaves before the stream ends; a
+        # client held up before it read its messages (a loaded machine) may
+        # leave after the end, with nothing to measure.
+        assert row["chunks_total"]["median"] < work["stream_messages"], (
             key, WASTED)
         if key[2] in ("listen", "catch_oserror"):  # they print it
             assert row["noticed"] == row["clients"], (key, WASTED)
